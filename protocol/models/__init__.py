@@ -1,0 +1,1 @@
+"""QX/1 wire models, one module per domain, shared by the hub and the supplier SDK."""
