@@ -1,4 +1,4 @@
-"""Supply agreements: what a supplier reports to an OEM, how often, against which thresholds, revealing how much."""
+"""Supply agreements: what a supplier reports to an OEM, how often, against which thresholds, how openly."""
 
 from __future__ import annotations
 
@@ -117,7 +117,9 @@ class AgreementCreate(WireModel):
             raise ValueError("characteristics: each code may appear once")
         for c in self.characteristics:
             if c.part_number not in parts:
-                raise ValueError(f"characteristics: {c.code} names part {c.part_number}, which is not in parts")
+                raise ValueError(
+                    f"characteristics: {c.code} names part {c.part_number}, which is not in parts"
+                )
         kpis = [k.kpi for k in self.kpis]
         if len(set(kpis)) != len(kpis):
             raise ValueError("kpis: each KPI may appear once")

@@ -92,7 +92,7 @@ class ClientAuthMethod(StrEnum):
     """How an API client authenticates at the token endpoint (RFC 7591 names)."""
 
     PRIVATE_KEY_JWT = "private_key_jwt"
-    CLIENT_SECRET_BASIC = "client_secret_basic"
+    CLIENT_SECRET_BASIC = "client_secret_basic"  # noqa: S105 - a method name, not a secret
 
 
 __all__ = [
