@@ -195,7 +195,7 @@ def test_canonical_bytes_is_idempotent_over_parse_and_re_encode(value: Any) -> N
 
 
 # Keys below U+D800 sort the same by UTF-16 code unit and by code point, so json.dumps is an oracle there.
-_bmp_keys = st.text(alphabet=st.characters(max_codepoint=0xD7FF, exclude_categories=("Cs",)), max_size=6)
+_bmp_keys = st.text(alphabet=st.characters(max_codepoint=0xD7FF), max_size=6)
 oracle_values = st.recursive(
     _scalars,
     lambda children: st.lists(children, max_size=4) | st.dictionaries(_bmp_keys, children, max_size=4),
