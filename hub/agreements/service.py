@@ -1,0 +1,122 @@
+"""Supply agreements: the OEM proposes, the supplier accepts or declines, either party may terminate."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from hub.audit import service as audit
+from hub.auth.tokens import Caller
+from hub.errors import Conflict, Forbidden, InvalidInput, NotFound
+from hub.models import Organization, SupplyAgreement
+from hub.models.base import utcnow
+from protocol.models import agreements as wire
+from protocol.models.common import AgreementStatus, OrgKind, PeriodKind
+
+
+def propose(session: Session, *, caller: Caller, data: wire.AgreementCreate) -> SupplyAgreement:
+    if caller.org_kind is not OrgKind.OEM:
+        raise Forbidden("only an OEM proposes supply agreements")
+    supplier = session.get(Organization, data.supplier_id)
+    if supplier is None or supplier.kind != OrgKind.SUPPLIER.value:
+        raise InvalidInput("supplier_id does not name a supplier organization", loc="body.supplier_id")
+    terms: dict[str, Any] = data.model_dump(mode="json", include={"parts", "characteristics", "kpis"})
+    agreement = SupplyAgreement(
+        oem_id=caller.org_id,
+        supplier_id=data.supplier_id,
+        title=data.title,
+        terms=terms,
+        period=data.period.value,
+        valid_from=data.valid_from,
+        valid_until=data.valid_until,
+        report_due_days=data.report_due_days,
+        status=AgreementStatus.PROPOSED.value,
+    )
+    session.add(agreement)
+    session.flush()
+    _audit(session, caller, agreement, "agreement.proposed", {"supplier_id": str(data.supplier_id)})
+    return agreement
+
+
+def _audit(session: Session, caller: Caller, agreement: SupplyAgreement, action: str, data: dict[str, Any]) -> None:
+    audit.record(
+        session,
+        actor=caller.actor,
+        actor_org_id=caller.org_id,
+        action=action,
+        subject_type="supply_agreement",
+        subject_id=agreement.id,
+        data=data,
+    )
+
+
+def get(session: Session, *, caller: Caller, agreement_id: uuid.UUID, for_update: bool = False) -> SupplyAgreement:
+    """An agreement the caller is party to; any other is, to the caller, not there."""
+    query = select(SupplyAgreement).where(
+        SupplyAgreement.id == agreement_id,
+        or_(SupplyAgreement.oem_id == caller.org_id, SupplyAgreement.supplier_id == caller.org_id),
+    )
+    if for_update:
+        query = query.with_for_update()
+    agreement = session.scalar(query)
+    if agreement is None:
+        raise NotFound("agreement not found")
+    return agreement
+
+
+def list_for(
+    session: Session, *, caller: Caller, status: AgreementStatus | None = None, counterparty: uuid.UUID | None = None
+) -> list[SupplyAgreement]:
+    query = select(SupplyAgreement).where(
+        or_(SupplyAgreement.oem_id == caller.org_id, SupplyAgreement.supplier_id == caller.org_id)
+    )
+    if status is not None:
+        query = query.where(SupplyAgreement.status == status.value)
+    if counterparty is not None:
+        query = query.where(or_(SupplyAgreement.oem_id == counterparty, SupplyAgreement.supplier_id == counterparty))
+    return list(session.scalars(query.order_by(SupplyAgreement.created_at, SupplyAgreement.id)))
+
+
+def decide(
+    session: Session, *, caller: Caller, agreement_id: uuid.UUID, accept: bool, reason: str = ""
+) -> SupplyAgreement:
+    agreement = get(session, caller=caller, agreement_id=agreement_id, for_update=True)
+    if agreement.supplier_id != caller.org_id:
+        raise Forbidden("only the supplier named in the agreement accepts or declines it")
+    if agreement.status != AgreementStatus.PROPOSED.value:
+        raise Conflict(f"agreement is {agreement.status}, not proposed")
+    new = AgreementStatus.ACTIVE if accept else AgreementStatus.DECLINED
+    agreement.status, agreement.decided_at, agreement.decision_reason = new.value, utcnow(), reason
+    _audit(session, caller, agreement, f"agreement.{'accepted' if accept else 'declined'}", {"reason": reason})
+    return agreement
+
+
+def terminate(session: Session, *, caller: Caller, agreement_id: uuid.UUID, reason: str = "") -> SupplyAgreement:
+    agreement = get(session, caller=caller, agreement_id=agreement_id, for_update=True)
+    if agreement.status not in (AgreementStatus.ACTIVE.value, AgreementStatus.PROPOSED.value):
+        raise Conflict(f"agreement is {agreement.status}; only a proposed or active agreement can be terminated")
+    agreement.status, agreement.decided_at, agreement.decision_reason = "terminated", utcnow(), reason
+    _audit(session, caller, agreement, "agreement.terminated", {"reason": reason})
+    return agreement
+
+
+def as_wire(agreement: SupplyAgreement) -> wire.Agreement:
+    return wire.Agreement.model_validate(
+        {
+            **agreement.terms,
+            "id": agreement.id,
+            "oem_id": agreement.oem_id,
+            "supplier_id": agreement.supplier_id,
+            "title": agreement.title,
+            "period": PeriodKind(agreement.period),
+            "valid_from": agreement.valid_from,
+            "valid_until": agreement.valid_until,
+            "report_due_days": agreement.report_due_days,
+            "status": AgreementStatus(agreement.status),
+            "created_at": agreement.created_at,
+            "accepted_at": agreement.decided_at if agreement.status != "declined" else None,
+        }
+    )

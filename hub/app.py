@@ -1,0 +1,52 @@
+"""``create_app(settings)``: the hub as an ASGI application."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from hub import migrate
+from hub.agreements.router import router as agreements_router
+from hub.audit.router import router as audit_router
+from hub.auth.router import router as auth_router
+from hub.auth.tokens import TokenKeys
+from hub.config import Settings, get_settings
+from hub.db import make_engine, make_session_factory
+from hub.errors import install_error_handlers
+from hub.health import router as health_router
+from hub.observability import Metrics, RequestContext, configure_logging
+from hub.orgs.router import router as orgs_router
+
+DESCRIPTION = """
+Qualink hub: suppliers prove quality KPIs without revealing raw data, OEMs apply rules, trace lots and run
+joint investigations. Authenticate with OAuth 2.0 client credentials at `/oauth/token`; every endpoint names
+the scope it needs. Errors are `{"error", "detail", "request_id"}`.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(level=settings.log_level, as_json=settings.log_json)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings)
+        app.state.engine = engine
+        app.state.session_factory = make_session_factory(engine)
+        try:
+            yield
+        finally:
+            engine.dispose()
+
+    app = FastAPI(title="Qualink hub", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.token_keys = TokenKeys(settings.signing_key(), issuer=settings.issuer)
+    app.state.metrics = Metrics()
+    app.state.migration_head = migrate.head_revision()
+    install_error_handlers(app)
+    for router in (health_router, auth_router, orgs_router, agreements_router, audit_router):
+        app.include_router(router)
+    app.add_middleware(RequestContext, metrics=app.state.metrics, max_body_bytes=settings.max_body_bytes)
+    return app

@@ -1,0 +1,182 @@
+"""Appending to, sealing and verifying the audit chain.
+
+Chain rule (version 1): ``leaf_hash = SHA-256(JCS(entry content))`` and
+``chain_hash = SHA-256(JCS({"leaf": leaf_hash, "prev": previous chain_hash, "seq": seq}))``, with
+``prev = "0" * 64`` for the first entry. Checkpoints sign ``JCS({"chain_hash", "issuer", "seq", "signed_at"})``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import rfc8785
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from hub.models import AuditCheckpoint, AuditEntry
+from hub.models.base import utcnow
+from protocol.encoding import b64url_decode, b64url_encode
+
+GENESIS = "0" * 64
+SEAL_BATCH = 5000
+_SEALER_LOCK_ID = 0x5155414C  # "QUAL": one sealer at a time across every replica (PostgreSQL advisory lock)
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _content(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "action": entry.action,
+        "actor": entry.actor,
+        "actor_org_id": str(entry.actor_org_id) if entry.actor_org_id else None,
+        "at": entry.at.isoformat(),
+        "data": entry.data,
+        "subject_id": entry.subject_id,
+        "subject_type": entry.subject_type,
+    }
+
+
+def _leaf_hash(entry: AuditEntry) -> str:
+    return _sha256(rfc8785.dumps(_content(entry)))
+
+
+def _chain_hash(seq: int, prev: str, leaf: str) -> str:
+    return _sha256(rfc8785.dumps({"leaf": leaf, "prev": prev, "seq": seq}))
+
+
+def record(
+    session: Session,
+    *,
+    actor: str,
+    actor_org_id: uuid.UUID | None,
+    action: str,
+    subject_type: str,
+    subject_id: str | uuid.UUID,
+    data: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Append an entry in the caller's transaction; it is chained later by :func:`seal`."""
+    entry = AuditEntry(
+        at=utcnow(),
+        actor=actor,
+        actor_org_id=actor_org_id,
+        action=action,
+        subject_type=subject_type,
+        subject_id=str(subject_id),
+        data=data or {},
+    )
+    entry.leaf_hash = _leaf_hash(entry)
+    session.add(entry)
+    return entry
+
+
+def _lock_sealer(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _SEALER_LOCK_ID})
+    # SQLite: the transaction already holds the database's one write lock (BEGIN IMMEDIATE).
+
+
+def _head(session: Session) -> tuple[int, str]:
+    last = session.execute(
+        select(AuditEntry.seq, AuditEntry.chain_hash)
+        .where(AuditEntry.seq.is_not(None))
+        .order_by(AuditEntry.seq.desc())
+        .limit(1)
+    ).first()
+    if last is None:
+        return 0, GENESIS
+    return int(last[0]), str(last[1])
+
+
+def seal(session: Session, *, signing_key: Ed25519PrivateKey, key_id: str, issuer: str) -> int:
+    """Give every unsealed entry its place in the chain, in insertion order, and sign the new head.
+
+    Returns how many entries were sealed. Safe to run from several replicas at once.
+    """
+    _lock_sealer(session)
+    seq, prev = _head(session)
+    sealed = 0
+    while True:
+        batch = session.scalars(
+            select(AuditEntry).where(AuditEntry.seq.is_(None)).order_by(AuditEntry.id).limit(SEAL_BATCH)
+        ).all()
+        if not batch:
+            break
+        for entry in batch:
+            seq += 1
+            entry.seq = seq
+            entry.chain_hash = prev = _chain_hash(seq, prev, entry.leaf_hash)
+        sealed += len(batch)
+        session.flush()
+    if sealed:
+        signed_at = utcnow()
+        statement = _checkpoint_statement(seq=seq, chain_hash=prev, signed_at=signed_at, issuer=issuer)
+        session.add(
+            AuditCheckpoint(
+                seq=seq,
+                chain_hash=prev,
+                signed_at=signed_at,
+                key_id=key_id,
+                signature=b64url_encode(signing_key.sign(statement)),
+            )
+        )
+        session.flush()
+    return sealed
+
+
+def _checkpoint_statement(*, seq: int, chain_hash: str, signed_at: datetime, issuer: str) -> bytes:
+    return rfc8785.dumps(
+        {"chain_hash": chain_hash, "issuer": issuer, "seq": seq, "signed_at": signed_at.isoformat()}
+    )
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    entries: int
+    checkpoints: int
+    first_broken_seq: int | None = None
+    first_broken_id: int | None = None
+    reason: str = ""
+
+
+def verify(session: Session, *, signing_key: Ed25519PrivateKey, issuer: str) -> VerifyResult:
+    """Recompute every leaf and link, and check every checkpoint; name the first entry that does not hold."""
+    prev, expected_seq, count = GENESIS, 0, 0
+    rows = session.scalars(select(AuditEntry).order_by(AuditEntry.seq.is_(None), AuditEntry.seq, AuditEntry.id))
+    chain: dict[int, str] = {}
+    for entry in rows.yield_per(2000):
+        count += 1
+        if _leaf_hash(entry) != entry.leaf_hash:
+            return _broken(entry, count, "content does not match its leaf hash")
+        if entry.seq is None:
+            continue
+        expected_seq += 1
+        if entry.seq != expected_seq:
+            return _broken(entry, count, f"sequence gap: expected {expected_seq}")
+        if _chain_hash(entry.seq, prev, entry.leaf_hash) != entry.chain_hash:
+            return _broken(entry, count, "chain hash does not link to the previous entry")
+        prev = entry.chain_hash
+        chain[entry.seq] = prev
+    public_key = signing_key.public_key()
+    checkpoints = session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.seq)).all()
+    for cp in checkpoints:
+        statement = _checkpoint_statement(seq=cp.seq, chain_hash=cp.chain_hash, signed_at=cp.signed_at, issuer=issuer)
+        try:
+            public_key.verify(b64url_decode(cp.signature), statement)
+        except (InvalidSignature, ValueError):
+            return VerifyResult(False, count, len(checkpoints), cp.seq, None, "checkpoint signature is invalid")
+        if chain.get(cp.seq) != cp.chain_hash:
+            return VerifyResult(False, count, len(checkpoints), cp.seq, None, "checkpoint does not match the chain")
+    return VerifyResult(True, count, len(checkpoints))
+
+
+def _broken(entry: AuditEntry, count: int, reason: str) -> VerifyResult:
+    return VerifyResult(False, count, 0, entry.seq, entry.id, reason)

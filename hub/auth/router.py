@@ -1,0 +1,65 @@
+"""Token endpoint (RFC 6749 §4.4), JWKS and authorization server metadata (RFC 8414)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from hub.auth.oauth import ASSERTION_ALGORITHMS, HubAuthorizationServer
+from hub.auth.scopes import SCOPES
+from hub.db import SessionDep
+from hub.errors import BadRequest
+from protocol.models.orgs import TokenResponse
+
+router = APIRouter(tags=["oauth"])
+
+
+@router.post(
+    "/oauth/token",
+    response_model=TokenResponse,
+    summary="Client credentials grant; authenticate with private_key_jwt or client_secret_basic",
+    responses={400: {"description": "RFC 6749 §5.2 error"}, 401: {"description": "invalid_client"}},
+)
+async def token(request: Request, session: SessionDep) -> JSONResponse:
+    content_type = request.headers.get("content-type", "")
+    if not content_type.startswith("application/x-www-form-urlencoded"):
+        raise BadRequest("the token endpoint takes application/x-www-form-urlencoded")
+    try:
+        pairs = parse_qsl((await request.body()).decode(), keep_blank_values=True, strict_parsing=False)
+    except UnicodeDecodeError as exc:
+        raise BadRequest("the token request body is not UTF-8") from exc
+    fields = dict(pairs)
+    if len(fields) != len(pairs):
+        raise BadRequest("a token request parameter is repeated (RFC 6749 §3.2)")
+    server = HubAuthorizationServer(
+        session, request.app.state.settings, request.app.state.token_keys, sorted(SCOPES)
+    )
+    result: dict[str, Any] = await run_in_threadpool(
+        server.create_token_response, {"headers": request.headers, "form": fields}
+    )
+    return JSONResponse(result["body"], headers={**result["headers"], "Cache-Control": "no-store"})
+
+
+@router.get("/.well-known/jwks.json", summary="The hub's public token-signing keys (RFC 7517)")
+def jwks(request: Request) -> dict[str, Any]:
+    return dict(request.app.state.token_keys.jwks())
+
+
+@router.get("/.well-known/oauth-authorization-server", summary="Authorization server metadata (RFC 8414)")
+def metadata(request: Request) -> dict[str, Any]:
+    issuer = request.app.state.settings.issuer
+    return {
+        "issuer": issuer,
+        "token_endpoint": f"{issuer}/oauth/token",
+        "jwks_uri": f"{issuer}/.well-known/jwks.json",
+        "grant_types_supported": ["client_credentials"],
+        "token_endpoint_auth_methods_supported": ["private_key_jwt", "client_secret_basic"],
+        "token_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGORITHMS,
+        "scopes_supported": sorted(SCOPES),
+        "response_types_supported": [],
+        "service_documentation": f"{issuer}/docs",
+    }

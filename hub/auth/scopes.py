@@ -1,0 +1,36 @@
+"""Scopes are tiers of permission. Every endpoint names the one it needs; a client holds a subset."""
+
+from __future__ import annotations
+
+from protocol.models.common import OrgKind
+
+SCOPES: dict[str, str] = {
+    "org:read": "read your organization, its keys and its clients",
+    "org:admin": "register and rotate your organization's keys and manage its clients",
+    "agreements:read": "read the supply agreements your organization is party to",
+    "agreements:write": "propose (OEM), accept or decline (supplier) supply agreements",
+    "kpi:write": "submit signed KPI reports (supplier)",
+    "kpi:read": "read KPI reports your agreements entitle you to",
+    "operator:admin": "register organizations and verify the audit chain (operator only)",
+}
+
+# Scopes an organization kind may ever hold: a supplier can never be given the operator's powers by mistake.
+_ALLOWED_BY_KIND: dict[OrgKind, frozenset[str]] = {
+    OrgKind.OPERATOR: frozenset(SCOPES),
+    OrgKind.OEM: frozenset(SCOPES) - {"operator:admin", "kpi:write"},
+    OrgKind.SUPPLIER: frozenset(SCOPES) - {"operator:admin"},
+    OrgKind.LAB: frozenset(SCOPES) - {"operator:admin", "agreements:write"},
+}
+
+
+def default_scopes(kind: OrgKind) -> list[str]:
+    return sorted(_ALLOWED_BY_KIND[kind])
+
+
+def check_grantable(kind: OrgKind, scopes: list[str]) -> None:
+    """Raise ValueError naming the first scope that does not exist or that this kind of organization may not hold."""
+    for scope in scopes:
+        if scope not in SCOPES:
+            raise ValueError(f"unknown scope '{scope}'")
+        if scope not in _ALLOWED_BY_KIND[kind]:
+            raise ValueError(f"an organization of kind '{kind.value}' may not hold the scope '{scope}'")

@@ -1,0 +1,85 @@
+"""JWT access tokens (RFC 9068) signed by the hub with Ed25519, and the JWKS that publishes the key."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import OKPKey
+
+from hub.errors import Unauthenticated
+from protocol.models.common import OrgKind
+
+ALGORITHM = "EdDSA"
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling: the organization and client behind a verified access token."""
+
+    org_id: uuid.UUID
+    org_kind: OrgKind
+    client_id: str
+    scopes: frozenset[str]
+
+    @property
+    def actor(self) -> str:
+        return f"client:{self.client_id}"
+
+
+class TokenKeys:
+    """The hub's token key as a JWK, with the public half for /.well-known/jwks.json."""
+
+    def __init__(self, private_key: Ed25519PrivateKey, *, issuer: str) -> None:
+        self.private_key = private_key
+        self.issuer = issuer
+        self.jwk = OKPKey.import_key(private_key)
+        self.key_id = self.jwk.thumbprint()
+        self.public_jwk = OKPKey.import_key(private_key.public_key())
+
+    def jwks(self) -> dict[str, Any]:
+        public = self.public_jwk.as_dict(private=False)
+        return {"keys": [{**public, "kid": self.key_id, "use": "sig", "alg": ALGORITHM}]}
+
+    def sign(self, claims: dict[str, Any]) -> str:
+        header = {"alg": ALGORITHM, "typ": "at+jwt", "kid": self.key_id}
+        return jwt.encode(header, claims, self.jwk, algorithms=[ALGORITHM])
+
+    def verify(self, token: str) -> Caller:
+        """Check signature, type, issuer, audience and lifetime; never touches the database."""
+        try:
+            decoded = jwt.decode(token, self.public_jwk, algorithms=[ALGORITHM])
+        except (JoseError, ValueError) as exc:
+            raise Unauthenticated("access token is malformed or its signature is invalid") from exc
+        if decoded.header.get("typ") != "at+jwt":
+            raise Unauthenticated("not an access token (typ must be at+jwt)")
+        claims = decoded.claims
+        registry = jwt.JWTClaimsRegistry(
+            iss={"essential": True, "value": self.issuer},
+            aud={"essential": True, "value": self.issuer},
+            exp={"essential": True},
+            sub={"essential": True},
+            org_id={"essential": True},
+        )
+        try:
+            registry.validate(claims)
+        except JoseError as exc:
+            raise Unauthenticated(f"access token rejected: {exc.description or exc.error}") from exc
+        try:
+            return Caller(
+                org_id=uuid.UUID(str(claims["org_id"])),
+                org_kind=OrgKind(claims["org_kind"]),
+                client_id=str(claims["client_id"]),
+                scopes=frozenset(str(claims.get("scope", "")).split()),
+            )
+        except (KeyError, ValueError) as exc:
+            raise Unauthenticated("access token lacks the hub's claims") from exc
+
+
+def now() -> int:
+    return int(time.time())

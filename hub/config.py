@@ -1,0 +1,69 @@
+"""The hub's one ``Settings`` object, read from ``HUB_*`` environment variables."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from typing import Literal
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Development mode runs with a well-known token-signing key so that `hub serve` works with nothing configured
+# and several local workers agree on it. It is public, so production refuses it.
+_DEVELOPMENT_KEY_SEED = hashlib.sha256(b"qualink development only - never use in production").digest()
+
+
+def development_signing_key() -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.from_private_bytes(_DEVELOPMENT_KEY_SEED)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HUB_", extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    database_url: str = "sqlite:///./qualink.db"
+    issuer: str = "http://localhost:8000"
+    token_signing_key: str | None = Field(default=None, repr=False)
+    access_token_ttl_seconds: int = Field(default=600, ge=30, le=3600)
+    client_assertion_max_age_seconds: int = Field(default=300, ge=30, le=3600)
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    report_max_skew_seconds: int = Field(default=300, ge=5)
+    log_level: str = "INFO"
+    log_json: bool = False
+    database_pool_size: int = Field(default=10, ge=1)
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self) -> Settings:
+        self.issuer = self.issuer.rstrip("/")
+        if self.environment == "production":
+            if not self.token_signing_key:
+                raise ValueError("HUB_TOKEN_SIGNING_KEY is required when HUB_ENVIRONMENT=production")
+            if self.signing_key().private_bytes_raw() == _DEVELOPMENT_KEY_SEED:
+                raise ValueError("HUB_TOKEN_SIGNING_KEY is the public development key; generate your own")
+            if not self.issuer.startswith("https://"):
+                raise ValueError("HUB_ISSUER must be an https URL when HUB_ENVIRONMENT=production")
+        return self
+
+    def signing_key(self) -> Ed25519PrivateKey:
+        if not self.token_signing_key:
+            return development_signing_key()
+        key = serialization.load_pem_private_key(self.token_signing_key.encode(), password=None)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ValueError("HUB_TOKEN_SIGNING_KEY must be an Ed25519 private key in PEM (PKCS#8)")
+        return key
+
+    @property
+    def token_endpoint(self) -> str:
+        return f"{self.issuer}/oauth/token"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,17 @@
+"""Every database table, imported here so that Alembic sees the whole metadata."""
+
+from hub.models.agreements import SupplyAgreement
+from hub.models.audit import AuditCheckpoint, AuditEntry
+from hub.models.base import Base
+from hub.models.orgs import ApiClient, Organization, OrgKey, UsedClientAssertion
+
+__all__ = [
+    "ApiClient",
+    "AuditCheckpoint",
+    "AuditEntry",
+    "Base",
+    "OrgKey",
+    "Organization",
+    "SupplyAgreement",
+    "UsedClientAssertion",
+]

@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from pydantic import Field
+
+from hub.auth.deps import require
+from hub.auth.tokens import Caller
+from hub.db import SessionDep
+from hub.errors import ERROR_RESPONSES
+from hub.orgs import service
+from protocol.models.common import OrgKind, WireModel
+from protocol.models.orgs import ApiClient, OrgKey, OrgKeyRegister, Organization, OrganizationCreate
+
+router = APIRouter(prefix="/v1", tags=["organizations"], responses=ERROR_RESPONSES)
+
+Operator = Annotated[Caller, Depends(require("operator:admin"))]
+Reader = Annotated[Caller, Depends(require("org:read"))]
+Admin = Annotated[Caller, Depends(require("org:admin"))]
+
+
+class ClientCreate(WireModel):
+    name: str = Field(min_length=1, max_length=200)
+    scopes: list[str] | None = None
+    public_jwk: dict[str, Any] | None = None
+
+
+class ClientCreated(WireModel):
+    client: ApiClient
+    client_secret: str | None = Field(default=None, description="Shown once, for secret clients")
+
+
+def _org(row: Any) -> Organization:
+    return Organization(id=row.id, name=row.name, kind=OrgKind(row.kind), created_at=row.created_at)
+
+
+@router.post("/organizations", status_code=201, summary="Register an organization (operator)")
+def create_organization(body: OrganizationCreate, session: SessionDep, caller: Operator) -> Organization:
+    return _org(service.create_organization(session, actor=caller.actor, data=body))
+
+
+@router.get("/organizations", summary="Your organization and its partners (the operator sees all)")
+def list_organizations(session: SessionDep, caller: Reader, kind: OrgKind | None = None) -> list[Organization]:
+    return [_org(row) for row in service.list_organizations(session, caller=caller, kind=kind)]
+
+
+@router.get("/organizations/me", summary="The calling organization")
+def me(session: SessionDep, caller: Reader) -> Organization:
+    return _org(service.get_organization(session, caller=caller, org_id=caller.org_id))
+
+
+@router.get("/organizations/{org_id}", summary="One organization, if it is yours or a partner's")
+def get_organization(org_id: uuid.UUID, session: SessionDep, caller: Reader) -> Organization:
+    return _org(service.get_organization(session, caller=caller, org_id=org_id))
+
+
+@router.get("/organizations/{org_id}/keys", summary="Public keys of your organization or a partner")
+def list_keys(org_id: uuid.UUID, session: SessionDep, caller: Reader) -> list[OrgKey]:
+    return [service.key_as_wire(key) for key in service.list_keys(session, caller=caller, org_id=org_id)]
+
+
+@router.post("/keys", status_code=201, summary="Register a signing (Ed25519) or encryption (X25519) public key")
+def register_key(body: OrgKeyRegister, session: SessionDep, caller: Admin) -> OrgKey:
+    return service.key_as_wire(service.register_key(session, caller=caller, data=body))
+
+
+@router.post("/keys/{key_id}/revoke", summary="Revoke a key: it verifies nothing any more")
+def revoke_key(key_id: str, session: SessionDep, caller: Admin) -> OrgKey:
+    return service.key_as_wire(service.revoke_key(session, caller=caller, key_id=key_id))
+
+
+@router.post("/clients", status_code=201, summary="Create an API client for your organization")
+def create_client(body: ClientCreate, session: SessionDep, caller: Admin) -> ClientCreated:
+    client, secret = service.create_client(
+        session,
+        actor=caller.actor,
+        actor_org_id=caller.org_id,
+        org_id=caller.org_id,
+        name=body.name,
+        scopes=body.scopes,
+        public_jwk=body.public_jwk,
+    )
+    return ClientCreated(client=service.client_as_wire(client), client_secret=secret)
+
+
+@router.get("/clients", summary="Your organization's API clients")
+def list_clients(session: SessionDep, caller: Reader) -> list[ApiClient]:
+    return [service.client_as_wire(c) for c in service.list_clients(session, caller=caller)]
+
+
+@router.post("/clients/{client_id}/revoke", summary="Revoke one of your organization's clients")
+def revoke_client(client_id: str, session: SessionDep, caller: Admin) -> ApiClient:
+    return service.client_as_wire(service.revoke_client(session, caller=caller, client_id=client_id))

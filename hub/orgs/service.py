@@ -1,0 +1,266 @@
+"""Organizations, their public keys and their API clients."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from hub.audit import service as audit
+from hub.auth.oauth import secret_digest
+from hub.auth.scopes import check_grantable, default_scopes
+from hub.auth.tokens import Caller
+from hub.errors import Conflict, Forbidden, InvalidInput, NotFound
+from hub.models import ApiClient, Organization, OrgKey, SupplyAgreement
+from hub.models.base import utcnow
+from protocol.encoding import b64url_decode, b64url_encode
+from protocol.models import orgs as wire
+from protocol.models.common import ClientAuthMethod, KeyStatus, KeyUse, OrgKind
+from protocol.signing import key_id_for
+
+_ALGORITHM = {KeyUse.SIGNING: "Ed25519", KeyUse.ENCRYPTION: "X25519"}
+
+
+def create_organization(session: Session, *, actor: str, data: wire.OrganizationCreate) -> Organization:
+    if session.scalar(select(Organization.id).where(Organization.name == data.name)) is not None:
+        raise Conflict(f"an organization named '{data.name}' exists already")
+    org = Organization(name=data.name, kind=data.kind.value)
+    session.add(org)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        actor_org_id=None,
+        action="organization.created",
+        subject_type="organization",
+        subject_id=org.id,
+        data={"name": org.name, "kind": org.kind},
+    )
+    return org
+
+
+def partner_ids(session: Session, org_id: uuid.UUID) -> set[uuid.UUID]:
+    """Organizations that share a (non-declined) supply agreement with ``org_id``."""
+    rows = session.execute(
+        select(SupplyAgreement.oem_id, SupplyAgreement.supplier_id).where(
+            or_(SupplyAgreement.oem_id == org_id, SupplyAgreement.supplier_id == org_id),
+            SupplyAgreement.status != "declined",
+        )
+    ).all()
+    return {other for oem, supplier in rows for other in (oem, supplier) if other != org_id}
+
+
+def _visible(session: Session, caller: Caller, org_id: uuid.UUID) -> bool:
+    return (
+        caller.org_kind is OrgKind.OPERATOR or org_id == caller.org_id or org_id in partner_ids(session, caller.org_id)
+    )
+
+
+def get_organization(session: Session, *, caller: Caller, org_id: uuid.UUID) -> Organization:
+    org = session.get(Organization, org_id)
+    if org is None or not _visible(session, caller, org_id):
+        raise NotFound("organization not found")
+    return org
+
+
+def list_organizations(session: Session, *, caller: Caller, kind: OrgKind | None = None) -> list[Organization]:
+    query = select(Organization).order_by(Organization.name)
+    if caller.org_kind is not OrgKind.OPERATOR:
+        query = query.where(Organization.id.in_({caller.org_id} | partner_ids(session, caller.org_id)))
+    if kind is not None:
+        query = query.where(Organization.kind == kind.value)
+    return list(session.scalars(query))
+
+
+def register_key(session: Session, *, caller: Caller, data: wire.OrgKeyRegister) -> OrgKey:
+    """Register a public key; the organization's previous active key of that use is retired, not revoked."""
+    try:
+        raw = b64url_decode(data.public_key)
+    except ValueError as exc:
+        raise InvalidInput("public_key is not base64url", loc="body.public_key") from exc
+    if len(raw) != 32:
+        raise InvalidInput("public_key must be 32 raw bytes", loc="body.public_key")
+    if data.use is KeyUse.SIGNING:
+        try:
+            Ed25519PublicKey.from_public_bytes(raw)
+        except ValueError as exc:
+            raise InvalidInput("public_key is not an Ed25519 key", loc="body.public_key") from exc
+    key_id = key_id_for(raw, crv=_ALGORITHM[data.use])
+    if session.get(OrgKey, key_id) is not None:
+        raise Conflict(f"key {key_id} is registered already")
+    now = utcnow()
+    for previous in session.scalars(
+        select(OrgKey).where(
+            OrgKey.organization_id == caller.org_id, OrgKey.use == data.use.value, OrgKey.status == "active"
+        )
+    ):
+        previous.status, previous.retired_at = KeyStatus.RETIRED.value, now
+    key = OrgKey(
+        key_id=key_id,
+        organization_id=caller.org_id,
+        use=data.use.value,
+        algorithm=_ALGORITHM[data.use],
+        public_key=raw,
+        status=KeyStatus.ACTIVE.value,
+    )
+    session.add(key)
+    session.flush()
+    audit.record(
+        session,
+        actor=caller.actor,
+        actor_org_id=caller.org_id,
+        action="key.registered",
+        subject_type="org_key",
+        subject_id=key_id,
+        data={"use": key.use, "algorithm": key.algorithm},
+    )
+    return key
+
+
+def list_keys(session: Session, *, caller: Caller, org_id: uuid.UUID) -> list[OrgKey]:
+    get_organization(session, caller=caller, org_id=org_id)
+    return list(
+        session.scalars(select(OrgKey).where(OrgKey.organization_id == org_id).order_by(OrgKey.created_at))
+    )
+
+
+def revoke_key(session: Session, *, caller: Caller, key_id: str) -> OrgKey:
+    """A revoked key verifies nothing any more, not even what it signed before."""
+    key = session.get(OrgKey, key_id)
+    if key is None or key.organization_id != caller.org_id:
+        raise NotFound("key not found")
+    if key.status == KeyStatus.REVOKED.value:
+        raise Conflict("key is revoked already")
+    key.status, key.revoked_at = KeyStatus.REVOKED.value, utcnow()
+    audit.record(
+        session,
+        actor=caller.actor,
+        actor_org_id=caller.org_id,
+        action="key.revoked",
+        subject_type="org_key",
+        subject_id=key_id,
+    )
+    return key
+
+
+def key_as_wire(key: OrgKey) -> wire.OrgKey:
+    return wire.OrgKey(
+        key_id=key.key_id,
+        organization_id=key.organization_id,
+        use=KeyUse(key.use),
+        algorithm=key.algorithm,
+        public_key=b64url_encode(key.public_key),
+        status=KeyStatus(key.status),
+        created_at=key.created_at,
+        retired_at=key.retired_at,
+        revoked_at=key.revoked_at,
+    )
+
+
+def create_client(
+    session: Session,
+    *,
+    actor: str,
+    actor_org_id: uuid.UUID | None,
+    org_id: uuid.UUID,
+    name: str,
+    scopes: list[str] | None,
+    public_jwk: dict[str, Any] | None,
+) -> tuple[ApiClient, str | None]:
+    """Create an API client. With a public JWK it authenticates by private_key_jwt; without, it gets a secret,
+    returned here once and stored only as a digest."""
+    org = session.get(Organization, org_id)
+    if org is None:
+        raise NotFound("organization not found")
+    kind = OrgKind(org.kind)
+    granted = sorted(set(scopes)) if scopes else default_scopes(kind)
+    try:
+        check_grantable(kind, granted)
+    except ValueError as exc:
+        raise InvalidInput(str(exc), loc="scopes") from exc
+    secret: str | None = None
+    if public_jwk is not None:
+        _check_public_jwk(public_jwk)
+        method = ClientAuthMethod.PRIVATE_KEY_JWT
+    else:
+        secret = "qls_" + secrets.token_urlsafe(32)
+        method = ClientAuthMethod.CLIENT_SECRET_BASIC
+    client = ApiClient(
+        client_id="qlc_" + secrets.token_hex(12),
+        organization_id=org_id,
+        name=name,
+        auth_method=method.value,
+        secret_sha256=secret_digest(secret) if secret else None,
+        public_jwk=public_jwk,
+        scopes=" ".join(granted),
+    )
+    session.add(client)
+    try:
+        session.flush()
+    except IntegrityError as exc:  # a client id collision is 2^-96 unlikely; refuse rather than overwrite
+        raise Conflict("client id collision, try again") from exc
+    audit.record(
+        session,
+        actor=actor,
+        actor_org_id=actor_org_id,
+        action="client.created",
+        subject_type="api_client",
+        subject_id=client.client_id,
+        data={"organization_id": str(org_id), "auth_method": method.value, "scopes": granted},
+    )
+    return client, secret
+
+
+def _check_public_jwk(jwk: dict[str, Any]) -> None:
+    if jwk.get("kty") != "OKP" or jwk.get("crv") != "Ed25519" or not isinstance(jwk.get("x"), str):
+        raise InvalidInput("public_jwk must be an Ed25519 OKP key {kty, crv, x}", loc="public_jwk")
+    if "d" in jwk:
+        raise InvalidInput("public_jwk contains a private key ('d'); send the public half only", loc="public_jwk")
+    try:
+        Ed25519PublicKey.from_public_bytes(b64url_decode(jwk["x"]))
+    except ValueError as exc:
+        raise InvalidInput("public_jwk.x is not an Ed25519 public key", loc="public_jwk.x") from exc
+
+
+def list_clients(session: Session, *, caller: Caller) -> list[ApiClient]:
+    return list(
+        session.scalars(
+            select(ApiClient).where(ApiClient.organization_id == caller.org_id).order_by(ApiClient.created_at)
+        )
+    )
+
+
+def revoke_client(session: Session, *, caller: Caller, client_id: str) -> ApiClient:
+    client = session.scalar(select(ApiClient).where(ApiClient.client_id == client_id))
+    if client is None or client.organization_id != caller.org_id:
+        raise NotFound("client not found")
+    if client.client_id == caller.client_id:
+        raise Forbidden("a client cannot revoke itself; use another client of your organization")
+    if client.revoked_at is None:
+        client.revoked_at = utcnow()
+        audit.record(
+            session,
+            actor=caller.actor,
+            actor_org_id=caller.org_id,
+            action="client.revoked",
+            subject_type="api_client",
+            subject_id=client_id,
+        )
+    return client
+
+
+def client_as_wire(client: ApiClient) -> wire.ApiClient:
+    return wire.ApiClient(
+        client_id=client.client_id,
+        organization_id=client.organization_id,
+        name=client.name,
+        auth_method=ClientAuthMethod(client.auth_method),
+        scopes=client.scopes.split(),
+        created_at=client.created_at,
+        revoked_at=client.revoked_at,
+    )
