@@ -29,7 +29,9 @@ def readyz(request: Request) -> JSONResponse:
         body = {"error": "NotReady", "detail": f"database unreachable: {type(exc).__name__}"}
         return JSONResponse({**body, "request_id": current_request_id()}, status_code=503)
     head = request.app.state.migration_head
-    if current != head:
+    # A schema newer than this code (a revision it does not know) is ready: during a rolling upgrade the old
+    # replicas keep serving after the migration job ran. A missing or older schema is not.
+    if current != head and (current is None or migrate.is_known_revision(current)):
         detail = f"schema at {current}, migrations head is {head}: run `hub db upgrade`"
         return JSONResponse(
             {"error": "NotReady", "detail": detail, "request_id": current_request_id()}, status_code=503

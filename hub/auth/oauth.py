@@ -32,7 +32,7 @@ from hub.errors import OAuthError
 from hub.models import ApiClient, Organization, UsedClientAssertion
 from protocol.models.common import ClientAuthMethod
 
-ASSERTION_ALGORITHMS = ["EdDSA", "Ed25519", "ES256"]
+ASSERTION_ALGORITHMS = ["Ed25519", "EdDSA", "ES256"]
 
 
 def secret_digest(secret: str) -> bytes:

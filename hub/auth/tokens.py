@@ -15,7 +15,7 @@ from joserfc.jwk import OKPKey
 from hub.errors import Unauthenticated
 from protocol.models.common import OrgKind
 
-ALGORITHM = "EdDSA"
+ALGORITHM = "Ed25519"
 
 
 @dataclass(frozen=True)

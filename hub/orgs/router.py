@@ -85,6 +85,22 @@ def create_client(body: ClientCreate, session: SessionDep, caller: Admin) -> Cli
     return ClientCreated(client=service.client_as_wire(client), client_secret=secret)
 
 
+@router.post(
+    "/organizations/{org_id}/clients", status_code=201, summary="Onboard: create an organization's first client (operator)"
+)
+def onboard_client(org_id: uuid.UUID, body: ClientCreate, session: SessionDep, caller: Operator) -> ClientCreated:
+    client, secret = service.create_client(
+        session,
+        actor=caller.actor,
+        actor_org_id=caller.org_id,
+        org_id=org_id,
+        name=body.name,
+        scopes=body.scopes,
+        public_jwk=body.public_jwk,
+    )
+    return ClientCreated(client=service.client_as_wire(client), client_secret=secret)
+
+
 @router.get("/clients", summary="Your organization's API clients")
 def list_clients(session: SessionDep, caller: Reader) -> list[ApiClient]:
     return [service.client_as_wire(c) for c in service.list_clients(session, caller=caller)]

@@ -1,0 +1,262 @@
+"""The operator's command line: `hub serve`, `hub db upgrade`, `hub org create`, `hub client create`, `hub audit
+verify`, `hub demo`. Every command that writes is one transaction, audited like an API call."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hub.config import Settings, get_settings
+
+app = typer.Typer(name="hub", help="Qualink hub: serve the API and operate it.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
+org_app = typer.Typer(help="Organizations in the network.", no_args_is_help=True)
+client_app = typer.Typer(help="API clients (OAuth 2.0 client credentials).", no_args_is_help=True)
+audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(org_app, name="org")
+app.add_typer(client_app, name="client")
+app.add_typer(audit_app, name="audit")
+
+console = Console()
+err = Console(stderr=True)
+OPERATOR_ACTOR = "cli:operator"
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        err.print(f"[red]configuration error:[/red] {exc.errors()[0]['msg']}")
+        raise typer.Exit(2) from exc
+
+
+@contextmanager
+def _session() -> Iterator[Session]:
+    from hub.db import make_engine, make_session_factory
+
+    engine = make_engine(_settings())
+    try:
+        with make_session_factory(engine)() as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+    finally:
+        engine.dispose()
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}")
+    return typer.Exit(2)
+
+
+@app.command()
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int = 1,
+    migrate: Annotated[
+        bool | None, typer.Option(help="Upgrade the schema first (default: only in development mode)")
+    ] = None,
+) -> None:
+    """Run the hub (uvicorn). Stateless: run as many as you like against one PostgreSQL."""
+    import uvicorn
+
+    settings = _settings()
+    if migrate if migrate is not None else settings.environment == "development":
+        db_upgrade()
+    uvicorn.run(
+        "hub.app:create_app", factory=True, host=host, port=port, workers=workers, proxy_headers=True, log_level="warning"
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Bring the schema to the newest migration (the only way a schema is made)."""
+    from hub import migrate
+    from hub.db import make_engine
+
+    engine = make_engine(_settings())
+    try:
+        migrate.upgrade(engine, revision)
+        console.print(f"schema at [bold]{migrate.current_revision(engine)}[/bold]")
+    finally:
+        engine.dispose()
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the schema's revision and the code's head."""
+    from hub import migrate
+    from hub.db import make_engine
+
+    engine = make_engine(_settings())
+    try:
+        console.print(f"database: {migrate.current_revision(engine)}  code head: {migrate.head_revision()}")
+    finally:
+        engine.dispose()
+
+
+@org_app.command("create")
+def org_create(
+    name: Annotated[str, typer.Option(help="Organization name, unique in the network")],
+    kind: Annotated[str, typer.Option(help="oem | supplier | lab | operator")],
+) -> None:
+    """Register an organization; prints its id."""
+    from hub.errors import HubError
+    from hub.orgs import service
+    from protocol.models.orgs import OrganizationCreate
+
+    try:
+        data = OrganizationCreate.model_validate({"name": name, "kind": kind})
+    except ValidationError as exc:
+        raise _fail(f"{exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}") from exc
+    try:
+        with _session() as session:
+            org = service.create_organization(session, actor=OPERATOR_ACTOR, data=data)
+            org_id = org.id
+    except HubError as exc:
+        raise _fail(exc.detail) from exc
+    console.print(str(org_id))
+
+
+@org_app.command("list")
+def org_list() -> None:
+    """List every organization."""
+    from rich.table import Table
+
+    from hub.models import Organization
+
+    table = Table("id", "name", "kind", "created")
+    with _session() as session:
+        for org in session.scalars(select(Organization).order_by(Organization.name)):
+            table.add_row(str(org.id), org.name, org.kind, org.created_at.isoformat(timespec="seconds"))
+    console.print(table)
+
+
+def _find_org(session: Session, ref: str) -> uuid.UUID:
+    from hub.models import Organization
+
+    try:
+        org_id = uuid.UUID(ref)
+        query = select(Organization.id).where(Organization.id == org_id)
+    except ValueError:
+        query = select(Organization.id).where(Organization.name == ref)
+    found = session.scalar(query)
+    if found is None:
+        raise _fail(f"no organization '{ref}'")
+    return found
+
+
+def _read_public_jwk(path: Path) -> dict[str, Any]:
+    from protocol.errors import InvalidKey
+    from protocol.signing import load_private_key
+    from supplier_sdk.auth import public_jwk
+
+    text = path.read_text()
+    if text.lstrip().startswith("{"):
+        loaded: dict[str, Any] = json.loads(text)
+        return {k: loaded[k] for k in ("kty", "crv", "x") if k in loaded}
+    if "PUBLIC KEY" in text:
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+        from cryptography.hazmat.primitives.serialization import load_pem_public_key
+        from joserfc.jwk import OKPKey
+
+        key = load_pem_public_key(text.encode())
+        if not isinstance(key, Ed25519PublicKey):
+            raise _fail("the public key must be Ed25519")
+        return dict(OKPKey.import_key(key).as_dict(private=False))
+    try:
+        return public_jwk(load_private_key(text))
+    except InvalidKey as exc:
+        raise _fail(f"{path}: {exc}") from exc
+
+
+@client_app.command("create")
+def client_create(
+    org: Annotated[str, typer.Option(help="Organization id or name")],
+    name: Annotated[str, typer.Option(help="What the client is, e.g. 'MES connector'")],
+    scopes: Annotated[str | None, typer.Option(help="Space-separated scopes (default: all the kind may hold)")] = None,
+    public_key: Annotated[
+        Path | None, typer.Option(help="Ed25519 public key (PEM or JWK) for private_key_jwt; else a secret client")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
+    """Create an API client. A secret client's secret is printed once and never again."""
+    from hub.errors import HubError
+    from hub.orgs import service
+
+    jwk = _read_public_jwk(public_key) if public_key else None
+    try:
+        with _session() as session:
+            org_id = _find_org(session, org)
+            client, secret = service.create_client(
+                session,
+                actor=OPERATOR_ACTOR,
+                actor_org_id=None,
+                org_id=org_id,
+                name=name,
+                scopes=scopes.split() if scopes else None,
+                public_jwk=jwk,
+            )
+            result = {"client_id": client.client_id, "auth_method": client.auth_method, "scopes": client.scopes}
+    except HubError as exc:
+        raise _fail(exc.detail) from exc
+    if secret:
+        result["client_secret"] = secret
+    if as_json:
+        console.print_json(json.dumps(result))
+        return
+    console.print(f"client_id: [bold]{result['client_id']}[/bold]  ({result['auth_method']})")
+    console.print(f"scopes: {result['scopes']}")
+    if secret:
+        console.print(f"client_secret: [bold]{secret}[/bold]  (shown once; store it now)")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Seal pending entries, recompute the whole chain and every checkpoint; exit 1 naming the first break."""
+    from hub.audit import service
+    from hub.auth.tokens import TokenKeys
+
+    settings = _settings()
+    keys = TokenKeys(settings.signing_key(), issuer=settings.issuer)
+    with _session() as session:
+        sealed = service.seal(session, signing_key=keys.private_key, key_id=keys.key_id, issuer=settings.issuer)
+        result = service.verify(session, signing_key=keys.private_key, issuer=settings.issuer)
+    if result.ok:
+        console.print(
+            f"[green]audit chain intact[/green]: {result.entries} entries ({sealed} sealed now), "
+            f"{result.checkpoints} signed checkpoints"
+        )
+        return
+    where = f"entry seq={result.first_broken_seq} id={result.first_broken_id}"
+    err.print(f"[red]audit chain broken[/red] at {where}: {result.reason}")
+    raise typer.Exit(1)
+
+
+@app.command()
+def demo(
+    keep_running: Annotated[bool, typer.Option(help="Leave the hub running afterwards to explore /docs")] = False,
+) -> None:
+    """Start a real hub on a temporary SQLite file and drive it over HTTP the way its users would."""
+    from hub.demo import run_demo
+
+    raise typer.Exit(run_demo(console, keep_running=keep_running))
+
+
+def main() -> None:
+    app()
