@@ -2,9 +2,80 @@
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, ValidationInfo, WithJsonSchema
+
+CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$"
+"""Shape of a natural key such as a part number or a characteristic code.
+
+Example:
+    >>> import re
+    >>> bool(re.match(CODE_PATTERN, "A-100")), bool(re.match(CODE_PATTERN, "-A"))
+    (True, False)
+"""
+
+DECIMAL_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
+"""Shape of a decimal string on the wire: optional minus, digits, optional fraction; no exponent, no spaces.
+
+Example:
+    >>> import re
+    >>> bool(re.match(DECIMAL_PATTERN, "1.33")), bool(re.match(DECIMAL_PATTERN, "1e3"))
+    (True, False)
+"""
+
+_DECIMAL_TEXT = re.compile(DECIMAL_PATTERN)
+
+
+def _wire_decimal(value: Any, info: ValidationInfo) -> Decimal:
+    name = info.field_name or "value"
+    if isinstance(value, bool):
+        raise ValueError(f"{name} must be a decimal string or an integer, not a boolean")
+    if isinstance(value, float):
+        raise ValueError(f"{name} must be a decimal string or an integer, not a binary float")
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f"{name} must be a finite decimal, not {value}")
+        return value
+    if isinstance(value, str):
+        if not _DECIMAL_TEXT.fullmatch(value):
+            try:
+                finite = Decimal(value.strip()).is_finite()
+            except InvalidOperation:
+                finite = True
+            if not finite:
+                raise ValueError(f"{name} must be a finite decimal, not {value!r}")
+            raise ValueError(f"{name} must be a plain decimal string like '1.33', not {value!r}")
+        return Decimal(value)
+    raise ValueError(f"{name} must be a decimal string or an integer, not {type(value).__name__}")
+
+
+WireDecimal = Annotated[
+    Decimal,
+    BeforeValidator(_wire_decimal),
+    PlainSerializer(lambda value: format(value, "f"), return_type=str, when_used="json"),
+    WithJsonSchema(
+        {"anyOf": [{"type": "string", "pattern": DECIMAL_PATTERN}, {"type": "integer"}]}, mode="validation"
+    ),
+    WithJsonSchema({"type": "string", "pattern": DECIMAL_PATTERN}, mode="serialization"),
+]
+"""A measurement or money value: a finite ``Decimal`` that crosses the wire as a plain decimal string.
+
+Accepts ``"1.33"``, ``-2``, ``Decimal("0.5")``; refuses binary floats, ``NaN`` / ``Infinity`` and exponent
+forms, naming the field. Serializes to JSON as a string without exponent (``format(value, "f")``).
+
+Example:
+    >>> from pydantic import TypeAdapter
+    >>> TypeAdapter(WireDecimal).validate_python("1.3300")
+    Decimal('1.3300')
+    >>> TypeAdapter(WireDecimal).dump_json(Decimal("1E+2"))
+    b'"100"'
+"""
 
 
 class WireModel(BaseModel):
@@ -96,6 +167,8 @@ class ClientAuthMethod(StrEnum):
 
 
 __all__ = [
+    "CODE_PATTERN",
+    "DECIMAL_PATTERN",
     "AgreementStatus",
     "ClientAuthMethod",
     "Comparator",
@@ -105,5 +178,6 @@ __all__ = [
     "KpiName",
     "OrgKind",
     "PeriodKind",
+    "WireDecimal",
     "WireModel",
 ]

@@ -1,0 +1,1 @@
+"""Tests of the QX/1 library (protocol/)."""
