@@ -6,5 +6,11 @@ bytes (``protocol.encoding``), signed envelopes (``protocol.signing``) and repor
 """
 
 PROTOCOL_ID = "QX/1"
+"""The protocol id: every signed envelope and every KPI-ZK transcript binds to it.
+
+Example:
+    >>> PROTOCOL_ID
+    'QX/1'
+"""
 
 __all__ = ["PROTOCOL_ID"]

@@ -23,5 +23,7 @@ def main(argv: list[str]) -> int:
     return 0
 
 
+__all__ = ["main"]
+
 if __name__ == "__main__":
     raise SystemExit(main(sys.argv[1:]))
