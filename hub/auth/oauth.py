@@ -187,6 +187,12 @@ class HubAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
     def handle_response(self, status: int, body: Any, headers: Any) -> dict[str, Any]:
         header_map = dict(headers)
         if status >= 400:
+            if status == 400 and body.get("error") == "invalid_client":
+                # Authlib answers 401 only when the client used the Authorization header; a failed client
+                # assertion is the same failure, and RFC 6749 §5.2 allows 401 for it too.
+                status = 401
+                challenge = f'Basic realm="{self.settings.issuer}", error="invalid_client"'
+                header_map.setdefault("WWW-Authenticate", challenge)
             raise OAuthError(status, dict(body), header_map)
         return {"body": body, "headers": header_map}
 
