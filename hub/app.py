@@ -16,6 +16,7 @@ from hub.config import Settings, get_settings
 from hub.db import make_engine, make_session_factory
 from hub.errors import install_error_handlers
 from hub.health import router as health_router
+from hub.kpis.router import router as kpis_router
 from hub.observability import Metrics, RequestContext, configure_logging
 from hub.orgs.router import router as orgs_router
 
@@ -46,7 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = Metrics()
     app.state.migration_head = migrate.head_revision()
     install_error_handlers(app)
-    for router in (health_router, auth_router, orgs_router, agreements_router, audit_router):
+    for router in (health_router, auth_router, orgs_router, agreements_router, kpis_router, audit_router):
         app.include_router(router)
     app.add_middleware(RequestContext, metrics=app.state.metrics, max_body_bytes=settings.max_body_bytes)
     return app

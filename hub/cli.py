@@ -79,7 +79,13 @@ def serve(
     if migrate if migrate is not None else settings.environment == "development":
         db_upgrade()
     uvicorn.run(
-        "hub.app:create_app", factory=True, host=host, port=port, workers=workers, proxy_headers=True, log_level="warning"
+        "hub.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        log_level="warning",
     )
 
 
@@ -189,9 +195,12 @@ def _read_public_jwk(path: Path) -> dict[str, Any]:
 def client_create(
     org: Annotated[str, typer.Option(help="Organization id or name")],
     name: Annotated[str, typer.Option(help="What the client is, e.g. 'MES connector'")],
-    scopes: Annotated[str | None, typer.Option(help="Space-separated scopes (default: all the kind may hold)")] = None,
+    scopes: Annotated[
+        str | None, typer.Option(help="Space-separated scopes (default: all the kind may hold)")
+    ] = None,
     public_key: Annotated[
-        Path | None, typer.Option(help="Ed25519 public key (PEM or JWK) for private_key_jwt; else a secret client")
+        Path | None,
+        typer.Option(help="Ed25519 public key (PEM or JWK) for private_key_jwt; else a secret client"),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
@@ -212,7 +221,11 @@ def client_create(
                 scopes=scopes.split() if scopes else None,
                 public_jwk=jwk,
             )
-            result = {"client_id": client.client_id, "auth_method": client.auth_method, "scopes": client.scopes}
+            result = {
+                "client_id": client.client_id,
+                "auth_method": client.auth_method,
+                "scopes": client.scopes,
+            }
     except HubError as exc:
         raise _fail(exc.detail) from exc
     if secret:
@@ -235,7 +248,9 @@ def audit_verify() -> None:
     settings = _settings()
     keys = TokenKeys(settings.signing_key(), issuer=settings.issuer)
     with _session() as session:
-        sealed = service.seal(session, signing_key=keys.private_key, key_id=keys.key_id, issuer=settings.issuer)
+        sealed = service.seal(
+            session, signing_key=keys.private_key, key_id=keys.key_id, issuer=settings.issuer
+        )
         result = service.verify(session, signing_key=keys.private_key, issuer=settings.issuer)
     if result.ok:
         console.print(
@@ -250,7 +265,9 @@ def audit_verify() -> None:
 
 @app.command()
 def demo(
-    keep_running: Annotated[bool, typer.Option(help="Leave the hub running afterwards to explore /docs")] = False,
+    keep_running: Annotated[
+        bool, typer.Option(help="Leave the hub running afterwards to explore /docs")
+    ] = False,
 ) -> None:
     """Start a real hub on a temporary SQLite file and drive it over HTTP the way its users would."""
     from hub.demo import run_demo

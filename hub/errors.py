@@ -140,7 +140,7 @@ def install_error_handlers(app: FastAPI) -> None:
             error="InvalidInput",
             detail=f"{first['loc']}: {first['msg']}",
             request_id=current_request_id(),
-            fields=fields,  # type: ignore[arg-type]
+            fields=fields,
         )
         return _render(422, body.model_dump())
 

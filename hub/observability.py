@@ -153,7 +153,11 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 async def _too_large(send: Send, limit: int, request_id: str) -> None:
     body = json.dumps(
-        {"error": "PayloadTooLarge", "detail": f"request body exceeds {limit} bytes", "request_id": request_id}
+        {
+            "error": "PayloadTooLarge",
+            "detail": f"request body exceeds {limit} bytes",
+            "request_id": request_id,
+        }
     ).encode()
     await send(
         {

@@ -41,18 +41,30 @@ def get_agreement(agreement_id: uuid.UUID, session: SessionDep, caller: Reader) 
 
 
 @router.post("/{agreement_id}/accept", summary="Accept a proposed agreement (the supplier named in it)")
-def accept(agreement_id: uuid.UUID, session: SessionDep, caller: Writer, body: AgreementDecision | None = None) -> Agreement:
+def accept(
+    agreement_id: uuid.UUID, session: SessionDep, caller: Writer, body: AgreementDecision | None = None
+) -> Agreement:
     reason = body.reason if body else ""
-    return service.as_wire(service.decide(session, caller=caller, agreement_id=agreement_id, accept=True, reason=reason))
+    return service.as_wire(
+        service.decide(session, caller=caller, agreement_id=agreement_id, accept=True, reason=reason)
+    )
 
 
 @router.post("/{agreement_id}/decline", summary="Decline a proposed agreement (the supplier named in it)")
-def decline(agreement_id: uuid.UUID, session: SessionDep, caller: Writer, body: AgreementDecision | None = None) -> Agreement:
+def decline(
+    agreement_id: uuid.UUID, session: SessionDep, caller: Writer, body: AgreementDecision | None = None
+) -> Agreement:
     reason = body.reason if body else ""
-    return service.as_wire(service.decide(session, caller=caller, agreement_id=agreement_id, accept=False, reason=reason))
+    return service.as_wire(
+        service.decide(session, caller=caller, agreement_id=agreement_id, accept=False, reason=reason)
+    )
 
 
 @router.post("/{agreement_id}/terminate", summary="End a proposed or active agreement (either party)")
-def terminate(agreement_id: uuid.UUID, session: SessionDep, caller: Writer, body: AgreementDecision | None = None) -> Agreement:
+def terminate(
+    agreement_id: uuid.UUID, session: SessionDep, caller: Writer, body: AgreementDecision | None = None
+) -> Agreement:
     reason = body.reason if body else ""
-    return service.as_wire(service.terminate(session, caller=caller, agreement_id=agreement_id, reason=reason))
+    return service.as_wire(
+        service.terminate(session, caller=caller, agreement_id=agreement_id, reason=reason)
+    )

@@ -41,7 +41,9 @@ def propose(session: Session, *, caller: Caller, data: wire.AgreementCreate) -> 
     return agreement
 
 
-def _audit(session: Session, caller: Caller, agreement: SupplyAgreement, action: str, data: dict[str, Any]) -> None:
+def _audit(
+    session: Session, caller: Caller, agreement: SupplyAgreement, action: str, data: dict[str, Any]
+) -> None:
     audit.record(
         session,
         actor=caller.actor,
@@ -53,7 +55,9 @@ def _audit(session: Session, caller: Caller, agreement: SupplyAgreement, action:
     )
 
 
-def get(session: Session, *, caller: Caller, agreement_id: uuid.UUID, for_update: bool = False) -> SupplyAgreement:
+def get(
+    session: Session, *, caller: Caller, agreement_id: uuid.UUID, for_update: bool = False
+) -> SupplyAgreement:
     """An agreement the caller is party to; any other is, to the caller, not there."""
     query = select(SupplyAgreement).where(
         SupplyAgreement.id == agreement_id,
@@ -68,7 +72,11 @@ def get(session: Session, *, caller: Caller, agreement_id: uuid.UUID, for_update
 
 
 def list_for(
-    session: Session, *, caller: Caller, status: AgreementStatus | None = None, counterparty: uuid.UUID | None = None
+    session: Session,
+    *,
+    caller: Caller,
+    status: AgreementStatus | None = None,
+    counterparty: uuid.UUID | None = None,
 ) -> list[SupplyAgreement]:
     query = select(SupplyAgreement).where(
         or_(SupplyAgreement.oem_id == caller.org_id, SupplyAgreement.supplier_id == caller.org_id)
@@ -76,7 +84,9 @@ def list_for(
     if status is not None:
         query = query.where(SupplyAgreement.status == status.value)
     if counterparty is not None:
-        query = query.where(or_(SupplyAgreement.oem_id == counterparty, SupplyAgreement.supplier_id == counterparty))
+        query = query.where(
+            or_(SupplyAgreement.oem_id == counterparty, SupplyAgreement.supplier_id == counterparty)
+        )
     return list(session.scalars(query.order_by(SupplyAgreement.created_at, SupplyAgreement.id)))
 
 
@@ -90,14 +100,20 @@ def decide(
         raise Conflict(f"agreement is {agreement.status}, not proposed")
     new = AgreementStatus.ACTIVE if accept else AgreementStatus.DECLINED
     agreement.status, agreement.decided_at, agreement.decision_reason = new.value, utcnow(), reason
-    _audit(session, caller, agreement, f"agreement.{'accepted' if accept else 'declined'}", {"reason": reason})
+    _audit(
+        session, caller, agreement, f"agreement.{'accepted' if accept else 'declined'}", {"reason": reason}
+    )
     return agreement
 
 
-def terminate(session: Session, *, caller: Caller, agreement_id: uuid.UUID, reason: str = "") -> SupplyAgreement:
+def terminate(
+    session: Session, *, caller: Caller, agreement_id: uuid.UUID, reason: str = ""
+) -> SupplyAgreement:
     agreement = get(session, caller=caller, agreement_id=agreement_id, for_update=True)
     if agreement.status not in (AgreementStatus.ACTIVE.value, AgreementStatus.PROPOSED.value):
-        raise Conflict(f"agreement is {agreement.status}; only a proposed or active agreement can be terminated")
+        raise Conflict(
+            f"agreement is {agreement.status}; only a proposed or active agreement can be terminated"
+        )
     agreement.status, agreement.decided_at, agreement.decision_reason = "terminated", utcnow(), reason
     _audit(session, caller, agreement, "agreement.terminated", {"reason": reason})
     return agreement

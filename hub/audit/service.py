@@ -92,7 +92,7 @@ def _head(session: Session) -> tuple[int, str]:
     ).first()
     if last is None:
         return 0, GENESIS
-    return int(last[0]), str(last[1])
+    return int(last[0] or 0), str(last[1])
 
 
 def seal(session: Session, *, signing_key: Ed25519PrivateKey, key_id: str, issuer: str) -> int:
@@ -150,7 +150,9 @@ class VerifyResult:
 def verify(session: Session, *, signing_key: Ed25519PrivateKey, issuer: str) -> VerifyResult:
     """Recompute every leaf and link, and check every checkpoint; name the first entry that does not hold."""
     prev, expected_seq, count = GENESIS, 0, 0
-    rows = session.scalars(select(AuditEntry).order_by(AuditEntry.seq.is_(None), AuditEntry.seq, AuditEntry.id))
+    rows = session.scalars(
+        select(AuditEntry).order_by(AuditEntry.seq.is_(None), AuditEntry.seq, AuditEntry.id)
+    )
     chain: dict[int, str] = {}
     for entry in rows.yield_per(2000):
         count += 1
@@ -168,13 +170,19 @@ def verify(session: Session, *, signing_key: Ed25519PrivateKey, issuer: str) -> 
     public_key = signing_key.public_key()
     checkpoints = session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.seq)).all()
     for cp in checkpoints:
-        statement = _checkpoint_statement(seq=cp.seq, chain_hash=cp.chain_hash, signed_at=cp.signed_at, issuer=issuer)
+        statement = _checkpoint_statement(
+            seq=cp.seq, chain_hash=cp.chain_hash, signed_at=cp.signed_at, issuer=issuer
+        )
         try:
             public_key.verify(b64url_decode(cp.signature), statement)
         except (InvalidSignature, ValueError):
-            return VerifyResult(False, count, len(checkpoints), cp.seq, None, "checkpoint signature is invalid")
+            return VerifyResult(
+                False, count, len(checkpoints), cp.seq, None, "checkpoint signature is invalid"
+            )
         if chain.get(cp.seq) != cp.chain_hash:
-            return VerifyResult(False, count, len(checkpoints), cp.seq, None, "checkpoint does not match the chain")
+            return VerifyResult(
+                False, count, len(checkpoints), cp.seq, None, "checkpoint does not match the chain"
+            )
     return VerifyResult(True, count, len(checkpoints))
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import UTC, datetime, timedelta
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from authlib.oauth2.rfc6749 import AuthorizationServer, ClientMixin, OAuth2Request
@@ -100,12 +100,16 @@ class _PrivateKeyJWT(JWTBearerClientAssertion):
         try:
             token = jwt.decode(assertion, resolve_key, algorithms=ASSERTION_ALGORITHMS)
         except JoseError as exc:
-            raise InvalidClientError(description=f"client assertion rejected: {exc.description or exc.error}") from exc
+            raise InvalidClientError(
+                description=f"client assertion rejected: {exc.description or exc.error}"
+            ) from exc
         claims = token.claims
         exp = claims.get("exp")
         limit = now() + self.server.settings.client_assertion_max_age_seconds
         if isinstance(exp, int) and exp > limit:
-            raise InvalidClientError(description="client assertion lives too long (exp too far in the future)")
+            raise InvalidClientError(
+                description="client assertion lives too long (exp too far in the future)"
+            )
         self.verify_claims(claims)
         return claims
 
@@ -113,7 +117,7 @@ class _PrivateKeyJWT(JWTBearerClientAssertion):
         return self.server.consume_jti(str(claims["sub"]), str(jti), int(claims["exp"]))
 
 
-class HubAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
+class HubAuthorizationServer(AuthorizationServer):
     """Lives for one token request: it holds that request's database session."""
 
     def __init__(self, session: Session, settings: Settings, keys: TokenKeys, scopes: list[str]) -> None:
@@ -137,7 +141,9 @@ class HubAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         if len(jti) > 200:
             return False
         expires_at = datetime.fromtimestamp(exp, UTC) + timedelta(seconds=60)
-        self.session.execute(delete(UsedClientAssertion).where(UsedClientAssertion.expires_at < datetime.now(UTC)))
+        self.session.execute(
+            delete(UsedClientAssertion).where(UsedClientAssertion.expires_at < datetime.now(UTC))
+        )
         try:
             with self.session.begin_nested():
                 self.session.add(UsedClientAssertion(client_id=client_id, jti=jti, expires_at=expires_at))
@@ -200,7 +206,7 @@ class HubAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         return None
 
 
-class _FormRequest(OAuth2Request):  # type: ignore[misc]
+class _FormRequest(OAuth2Request):
     def __init__(self, headers: Mapping[str, str], form: dict[str, str], uri: str) -> None:
         super().__init__(method="POST", uri=uri, headers=headers)
         self._form = form

@@ -43,7 +43,9 @@ def _bootstrap_operator(hub: LocalHub, console: Console) -> Actor:
         )
         operator.org_id, operator.client_id = str(org.id), client.client_id
     engine.dispose()
-    console.print(f"  [dim]$ hub org create --kind operator; hub client create --public-key …  → {operator.client_id}[/dim]")
+    console.print(
+        f"  [dim]$ hub org create --kind operator; hub client create --public-key …  → {operator.client_id}[/dim]"
+    )
     return operator
 
 
@@ -51,7 +53,9 @@ def _closing(story: Story) -> None:
     story.chapter("Epilogue · The record", "The operator verifies the tamper-evident audit chain.")
     result = story.operator.call("POST", "/v1/audit/verify")
     state = "[green]intact[/green]" if result["ok"] else f"[red]broken: {result['reason']}[/red]"
-    story.operator.say(f"audit chain {state}: {result['entries']} entries, {result['checkpoints']} signed checkpoint(s)")
+    story.operator.say(
+        f"audit chain {state}: {result['entries']} entries, {result['checkpoints']} signed checkpoint(s)"
+    )
     if not result["ok"]:
         raise DemoFailure("the audit chain did not verify")
 
@@ -60,7 +64,9 @@ def run_demo(console: Console, *, keep_running: bool = False) -> int:
     started = time.perf_counter()
     console.rule("[bold]Qualink demo[/bold]")
     with LocalHub() as hub:
-        console.print(f"  hub running at [link={hub.base_url}/docs]{hub.base_url}[/link] on a temporary SQLite file")
+        console.print(
+            f"  hub running at [link={hub.base_url}/docs]{hub.base_url}[/link] on a temporary SQLite file"
+        )
         story = Story(
             console=console,
             base_url=hub.base_url,

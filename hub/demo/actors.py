@@ -56,7 +56,9 @@ class Actor:
     def say(self, text: str) -> None:
         self.console.print(f"  [bold cyan]{self.name}[/bold cyan] {text}")
 
-    def call(self, method: str, path: str, *, json: Any = None, expect: int = 200, quiet: bool = False) -> Any:
+    def call(
+        self, method: str, path: str, *, json: Any = None, expect: int = 200, quiet: bool = False
+    ) -> Any:
         started = time.perf_counter()
         headers = {"Authorization": f"Bearer {self.token()}"}
         response = self.http.request(method, path, json=json, headers=headers)

@@ -13,9 +13,36 @@ from hub.demo.story import Story
 from supplier_sdk.auth import public_jwk
 
 SUPPLIERS = [
-    ("Kessler Präzision GmbH", "SH-4410", "Drive shaft", "DIA-01", "Bearing seat diameter", "mm", "24.980", "25.020"),
-    ("Voltara Capacitors s.r.o.", "CP-220", "Film capacitor 220µF", "CAP-01", "Capacitance", "uF", "209", "231"),
-    ("Lindqvist Castings AB", "HS-7700", "Compressor housing", "BORE-02", "Bore diameter", "mm", "71.950", "72.050"),
+    (
+        "Kessler Präzision GmbH",
+        "SH-4410",
+        "Drive shaft",
+        "DIA-01",
+        "Bearing seat diameter",
+        "mm",
+        "24.980",
+        "25.020",
+    ),
+    (
+        "Voltara Capacitors s.r.o.",
+        "CP-220",
+        "Film capacitor 220µF",
+        "CAP-01",
+        "Capacitance",
+        "uF",
+        "209",
+        "231",
+    ),
+    (
+        "Lindqvist Castings AB",
+        "HS-7700",
+        "Compressor housing",
+        "BORE-02",
+        "Bore diameter",
+        "mm",
+        "71.950",
+        "72.050",
+    ),
 ]
 
 
@@ -55,7 +82,9 @@ def agreement_terms(supplier: Actor, spec: tuple[str, ...]) -> dict[str, Any]:
 
 
 def run(story: Story) -> None:
-    story.chapter("1 · The network forms", "An operator onboards an OEM and three suppliers; agreements are signed.")
+    story.chapter(
+        "1 · The network forms", "An operator onboards an OEM and three suppliers; agreements are signed."
+    )
     for actor in [story.oem, *story.suppliers]:
         onboard(story, actor)
     for actor in [story.oem, *story.suppliers]:
@@ -69,7 +98,9 @@ def run(story: Story) -> None:
     for supplier in story.suppliers:
         proposed = supplier.call("GET", "/v1/agreements?status=proposed")
         for agreement in proposed:
-            accepted = supplier.call("POST", f"/v1/agreements/{agreement['id']}/accept", json={"reason": "agreed"})
+            accepted = supplier.call(
+                "POST", f"/v1/agreements/{agreement['id']}/accept", json={"reason": "agreed"}
+            )
             story.agreements[supplier.name] = accepted
             supplier.say(f"accepted the agreement → status [green]{accepted['status']}[/green]")
 
@@ -78,7 +109,14 @@ def run(story: Story) -> None:
         a = story.agreements[supplier.name]
         c = a["characteristics"][0]
         kpis = ", ".join(f"{k['kpi']} {k['comparator']} {k['threshold']}" for k in a["kpis"])
-        table.add_row(supplier.name, a["parts"][0]["part_number"], c["code"], f"{c['lsl']}…{c['usl']} {c['unit']}", kpis, a["status"])
+        table.add_row(
+            supplier.name,
+            a["parts"][0]["part_number"],
+            c["code"],
+            f"{c['lsl']}…{c['usl']} {c['unit']}",
+            kpis,
+            a["status"],
+        )
     story.console.print(table)
 
     outsider = story.suppliers[1]

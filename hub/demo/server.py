@@ -31,7 +31,9 @@ class LocalHub:
         self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         url = database_url or f"sqlite:///{Path(self._tmp.name) / 'hub.db'}"
-        self.settings = Settings(database_url=url, issuer=self.base_url, environment="development", log_level="WARNING")
+        self.settings = Settings(
+            database_url=url, issuer=self.base_url, environment="development", log_level="WARNING"
+        )
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -39,7 +41,9 @@ class LocalHub:
         engine = make_engine(self.settings)
         migrate.upgrade(engine)
         engine.dispose()
-        config = uvicorn.Config(create_app(self.settings), host="127.0.0.1", port=self.port, log_level="warning")
+        config = uvicorn.Config(
+            create_app(self.settings), host="127.0.0.1", port=self.port, log_level="warning"
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="hub", daemon=True)
         self._thread.start()

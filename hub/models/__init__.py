@@ -3,6 +3,7 @@
 from hub.models.agreements import SupplyAgreement
 from hub.models.audit import AuditCheckpoint, AuditEntry
 from hub.models.base import Base
+from hub.models.kpis import IdempotencyRecord, KpiReport
 from hub.models.orgs import ApiClient, Organization, OrgKey, UsedClientAssertion
 
 __all__ = [
@@ -10,6 +11,8 @@ __all__ = [
     "AuditCheckpoint",
     "AuditEntry",
     "Base",
+    "IdempotencyRecord",
+    "KpiReport",
     "OrgKey",
     "Organization",
     "SupplyAgreement",

@@ -20,7 +20,12 @@ from hub.models.base import Base, utcnow
 class AuditEntry(Base):
     __tablename__ = "audit_entries"
     __table_args__ = (
-        Index("ix_audit_entries_unsealed", "id", sqlite_where=text("seq IS NULL"), postgresql_where=text("seq IS NULL")),
+        Index(
+            "ix_audit_entries_unsealed",
+            "id",
+            sqlite_where=text("seq IS NULL"),
+            postgresql_where=text("seq IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)

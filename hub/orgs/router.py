@@ -12,7 +12,7 @@ from hub.db import SessionDep
 from hub.errors import ERROR_RESPONSES
 from hub.orgs import service
 from protocol.models.common import OrgKind, WireModel
-from protocol.models.orgs import ApiClient, OrgKey, OrgKeyRegister, Organization, OrganizationCreate
+from protocol.models.orgs import ApiClient, Organization, OrganizationCreate, OrgKey, OrgKeyRegister
 
 router = APIRouter(prefix="/v1", tags=["organizations"], responses=ERROR_RESPONSES)
 
@@ -42,7 +42,9 @@ def create_organization(body: OrganizationCreate, session: SessionDep, caller: O
 
 
 @router.get("/organizations", summary="Your organization and its partners (the operator sees all)")
-def list_organizations(session: SessionDep, caller: Reader, kind: OrgKind | None = None) -> list[Organization]:
+def list_organizations(
+    session: SessionDep, caller: Reader, kind: OrgKind | None = None
+) -> list[Organization]:
     return [_org(row) for row in service.list_organizations(session, caller=caller, kind=kind)]
 
 
@@ -61,7 +63,9 @@ def list_keys(org_id: uuid.UUID, session: SessionDep, caller: Reader) -> list[Or
     return [service.key_as_wire(key) for key in service.list_keys(session, caller=caller, org_id=org_id)]
 
 
-@router.post("/keys", status_code=201, summary="Register a signing (Ed25519) or encryption (X25519) public key")
+@router.post(
+    "/keys", status_code=201, summary="Register a signing (Ed25519) or encryption (X25519) public key"
+)
 def register_key(body: OrgKeyRegister, session: SessionDep, caller: Admin) -> OrgKey:
     return service.key_as_wire(service.register_key(session, caller=caller, data=body))
 
@@ -86,9 +90,13 @@ def create_client(body: ClientCreate, session: SessionDep, caller: Admin) -> Cli
 
 
 @router.post(
-    "/organizations/{org_id}/clients", status_code=201, summary="Onboard: create an organization's first client (operator)"
+    "/organizations/{org_id}/clients",
+    status_code=201,
+    summary="Onboard: create an organization's first client (operator)",
 )
-def onboard_client(org_id: uuid.UUID, body: ClientCreate, session: SessionDep, caller: Operator) -> ClientCreated:
+def onboard_client(
+    org_id: uuid.UUID, body: ClientCreate, session: SessionDep, caller: Operator
+) -> ClientCreated:
     client, secret = service.create_client(
         session,
         actor=caller.actor,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from typing import Any
+from typing import Any, Literal
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import or_, select
@@ -23,7 +23,7 @@ from protocol.models import orgs as wire
 from protocol.models.common import ClientAuthMethod, KeyStatus, KeyUse, OrgKind
 from protocol.signing import key_id_for
 
-_ALGORITHM = {KeyUse.SIGNING: "Ed25519", KeyUse.ENCRYPTION: "X25519"}
+_ALGORITHM: dict[KeyUse, Literal["Ed25519", "X25519"]] = {KeyUse.SIGNING: "Ed25519", KeyUse.ENCRYPTION: "X25519"}
 
 
 def create_organization(session: Session, *, actor: str, data: wire.OrganizationCreate) -> Organization:
@@ -57,7 +57,9 @@ def partner_ids(session: Session, org_id: uuid.UUID) -> set[uuid.UUID]:
 
 def _visible(session: Session, caller: Caller, org_id: uuid.UUID) -> bool:
     return (
-        caller.org_kind is OrgKind.OPERATOR or org_id == caller.org_id or org_id in partner_ids(session, caller.org_id)
+        caller.org_kind is OrgKind.OPERATOR
+        or org_id == caller.org_id
+        or org_id in partner_ids(session, caller.org_id)
     )
 
 
@@ -68,7 +70,9 @@ def get_organization(session: Session, *, caller: Caller, org_id: uuid.UUID) -> 
     return org
 
 
-def list_organizations(session: Session, *, caller: Caller, kind: OrgKind | None = None) -> list[Organization]:
+def list_organizations(
+    session: Session, *, caller: Caller, kind: OrgKind | None = None
+) -> list[Organization]:
     query = select(Organization).order_by(Organization.name)
     if caller.org_kind is not OrgKind.OPERATOR:
         query = query.where(Organization.id.in_({caller.org_id} | partner_ids(session, caller.org_id)))
@@ -220,7 +224,9 @@ def _check_public_jwk(jwk: dict[str, Any]) -> None:
     if jwk.get("kty") != "OKP" or jwk.get("crv") != "Ed25519" or not isinstance(jwk.get("x"), str):
         raise InvalidInput("public_jwk must be an Ed25519 OKP key {kty, crv, x}", loc="public_jwk")
     if "d" in jwk:
-        raise InvalidInput("public_jwk contains a private key ('d'); send the public half only", loc="public_jwk")
+        raise InvalidInput(
+            "public_jwk contains a private key ('d'); send the public half only", loc="public_jwk"
+        )
     try:
         Ed25519PublicKey.from_public_bytes(b64url_decode(jwk["x"]))
     except ValueError as exc:

@@ -1,0 +1,338 @@
+"""Ingesting signed KPI reports and reading them back under each reader's disclosure rights.
+
+Checks run in the order DESIGN.md gives: agreement, signature and key, freshness and replay, then the claim
+(and, once KPI-ZK lands, its proof). Only then is the report stored, audited and remembered for its
+Idempotency-Key, all in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import Select, false, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from hub import idempotency
+from hub.audit import service as audit
+from hub.auth.tokens import Caller
+from hub.errors import Conflict, Forbidden, InvalidInput, NotFound
+from hub.kpis import errors
+from hub.models import KpiReport, OrgKey, SupplyAgreement
+from protocol.encoding import canonical_bytes, sha256_hex
+from protocol.errors import SignatureInvalid
+from protocol.models import kpi as wire
+from protocol.models.common import AgreementStatus, Comparator, DisclosureMode, KpiName, OrgKind, PeriodKind
+from protocol.periods import Period, parse_period
+from protocol.signing import public_key_from_raw, verify_envelope
+
+ENDPOINT = "kpi-reports"
+_PAYLOAD_LOC = "body.envelope.payload"
+
+
+@dataclass(frozen=True)
+class Submitted:
+    report: KpiReport
+    replayed: bool
+
+
+def _payload(submission: wire.KpiReportSubmit) -> wire.KpiReportPayload:
+    try:
+        return submission.report_payload()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join([_PAYLOAD_LOC, *(str(p) for p in first["loc"])])
+        raise InvalidInput(f"{loc}: {first['msg']}", loc=loc) from exc
+
+
+def _term(agreement: SupplyAgreement, payload: wire.KpiReportPayload) -> dict[str, Any]:
+    """The agreement's KPI term this report answers; refuses anything the agreement does not cover."""
+    terms = agreement.terms
+    if payload.part_number not in {p["part_number"] for p in terms["parts"]}:
+        raise InvalidInput(
+            f"part {payload.part_number} is not in the agreement", loc=f"{_PAYLOAD_LOC}.part_number"
+        )
+    if payload.characteristic is not None:
+        codes = {c["code"] for c in terms["characteristics"] if c["part_number"] == payload.part_number}
+        if payload.characteristic not in codes:
+            raise InvalidInput(
+                f"characteristic {payload.characteristic} is not in the agreement for part {payload.part_number}",
+                loc=f"{_PAYLOAD_LOC}.characteristic",
+            )
+    for term in terms["kpis"]:
+        if term["kpi"] == payload.kpi.value:
+            if Decimal(term["threshold"]) != payload.claim.threshold:
+                raise InvalidInput(
+                    f"claim.threshold {payload.claim.threshold} differs from the agreement's {term['threshold']}",
+                    loc=f"{_PAYLOAD_LOC}.claim.threshold",
+                )
+            return dict(term)
+    raise InvalidInput(f"the agreement does not ask for {payload.kpi.value}", loc=f"{_PAYLOAD_LOC}.kpi")
+
+
+def _check_period(agreement: SupplyAgreement, period: Period, now: datetime) -> None:
+    loc = f"{_PAYLOAD_LOC}.period"
+    if period.kind is not PeriodKind(agreement.period):
+        raise InvalidInput(
+            f"the agreement reports per {agreement.period}, not per {period.kind.value}", loc=loc
+        )
+    if period.start > now:
+        raise InvalidInput(f"period {period} has not started yet", loc=loc)
+    if period.end.date() <= agreement.valid_from or (
+        agreement.valid_until is not None and period.start.date() > agreement.valid_until
+    ):
+        raise InvalidInput(f"period {period} lies outside the agreement's validity", loc=loc)
+
+
+def _check_claim(term: dict[str, Any], claim: wire.KpiClaim, has_proof: bool) -> None:
+    loc = f"{_PAYLOAD_LOC}.claim"
+    mode = DisclosureMode(term["disclosure"])
+    if mode is DisclosureMode.THRESHOLD:
+        if claim.value is not None:
+            raise InvalidInput(
+                "the agreement discloses only meets/does-not-meet; leave value out", loc=f"{loc}.value"
+            )
+        if claim.meets:
+            # A claim against one's own interest needs no proof; "meets" does, and this hub cannot check one yet.
+            raise errors.ProofRequired("claiming 'meets' under threshold disclosure needs a KPI-ZK proof")
+        return
+    if claim.value is None:
+        raise InvalidInput(
+            f"the agreement's disclosure mode '{mode.value}' needs the value", loc=f"{loc}.value"
+        )
+    threshold = claim.threshold
+    meets = (
+        claim.value >= threshold
+        if term["comparator"] == Comparator.AT_LEAST.value
+        else claim.value <= threshold
+    )
+    if meets != claim.meets:
+        raise InvalidInput(
+            f"meets={claim.meets} contradicts value {claim.value} and threshold", loc=f"{loc}.meets"
+        )
+    if mode is DisclosureMode.VALUE_AND_PROOF and claim.meets and not has_proof:
+        raise errors.ProofRequired("value+proof disclosure needs a KPI-ZK proof with a 'meets' claim")
+
+
+def _signing_key(session: Session, *, caller: Caller, key_id: str, signed_at: datetime) -> OrgKey:
+    key = session.get(OrgKey, key_id)
+    if key is None or key.organization_id != caller.org_id or key.use != "sig":
+        raise errors.UnknownKey(f"key {key_id} is not a signing key of your organization")
+    if key.status == "revoked":
+        raise errors.RevokedKey(f"key {key_id} is revoked")
+    if key.status == "retired" and key.retired_at is not None and signed_at >= key.retired_at:
+        raise errors.RevokedKey(f"key {key_id} was retired before this report was signed")
+    return key
+
+
+def submit(
+    session: Session,
+    *,
+    caller: Caller,
+    submission: wire.KpiReportSubmit,
+    idempotency_key: str | None,
+    now: datetime,
+    max_skew: timedelta,
+) -> Submitted:
+    if caller.org_kind is not OrgKind.SUPPLIER:
+        raise Forbidden("only a supplier submits KPI reports")
+    payload = _payload(submission)
+    request_hash = sha256_hex(canonical_bytes(submission.envelope.payload))
+    if idempotency_key is not None:
+        first = idempotency.recall(
+            session, org_id=caller.org_id, endpoint=ENDPOINT, key=idempotency_key, request_hash=request_hash
+        )
+        if first is not None:
+            stored = session.get(KpiReport, first)
+            if stored is not None:
+                return Submitted(stored, replayed=True)
+
+    if payload.supplier_id != caller.org_id:
+        raise Forbidden("supplier_id must be your own organization")
+    agreement = session.get(SupplyAgreement, payload.agreement_id)
+    if agreement is None or agreement.supplier_id != caller.org_id:
+        raise NotFound("agreement not found")
+    if agreement.status != AgreementStatus.ACTIVE.value:
+        raise Conflict(f"agreement is {agreement.status}, not active")
+    if payload.oem_id != agreement.oem_id:
+        raise InvalidInput("oem_id is not the agreement's OEM", loc=f"{_PAYLOAD_LOC}.oem_id")
+    term = _term(agreement, payload)
+    period = parse_period(payload.period)
+    _check_period(agreement, period, now)
+
+    envelope = submission.envelope
+    key = _signing_key(session, caller=caller, key_id=envelope.key_id, signed_at=envelope.signed_at)
+    try:
+        verify_envelope(envelope, public_key_from_raw(key.public_key))
+    except SignatureInvalid as exc:
+        raise errors.InvalidSignature(f"signature does not verify with key {key.key_id}") from exc
+    if abs(now - envelope.signed_at) > max_skew:
+        raise errors.StaleSignature(
+            f"signed_at {envelope.signed_at.isoformat()} is more than {int(max_skew.total_seconds())} s from the hub's clock"
+        )
+    if session.scalar(
+        select(KpiReport.id).where(KpiReport.key_id == key.key_id, KpiReport.nonce == envelope.nonce)
+    ):
+        raise errors.ReplayedNonce("this envelope nonce was used before")
+    _check_claim(term, payload.claim, payload.proof is not None)
+
+    report = KpiReport(
+        supplier_id=caller.org_id,
+        oem_id=agreement.oem_id,
+        agreement_id=agreement.id,
+        part_number=payload.part_number,
+        characteristic=payload.characteristic or "",
+        period=str(period),
+        period_start=period.start,
+        kpi=payload.kpi.value,
+        meets=payload.claim.meets,
+        value=payload.claim.value,
+        threshold=payload.claim.threshold,
+        disclosure=term["disclosure"],
+        key_id=key.key_id,
+        nonce=envelope.nonce,
+        signed_at=envelope.signed_at,
+        received_at=now,
+        envelope=envelope.model_dump(mode="json"),
+        has_proof=payload.proof is not None,
+    )
+    try:
+        with session.begin_nested():
+            session.add(report)
+    except IntegrityError as exc:
+        raise errors.DuplicateReport(
+            f"a {payload.kpi.value} report for {payload.characteristic or payload.part_number} in {period} exists already"
+        ) from exc
+    audit.record(
+        session,
+        actor=caller.actor,
+        actor_org_id=caller.org_id,
+        action="kpi_report.accepted",
+        subject_type="kpi_report",
+        subject_id=report.id,
+        data={
+            "agreement_id": str(agreement.id),
+            "kpi": report.kpi,
+            "period": report.period,
+            "meets": report.meets,
+        },
+    )
+    if idempotency_key is not None:
+        idempotency.remember(
+            session,
+            org_id=caller.org_id,
+            endpoint=ENDPOINT,
+            key=idempotency_key,
+            request_hash=request_hash,
+            resource_id=report.id,
+        )
+    return Submitted(report, replayed=False)
+
+
+def _visible(caller: Caller) -> Select[KpiReport]:
+    """A supplier reads its own reports; an OEM the reports under its agreements; nobody else any."""
+    query = select(KpiReport)
+    if caller.org_kind is OrgKind.SUPPLIER:
+        return query.where(KpiReport.supplier_id == caller.org_id)
+    if caller.org_kind is OrgKind.OEM:
+        return query.where(KpiReport.oem_id == caller.org_id)
+    return query.where(false())  # labs and operators are not party to KPI reports
+
+
+def get(session: Session, *, caller: Caller, report_id: uuid.UUID) -> KpiReport:
+    report = session.scalar(_visible(caller).where(KpiReport.id == report_id))
+    if report is None:
+        raise NotFound("KPI report not found")
+    return report
+
+
+@dataclass(frozen=True)
+class ReportFilter:
+    agreement_id: uuid.UUID | None = None
+    supplier_id: uuid.UUID | None = None
+    kpi: KpiName | None = None
+    characteristic: str | None = None
+    part_number: str | None = None
+    period_from: str | None = None
+    period_to: str | None = None
+    meets: bool | None = None
+
+
+def _cursor_id(cursor: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(bytes=base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, TypeError) as exc:
+        raise InvalidInput("cursor is not one this hub issued", loc="query.cursor") from exc
+
+
+def encode_cursor(report_id: uuid.UUID) -> str:
+    return base64.urlsafe_b64encode(report_id.bytes).rstrip(b"=").decode()
+
+
+def _period_bound(text: str, loc: str) -> datetime:
+    try:
+        return parse_period(text).start
+    except ValueError as exc:
+        raise InvalidInput(f"{text!r} is not a period like 2026-W48 or 2026-11", loc=loc) from exc
+
+
+def list_reports(
+    session: Session, *, caller: Caller, filters: ReportFilter, cursor: str | None, limit: int
+) -> tuple[list[KpiReport], str | None]:
+    """Newest first is what people ask for, but a stable cursor wants one order: ids are UUIDv7, ascending."""
+    query = _visible(caller)
+    if filters.agreement_id:
+        query = query.where(KpiReport.agreement_id == filters.agreement_id)
+    if filters.supplier_id:
+        query = query.where(KpiReport.supplier_id == filters.supplier_id)
+    if filters.kpi:
+        query = query.where(KpiReport.kpi == filters.kpi.value)
+    if filters.characteristic:
+        query = query.where(KpiReport.characteristic == filters.characteristic)
+    if filters.part_number:
+        query = query.where(KpiReport.part_number == filters.part_number)
+    if filters.meets is not None:
+        query = query.where(KpiReport.meets == filters.meets)
+    if filters.period_from:
+        query = query.where(KpiReport.period_start >= _period_bound(filters.period_from, "query.period_from"))
+    if filters.period_to:
+        query = query.where(KpiReport.period_start <= _period_bound(filters.period_to, "query.period_to"))
+    if cursor:
+        query = query.where(KpiReport.id > _cursor_id(cursor))
+    rows = list(session.scalars(query.order_by(KpiReport.id).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, encode_cursor(rows[-1].id) if more and rows else None
+
+
+def _plain(number: Decimal) -> Decimal:
+    """One rendering whatever the column's scale: 1.3300 and 1.33 are the same threshold."""
+    return Decimal(format(number.normalize(), "f"))
+
+
+def as_wire(report: KpiReport, *, caller: Caller) -> wire.KpiReport:
+    hidden = caller.org_id != report.supplier_id and report.disclosure == DisclosureMode.THRESHOLD.value
+    return wire.KpiReport(
+        id=report.id,
+        supplier_id=report.supplier_id,
+        oem_id=report.oem_id,
+        agreement_id=report.agreement_id,
+        part_number=report.part_number,
+        characteristic=report.characteristic or None,
+        period=report.period,
+        kpi=KpiName(report.kpi),
+        meets=report.meets,
+        value=None if hidden or report.value is None else _plain(report.value),
+        threshold=_plain(report.threshold),
+        disclosure=DisclosureMode(report.disclosure),
+        key_id=report.key_id,
+        signed_at=report.signed_at,
+        received_at=report.received_at,
+        has_proof=report.has_proof,
+    )
