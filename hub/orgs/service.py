@@ -186,7 +186,7 @@ def create_client(
     try:
         check_grantable(kind, granted)
     except ValueError as exc:
-        raise InvalidInput(str(exc), loc="scopes") from exc
+        raise InvalidInput(str(exc), loc="body.scopes") from exc
     secret: str | None = None
     if public_jwk is not None:
         _check_public_jwk(public_jwk)
@@ -222,15 +222,15 @@ def create_client(
 
 def _check_public_jwk(jwk: dict[str, Any]) -> None:
     if jwk.get("kty") != "OKP" or jwk.get("crv") != "Ed25519" or not isinstance(jwk.get("x"), str):
-        raise InvalidInput("public_jwk must be an Ed25519 OKP key {kty, crv, x}", loc="public_jwk")
+        raise InvalidInput("public_jwk must be an Ed25519 OKP key {kty, crv, x}", loc="body.public_jwk")
     if "d" in jwk:
         raise InvalidInput(
-            "public_jwk contains a private key ('d'); send the public half only", loc="public_jwk"
+            "public_jwk contains a private key ('d'); send the public half only", loc="body.public_jwk"
         )
     try:
         Ed25519PublicKey.from_public_bytes(b64url_decode(jwk["x"]))
     except ValueError as exc:
-        raise InvalidInput("public_jwk.x is not an Ed25519 public key", loc="public_jwk.x") from exc
+        raise InvalidInput("public_jwk.x is not an Ed25519 public key", loc="body.public_jwk.x") from exc
 
 
 def list_clients(session: Session, *, caller: Caller) -> list[ApiClient]:
