@@ -31,7 +31,6 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -284,9 +283,9 @@ def capability(
         "ppk": _bissell_interval(overall_ix.worst, n, dof_overall, alpha),
     }
     ppm = {
-        "within": MappingProxyType(_expected_ppm(mean, within.sigma, lsl_f, usl_f)),
-        "overall": MappingProxyType(_expected_ppm(mean, sigma_overall, lsl_f, usl_f)),
-        "observed": MappingProxyType(_observed_ppm(data, lsl_f, usl_f)),
+        "within": _expected_ppm(mean, within.sigma, lsl_f, usl_f),
+        "overall": _expected_ppm(mean, sigma_overall, lsl_f, usl_f),
+        "observed": _observed_ppm(data, lsl_f, usl_f),
     }
     return CapabilityResult(
         n=n,
@@ -303,8 +302,8 @@ def capability(
         ppl=overall_ix.lower,
         ppu=overall_ix.upper,
         cpm=_cpm(data, lsl_f, usl_f, target_f),
-        ci=MappingProxyType(ci),
-        ppm=MappingProxyType(ppm),
+        ci=ci,
+        ppm=ppm,
         sigma_method=within.method,
         lsl=lsl_f,
         usl=usl_f,
