@@ -160,7 +160,10 @@ def _check_spec(lsl: float | None, usl: float | None, target: float | None) -> N
 
 
 def _check_values(values: FloatArray | Sequence[float]) -> FloatArray:
-    data = np.asarray(values, dtype=np.float64)
+    try:
+        data = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise KpiInputError(f"values must be numbers: {exc}") from None
     if data.ndim != 1:
         raise KpiInputError(f"values must be a flat sequence of numbers, got an array of shape {data.shape}")
     if data.size < 2:

@@ -268,6 +268,8 @@ def test_observed_ppm_counts_values_outside() -> None:
         ({"values": [1.0, float("nan"), 3.0]}, r"value 2 of 3 is nan"),
         ({"values": [1.0, 2.0, float("inf")]}, r"value 3 of 3 is inf"),
         ({"values": [1.0]}, r"at least 2 values, got 1"),
+        ({"values": [1.0, "x", 2.0]}, r"values must be numbers"),
+        ({"values": [[1.0, 2.0], [3.0, 4.0]]}, r"flat sequence of numbers"),
         ({"values": [2.0, 2.0, 2.0]}, r"all 3 values are equal"),
         ({"values": [1.0, 1.0, 2.0, 2.0], "subgroup_size": 2}, r"within-subgroup variation is zero"),
         ({"lsl": 5.0, "usl": 5.0}, r"LSL \(5\) must be below USL \(5\)"),
