@@ -114,7 +114,9 @@ def terminate(
         raise Conflict(
             f"agreement is {agreement.status}; only a proposed or active agreement can be terminated"
         )
-    agreement.status, agreement.decided_at, agreement.decision_reason = "terminated", utcnow(), reason
+    # decided_at stays the supplier's decision: it is what the wire calls accepted_at, and a proposal withdrawn
+    # before any decision was never accepted. The audit entry records when the agreement ended.
+    agreement.status, agreement.decision_reason = AgreementStatus.TERMINATED.value, reason
     _audit(session, caller, agreement, "agreement.terminated", {"reason": reason})
     return agreement
 
