@@ -49,7 +49,9 @@ def client_assertion(
     return jwt.encode({"alg": "Ed25519", "typ": "JWT"}, claims, key, algorithms=["Ed25519"])
 
 
-def token_request_form(*, client_id: str, private_key: Ed25519PrivateKey, token_url: str, scope: str | None) -> dict[str, str]:
+def token_request_form(
+    *, client_id: str, private_key: Ed25519PrivateKey, token_url: str, scope: str | None
+) -> dict[str, str]:
     """The form body of a client-credentials token request authenticated by ``private_key_jwt``.
 
     Example:
@@ -61,7 +63,9 @@ def token_request_form(*, client_id: str, private_key: Ed25519PrivateKey, token_
     form = {
         "grant_type": "client_credentials",
         "client_assertion_type": ASSERTION_TYPE,
-        "client_assertion": client_assertion(client_id=client_id, private_key=private_key, audience=token_url),
+        "client_assertion": client_assertion(
+            client_id=client_id, private_key=private_key, audience=token_url
+        ),
     }
     if scope:
         form["scope"] = scope

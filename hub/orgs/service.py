@@ -23,7 +23,10 @@ from protocol.models import orgs as wire
 from protocol.models.common import ClientAuthMethod, KeyStatus, KeyUse, OrgKind
 from protocol.signing import key_id_for
 
-_ALGORITHM: dict[KeyUse, Literal["Ed25519", "X25519"]] = {KeyUse.SIGNING: "Ed25519", KeyUse.ENCRYPTION: "X25519"}
+_ALGORITHM: dict[KeyUse, Literal["Ed25519", "X25519"]] = {
+    KeyUse.SIGNING: "Ed25519",
+    KeyUse.ENCRYPTION: "X25519",
+}
 
 
 def create_organization(session: Session, *, actor: str, data: wire.OrganizationCreate) -> Organization:
