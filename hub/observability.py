@@ -12,6 +12,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _request_id: ContextVar[str] = ContextVar("request_id", default="-")
@@ -134,14 +135,21 @@ class RequestContext:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_body_bytes:
-                    raise _BodyTooLarge
+                    raise _BodyTooLarge(self.max_body_bytes)
             return message
 
         return guarded
 
 
-class _BodyTooLarge(Exception):
-    pass
+class _BodyTooLarge(HTTPException):
+    """Raised while the app reads a body that outgrows the limit (a chunked body declares no length).
+
+    An HTTPException, because FastAPI turns any other exception raised while it parses a body into a 400;
+    this way the error handler renders it as 413 PayloadTooLarge wherever it is raised.
+    """
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(status_code=413, detail=f"request body exceeds {limit} bytes")
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
