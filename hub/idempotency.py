@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub.errors import InvalidInput
@@ -40,10 +40,12 @@ def recall(
             IdempotencyRecord.organization_id == org_id,
             IdempotencyRecord.endpoint == endpoint,
             IdempotencyRecord.key == key,
-            IdempotencyRecord.created_at > utcnow() - RETENTION,
         )
     )
     if record is None:
+        return None
+    if record.created_at <= utcnow() - RETENTION:
+        session.delete(record)  # an expired key is a new key
         return None
     if record.request_hash != request_hash:
         raise IdempotencyKeyReused("this Idempotency-Key was used for a different request")
@@ -53,13 +55,7 @@ def recall(
 def remember(
     session: Session, *, org_id: uuid.UUID, endpoint: str, key: str, request_hash: str, resource_id: uuid.UUID
 ) -> None:
-    session.execute(
-        delete(IdempotencyRecord).where(
-            IdempotencyRecord.organization_id == org_id,
-            IdempotencyRecord.endpoint == endpoint,
-            IdempotencyRecord.key == key,
-        )
-    )
+    """Added to the caller's transaction; two requests racing with one key meet at the unique constraint."""
     session.add(
         IdempotencyRecord(
             organization_id=org_id,

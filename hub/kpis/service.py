@@ -25,6 +25,7 @@ from hub.auth.tokens import Caller
 from hub.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hub.kpis import errors
 from hub.models import KpiReport, OrgKey, SupplyAgreement
+from hub.models.base import uuid7
 from protocol.encoding import canonical_bytes, sha256_hex
 from protocol.errors import SignatureInvalid
 from protocol.models import kpi as wire
@@ -176,13 +177,10 @@ def submit(
         raise errors.StaleSignature(
             f"signed_at {envelope.signed_at.isoformat()} is more than {int(max_skew.total_seconds())} s from the hub's clock"
         )
-    if session.scalar(
-        select(KpiReport.id).where(KpiReport.key_id == key.key_id, KpiReport.nonce == envelope.nonce)
-    ):
-        raise errors.ReplayedNonce("this envelope nonce was used before")
     _check_claim(term, payload.claim, payload.proof is not None)
 
     report = KpiReport(
+        id=uuid7(),
         supplier_id=caller.org_id,
         oem_id=agreement.oem_id,
         agreement_id=agreement.id,
@@ -202,13 +200,7 @@ def submit(
         envelope=envelope.model_dump(mode="json"),
         has_proof=payload.proof is not None,
     )
-    try:
-        with session.begin_nested():
-            session.add(report)
-    except IntegrityError as exc:
-        raise errors.DuplicateReport(
-            f"a {payload.kpi.value} report for {payload.characteristic or payload.part_number} in {period} exists already"
-        ) from exc
+    session.add(report)
     audit.record(
         session,
         actor=caller.actor,
@@ -232,7 +224,26 @@ def submit(
             request_hash=request_hash,
             resource_id=report.id,
         )
+    _flush_or_explain(session, payload, period)
     return Submitted(report, replayed=False)
+
+
+def _flush_or_explain(session: Session, payload: wire.KpiReportPayload, period: Period) -> None:
+    """The unique constraints decide duplicates and replays in one round trip, race-free; this names which.
+
+    A failed flush leaves the transaction unusable, and that is fine: the error we raise rolls it back."""
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        message = str(exc.orig)
+        if "uq_kpi_reports_nonce" in message or "kpi_reports.key_id, kpi_reports.nonce" in message:
+            raise errors.ReplayedNonce("this envelope nonce was used before") from exc
+        if "idempotency_records" in message:
+            raise Conflict("another request with this Idempotency-Key is in flight; retry it") from exc
+        subject = payload.characteristic or payload.part_number
+        raise errors.DuplicateReport(
+            f"a {payload.kpi.value} report for {subject} in {period} exists already"
+        ) from exc
 
 
 def _visible(caller: Caller) -> Select[KpiReport]:
