@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -25,7 +25,7 @@ async def _authenticate(
     return keys.verify(credentials.credentials)
 
 
-def require(scope: str) -> Callable[..., Caller]:
+def require(scope: str) -> Callable[..., Awaitable[Caller]]:
     """``caller: Annotated[Caller, Depends(require("kpi:write"))]``: authenticate, then demand ``scope``."""
     if scope not in SCOPES:
         raise ValueError(f"unknown scope {scope!r}")
