@@ -216,10 +216,10 @@ def test_supplier_cannot_propose(db: Session, supplier: Actor, other_supplier: A
 
 
 def test_proposing_needs_agreements_write(db: Session, oem: Actor, supplier: Actor) -> None:
-    before = agreement_count(db)
+    before, audited = agreement_count(db), audit_count(db)
     response = oem.post("/v1/agreements", json=terms(supplier), scope="agreements:read")
     assert_error(response, 403, "InsufficientScope", detail="agreements:write")
-    assert agreement_count(db) == before
+    assert (agreement_count(db), audit_count(db)) == (before, audited)
     # The narrower token still reads.
     assert oem.get("/v1/agreements", scope="agreements:read").status_code == 200
 
@@ -229,6 +229,7 @@ def test_accepting_needs_agreements_write(db: Session, oem: Actor, supplier: Act
     response = supplier.post(f"/v1/agreements/{agreement['id']}/accept", scope="agreements:read")
     assert_error(response, 403, "InsufficientScope", detail="agreements:write")
     assert stored_status(db, agreement["id"]) == "proposed"
+    assert audit_actions(db, agreement["id"]) == ["agreement.proposed"]
 
 
 # --- invalid terms --------------------------------------------------------------------------------------------
