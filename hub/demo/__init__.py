@@ -10,12 +10,12 @@ from collections.abc import Callable
 
 from rich.console import Console
 
-from hub.demo import foundation
+from hub.demo import foundation, kpis
 from hub.demo.actors import Actor, DemoFailure
 from hub.demo.server import LocalHub
 from hub.demo.story import Story
 
-CHAPTERS: list[Callable[[Story], None]] = [foundation.run]
+CHAPTERS: list[Callable[[Story], None]] = [foundation.run, kpis.run]
 
 
 def _bootstrap_operator(hub: LocalHub, console: Console) -> Actor:
