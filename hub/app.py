@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from hub import migrate
 from hub.agreements.router import router as agreements_router
 from hub.audit.router import router as audit_router
+from hub.audit.sealer import AuditSealer
 from hub.auth.router import router as auth_router
 from hub.auth.tokens import TokenKeys
 from hub.config import Settings, get_settings
@@ -36,9 +37,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = make_engine(settings)
         app.state.engine = engine
         app.state.session_factory = make_session_factory(engine)
+        sealer = AuditSealer(app.state.session_factory, app.state.token_keys, settings)
+        sealer.start()
         try:
             yield
         finally:
+            await sealer.stop()
             engine.dispose()
 
     app = FastAPI(title="Qualink hub", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)

@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = False
     database_pool_size: int = Field(default=10, ge=1)
+    audit_seal_interval_seconds: float = Field(
+        default=5.0, ge=0, description="0 turns the background sealer off"
+    )
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
