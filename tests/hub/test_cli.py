@@ -10,13 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import Result
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from joserfc.jwk import OKPKey
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from hub import migrate
 from hub.cli import app as cli
