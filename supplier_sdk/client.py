@@ -1,0 +1,616 @@
+"""The hub client: OAuth client credentials with ``private_key_jwt``, retries, idempotency, typed models out.
+
+One :class:`Client` wraps one ``httpx.Client``. It fetches an access token with a fresh RFC 7523 client
+assertion signed by the organization's Ed25519 key, caches it until 30 s before it expires and fetches a new
+one once when the hub answers 401. Every POST carries an ``Idempotency-Key`` (a UUID4 unless the caller gives
+one) that stays the same across the client's retries, so a retried POST never creates a second resource.
+
+Retry policy (:class:`RetryPolicy`; at most ``max_retries`` extra attempts):
+
+- **connection errors and timeouts**, **429** and **5xx** are retried;
+- **409** is retried unless its ``error`` is one of :data:`~supplier_sdk.errors.PERMANENT_CONFLICTS`
+  (``DuplicateReport``, ``ReplayedNonce``, ``IdempotencyKeyReused``): those describe the request itself and no
+  wait changes them. The hub's plain ``Conflict`` is retried: it is what the hub answers while another request
+  with the same Idempotency-Key is still in flight (typically the client's own first attempt, overtaken by its
+  retry). A plain ``Conflict`` that states a lasting rule (an agreement not active) is raised after the retries;
+- one refinement: when a POST's earlier attempt got *no definite answer* (a timeout or 5xx after the request
+  may have reached the hub) and the retry is answered ``DuplicateReport`` or ``ReplayedNonce``, the duplicate
+  may be that very first attempt, committed meanwhile; the client asks once more with the same key, and the
+  hub then answers the first report again (``Idempotent-Replayed: true``) — or the same conflict, now raised;
+- the wait before retry *k* (0-based) is "full jitter": uniform in ``[0, min(backoff_cap, backoff_base·2^k)]``,
+  unless the answer carried ``Retry-After``: then exactly that many seconds, when at most
+  ``max_retry_after``; a longer requested wait ends the retries and raises the error.
+
+Everything else (400, 401 after the refresh, 403, 404, 422) is raised at once as the matching
+:class:`~supplier_sdk.errors.HubError`; transport failures after the last retry as
+:class:`~supplier_sdk.errors.HubUnreachable`.
+
+Example::
+
+    from supplier_sdk import Client, build_capability_report
+    from protocol.signing import load_private_key
+
+    key = load_private_key(open("supplier.key").read())
+    with Client(base_url="https://hub.example", client_id="qlc_…", private_key=key) as hub:
+        agreement = hub.agreement("0193…")
+        payload = build_capability_report(agreement=agreement, characteristic="DIA-01", period="2026-W48",
+                                          kpi="cpk", values=diameters)
+        report = hub.submit_report(payload)
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any, overload
+
+import httpx
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from protocol.encoding import b64url_encode
+from protocol.models.agreements import Agreement
+from protocol.models.common import AgreementStatus, KeyStatus, KeyUse, KpiName
+from protocol.models.kpi import KPI_REPORT_TYPE, KpiReport, KpiReportPayload, KpiReportSubmit
+from protocol.models.orgs import Organization, OrgKey, OrgKeyRegister, TokenResponse
+from protocol.models.pages import Page
+from protocol.signing import SignedEnvelope, key_id_for, public_key_raw, sign_envelope
+from supplier_sdk.auth import token_request_form
+from supplier_sdk.errors import ConflictError, HubError, HubUnreachable, error_from_response
+
+if TYPE_CHECKING:
+    from supplier_sdk.outbox import Outbox, QueuedReport
+
+
+def _sdk_version() -> str:
+    try:
+        return version("qualink")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree that was never installed
+        return "0.0.0+unknown"
+
+
+SDK_VERSION = _sdk_version()
+"""This SDK's version: sent in ``User-Agent`` and, by default, as ``sdk_version`` in every report.
+
+Example:
+    >>> SDK_VERSION.count(".") >= 2
+    True
+"""
+
+DEFAULT_USER_AGENT = f"qualink-supplier-sdk/{SDK_VERSION} python-httpx/{httpx.__version__}"
+"""The ``User-Agent`` a :class:`Client` sends unless told otherwise.
+
+Example:
+    >>> DEFAULT_USER_AGENT.startswith("qualink-supplier-sdk/")
+    True
+"""
+
+TOKEN_REFRESH_MARGIN = 30.0
+"""Seconds before its expiry at which a cached access token is no longer used.
+
+Example:
+    >>> TOKEN_REFRESH_MARGIN
+    30.0
+"""
+
+# Failures after which the request certainly never reached the hub: a duplicate seen later cannot be our own.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout)
+_MAYBE_OWN_DUPLICATE = frozenset({"DuplicateReport", "ReplayedNonce"})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how long a :class:`Client` waits before asking again (see the module docstring).
+
+    Attributes:
+        max_retries: extra attempts after the first (0 disables retries).
+        backoff_base: the first retry waits up to this many seconds; each further one doubles the ceiling.
+        backoff_cap: the ceiling never exceeds this many seconds.
+        max_retry_after: the longest ``Retry-After`` honoured; a longer one ends the retries.
+
+    Example:
+        >>> policy = RetryPolicy(max_retries=3, backoff_base=0.2, backoff_cap=5.0)
+        >>> [policy.ceiling(k) for k in range(7)]
+        [0.2, 0.4, 0.8, 1.6, 3.2, 5.0, 5.0]
+        >>> policy.delay(0, retry_after=2.0), policy.delay(0, retry_after=600.0)
+        (2.0, None)
+    """
+
+    max_retries: int = 3
+    backoff_base: float = 0.2
+    backoff_cap: float = 5.0
+    max_retry_after: float = 60.0
+
+    def __post_init__(self) -> None:
+        if (
+            isinstance(self.max_retries, bool)
+            or not isinstance(self.max_retries, int)
+            or self.max_retries < 0
+        ):
+            raise ValueError(f"max_retries must be a whole number ≥ 0, not {self.max_retries!r}")
+        for name in ("backoff_base", "backoff_cap", "max_retry_after"):
+            if not getattr(self, name) >= 0:
+                raise ValueError(f"{name} must be ≥ 0")
+
+    def ceiling(self, attempt: int) -> float:
+        """The longest backoff before retry ``attempt`` (0-based): ``min(backoff_cap, backoff_base·2^attempt)``.
+
+        Example:
+            >>> RetryPolicy(backoff_base=1.0, backoff_cap=3.0).ceiling(2)
+            3.0
+        """
+        return min(self.backoff_cap, self.backoff_base * 2.0 ** min(attempt, 62))
+
+    def backoff(self, attempt: int, *, rng: random.Random | None = None) -> float:
+        """A full-jitter wait before retry ``attempt``: uniform in ``[0, ceiling(attempt)]``.
+
+        Example:
+            >>> 0.0 <= RetryPolicy().backoff(1) <= 0.4
+            True
+        """
+        return (rng or random).uniform(0.0, self.ceiling(attempt))
+
+    def delay(self, attempt: int, retry_after: float | None = None) -> float | None:
+        """The wait before retry ``attempt``: ``retry_after`` if given and honoured, else :meth:`backoff`.
+
+        Returns ``None`` when the hub asked for a longer wait than ``max_retry_after`` (stop retrying).
+
+        Example:
+            >>> RetryPolicy(max_retry_after=10).delay(1, retry_after=11.0) is None
+            True
+        """
+        if retry_after is None:
+            return self.backoff(attempt)
+        return retry_after if retry_after <= self.max_retry_after else None
+
+
+@dataclass(frozen=True)
+class _Token:
+    value: str
+    expires_at: float  # time.monotonic() scale
+
+
+def _describe(exc: httpx.TransportError) -> str:
+    text = str(exc) or type(exc).__name__
+    return f"{type(exc).__name__}: {text}" if text != type(exc).__name__ else text
+
+
+class Client:
+    """A connection to the Qualink hub for one API client of a supplier organization.
+
+    Args:
+        base_url: the hub's URL, e.g. ``https://hub.example`` (a trailing ``/`` is ignored).
+        client_id: the API client's id (``qlc_…``), registered with the public half of ``private_key``.
+        private_key: the organization's Ed25519 key: it signs the client assertions and the KPI reports.
+        signing_key_id: the key id reports are signed under; default the key's RFC 7638 thumbprint, which is
+            the id the hub gives it at registration (:meth:`register_signing_key`).
+        scope: space-separated scopes to ask for; default all the client was granted.
+        transport: an ``httpx`` transport to use instead of the network (``httpx.MockTransport`` in tests).
+        timeout: seconds for connecting, and for each read and write.
+        max_retries, backoff_base, backoff_cap, max_retry_after: the :class:`RetryPolicy`.
+        user_agent: the ``User-Agent`` header.
+        sleep: how to wait between attempts (``time.sleep``; tests record the waits instead).
+
+    Use it as a context manager, or call :meth:`close`. One client may be shared by threads.
+
+    Example::
+
+        with Client(base_url="https://hub.example", client_id="qlc_…", private_key=key) as hub:
+            for agreement in hub.agreements(status="active"):
+                print(agreement.title)
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        client_id: str,
+        private_key: Ed25519PrivateKey,
+        signing_key_id: str | None = None,
+        scope: str | None = None,
+        transport: httpx.BaseTransport | None = None,
+        timeout: float = 10.0,
+        max_retries: int = 3,
+        backoff_base: float = 0.2,
+        backoff_cap: float = 5.0,
+        max_retry_after: float = 60.0,
+        user_agent: str = DEFAULT_USER_AGENT,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if not isinstance(private_key, Ed25519PrivateKey):
+            raise TypeError(f"private_key must be an Ed25519 private key, not {type(private_key).__name__}")
+        if not base_url.startswith(("http://", "https://")):
+            raise ValueError(f"base_url must be an http(s) URL, not {base_url!r}")
+        self.base_url = base_url.rstrip("/")
+        self.client_id = client_id
+        self.scope = scope
+        self.retry = RetryPolicy(
+            max_retries=max_retries,
+            backoff_base=backoff_base,
+            backoff_cap=backoff_cap,
+            max_retry_after=max_retry_after,
+        )
+        self._private_key = private_key
+        self._signing_key_id = signing_key_id or key_id_for(public_key_raw(private_key))
+        self._sleep = sleep
+        self._token: _Token | None = None
+        self._token_lock = threading.Lock()
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            transport=transport,
+            timeout=httpx.Timeout(timeout),
+            headers={"User-Agent": user_agent, "Accept": "application/json"},
+        )
+
+    # -- life cycle -------------------------------------------------------------------------------------------
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the underlying connections (a ``with`` block does it for you).
+
+        Example::
+
+            hub = Client(base_url=url, client_id=cid, private_key=key)
+            try:
+                hub.agreements()
+            finally:
+                hub.close()
+        """
+        self._http.close()
+
+    @property
+    def signing_key_id(self) -> str:
+        """The key id this client signs reports under.
+
+        Example::
+
+            hub.signing_key_id == hub.register_signing_key()   # True for a freshly registered key
+        """
+        return self._signing_key_id
+
+    @property
+    def token_url(self) -> str:
+        """The token endpoint, which is also the audience of the client assertions.
+
+        Example::
+
+            Client(base_url="https://hub.example/", ...).token_url == "https://hub.example/oauth/token"
+        """
+        return f"{self.base_url}/oauth/token"
+
+    # -- plumbing ---------------------------------------------------------------------------------------------
+
+    def _exchange(
+        self,
+        send: Callable[[], httpx.Response],
+        *,
+        reauthenticate: Callable[[], bool] | None = None,
+        resolve_own_duplicates: bool = False,
+    ) -> httpx.Response:
+        """Call ``send`` until it answers 2xx, retrying as the policy says; raise the last error otherwise."""
+        attempt = 0
+        outcome_unknown = False  # an earlier attempt may have reached the hub without our hearing its answer
+        while True:
+            try:
+                response = send()
+            except httpx.TransportError as exc:
+                if attempt >= self.retry.max_retries:
+                    raise HubUnreachable(self.base_url, _describe(exc)) from exc
+                outcome_unknown = outcome_unknown or not isinstance(exc, _NOT_SENT)
+                self._sleep(self.retry.backoff(attempt))
+                attempt += 1
+                continue
+            if response.status_code < 400:
+                return response
+            error = error_from_response(response)
+            if response.status_code == 401 and reauthenticate is not None and reauthenticate():
+                continue
+            maybe_own = resolve_own_duplicates and outcome_unknown and error.error in _MAYBE_OWN_DUPLICATE
+            if attempt < self.retry.max_retries and (error.retryable or maybe_own):
+                delay = self.retry.delay(attempt, error.retry_after)
+                if delay is not None:
+                    outcome_unknown = False if maybe_own else outcome_unknown or error.http_status >= 500
+                    self._sleep(delay)
+                    attempt += 1
+                    continue
+            raise error
+
+    def _access_token(self) -> str:
+        with self._token_lock:
+            token = self._token
+            if token is not None and time.monotonic() < token.expires_at - TOKEN_REFRESH_MARGIN:
+                return token.value
+
+            # Every POST carries a key; the token endpoint ignores it, the rule stays simple for proxies and logs.
+            headers = {"Idempotency-Key": str(uuid.uuid4())}
+
+            def send() -> httpx.Response:
+                # A fresh assertion for every attempt: the hub refuses a client assertion's jti twice.
+                form = token_request_form(
+                    client_id=self.client_id,
+                    private_key=self._private_key,
+                    token_url=self.token_url,
+                    scope=self.scope,
+                )
+                return self._http.post("/oauth/token", data=form, headers=headers)
+
+            asked_at = time.monotonic()
+            answer = TokenResponse.model_validate(self._exchange(send).json())
+            self._token = _Token(answer.access_token, asked_at + answer.expires_in)
+            return answer.access_token
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        idempotency_key: str | None = None,
+    ) -> httpx.Response:
+        headers: dict[str, str] = {}
+        is_post = method.upper() == "POST"
+        if is_post:
+            headers["Idempotency-Key"] = idempotency_key or str(uuid.uuid4())
+        refreshed = False
+
+        def send() -> httpx.Response:
+            bearer = {"Authorization": f"Bearer {self._access_token()}"}
+            return self._http.request(method, path, params=params, json=json, headers={**headers, **bearer})
+
+        def reauthenticate() -> bool:
+            nonlocal refreshed
+            if refreshed:
+                return False
+            refreshed = True
+            with self._token_lock:
+                self._token = None
+            return True
+
+        return self._exchange(send, reauthenticate=reauthenticate, resolve_own_duplicates=is_post)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        idempotency_key: str | None = None,
+    ) -> Any:
+        """Call any hub endpoint with this client's token, retries and error mapping; return the parsed JSON.
+
+        For endpoints the SDK does not wrap yet. A POST carries ``idempotency_key`` (a new UUID4 if ``None``).
+        Returns ``None`` for an empty body.
+
+        Args:
+            method: ``GET``, ``POST``, ...
+            path: the path under the base URL, e.g. ``/v1/organizations/me``.
+            params: query parameters.
+            json: a JSON body.
+            idempotency_key: the POST's ``Idempotency-Key``.
+
+        Raises:
+            HubError: the matching subclass for an error answer.
+            HubUnreachable: no answer after the retries.
+
+        Example::
+
+            me = hub.request("GET", "/v1/organizations/me")
+            print(me["name"])
+        """
+        response = self._send(method, path, params=params, json=json, idempotency_key=idempotency_key)
+        return response.json() if response.content else None
+
+    # -- organizations and agreements ------------------------------------------------------------------------
+
+    def organization(self) -> Organization:
+        """The organization this client belongs to.
+
+        Example::
+
+            print(hub.organization().name)
+        """
+        return Organization.model_validate(self.request("GET", "/v1/organizations/me"))
+
+    def agreements(self, *, status: AgreementStatus | str | None = None) -> list[Agreement]:
+        """The supply agreements this organization is party to, optionally only those with ``status``.
+
+        Args:
+            status: ``proposed``, ``active``, ``declined`` or ``terminated``; ``None`` for all.
+
+        Example::
+
+            active = hub.agreements(status="active")
+        """
+        params = None if status is None else {"status": AgreementStatus(status).value}
+        return [
+            Agreement.model_validate(item) for item in self.request("GET", "/v1/agreements", params=params)
+        ]
+
+    def agreement(self, agreement_id: uuid.UUID | str) -> Agreement:
+        """One agreement by id (:class:`~supplier_sdk.errors.NotFound` if it is not this organization's).
+
+        Example::
+
+            agreement = hub.agreement("01937c5e-…")
+            print(agreement.kpis[0].threshold)
+        """
+        return Agreement.model_validate(self.request("GET", f"/v1/agreements/{uuid.UUID(str(agreement_id))}"))
+
+    def register_signing_key(self) -> str:
+        """Register the public half of ``private_key`` as the organization's Ed25519 signing key; return its id.
+
+        The hub retires the organization's previous signing key (it still verifies what it signed). Registering
+        a key that is already this organization's active signing key is not an error: its id is returned.
+        Needs the ``org:admin`` scope.
+
+        Example::
+
+            key_id = hub.register_signing_key()
+            assert key_id == hub.signing_key_id
+        """
+        raw = public_key_raw(self._private_key)
+        body = OrgKeyRegister(use=KeyUse.SIGNING, public_key=b64url_encode(raw))
+        try:
+            return OrgKey.model_validate(
+                self.request("POST", "/v1/keys", json=body.model_dump(mode="json"))
+            ).key_id
+        except ConflictError:
+            wanted = key_id_for(raw)
+            org = self.organization()
+            for item in self.request("GET", f"/v1/organizations/{org.id}/keys"):
+                key = OrgKey.model_validate(item)
+                if key.key_id == wanted and key.use is KeyUse.SIGNING and key.status is KeyStatus.ACTIVE:
+                    return key.key_id
+            raise
+
+    # -- KPI reports ------------------------------------------------------------------------------------------
+
+    def sign_report(self, payload: KpiReportPayload) -> SignedEnvelope:
+        """Sign ``payload`` into a ``kpi-report`` envelope now (fresh ``signed_at`` and nonce).
+
+        Example::
+
+            envelope = hub.sign_report(payload)
+            report = hub.submit_envelope(envelope, idempotency_key=str(uuid.uuid4()))
+        """
+        return sign_envelope(
+            payload, type=KPI_REPORT_TYPE, private_key=self._private_key, key_id=self._signing_key_id
+        )
+
+    def submit_envelope(self, envelope: SignedEnvelope, *, idempotency_key: str) -> KpiReport:
+        """Post an already signed ``kpi-report`` envelope; return the report the hub stored.
+
+        The hub refuses an envelope signed more than five minutes ago (``StaleSignature``); prefer
+        :meth:`submit_report`, which signs just before sending.
+
+        Args:
+            envelope: a :class:`~protocol.signing.SignedEnvelope` of type ``kpi-report``.
+            idempotency_key: the request's key; the same key and payload return the first answer again.
+
+        Example::
+
+            report = hub.submit_envelope(hub.sign_report(payload), idempotency_key="shaft-2026-W48-cpk")
+        """
+        return self._post_envelope(envelope, idempotency_key)[0]
+
+    def _post_envelope(self, envelope: SignedEnvelope, idempotency_key: str) -> tuple[KpiReport, bool]:
+        body = KpiReportSubmit(envelope=envelope).model_dump(mode="json")
+        response = self._send("POST", "/v1/kpi-reports", json=body, idempotency_key=idempotency_key)
+        replayed = response.headers.get("idempotent-replayed", "").lower() == "true"
+        return KpiReport.model_validate(response.json()), replayed
+
+    def _deliver(self, payload: KpiReportPayload, idempotency_key: str) -> tuple[KpiReport, bool]:
+        """Sign now and post; return the report and whether the hub replayed an earlier answer for the key."""
+        return self._post_envelope(self.sign_report(payload), idempotency_key)
+
+    @overload
+    def submit_report(
+        self, payload: KpiReportPayload, *, idempotency_key: str | None = None, outbox: None = None
+    ) -> KpiReport: ...
+
+    @overload
+    def submit_report(
+        self, payload: KpiReportPayload, *, idempotency_key: str | None = None, outbox: Outbox
+    ) -> KpiReport | QueuedReport: ...
+
+    def submit_report(
+        self, payload: KpiReportPayload, *, idempotency_key: str | None = None, outbox: Outbox | None = None
+    ) -> KpiReport | QueuedReport:
+        """Sign ``payload`` with this client's key and submit it; return the stored :class:`KpiReport`.
+
+        With ``outbox``, a hub that is not available after the retries (:class:`~supplier_sdk.errors.HubUnreachable`,
+        5xx, 429) does not raise: the unsigned payload and its idempotency key are queued in the outbox and a
+        :class:`~supplier_sdk.outbox.QueuedReport` is returned; :meth:`Outbox.flush
+        <supplier_sdk.outbox.Outbox.flush>` sends it later, re-signed, under the same key. A refusal (4xx,
+        including a 409 that outlasted the retries) always raises: the hub is up and answered about the report.
+
+        Args:
+            payload: the report to sign (see :mod:`supplier_sdk.reports` to build one).
+            idempotency_key: the POST's key; default a new UUID4.
+            outbox: where to queue the report if the hub cannot take it now.
+
+        Raises:
+            HubError: the hub refused the report (``DuplicateReport``, ``InvalidSignature``, ...).
+            HubUnreachable: no answer, and no ``outbox``.
+
+        Example::
+
+            result = hub.submit_report(payload, outbox=Outbox("~/.qualink/outbox.db"))
+            if isinstance(result, QueuedReport):
+                print("queued; run `supplier-sdk outbox flush` later")
+        """
+        key = idempotency_key or str(uuid.uuid4())
+        try:
+            return self._deliver(payload, key)[0]
+        except (HubUnreachable, HubError) as exc:
+            if outbox is None or (isinstance(exc, HubError) and not exc.unavailable):
+                raise
+            return outbox.enqueue(payload, idempotency_key=key, hub_url=self.base_url, reason=str(exc))
+
+    def report(self, report_id: uuid.UUID | str) -> KpiReport:
+        """One KPI report by id.
+
+        Example::
+
+            report = hub.report(report.id)
+            print(report.meets, report.value)
+        """
+        return KpiReport.model_validate(self.request("GET", f"/v1/kpi-reports/{uuid.UUID(str(report_id))}"))
+
+    def reports(
+        self,
+        *,
+        agreement_id: uuid.UUID | str | None = None,
+        supplier_id: uuid.UUID | str | None = None,
+        kpi: KpiName | str | None = None,
+        characteristic: str | None = None,
+        part_number: str | None = None,
+        period_from: str | None = None,
+        period_to: str | None = None,
+        meets: bool | None = None,
+        page_size: int = 100,
+    ) -> Iterator[KpiReport]:
+        """Iterate over the KPI reports the filters select, oldest first, fetching pages as needed.
+
+        Args:
+            agreement_id, supplier_id, kpi, characteristic, part_number: exact matches.
+            period_from, period_to: first and last period (``2026-W40``), inclusive.
+            meets: only reports that meet (``True``) or miss (``False``) their threshold.
+            page_size: reports per request (1 to 1000); the iterator follows ``next_cursor`` to the end.
+
+        Example::
+
+            misses = list(hub.reports(kpi="cpk", meets=False, period_from="2026-W40"))
+        """
+        filters = {
+            "agreement_id": None if agreement_id is None else str(uuid.UUID(str(agreement_id))),
+            "supplier_id": None if supplier_id is None else str(uuid.UUID(str(supplier_id))),
+            "kpi": None if kpi is None else KpiName(kpi).value,
+            "characteristic": characteristic,
+            "part_number": part_number,
+            "period_from": period_from,
+            "period_to": period_to,
+            "meets": None if meets is None else ("true" if meets else "false"),
+        }
+        params: dict[str, Any] = {name: value for name, value in filters.items() if value is not None}
+        params["limit"] = page_size
+        while True:
+            page = Page[KpiReport].model_validate(self.request("GET", "/v1/kpi-reports", params=params))
+            yield from page.items
+            if page.next_cursor is None:
+                return
+            params["cursor"] = page.next_cursor
+
+
+__all__ = ["DEFAULT_USER_AGENT", "SDK_VERSION", "TOKEN_REFRESH_MARGIN", "Client", "RetryPolicy"]
