@@ -1,0 +1,640 @@
+"""An offline outbox: KPI reports wait in a local SQLite file until the hub can take them.
+
+When the hub cannot be reached, or is not available after the client's retries (5xx, 429),
+``Client.submit_report(payload, outbox=outbox)`` queues the report here instead of raising, and
+:meth:`Outbox.flush` sends the queue later. What is stored, and why:
+
+- the **unsigned payload** (its canonical JSON), not a signed envelope. The hub refuses an envelope signed more
+  than five minutes before it arrives (``StaleSignature``), so each entry is signed afresh at flush time,
+  with a new ``signed_at`` and nonce;
+- its **Idempotency-Key**, fixed when the report was first submitted and reused on every flush. The hub
+  compares an idempotency key's request by the SHA-256 of the canonical bytes of the envelope's *payload*
+  (not of the whole envelope), so a re-signed envelope with the same payload is "the same request": if an
+  earlier attempt did land (the answer was lost on the way back), the hub answers with that first report
+  (``Idempotent-Replayed: true``) and never stores it twice. The hub remembers keys for 24 hours; an entry
+  flushed later than that, whose first attempt had landed, is refused as ``DuplicateReport``;
+- when it was queued, how often a flush tried it and the last error.
+
+Flush semantics: entries go least-tried first, then oldest first (so one entry the hub keeps failing on
+cannot hold back the others for ever); only entries queued before the flush began are considered.
+
+- **2xx** (stored, or replayed): the entry is deleted;
+- a **refusal** (any 4xx but the two below: ``InvalidSignature``, ``DuplicateReport``, ``NotFound``, a 409 that
+  outlasted the client's retries, ...): the entry moves to the ``rejected`` table with the hub's error name,
+  detail and request id, for the user to read (:meth:`Outbox.rejected`); the hub is up and judged the report,
+  so resending it unchanged cannot help;
+- **hub not available** (:class:`~supplier_sdk.errors.HubUnreachable`, 5xx, 429 after the client's retries):
+  the entry stays, its attempt count and last error are updated, and the flush stops (the next entries would
+  meet the same hub);
+- **the caller's credentials refused** (401, or 403 ``InsufficientScope``): the entry stays and the flush stops:
+  the report is not at fault, and an operator can fix the client and flush again.
+
+Two flushes may run at once (two processes, or threads): each entry is *claimed* in an ``IMMEDIATE``
+transaction before it is sent, so no entry is sent by both, and a claim left by a crashed flush expires after
+``lease_seconds``. The file runs in WAL mode with a busy timeout. The same file keeps the last fetched copy of
+each agreement (:meth:`Outbox.remember_agreement`), so that reports can be built while the hub is down.
+
+Example:
+    >>> import tempfile, pathlib
+    >>> from uuid import UUID
+    >>> from protocol.models.kpi import KpiClaim, KpiReportPayload
+    >>> payload = KpiReportPayload(supplier_id=UUID(int=1), oem_id=UUID(int=2), agreement_id=UUID(int=3),
+    ...     part_number="A-1", period="2026-11", kpi="mtbf", claim=KpiClaim(meets=True, threshold="5000"),
+    ...     sdk_version="0.1.0")
+    >>> outbox = Outbox(pathlib.Path(tempfile.mkdtemp()) / "outbox.db")
+    >>> queued = outbox.enqueue(payload, idempotency_key="k-1", hub_url="http://hub", reason="unreachable")
+    >>> [entry.idempotency_key for entry in outbox.pending()], outbox.pending()[0].payload == payload
+    (['k-1'], True)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from protocol.encoding import canonical_bytes, format_utc
+from protocol.models.agreements import Agreement
+from protocol.models.kpi import KpiReport, KpiReportPayload
+from supplier_sdk.errors import AuthenticationError, HubError, HubUnreachable
+
+if TYPE_CHECKING:
+    from supplier_sdk.client import Client
+
+SCHEMA_VERSION = 1
+"""The outbox file's schema version (SQLite ``user_version``); a newer file is refused, not misread.
+
+Example:
+    >>> SCHEMA_VERSION
+    1
+"""
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS pending (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    idempotency_key TEXT NOT NULL UNIQUE,
+    payload TEXT NOT NULL,
+    hub_url TEXT NOT NULL,
+    queued_at TEXT NOT NULL,
+    reason TEXT NOT NULL DEFAULT '',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    last_attempt_at TEXT,
+    claimed_by TEXT,
+    claimed_until REAL
+);
+CREATE TABLE IF NOT EXISTS rejected (
+    id INTEGER PRIMARY KEY,
+    idempotency_key TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    hub_url TEXT NOT NULL,
+    queued_at TEXT NOT NULL,
+    rejected_at TEXT NOT NULL,
+    http_status INTEGER,
+    error TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    request_id TEXT
+);
+CREATE TABLE IF NOT EXISTS agreements (
+    id TEXT PRIMARY KEY,
+    body TEXT NOT NULL,
+    fetched_at TEXT NOT NULL
+);
+"""
+
+
+def _now() -> str:
+    return format_utc(datetime.now(UTC))
+
+
+def _moment(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """A report waiting in the outbox.
+
+    Attributes:
+        id: the entry's number in this outbox.
+        idempotency_key: the key every (re)send uses.
+        payload: the unsigned report; it is signed when sent.
+        hub_url: the hub it was meant for when queued.
+        queued_at: when it was queued (UTC).
+        reason: why it was queued (the error the hub or network gave).
+        attempts: how many flushes tried it.
+        last_error: the last flush's error, ``None`` before any.
+        last_attempt_at: when a flush last tried it.
+
+    Example::
+
+        for entry in outbox.pending():
+            print(entry.id, entry.payload.kpi, entry.payload.period, entry.attempts, entry.last_error)
+    """
+
+    id: int
+    idempotency_key: str
+    payload: KpiReportPayload
+    hub_url: str
+    queued_at: datetime
+    reason: str
+    attempts: int = 0
+    last_error: str | None = None
+    last_attempt_at: datetime | None = None
+
+    def summary(self) -> dict[str, object]:
+        """A JSON-ready description: what the report is about, and its queue state.
+
+        Example::
+
+            {"id": 1, "idempotency_key": "…", "agreement_id": "…", "kpi": "cpk", "period": "2026-W48", ...}
+        """
+        claim = self.payload.claim
+        return {
+            "id": self.id,
+            "idempotency_key": self.idempotency_key,
+            "agreement_id": str(self.payload.agreement_id),
+            "part_number": self.payload.part_number,
+            "characteristic": self.payload.characteristic,
+            "kpi": self.payload.kpi.value,
+            "period": self.payload.period,
+            "meets": claim.meets,
+            "value": None if claim.value is None else format(claim.value, "f"),
+            "hub_url": self.hub_url,
+            "queued_at": format_utc(self.queued_at),
+            "reason": self.reason,
+            "attempts": self.attempts,
+            "last_error": self.last_error,
+        }
+
+
+@dataclass(frozen=True)
+class RejectedEntry:
+    """A queued report the hub refused for good, with the hub's reason.
+
+    Attributes:
+        id: the entry's number (as it was in the queue).
+        idempotency_key: the key it was sent under.
+        payload: the refused report (``None`` if this SDK can no longer read what was queued).
+        hub_url: the hub it was queued for.
+        queued_at: when it was queued.
+        rejected_at: when the hub refused it.
+        http_status: the hub's status (``None`` if the SDK itself could no longer read the entry).
+        error: the error name (``DuplicateReport``, ``StaleSignature``, ...).
+        detail: the hub's explanation.
+        request_id: the hub's request id.
+
+    Example::
+
+        for entry in outbox.rejected():
+            print(entry.payload.period, entry.error, entry.detail)
+    """
+
+    id: int
+    idempotency_key: str
+    payload: KpiReportPayload | None
+    hub_url: str
+    queued_at: datetime
+    rejected_at: datetime
+    http_status: int | None
+    error: str
+    detail: str
+    request_id: str | None
+
+    def summary(self) -> dict[str, object]:
+        """A JSON-ready description of the refused report and the hub's reason.
+
+        Example::
+
+            {"id": 3, "kpi": "cpk", "period": "2026-W47", "error": "DuplicateReport", "detail": "…", ...}
+        """
+        payload = self.payload
+        return {
+            "id": self.id,
+            "idempotency_key": self.idempotency_key,
+            "agreement_id": None if payload is None else str(payload.agreement_id),
+            "part_number": None if payload is None else payload.part_number,
+            "characteristic": None if payload is None else payload.characteristic,
+            "kpi": None if payload is None else payload.kpi.value,
+            "period": None if payload is None else payload.period,
+            "hub_url": self.hub_url,
+            "queued_at": format_utc(self.queued_at),
+            "rejected_at": format_utc(self.rejected_at),
+            "http_status": self.http_status,
+            "error": self.error,
+            "detail": self.detail,
+            "request_id": self.request_id,
+        }
+
+
+@dataclass(frozen=True)
+class QueuedReport:
+    """What ``Client.submit_report(..., outbox=...)`` returns when the hub could not take the report now.
+
+    Attributes:
+        entry: the outbox entry now holding the report.
+        outbox_path: the outbox file.
+
+    Example::
+
+        result = hub.submit_report(payload, outbox=outbox)
+        if isinstance(result, QueuedReport):
+            print(f"queued as entry {result.entry.id}: {result.entry.reason}")
+    """
+
+    entry: OutboxEntry
+    outbox_path: Path
+
+    @property
+    def reason(self) -> str:
+        """Why the report was queued.
+
+        Example::
+
+            result.reason   # 'hub at http://127.0.0.1:9 is unreachable: [Errno 111] Connection refused'
+        """
+        return self.entry.reason
+
+
+@dataclass(frozen=True)
+class FlushResult:
+    """What one :meth:`Outbox.flush` did.
+
+    Attributes:
+        sent: entries the hub accepted (stored now, or replayed from an earlier attempt).
+        failed: entries the hub refused for good (now in :meth:`Outbox.rejected`).
+        remaining: entries still pending after the flush (in this outbox, all hubs).
+        replayed: of ``sent``, how many the hub had already stored (an earlier answer was lost).
+        reports: the accepted reports.
+        rejections: the refusals of this flush.
+        stopped: why the flush stopped early (hub unreachable, credentials refused), or ``None``.
+
+    Example:
+        >>> FlushResult(sent=2, failed=0, remaining=0).stopped is None
+        True
+    """
+
+    sent: int
+    failed: int
+    remaining: int
+    replayed: int = 0
+    reports: tuple[KpiReport, ...] = ()
+    rejections: tuple[RejectedEntry, ...] = ()
+    stopped: str | None = None
+
+
+@dataclass
+class _Tally:
+    sent: int = 0
+    replayed: int = 0
+    reports: list[KpiReport] = field(default_factory=list)
+    rejections: list[RejectedEntry] = field(default_factory=list)
+    stopped: str | None = None
+
+
+def _readable(raw: str) -> KpiReportPayload | None:
+    try:
+        return KpiReportPayload.model_validate_json(raw)
+    except ValidationError:
+        return None
+
+
+def _caller_refused(error: HubError) -> bool:
+    """Refusals about who is calling, not about the report: resending after a fix can succeed."""
+    return isinstance(error, AuthenticationError) or error.error == "InsufficientScope"
+
+
+class Outbox:
+    """A queue of KPI reports in a local SQLite file (created on first use, with its folder).
+
+    Args:
+        path: the file, e.g. ``~/.qualink/outbox.db`` (``~`` is expanded).
+        lease_seconds: how long a flush's claim on an entry protects it from other flushes; an entry
+            claimed by a flush that died becomes claimable again after this.
+        busy_timeout: seconds to wait for another process's write lock.
+
+    Example:
+        >>> import tempfile
+        >>> outbox = Outbox(Path(tempfile.mkdtemp()) / "queue" / "outbox.db")
+        >>> outbox.pending(), outbox.rejected()
+        ([], [])
+    """
+
+    def __init__(self, path: str | Path, *, lease_seconds: float = 300.0, busy_timeout: float = 30.0) -> None:
+        self.path = Path(path).expanduser()
+        self.lease_seconds = lease_seconds
+        self.busy_timeout = busy_timeout
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            with self._transaction(db):
+                found = db.execute("PRAGMA user_version").fetchone()[0]
+                if found > SCHEMA_VERSION:
+                    raise RuntimeError(
+                        f"{self.path} was written by a newer SDK (outbox schema {found}); upgrade supplier-sdk"
+                    )
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
+        try:
+            db.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+            yield db
+        finally:
+            db.close()
+
+    @staticmethod
+    @contextlib.contextmanager
+    def _transaction(db: sqlite3.Connection) -> Iterator[None]:
+        # IMMEDIATE takes the write lock at once: two flushes never read the same free entry and both claim it.
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    # -- queueing -------------------------------------------------------------------------------------------
+
+    def enqueue(
+        self, payload: KpiReportPayload, *, idempotency_key: str, hub_url: str, reason: str = ""
+    ) -> QueuedReport:
+        """Queue ``payload`` under ``idempotency_key`` (what ``Client.submit_report`` does when the hub is down).
+
+        Queueing the same key with the same payload again returns the existing entry; with another payload
+        it raises ``ValueError`` (one key, one report).
+
+        Example:
+            >>> from uuid import UUID
+            >>> from protocol.models.kpi import KpiClaim
+            >>> p = KpiReportPayload(supplier_id=UUID(int=1), oem_id=UUID(int=2), agreement_id=UUID(int=3),
+            ...     part_number="A-1", period="2026-11", kpi="mtbf", claim=KpiClaim(meets=False, threshold="9"),
+            ...     sdk_version="0.1.0")
+            >>> import tempfile
+            >>> outbox = Outbox(Path(tempfile.mkdtemp()) / "o.db")
+            >>> first = outbox.enqueue(p, idempotency_key="k", hub_url="http://hub")
+            >>> outbox.enqueue(p, idempotency_key="k", hub_url="http://hub").entry.id == first.entry.id
+            True
+        """
+        body = canonical_bytes(payload).decode()
+        with self._connect() as db, self._transaction(db):
+            existing = db.execute(
+                "SELECT id, idempotency_key, payload, hub_url, queued_at, reason, attempts, last_error, last_attempt_at"
+                " FROM pending WHERE idempotency_key = ?",
+                (idempotency_key,),
+            ).fetchone()
+            if existing is not None:
+                if existing[2] != body:
+                    raise ValueError(
+                        f"idempotency key {idempotency_key!r} is queued already for another report"
+                    )
+                return QueuedReport(entry=self._entry(existing), outbox_path=self.path)
+            cursor = db.execute(
+                "INSERT INTO pending (idempotency_key, payload, hub_url, queued_at, reason) VALUES (?, ?, ?, ?, ?)",
+                (idempotency_key, body, hub_url, _now(), reason),
+            )
+            row = db.execute(
+                "SELECT id, idempotency_key, payload, hub_url, queued_at, reason, attempts, last_error, last_attempt_at"
+                " FROM pending WHERE id = ?",
+                (cursor.lastrowid,),
+            ).fetchone()
+        return QueuedReport(entry=self._entry(row), outbox_path=self.path)
+
+    @staticmethod
+    def _entry(row: tuple[Any, ...]) -> OutboxEntry:
+        entry_id, key, payload, hub_url, queued_at, reason, attempts, last_error, last_attempt_at = row
+        return OutboxEntry(
+            id=entry_id,
+            idempotency_key=key,
+            payload=KpiReportPayload.model_validate_json(payload),
+            hub_url=hub_url,
+            queued_at=_moment(queued_at) or datetime.now(UTC),
+            reason=reason,
+            attempts=attempts,
+            last_error=last_error,
+            last_attempt_at=_moment(last_attempt_at),
+        )
+
+    def pending(self) -> list[OutboxEntry]:
+        """The reports waiting to be sent, oldest first.
+
+        Example:
+            >>> import tempfile
+            >>> Outbox(Path(tempfile.mkdtemp()) / "o.db").pending()
+            []
+        """
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT id, idempotency_key, payload, hub_url, queued_at, reason, attempts, last_error, last_attempt_at"
+                " FROM pending ORDER BY id"
+            ).fetchall()
+        return [self._entry(row) for row in rows]
+
+    def rejected(self) -> list[RejectedEntry]:
+        """The reports the hub refused for good, oldest refusal first, with the hub's reasons.
+
+        Example:
+            >>> import tempfile
+            >>> Outbox(Path(tempfile.mkdtemp()) / "o.db").rejected()
+            []
+        """
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT id, idempotency_key, payload, hub_url, queued_at, rejected_at, http_status, error, detail,"
+                " request_id FROM rejected ORDER BY rejected_at, id"
+            ).fetchall()
+        return [
+            RejectedEntry(
+                id=int(row[0]),
+                idempotency_key=row[1],
+                payload=_readable(row[2]),
+                hub_url=row[3],
+                queued_at=_moment(row[4]) or datetime.now(UTC),
+                rejected_at=_moment(row[5]) or datetime.now(UTC),
+                http_status=row[6],
+                error=row[7],
+                detail=row[8],
+                request_id=row[9],
+            )
+            for row in rows
+        ]
+
+    # -- flushing -------------------------------------------------------------------------------------------
+
+    def _claim_next(self, db: sqlite3.Connection, owner: str, last_id: int) -> tuple[Any, ...] | None:
+        now = time.time()
+        with self._transaction(db):
+            row = db.execute(
+                "SELECT id, idempotency_key, payload, hub_url, queued_at, reason, attempts, last_error, last_attempt_at"
+                " FROM pending WHERE id <= ? AND (claimed_by IS NULL OR claimed_until < ?)"
+                " ORDER BY attempts, id LIMIT 1",
+                (last_id, now),
+            ).fetchone()
+            if row is not None:
+                db.execute(
+                    "UPDATE pending SET claimed_by = ?, claimed_until = ? WHERE id = ?",
+                    (owner, now + self.lease_seconds, row[0]),
+                )
+        return None if row is None else tuple(row)
+
+    def _release(self, db: sqlite3.Connection, owner: str, entry_id: int, error: str) -> None:
+        with self._transaction(db):
+            db.execute(
+                "UPDATE pending SET claimed_by = NULL, claimed_until = NULL, attempts = attempts + 1,"
+                " last_error = ?, last_attempt_at = ? WHERE id = ? AND claimed_by = ?",
+                (error, _now(), entry_id, owner),
+            )
+
+    def _delete(self, db: sqlite3.Connection, owner: str, entry_id: int) -> None:
+        with self._transaction(db):
+            db.execute("DELETE FROM pending WHERE id = ? AND claimed_by = ?", (entry_id, owner))
+
+    def _reject(
+        self,
+        db: sqlite3.Connection,
+        owner: str,
+        row: tuple[Any, ...],
+        http_status: int | None,
+        error: str,
+        detail: str,
+        request_id: str | None,
+    ) -> RejectedEntry | None:
+        """Move a claimed entry from ``pending`` to ``rejected``, in one transaction."""
+        rejected_at = _now()
+        with self._transaction(db):
+            if not db.execute(
+                "DELETE FROM pending WHERE id = ? AND claimed_by = ?", (row[0], owner)
+            ).rowcount:
+                return None  # our claim expired and another flush took the entry over
+            db.execute(
+                "INSERT OR REPLACE INTO rejected (id, idempotency_key, payload, hub_url, queued_at, rejected_at,"
+                " http_status, error, detail, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (row[0], row[1], row[2], row[3], row[4], rejected_at, http_status, error, detail, request_id),
+            )
+        return RejectedEntry(
+            id=row[0],
+            idempotency_key=row[1],
+            payload=_readable(row[2]),
+            hub_url=row[3],
+            queued_at=_moment(row[4]) or datetime.now(UTC),
+            rejected_at=_moment(rejected_at) or datetime.now(UTC),
+            http_status=http_status,
+            error=error,
+            detail=detail,
+            request_id=request_id,
+        )
+
+    def flush(self, client: Client) -> FlushResult:
+        """Send the queued reports through ``client``, each re-signed now under its original idempotency key.
+
+        See the module docstring for what happens to an entry on success, refusal and transient failure.
+        Safe to run from two processes at once.
+
+        Args:
+            client: a :class:`~supplier_sdk.client.Client` for the supplier organization that made the reports.
+
+        Example::
+
+            with Client(base_url=url, client_id=cid, private_key=key) as hub:
+                result = Outbox("~/.qualink/outbox.db").flush(hub)
+            print(f"{result.sent} sent, {result.failed} refused, {result.remaining} still queued")
+        """
+        owner = uuid.uuid4().hex
+        tally = _Tally()
+        with self._connect() as db:
+            last_id = int(db.execute("SELECT COALESCE(MAX(id), 0) FROM pending").fetchone()[0])
+            while tally.stopped is None and (row := self._claim_next(db, owner, last_id)) is not None:
+                self._flush_one(db, owner, client, row, tally)
+            remaining = int(db.execute("SELECT COUNT(*) FROM pending").fetchone()[0])
+        return FlushResult(
+            sent=tally.sent,
+            failed=len(tally.rejections),
+            remaining=remaining,
+            replayed=tally.replayed,
+            reports=tuple(tally.reports),
+            rejections=tuple(tally.rejections),
+            stopped=tally.stopped,
+        )
+
+    def _flush_one(
+        self, db: sqlite3.Connection, owner: str, client: Client, row: tuple[Any, ...], tally: _Tally
+    ) -> None:
+        try:
+            entry = self._entry(row)
+        except ValidationError as exc:  # written by another SDK version and no longer a valid payload here
+            why = " ".join(str(exc).split())[:500]
+            rejected = self._reject(db, owner, row, None, "InvalidPayload", why, None)
+            if rejected is not None:
+                tally.rejections.append(rejected)
+            return
+        try:
+            report, replayed = client._deliver(entry.payload, entry.idempotency_key)
+        except HubUnreachable as exc:
+            self._release(db, owner, entry.id, str(exc))
+            tally.stopped = str(exc)
+        except HubError as exc:
+            if exc.unavailable or _caller_refused(exc):
+                self._release(db, owner, entry.id, str(exc))
+                tally.stopped = str(exc)
+                return
+            rejected = self._reject(db, owner, row, exc.http_status, exc.error, exc.detail, exc.request_id)
+            if rejected is not None:
+                tally.rejections.append(rejected)
+        except BaseException as exc:
+            self._release(db, owner, entry.id, f"{type(exc).__name__}: {exc}")
+            raise
+        else:
+            self._delete(db, owner, entry.id)
+            tally.sent += 1
+            tally.replayed += int(replayed)
+            tally.reports.append(report)
+
+    # -- agreements cache -----------------------------------------------------------------------------------
+
+    def remember_agreement(self, agreement: Agreement) -> None:
+        """Keep a copy of ``agreement`` so that reports for it can be built while the hub is unreachable.
+
+        Example:
+            >>> import tempfile
+            >>> outbox = Outbox(Path(tempfile.mkdtemp()) / "o.db")
+            >>> outbox.cached_agreement("00000000-0000-0000-0000-000000000001") is None
+            True
+        """
+        with self._connect() as db, self._transaction(db):
+            db.execute(
+                "INSERT OR REPLACE INTO agreements (id, body, fetched_at) VALUES (?, ?, ?)",
+                (str(agreement.id), agreement.model_dump_json(), _now()),
+            )
+
+    def cached_agreement(self, agreement_id: uuid.UUID | str) -> tuple[Agreement, datetime] | None:
+        """The last copy of an agreement kept by :meth:`remember_agreement`, with when it was fetched.
+
+        Example::
+
+            cached = outbox.cached_agreement(agreement_id)
+            if cached is not None:
+                agreement, fetched_at = cached
+        """
+        with self._connect() as db:
+            row = db.execute(
+                "SELECT body, fetched_at FROM agreements WHERE id = ?", (str(uuid.UUID(str(agreement_id))),)
+            ).fetchone()
+        if row is None:
+            return None
+        return Agreement.model_validate_json(row[0]), _moment(row[1]) or datetime.now(UTC)
+
+
+__all__ = ["SCHEMA_VERSION", "FlushResult", "Outbox", "OutboxEntry", "QueuedReport", "RejectedEntry"]
