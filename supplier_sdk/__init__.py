@@ -1,0 +1,87 @@
+"""Qualink supplier SDK: compute quality KPIs from your own data, sign them, and send only the claims to the hub.
+
+The pieces, each in its own module:
+
+- :class:`Client` (:mod:`supplier_sdk.client`): the hub connection: OAuth ``private_key_jwt``, retries with
+  jittered backoff, an ``Idempotency-Key`` on every POST, protocol models out;
+- ``build_*_report`` (:mod:`supplier_sdk.reports`): KPI report payloads computed with :mod:`supplier_sdk.kpi`
+  and checked against the supply agreement;
+- :class:`Outbox` (:mod:`supplier_sdk.outbox`): a local SQLite queue for reports while the hub is unreachable;
+- :func:`load_config` (:mod:`supplier_sdk.config`): where the ``supplier-sdk`` command line finds its settings;
+- the error tree (:mod:`supplier_sdk.errors`), rooted at :class:`QualinkError`.
+
+Example::
+
+    from supplier_sdk import Client, Outbox, build_capability_report
+
+    with Client(base_url="https://hub.example", client_id="qlc_…", private_key=key) as hub:
+        agreement = hub.agreement(agreement_id)
+        payload = build_capability_report(agreement=agreement, characteristic="DIA-01", period="2026-W48",
+                                          kpi="cpk", values=diameters, subgroup_size=5)
+        result = hub.submit_report(payload, outbox=Outbox("~/.qualink/outbox.db"))
+"""
+
+from supplier_sdk.client import SDK_VERSION, Client, RetryPolicy
+from supplier_sdk.config import SdkConfig, load_config
+from supplier_sdk.errors import (
+    PERMANENT_CONFLICTS,
+    AgreementMismatch,
+    AuthenticationError,
+    ConfigError,
+    ConflictError,
+    HubError,
+    HubUnreachable,
+    InvalidRequest,
+    NotFound,
+    PermissionDenied,
+    QualinkError,
+    RateLimited,
+    ServerError,
+    error_from_response,
+)
+from supplier_sdk.outbox import FlushResult, Outbox, OutboxEntry, QueuedReport, RejectedEntry
+from supplier_sdk.reports import (
+    ZERO_FAILURE_CONFIDENCE,
+    build_capability_report,
+    build_mtbf_report,
+    build_ppm_report,
+)
+
+__version__ = SDK_VERSION
+"""The installed SDK's version (the ``qualink`` distribution's).
+
+Example:
+    >>> __version__ == SDK_VERSION
+    True
+"""
+
+__all__ = [
+    "PERMANENT_CONFLICTS",
+    "ZERO_FAILURE_CONFIDENCE",
+    "AgreementMismatch",
+    "AuthenticationError",
+    "Client",
+    "ConfigError",
+    "ConflictError",
+    "FlushResult",
+    "HubError",
+    "HubUnreachable",
+    "InvalidRequest",
+    "NotFound",
+    "Outbox",
+    "OutboxEntry",
+    "PermissionDenied",
+    "QualinkError",
+    "QueuedReport",
+    "RateLimited",
+    "RejectedEntry",
+    "RetryPolicy",
+    "SdkConfig",
+    "ServerError",
+    "__version__",
+    "build_capability_report",
+    "build_mtbf_report",
+    "build_ppm_report",
+    "error_from_response",
+    "load_config",
+]
