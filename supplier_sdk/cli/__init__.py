@@ -23,7 +23,7 @@ from collections.abc import Sequence
 import click
 import typer
 
-from supplier_sdk.cli import kpi
+from supplier_sdk.cli import kpi, outbox, report
 
 app = typer.Typer(
     name="supplier-sdk",
@@ -36,8 +36,8 @@ app = typer.Typer(
 # Command groups, in the order `supplier-sdk --help` lists them: (command name, the group's Typer app).
 COMMAND_GROUPS: tuple[tuple[str, typer.Typer], ...] = (
     ("kpi", kpi.app),
-    # ("report", report.app),   supplier_sdk/cli/report.py
-    # ("outbox", outbox.app),   supplier_sdk/cli/outbox.py
+    ("report", report.app),
+    ("outbox", outbox.app),
     # ("attest", attest.app),   supplier_sdk/cli/attest.py
 )
 for _name, _group in COMMAND_GROUPS:

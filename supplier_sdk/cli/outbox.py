@@ -1,0 +1,162 @@
+"""``supplier-sdk outbox``: see and send the KPI reports queued while the hub was unreachable.
+
+Commands::
+
+    outbox list  [--json] [--outbox FILE]
+    outbox flush [--json] [--outbox FILE] [--hub URL] [--client-id ID] [--key-file FILE]
+
+``list`` shows the queued reports and those the hub refused for good (with its reason). ``flush`` sends the
+queue, each report re-signed now under its original Idempotency-Key (see :mod:`supplier_sdk.outbox`).
+
+Exit status of ``flush``: **0** when every queued report was sent (or the outbox was empty); **2** when the
+hub refused at least one (they are listed, and kept under "rejected" in ``outbox list``); **1** when the flush
+stopped early (hub unreachable, credentials refused) and reports remain queued. Configuration problems exit
+with 2 and one ``error:`` line.
+
+Example:
+    >>> import tempfile
+    >>> from typer.testing import CliRunner
+    >>> box = f"{tempfile.mkdtemp()}/outbox.db"
+    >>> from supplier_sdk.cli import app as cli
+    >>> CliRunner().invoke(cli, ["outbox", "list", "--json", "--outbox", box]).stdout
+    '{"pending": [], "rejected": []}\\n'
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from supplier_sdk.cli.kpi import EXIT_INPUT_ERROR
+from supplier_sdk.cli.report import (
+    EXIT_NOT_SENT,
+    ClientIdOption,
+    HubOption,
+    JsonOption,
+    KeyFileOption,
+    OutboxOption,
+    open_client,
+    open_outbox,
+    resolve_config,
+)
+from supplier_sdk.outbox import FlushResult, OutboxEntry, RejectedEntry
+
+app = typer.Typer(
+    name="outbox",
+    help="List and send the KPI reports queued while the hub was unreachable.",
+    no_args_is_help=True,
+)
+
+
+def _what(entry: OutboxEntry | RejectedEntry) -> str:
+    payload = entry.payload
+    if payload is None:
+        return "(unreadable)"
+    return f"{payload.kpi.value} {payload.characteristic or payload.part_number} {payload.period}"
+
+
+def _pending_table(entries: list[OutboxEntry]) -> Table:
+    table = Table(title=f"Queued reports ({len(entries)})", title_justify="left")
+    for heading in ("#", "report", "agreement", "queued at", "attempts", "last error"):
+        table.add_column(heading)
+    for entry in entries:
+        table.add_row(
+            str(entry.id),
+            _what(entry),
+            str(entry.payload.agreement_id),
+            f"{entry.queued_at:%Y-%m-%d %H:%M:%S}",
+            str(entry.attempts),
+            entry.last_error or "",
+        )
+    return table
+
+
+def _rejected_table(entries: list[RejectedEntry]) -> Table:
+    table = Table(title=f"Refused by the hub ({len(entries)})", title_justify="left")
+    for heading in ("#", "report", "refused at", "error", "detail", "request"):
+        table.add_column(heading)
+    for entry in entries:
+        table.add_row(
+            str(entry.id),
+            _what(entry),
+            f"{entry.rejected_at:%Y-%m-%d %H:%M:%S}",
+            entry.error,
+            entry.detail,
+            entry.request_id or "",
+        )
+    return table
+
+
+@app.command("list")
+def list_command(as_json: JsonOption = False, outbox: OutboxOption = None) -> None:
+    """Show the queued reports and those the hub refused for good.
+
+    Example: supplier-sdk outbox list --json
+    """
+    box = open_outbox(resolve_config(hub=None, client_id=None, key_file=None, outbox=outbox))
+    pending, rejected = box.pending(), box.rejected()
+    if as_json:
+        body = {"pending": [e.summary() for e in pending], "rejected": [e.summary() for e in rejected]}
+        typer.echo(json.dumps(body))
+        return
+    if not pending and not rejected:
+        typer.echo(f"the outbox {box.path} is empty")
+        return
+    console = Console()
+    console.print(_pending_table(pending))
+    if rejected:
+        console.print(_rejected_table(rejected))
+
+
+def _flush_json(result: FlushResult) -> dict[str, Any]:
+    return {
+        "sent": result.sent,
+        "replayed": result.replayed,
+        "failed": result.failed,
+        "remaining": result.remaining,
+        "stopped": result.stopped,
+        "reports": [report.model_dump(mode="json") for report in result.reports],
+        "rejected": [entry.summary() for entry in result.rejections],
+    }
+
+
+@app.command("flush")
+def flush_command(
+    as_json: JsonOption = False,
+    outbox: OutboxOption = None,
+    hub: HubOption = None,
+    client_id: ClientIdOption = None,
+    key_file: KeyFileOption = None,
+) -> None:
+    """Send the queued reports, each re-signed now under its original idempotency key.
+
+    Example: supplier-sdk outbox flush
+    """
+    config = resolve_config(hub=hub, client_id=client_id, key_file=key_file, outbox=outbox)
+    box = open_outbox(config)
+    if not box.pending():
+        result = FlushResult(sent=0, failed=0, remaining=0)
+    else:
+        with open_client(config) as client:
+            result = box.flush(client)
+    if as_json:
+        typer.echo(json.dumps(_flush_json(result)))
+    else:
+        replayed = f" ({result.replayed} the hub already had)" if result.replayed else ""
+        typer.echo(f"sent {result.sent}{replayed}, refused {result.failed}, still queued {result.remaining}")
+        for entry in result.rejections:
+            request = f", request {entry.request_id}" if entry.request_id else ""
+            typer.echo(f"refused: {_what(entry)}: {entry.error}: {entry.detail} (entry {entry.id}{request})")
+        if result.stopped:
+            typer.echo(f"stopped: {result.stopped}")
+    if result.failed:
+        raise typer.Exit(code=EXIT_INPUT_ERROR)
+    if result.stopped:
+        raise typer.Exit(code=EXIT_NOT_SENT)
+
+
+__all__ = ["app", "flush_command", "list_command"]
