@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, undefer
 
 from hub.audit import service as audit
 from hub.auth.tokens import Caller
@@ -59,9 +60,13 @@ def get(
     session: Session, *, caller: Caller, agreement_id: uuid.UUID, for_update: bool = False
 ) -> SupplyAgreement:
     """An agreement the caller is party to; any other is, to the caller, not there."""
-    query = select(SupplyAgreement).where(
-        SupplyAgreement.id == agreement_id,
-        or_(SupplyAgreement.oem_id == caller.org_id, SupplyAgreement.supplier_id == caller.org_id),
+    query = (
+        select(SupplyAgreement)
+        .options(undefer(SupplyAgreement.terms))
+        .where(
+            SupplyAgreement.id == agreement_id,
+            or_(SupplyAgreement.oem_id == caller.org_id, SupplyAgreement.supplier_id == caller.org_id),
+        )
     )
     if for_update:
         query = query.with_for_update()
@@ -78,8 +83,10 @@ def list_for(
     status: AgreementStatus | None = None,
     counterparty: uuid.UUID | None = None,
 ) -> list[SupplyAgreement]:
-    query = select(SupplyAgreement).where(
-        or_(SupplyAgreement.oem_id == caller.org_id, SupplyAgreement.supplier_id == caller.org_id)
+    query = (
+        select(SupplyAgreement)
+        .options(undefer(SupplyAgreement.terms))
+        .where(or_(SupplyAgreement.oem_id == caller.org_id, SupplyAgreement.supplier_id == caller.org_id))
     )
     if status is not None:
         query = query.where(SupplyAgreement.status == status.value)
@@ -138,3 +145,34 @@ def as_wire(agreement: SupplyAgreement) -> wire.Agreement:
             "accepted_at": agreement.decided_at if agreement.status != "declined" else None,
         }
     )
+
+
+@dataclass(frozen=True)
+class AgreementTerms:
+    """An agreement's terms indexed for the questions every KPI report asks."""
+
+    characteristics: frozenset[tuple[str, str]]  # (part number, characteristic code)
+    parts: frozenset[str]
+    kpis: dict[str, dict[str, Any]]
+
+
+_TERMS_CACHE: dict[uuid.UUID, AgreementTerms] = {}
+_TERMS_CACHE_SIZE = 4096
+
+
+def terms_of(session: Session, agreement: SupplyAgreement) -> AgreementTerms:
+    """The agreement's terms, parsed once per process: terms never change after a proposal (a change of terms
+    is a new agreement), so the cache needs no invalidation, and a report need not load a 2,000-row JSON."""
+    cached = _TERMS_CACHE.get(agreement.id)
+    if cached is not None:
+        return cached
+    terms = session.scalar(select(SupplyAgreement.terms).where(SupplyAgreement.id == agreement.id)) or {}
+    indexed = AgreementTerms(
+        characteristics=frozenset((c["part_number"], c["code"]) for c in terms["characteristics"]),
+        parts=frozenset(p["part_number"] for p in terms["parts"]),
+        kpis={k["kpi"]: k for k in terms["kpis"]},
+    )
+    if len(_TERMS_CACHE) >= _TERMS_CACHE_SIZE:
+        _TERMS_CACHE.pop(next(iter(_TERMS_CACHE)))
+    _TERMS_CACHE[agreement.id] = indexed
+    return indexed

@@ -20,6 +20,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hub import idempotency
+from hub.agreements import service as agreements
+from hub.agreements.service import AgreementTerms
 from hub.audit import service as audit
 from hub.auth.tokens import Caller
 from hub.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -52,29 +54,27 @@ def _payload(submission: wire.KpiReportSubmit) -> wire.KpiReportPayload:
         raise InvalidInput(f"{loc}: {first['msg']}", loc=loc) from exc
 
 
-def _term(agreement: SupplyAgreement, payload: wire.KpiReportPayload) -> dict[str, Any]:
+def _term(terms: AgreementTerms, payload: wire.KpiReportPayload) -> dict[str, Any]:
     """The agreement's KPI term this report answers; refuses anything the agreement does not cover."""
-    terms = agreement.terms
-    if payload.part_number not in {p["part_number"] for p in terms["parts"]}:
+    if payload.part_number not in terms.parts:
         raise InvalidInput(
             f"part {payload.part_number} is not in the agreement", loc=f"{_PAYLOAD_LOC}.part_number"
         )
-    if payload.characteristic is not None:
-        codes = {c["code"] for c in terms["characteristics"] if c["part_number"] == payload.part_number}
-        if payload.characteristic not in codes:
-            raise InvalidInput(
-                f"characteristic {payload.characteristic} is not in the agreement for part {payload.part_number}",
-                loc=f"{_PAYLOAD_LOC}.characteristic",
-            )
-    for term in terms["kpis"]:
-        if term["kpi"] == payload.kpi.value:
-            if Decimal(term["threshold"]) != payload.claim.threshold:
-                raise InvalidInput(
-                    f"claim.threshold {payload.claim.threshold} differs from the agreement's {term['threshold']}",
-                    loc=f"{_PAYLOAD_LOC}.claim.threshold",
-                )
-            return dict(term)
-    raise InvalidInput(f"the agreement does not ask for {payload.kpi.value}", loc=f"{_PAYLOAD_LOC}.kpi")
+    known = (payload.part_number, payload.characteristic) in terms.characteristics
+    if payload.characteristic is not None and not known:
+        raise InvalidInput(
+            f"characteristic {payload.characteristic} is not in the agreement for part {payload.part_number}",
+            loc=f"{_PAYLOAD_LOC}.characteristic",
+        )
+    term = terms.kpis.get(payload.kpi.value)
+    if term is None:
+        raise InvalidInput(f"the agreement does not ask for {payload.kpi.value}", loc=f"{_PAYLOAD_LOC}.kpi")
+    if Decimal(term["threshold"]) != payload.claim.threshold:
+        raise InvalidInput(
+            f"claim.threshold {payload.claim.threshold} differs from the agreement's {term['threshold']}",
+            loc=f"{_PAYLOAD_LOC}.claim.threshold",
+        )
+    return term
 
 
 def _check_period(agreement: SupplyAgreement, period: Period, now: datetime) -> None:
@@ -163,7 +163,7 @@ def submit(
         raise Conflict(f"agreement is {agreement.status}, not active")
     if payload.oem_id != agreement.oem_id:
         raise InvalidInput("oem_id is not the agreement's OEM", loc=f"{_PAYLOAD_LOC}.oem_id")
-    term = _term(agreement, payload)
+    term = _term(agreements.terms_of(session, agreement), payload)
     period = parse_period(payload.period)
     _check_period(agreement, period, now)
 

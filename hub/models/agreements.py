@@ -20,7 +20,8 @@ class SupplyAgreement(IdMixin, CreatedMixin, Base):
     oem_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"), index=True)
     supplier_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"), index=True)
     title: Mapped[str] = mapped_column(String(200))
-    terms: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Deferred: a KPI report needs the agreement's head, not its (possibly large) terms; see terms_of().
+    terms: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)
     period: Mapped[str] = mapped_column(String(8))
     valid_from: Mapped[date]
     valid_until: Mapped[date | None]

@@ -5,20 +5,24 @@ Run on demand (not part of the suite):
     HUB_BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/postgres \
         pytest tests/bench/test_ingest_bench.py -s -p no:cacheprovider --override-ini addopts=
 
-The load generator runs in this process, on the same two cores as the hub: the figure is what the whole
-machine does, supplier and hub together. Reports are signed before the clock starts (signing is the
-supplier's cost, not the hub's).
+The load comes from wrk (C, a Lua script posting pre-signed reports; `apt-get install wrk`) when it is on the
+PATH, else from httpx in this process. Either way it shares the two cores with the hub and PostgreSQL.
+Reports are signed before the clock starts (signing is the supplier's cost, not the hub's); the rate is
+counted from the rows the database holds afterwards, so only reports really stored count.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -43,8 +47,10 @@ from protocol.periods import Period, period_containing
 from protocol.signing import public_key_raw, sign_envelope
 from supplier_sdk.auth import public_jwk, token_request_form
 
-CHARACTERISTICS = 50
-WEEKS = 40
+CHARACTERISTICS = 150
+WEEKS = 80
+WRK_SECONDS = 10
+WRK_THREADS = 2
 CONCURRENCY = 48
 WORKERS = 2
 
@@ -106,6 +112,37 @@ def _setup(settings: Settings) -> dict[str, Any]:
         ids = {"oem": oem.id, "supplier": supplier.id, "agreement": agreement.id, "client": client.client_id}
     engine.dispose()
     return {**ids, "key": key, "key_id": signing.key_id, "client_key": client_key}
+
+
+def _stored(database_url: str) -> int:
+    engine = create_engine(database_url)
+    with engine.connect() as connection:
+        count = int(connection.execute(text("SELECT count(*) FROM kpi_reports")).scalar_one())
+    engine.dispose()
+    return count
+
+
+def _wrk(base_url: str, token: str, bodies: list[dict[str, Any]]) -> tuple[float, str]:
+    with tempfile.TemporaryDirectory() as tmp:
+        for thread in range(WRK_THREADS):
+            lines = [json.dumps(body) for body in bodies[thread::WRK_THREADS]]
+            Path(tmp, f"bodies-{thread}.ndjson").write_text("\n".join(lines) + "\n")
+        script = Path(__file__).with_name("ingest_wrk.lua")
+        command = [
+            "wrk",
+            f"-t{WRK_THREADS}",
+            f"-c{CONCURRENCY}",
+            f"-d{WRK_SECONDS}s",
+            "--latency",
+            "-s",
+            str(script),
+            base_url,
+            "--",
+            tmp,
+            token,
+        ]
+        output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    return float(WRK_SECONDS), output
 
 
 def _envelopes(ctx: dict[str, Any]) -> list[dict[str, Any]]:
