@@ -111,6 +111,14 @@ CREATE TABLE IF NOT EXISTS agreements (
 """
 
 
+def _about(payload: KpiReportPayload | None) -> dict[str, object]:
+    keys = ("agreement_id", "part_number", "characteristic", "kpi", "period")
+    if payload is None:
+        return dict.fromkeys(keys)
+    dumped = payload.model_dump(mode="json", include=set(keys))
+    return {key: dumped[key] for key in keys}
+
+
 def _now() -> str:
     return format_utc(datetime.now(UTC))
 
@@ -161,11 +169,7 @@ class OutboxEntry:
         return {
             "id": self.id,
             "idempotency_key": self.idempotency_key,
-            "agreement_id": str(self.payload.agreement_id),
-            "part_number": self.payload.part_number,
-            "characteristic": self.payload.characteristic,
-            "kpi": self.payload.kpi.value,
-            "period": self.payload.period,
+            **_about(self.payload),
             "meets": claim.meets,
             "value": None if claim.value is None else format(claim.value, "f"),
             "hub_url": self.hub_url,
@@ -216,15 +220,10 @@ class RejectedEntry:
 
             {"id": 3, "kpi": "cpk", "period": "2026-W47", "error": "DuplicateReport", "detail": "…", ...}
         """
-        payload = self.payload
         return {
             "id": self.id,
             "idempotency_key": self.idempotency_key,
-            "agreement_id": None if payload is None else str(payload.agreement_id),
-            "part_number": None if payload is None else payload.part_number,
-            "characteristic": None if payload is None else payload.characteristic,
-            "kpi": None if payload is None else payload.kpi.value,
-            "period": None if payload is None else payload.period,
+            **_about(self.payload),
             "hub_url": self.hub_url,
             "queued_at": format_utc(self.queued_at),
             "rejected_at": format_utc(self.rejected_at),
@@ -456,21 +455,23 @@ class Outbox:
                 "SELECT id, idempotency_key, payload, hub_url, queued_at, rejected_at, http_status, error, detail,"
                 " request_id FROM rejected ORDER BY rejected_at, id"
             ).fetchall()
-        return [
-            RejectedEntry(
-                id=int(row[0]),
-                idempotency_key=row[1],
-                payload=_readable(row[2]),
-                hub_url=row[3],
-                queued_at=_moment(row[4]) or datetime.now(UTC),
-                rejected_at=_moment(row[5]) or datetime.now(UTC),
-                http_status=row[6],
-                error=row[7],
-                detail=row[8],
-                request_id=row[9],
-            )
-            for row in rows
-        ]
+        return [self._rejected_entry(tuple(row)) for row in rows]
+
+    @staticmethod
+    def _rejected_entry(row: tuple[Any, ...]) -> RejectedEntry:
+        entry_id, key, payload, hub_url, queued_at, rejected_at, http_status, error, detail, request_id = row
+        return RejectedEntry(
+            id=entry_id,
+            idempotency_key=key,
+            payload=_readable(payload),
+            hub_url=hub_url,
+            queued_at=_moment(queued_at) or datetime.now(UTC),
+            rejected_at=_moment(rejected_at) or datetime.now(UTC),
+            http_status=http_status,
+            error=error,
+            detail=detail,
+            request_id=request_id,
+        )
 
     # -- flushing -------------------------------------------------------------------------------------------
 
@@ -513,7 +514,7 @@ class Outbox:
         request_id: str | None,
     ) -> RejectedEntry | None:
         """Move a claimed entry from ``pending`` to ``rejected``, in one transaction."""
-        rejected_at = _now()
+        rejected = (row[0], row[1], row[2], row[3], row[4], _now(), http_status, error, detail, request_id)
         with self._transaction(db):
             if not db.execute(
                 "DELETE FROM pending WHERE id = ? AND claimed_by = ?", (row[0], owner)
@@ -522,20 +523,9 @@ class Outbox:
             db.execute(
                 "INSERT OR REPLACE INTO rejected (id, idempotency_key, payload, hub_url, queued_at, rejected_at,"
                 " http_status, error, detail, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (row[0], row[1], row[2], row[3], row[4], rejected_at, http_status, error, detail, request_id),
+                rejected,
             )
-        return RejectedEntry(
-            id=row[0],
-            idempotency_key=row[1],
-            payload=_readable(row[2]),
-            hub_url=row[3],
-            queued_at=_moment(row[4]) or datetime.now(UTC),
-            rejected_at=_moment(rejected_at) or datetime.now(UTC),
-            http_status=http_status,
-            error=error,
-            detail=detail,
-            request_id=request_id,
-        )
+        return self._rejected_entry(rejected)
 
     def flush(self, client: Client) -> FlushResult:
         """Send the queued reports through ``client``, each re-signed now under its original idempotency key.
