@@ -140,16 +140,26 @@ def org_create(
 
 
 @org_app.command("list")
-def org_list() -> None:
+def org_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (for scripts)")] = False,
+) -> None:
     """List every organization."""
     from rich.table import Table
 
     from hub.models import Organization
 
-    table = Table("id", "name", "kind", "created")
     with _session() as session:
-        for org in session.scalars(select(Organization).order_by(Organization.name)):
-            table.add_row(str(org.id), org.name, org.kind, org.created_at.isoformat(timespec="seconds"))
+        rows = [
+            {"id": str(o.id), "name": o.name, "kind": o.kind, "created_at": o.created_at.isoformat()}
+            for o in session.scalars(select(Organization).order_by(Organization.name))
+        ]
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return
+    table = Table("name", "kind", "created", "id")
+    table.columns[3].no_wrap = True  # ids are for copying: never cut one
+    for row in rows:
+        table.add_row(row["name"], row["kind"], row["created_at"][:19], row["id"])
     console.print(table)
 
 

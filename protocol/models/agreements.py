@@ -14,6 +14,7 @@ from protocol.models.common import (
     DisclosureMode,
     KpiName,
     PeriodKind,
+    WireDecimal,
     WireModel,
 )
 
@@ -49,10 +50,10 @@ class Characteristic(WireModel):
     part_number: str = Field(pattern=_CODE)
     name: str = Field(default="", max_length=200)
     unit: str = Field(min_length=1, max_length=20)
-    lsl: Decimal | None = None
-    usl: Decimal | None = None
-    target: Decimal | None = None
-    resolution: Decimal = Decimal("0.001")
+    lsl: WireDecimal | None = None
+    usl: WireDecimal | None = None
+    target: WireDecimal | None = None
+    resolution: WireDecimal = Decimal("0.001")
 
     @model_validator(mode="after")
     def _limits_make_sense(self) -> Characteristic:
@@ -78,7 +79,7 @@ class KpiTerm(WireModel):
     """
 
     kpi: KpiName
-    threshold: Decimal
+    threshold: WireDecimal
     disclosure: DisclosureMode = DisclosureMode.VALUE
     comparator: Comparator | None = None
 
