@@ -46,7 +46,7 @@ from protocol.periods import parse_period
 from supplier_sdk.cli.kpi import SigmaOption, fail
 from supplier_sdk.client import Client
 from supplier_sdk.config import SdkConfig, load_config
-from supplier_sdk.errors import AgreementMismatch, ConfigError, HubError, HubUnreachable
+from supplier_sdk.errors import AgreementMismatch, ConfigError, HubError, HubUnreachable, QualinkError
 from supplier_sdk.kpi import KpiInputError, Measurements, read_measurements
 from supplier_sdk.outbox import Outbox, QueuedReport
 from supplier_sdk.reports import build_capability_report, build_mtbf_report, build_ppm_report
@@ -216,25 +216,23 @@ def _check_options(
         fail("--kpi ppm uses the overall normal model: drop --subgroup-size, --subgroup-column and --sigma")
 
 
-def _agreement(
-    hub: Client, outbox: Outbox, agreement_id: uuid.UUID
-) -> tuple[Agreement, HubUnreachable | None]:
-    """The agreement from the hub (and kept in the outbox), or the kept copy when the hub is unreachable."""
+def _agreement(hub: Client, outbox: Outbox, agreement_id: uuid.UUID) -> tuple[Agreement, QualinkError | None]:
+    """The agreement from the hub (and kept in the outbox), or the kept copy when the hub is not available."""
     try:
         agreement = hub.agreement(agreement_id)
-    except HubUnreachable as exc:
+    except (HubUnreachable, HubError) as exc:
+        if isinstance(exc, HubError) and not exc.unavailable:
+            fail(f"cannot fetch agreement {agreement_id}: {describe_refusal(exc)}")
         cached = outbox.cached_agreement(agreement_id)
         if cached is None:
             not_sent(
                 f"{exc}; agreement {agreement_id} was never fetched on this machine, so no report can be built"
             )
         typer.echo(
-            f"hub unreachable; using agreement {agreement_id} as fetched at {cached[1]:%Y-%m-%d %H:%M} UTC",
+            f"hub not available; using agreement {agreement_id} as fetched at {cached[1]:%Y-%m-%d %H:%M} UTC",
             err=True,
         )
         return cached[0], exc
-    except HubError as exc:
-        fail(f"cannot fetch agreement {agreement_id}: {describe_refusal(exc)}")
     outbox.remember_agreement(agreement)
     return agreement, None
 
@@ -271,7 +269,7 @@ def _print_result(result: KpiReport | QueuedReport, payload: KpiReportPayload, *
             }
             typer.echo(json.dumps(body))
             return
-        typer.echo(f"hub unreachable: {result.reason}")
+        typer.echo(f"hub not available: {result.reason}")
         typer.echo(
             f"queued: {_claim_text(payload)} as entry {result.entry.id} in {result.outbox_path}; "
             "send it with `supplier-sdk outbox flush`"
@@ -390,7 +388,7 @@ def submit_command(
             fail(str(exc))
     box = open_outbox(config)
     with open_client(config) as client:
-        agreement, unreachable = _agreement(client, box, agreement_uuid)
+        agreement, unavailable = _agreement(client, box, agreement_uuid)
         payload = _build(
             agreement,
             kpi,
@@ -404,12 +402,12 @@ def submit_command(
             failures=failures,
         )
         try:
-            if unreachable is not None:  # no need to wait through the retries a second time
+            if unavailable is not None:  # no need to wait through the retries a second time
                 result: KpiReport | QueuedReport = box.enqueue(
                     payload,
                     idempotency_key=str(uuid.uuid4()),
                     hub_url=client.base_url,
-                    reason=str(unreachable),
+                    reason=str(unavailable),
                 )
             else:
                 result = client.submit_report(payload, outbox=box)
