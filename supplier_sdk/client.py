@@ -9,10 +9,10 @@ Retry policy (:class:`RetryPolicy`; at most ``max_retries`` extra attempts):
 
 - **connection errors and timeouts**, **429** and **5xx** are retried;
 - **409** is retried unless its ``error`` is one of :data:`~supplier_sdk.errors.PERMANENT_CONFLICTS`
-  (``DuplicateReport``, ``ReplayedNonce``, ``IdempotencyKeyReused``): those describe the request itself and no
-  wait changes them. The hub's plain ``Conflict`` is retried: it is what the hub answers while another request
-  with the same Idempotency-Key is still in flight (typically the client's own first attempt, overtaken by its
-  retry). A plain ``Conflict`` that states a lasting rule (an agreement not active) is raised after the retries;
+  (``Conflict``, ``DuplicateReport``, ``ReplayedNonce``, ``IdempotencyKeyReused``): those describe the request
+  itself and no wait changes them. ``IdempotencyKeyInFlight`` is retried: it is what the hub answers while
+  another request with the same Idempotency-Key is still in flight (typically the client's own first attempt,
+  overtaken by its retry);
 - one refinement: when a POST's earlier attempt got *no definite answer* (a timeout or 5xx after the request
   may have reached the hub) and the retry is answered ``DuplicateReport`` or ``ReplayedNonce``, the duplicate
   may be that very first attempt, committed meanwhile; the client asks once more with the same key, and the

@@ -5,7 +5,7 @@
     │   ├── AuthenticationError       401, or the token endpoint's invalid_client: wrong client id or key
     │   ├── PermissionDenied          403 (InsufficientScope, Forbidden), or the token endpoint's unauthorized_client
     │   ├── NotFound                  404: absent, or another organization's (the hub does not say which)
-    │   ├── ConflictError             409: DuplicateReport, ReplayedNonce, Conflict (state, key in flight)
+    │   ├── ConflictError             409: DuplicateReport, ReplayedNonce, Conflict, IdempotencyKeyInFlight
     │   ├── InvalidRequest            400, 413, 422: InvalidInput, InvalidSignature, StaleSignature, UnknownKey,
     │   │                             RevokedKey, ProofRequired, IdempotencyKeyReused, invalid_scope, ...
     │   ├── RateLimited               429: the hub asks to slow down (``retry_after`` says how long)
@@ -38,22 +38,23 @@ import httpx
 
 from protocol.models.errors import FieldError
 
-PERMANENT_CONFLICTS: frozenset[str] = frozenset({"DuplicateReport", "ReplayedNonce", "IdempotencyKeyReused"})
+PERMANENT_CONFLICTS: frozenset[str] = frozenset(
+    {"Conflict", "DuplicateReport", "ReplayedNonce", "IdempotencyKeyReused"}
+)
 """Names of 409 answers that asking again cannot change, so the client never retries them.
 
-``DuplicateReport`` (that supplier·agreement·characteristic·KPI·period has a report), ``ReplayedNonce`` (the
-envelope's nonce was used before) and ``IdempotencyKeyReused`` (the key went with another body; the hub sends
-it as 422, listed here for any hub that sends 409) describe the request itself. Every other 409 is retried
-with backoff, in particular the hub's plain ``Conflict``, which it answers when "another request with this
-Idempotency-Key is in flight; retry it" — the very answer a client gets when its own retry overtakes its first
-attempt. The price: a plain ``Conflict`` that is a lasting state (an agreement that is not active, a key that is
-registered already) is asked ``max_retries`` more times before it is raised. One refinement lives in the
-client: a ``DuplicateReport`` or ``ReplayedNonce`` answering a *retried* POST whose earlier attempt got no
-definite answer may be our own first attempt, so the client asks once more with the same key (see
+``Conflict`` (a lasting state: an agreement that is not active, a key registered already), ``DuplicateReport``
+(that supplier·agreement·characteristic·KPI·period has a report), ``ReplayedNonce`` (the envelope's nonce was
+used before) and ``IdempotencyKeyReused`` (the key went with another body; the hub sends it as 422, listed here
+for any hub that sends 409) describe the request itself. Every other 409 is retried with backoff, in particular
+``IdempotencyKeyInFlight``, which the hub answers while another request with the same Idempotency-Key has not
+finished — the very answer a client gets when its own retry overtakes its first attempt. One refinement lives
+in the client: a ``DuplicateReport`` or ``ReplayedNonce`` answering a *retried* POST whose earlier attempt got
+no definite answer may be our own first attempt, so the client asks once more with the same key (see
 :class:`supplier_sdk.client.Client`).
 
 Example:
-    >>> "DuplicateReport" in PERMANENT_CONFLICTS, "Conflict" in PERMANENT_CONFLICTS
+    >>> "DuplicateReport" in PERMANENT_CONFLICTS, "IdempotencyKeyInFlight" in PERMANENT_CONFLICTS
     (True, False)
 """
 
@@ -130,7 +131,7 @@ class HubError(QualinkError):
         Example:
             >>> HubError(http_status=502, error="HTTP 502", detail="bad gateway").unavailable
             True
-            >>> HubError(http_status=409, error="Conflict", detail="key in flight").unavailable
+            >>> HubError(http_status=409, error="IdempotencyKeyInFlight", detail="key in flight").unavailable
             False
         """
         return self.http_status == 429 or self.http_status >= 500

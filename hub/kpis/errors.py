@@ -31,3 +31,7 @@ class DuplicateReport(Conflict):
 
 class ReplayedNonce(Conflict):
     pass
+
+
+class IdempotencyKeyInFlight(Conflict):
+    """Another request with the same Idempotency-Key has not finished: the one case a client should retry."""

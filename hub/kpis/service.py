@@ -239,7 +239,9 @@ def _flush_or_explain(session: Session, payload: wire.KpiReportPayload, period: 
         if "uq_kpi_reports_nonce" in message or "kpi_reports.key_id, kpi_reports.nonce" in message:
             raise errors.ReplayedNonce("this envelope nonce was used before") from exc
         if "idempotency_records" in message:
-            raise Conflict("another request with this Idempotency-Key is in flight; retry it") from exc
+            raise errors.IdempotencyKeyInFlight(
+                "another request with this Idempotency-Key is in flight; retry it"
+            ) from exc
         subject = payload.characteristic or payload.part_number
         raise errors.DuplicateReport(
             f"a {payload.kpi.value} report for {subject} in {period} exists already"

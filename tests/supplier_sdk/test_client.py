@@ -196,8 +196,8 @@ def test_a_missing_scope_is_permission_denied(network: Network) -> None:
     assert "org:admin" in caught.value.detail
 
 
-def test_a_lasting_plain_conflict_is_raised_after_the_retries(network: Network) -> None:
-    """The hub's plain Conflict also means "same key in flight, retry it", so it is retried, then raised."""
+def test_a_lasting_plain_conflict_is_raised_at_once(network: Network) -> None:
+    """A plain Conflict is a state no wait changes (here: the agreement is not proposed any more)."""
     reporting = network.reporting()
     transport = CountingTransport()
     hub = network.client(reporting.supplier, transport=transport, max_retries=2)
@@ -207,8 +207,7 @@ def test_a_lasting_plain_conflict_is_raised_after_the_retries(network: Network) 
 
     assert caught.value.error == "Conflict" and "not proposed" in caught.value.detail
     accepts = [r for r in transport.requests if r.url.path.endswith("/accept")]
-    assert len(accepts) == 3
-    assert len({r.headers["idempotency-key"] for r in accepts}) == 1
+    assert len(accepts) == 1
 
 
 def test_a_hub_that_is_not_listening_is_unreachable_after_the_retries(network: Network) -> None:

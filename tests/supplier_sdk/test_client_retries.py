@@ -99,10 +99,10 @@ def make_client(sleeps: list[float]) -> Iterator[Callable[..., Client]]:
         error(502, "HTTP 502"),
         error(503, "ServiceUnavailable"),
         error(429, "TooManyRequests"),
-        error(409, "Conflict"),
+        error(409, "IdempotencyKeyInFlight"),
         error(409, "IdempotencyKeyInUse"),
     ],
-    ids=["connect", "read-timeout", "500", "502", "503", "429", "409-conflict", "409-unknown-name"],
+    ids=["connect", "read-timeout", "500", "502", "503", "429", "409-in-flight", "409-unknown-name"],
 )
 def test_transient_failures_are_retried_until_an_answer(
     make_client: Callable[..., Client], sleeps: list[float], failure: Answer
