@@ -47,13 +47,8 @@ def _session() -> Iterator[Session]:
 
     engine = make_engine(_settings())
     try:
-        with make_session_factory(engine)() as session:
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
+        with make_session_factory(engine).begin() as session:
+            yield session
     finally:
         engine.dispose()
 

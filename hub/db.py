@@ -55,13 +55,8 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 def get_session(request: Request) -> Iterator[Session]:
     """One session per request: committed when the endpoint returns, rolled back when it raises."""
     factory: sessionmaker[Session] = request.app.state.session_factory
-    with factory() as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+    with factory.begin() as session:
+        yield session
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]

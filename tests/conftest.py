@@ -23,10 +23,8 @@ from hub.db import make_engine
 TEST_ISSUER = "http://localhost:8000"
 
 
-def _fresh_database_url(tmp_root: Path, label: str) -> str:
-    base = os.environ.get("HUB_TEST_DATABASE_URL")
-    if not base:
-        return f"sqlite:///{tmp_root / f'{label}.db'}"
+def create_postgres_database(base: str, label: str) -> str:
+    """A new, empty database on the server ``base`` names, called after ``base``'s database and ``label``."""
     url = make_url(base)
     name = f"{url.database}_{label}_{uuid.uuid4().hex[:8]}"
     admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
@@ -34,6 +32,13 @@ def _fresh_database_url(tmp_root: Path, label: str) -> str:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
     return url.set(database=name).render_as_string(hide_password=False)
+
+
+def _fresh_database_url(tmp_root: Path, label: str) -> str:
+    base = os.environ.get("HUB_TEST_DATABASE_URL")
+    if not base:
+        return f"sqlite:///{tmp_root / f'{label}.db'}"
+    return create_postgres_database(base, label)
 
 
 def _drop_database(database_url: str) -> None:

@@ -37,7 +37,7 @@ class AuditSealer:
                 await self._task
 
     def seal_once(self) -> int:
-        with self.session_factory() as session, session.begin():
+        with self.session_factory.begin() as session:
             return service.seal(
                 session,
                 signing_key=self.keys.private_key,

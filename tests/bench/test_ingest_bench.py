@@ -29,7 +29,6 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from hub import migrate
 from hub.agreements import service as agreements
@@ -46,6 +45,7 @@ from protocol.models.orgs import OrganizationCreate, OrgKeyRegister
 from protocol.periods import Period, period_containing
 from protocol.signing import public_key_raw, sign_envelope
 from supplier_sdk.auth import public_jwk, token_request_form
+from tests.conftest import create_postgres_database
 
 CHARACTERISTICS = 150
 WEEKS = 80
@@ -56,14 +56,8 @@ WORKERS = 2
 
 
 def _database() -> str:
-    base = os.environ.get("HUB_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-    url = make_url(base)
-    name = f"qualink_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
+    base = os.environ.get("HUB_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/qualink")
+    return create_postgres_database(base, "bench")
 
 
 def _setup(settings: Settings) -> dict[str, Any]:
