@@ -5,6 +5,16 @@ from hub.models.audit import AuditCheckpoint, AuditEntry
 from hub.models.base import Base
 from hub.models.kpis import IdempotencyRecord, KpiReport
 from hub.models.orgs import ApiClient, Organization, OrgKey, UsedClientAssertion
+from hub.models.rules import (
+    InboxNotification,
+    Investigation,
+    PeriodOutcome,
+    Rule,
+    RuleSeriesState,
+    RuleVersion,
+    Standing,
+    StandingChange,
+)
 
 __all__ = [
     "ApiClient",
@@ -12,9 +22,17 @@ __all__ = [
     "AuditEntry",
     "Base",
     "IdempotencyRecord",
+    "InboxNotification",
+    "Investigation",
     "KpiReport",
     "OrgKey",
     "Organization",
+    "PeriodOutcome",
+    "Rule",
+    "RuleSeriesState",
+    "RuleVersion",
+    "Standing",
+    "StandingChange",
     "SupplyAgreement",
     "UsedClientAssertion",
 ]

@@ -1,0 +1,81 @@
+"""Rule conditions in CEL (Common Expression Language), compiled once and checked on save.
+
+A condition is checked three ways before it is stored: it must parse (the error names line and column), it
+may use only the variables in ``protocol.models.rules.CEL_VARIABLES``, and it must give a bool for every kind
+of period result (met, not met, missing, with and without a disclosed value), so that it can never fail later
+while a report is being accepted.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any
+
+import cel
+
+from protocol.models.rules import CEL_VARIABLES
+
+
+class ConditionError(ValueError):
+    """A condition that cannot be used; ``position`` is "line:column" when the parser knows it."""
+
+    def __init__(self, message: str, *, position: str | None = None) -> None:
+        super().__init__(message)
+        self.position = position
+
+
+_POSITION = re.compile(r"<input>:(\d+):(\d+): (.*?)(?:\n|$)")
+_SAMPLES: list[dict[str, Any]] = [
+    {"met": met, "missing": missing, "has_value": has_value, "value": value}
+    for met, missing, has_value, value in (
+        (True, False, True, 1.5),
+        (False, False, True, 1.1),
+        (False, False, False, 0.0),
+        (True, False, False, 0.0),
+        (False, True, False, 0.0),
+    )
+]
+
+
+def _sample_context(sample: Mapping[str, Any]) -> dict[str, Any]:
+    base = {"kpi": "cpk", "threshold": 1.33, "part": "P-1", "characteristic": "C-1", "period": "2026-W48"}
+    return {**base, **sample}
+
+
+@lru_cache(maxsize=4096)
+def compile_condition(expression: str) -> Any:
+    """The compiled program for ``expression``; raises ConditionError. Cached: rules share few conditions."""
+    try:
+        program = cel.compile(expression)
+    except ValueError as exc:
+        match = _POSITION.search(str(exc))
+        if match:
+            line, column, reason = match.groups()
+            raise ConditionError(
+                f"condition does not parse at line {line}, column {column}: {reason}",
+                position=f"{line}:{column}",
+            ) from exc
+        raise ConditionError(f"condition does not parse: {exc}") from exc
+    unknown = sorted(set(program.variables()) - set(CEL_VARIABLES))
+    if unknown:
+        names = ", ".join(unknown)
+        raise ConditionError(
+            f"condition uses unknown variable(s) {names}; known: {', '.join(sorted(CEL_VARIABLES))}"
+        )
+    for sample in _SAMPLES:
+        try:
+            result = program.execute(_sample_context(sample))
+        except (TypeError, RuntimeError, ValueError) as exc:
+            raise ConditionError(
+                f"condition fails for a period with {sample}: {str(exc).splitlines()[0]}"
+            ) from exc
+        if not isinstance(result, bool):
+            raise ConditionError(f"condition must be true or false, not {type(result).__name__} ({result!r})")
+    return program
+
+
+def is_bad(expression: str, context: Mapping[str, Any]) -> bool:
+    """Whether one period's result is bad under ``expression`` (validated when the rule was saved)."""
+    return bool(compile_condition(expression).execute(dict(context)))
