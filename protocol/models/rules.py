@@ -215,6 +215,13 @@ class OpenInvestigation(WireModel):
 RuleAction = Annotated[
     LowerTier | RaiseTier | SetStatus | Notify | OpenInvestigation, Field(discriminator="type")
 ]
+"""One action of a rule, told apart by its ``type``.
+
+Example:
+    >>> from pydantic import TypeAdapter
+    >>> TypeAdapter(RuleAction).validate_python({"type": "notify", "role": "sqe"}).role.value
+    'sqe'
+"""
 
 
 class Recovery(WireModel):
