@@ -254,7 +254,12 @@ class RuleCreate(WireModel):
 
 
 class Rule(RuleCreate):
-    """A rule as the hub keeps it: the version shown is the newest."""
+    """A rule as the hub keeps it: the version shown is the newest.
+
+    Example:
+        >>> sorted(set(Rule.model_fields) - set(RuleCreate.model_fields))
+        ['created_at', 'id', 'oem_id', 'updated_at', 'version']
+    """
 
     id: UUID
     oem_id: UUID
