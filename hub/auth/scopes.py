@@ -11,15 +11,21 @@ SCOPES: dict[str, str] = {
     "agreements:write": "propose (OEM), accept or decline (supplier) supply agreements",
     "kpi:write": "submit signed KPI reports (supplier)",
     "kpi:read": "read KPI reports your agreements entitle you to",
+    "rules:admin": "write an OEM's rules",
+    "rules:read": "read an OEM's rules and standings",
+    "standings:read": "read standings and your inbox",
     "operator:admin": "register organizations and verify the audit chain (operator only)",
 }
+
+# Rules are an OEM's own: no other kind reads or writes them. Standings concern the OEM and the supplier.
+_RULES = frozenset({"rules:admin", "rules:read"})
 
 # Scopes an organization kind may ever hold: a supplier can never be given the operator's powers by mistake.
 _ALLOWED_BY_KIND: dict[OrgKind, frozenset[str]] = {
     OrgKind.OPERATOR: frozenset(SCOPES),
     OrgKind.OEM: frozenset(SCOPES) - {"operator:admin", "kpi:write"},
-    OrgKind.SUPPLIER: frozenset(SCOPES) - {"operator:admin"},
-    OrgKind.LAB: frozenset(SCOPES) - {"operator:admin", "agreements:write"},
+    OrgKind.SUPPLIER: frozenset(SCOPES) - {"operator:admin"} - _RULES,
+    OrgKind.LAB: frozenset(SCOPES) - {"operator:admin", "agreements:write", "standings:read"} - _RULES,
 }
 
 
