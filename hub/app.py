@@ -20,6 +20,7 @@ from hub.health import router as health_router
 from hub.kpis.router import router as kpis_router
 from hub.observability import Metrics, RequestContext, configure_logging
 from hub.orgs.router import router as orgs_router
+from hub.rules.router import router as rules_router
 
 DESCRIPTION = """
 Qualink hub: suppliers prove quality KPIs without revealing raw data, OEMs apply rules, trace lots and run
@@ -53,5 +54,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     for router in (health_router, auth_router, orgs_router, agreements_router, kpis_router, audit_router):
         app.include_router(router)
+    app.include_router(rules_router)
     app.add_middleware(RequestContext, metrics=app.state.metrics, max_body_bytes=settings.max_body_bytes)
     return app

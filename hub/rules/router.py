@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from hub.auth.deps import require
+from hub.auth.tokens import Caller
+from hub.db import SessionDep
+from hub.errors import ERROR_RESPONSES
+from hub.rules import service
+from protocol.models.rules import Rule, RuleCreate, RuleStatus, RuleVersion
+
+router = APIRouter(prefix="/v1/rules", tags=["rules"], responses=ERROR_RESPONSES)
+
+Reader = Annotated[Caller, Depends(require("rules:read"))]
+Admin = Annotated[Caller, Depends(require("rules:admin"))]
+
+
+@router.post("", status_code=201, summary="Create a rule (OEM); it is version 1")
+def create_rule(body: RuleCreate, session: SessionDep, caller: Admin) -> Rule:
+    return service.as_wire(service.create_rule(session, caller=caller, data=body), body)
+
+
+@router.get("", summary="Your organization's rules, each as its newest version")
+def list_rules(session: SessionDep, caller: Reader, status: RuleStatus | None = None) -> list[Rule]:
+    rows = service.list_rules(session, caller=caller, status=status)
+    return [service.as_wire(rule, version.definition) for rule, version in rows]
+
+
+# Before "/{rule_id}", which would otherwise take "templates" for an id and answer 422.
+@router.get("/templates", summary="Rules to start from, such as the standard CPK rule")
+def templates(caller: Reader) -> list[RuleCreate]:
+    return service.templates()
+
+
+@router.get("/{rule_id}", summary="One rule, as its newest version")
+def get_rule(rule_id: uuid.UUID, session: SessionDep, caller: Reader) -> Rule:
+    rule, version = service.get_rule(session, caller=caller, rule_id=rule_id)
+    return service.as_wire(rule, version.definition)
+
+
+@router.put("/{rule_id}", summary="Save a rule; a changed rule becomes a new version, the old one is kept")
+def update_rule(rule_id: uuid.UUID, body: RuleCreate, session: SessionDep, caller: Admin) -> Rule:
+    return service.as_wire(service.update_rule(session, caller=caller, rule_id=rule_id, data=body), body)
+
+
+@router.get("/{rule_id}/versions", summary="Every version of a rule and when each was in force, oldest first")
+def list_versions(rule_id: uuid.UUID, session: SessionDep, caller: Reader) -> list[RuleVersion]:
+    rows = service.list_versions(session, caller=caller, rule_id=rule_id)
+    return [service.version_as_wire(row) for row in rows]
+
+
+# POST /v1/rules/{rule_id}/dry-run goes here (replaying stored history under a draft rule).
