@@ -10,17 +10,20 @@ from fastapi import FastAPI
 from hub import migrate
 from hub.agreements.router import router as agreements_router
 from hub.audit.router import router as audit_router
-from hub.audit.sealer import AuditSealer
+from hub.audit.sealer import audit_sealer
 from hub.auth.router import router as auth_router
 from hub.auth.tokens import TokenKeys
 from hub.config import Settings, get_settings
 from hub.db import make_engine, make_session_factory
 from hub.errors import install_error_handlers
 from hub.health import router as health_router
+from hub.jobs import PeriodicJob
 from hub.kpis.router import router as kpis_router
 from hub.observability import Metrics, RequestContext, configure_logging
 from hub.orgs.router import router as orgs_router
 from hub.rules.router import router as rules_router
+from hub.rules.standings_router import router as standings_router
+from hub.rules.sweep import sweep_once
 
 DESCRIPTION = """
 Qualink hub: suppliers prove quality KPIs without revealing raw data, OEMs apply rules, trace lots and run
@@ -38,12 +41,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = make_engine(settings)
         app.state.engine = engine
         app.state.session_factory = make_session_factory(engine)
-        sealer = AuditSealer(app.state.session_factory, app.state.token_keys, settings)
-        sealer.start()
+        factory = app.state.session_factory
+        jobs = [
+            audit_sealer(factory, app.state.token_keys, settings),
+            PeriodicJob("rules-sweep", settings.rules_sweep_interval_seconds, lambda: sweep_once(factory)),
+        ]
+        for job in jobs:
+            job.start()
         try:
             yield
         finally:
-            await sealer.stop()
+            for job in jobs:
+                await job.stop()
             engine.dispose()
 
     app = FastAPI(title="Qualink hub", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
@@ -55,5 +64,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (health_router, auth_router, orgs_router, agreements_router, kpis_router, audit_router):
         app.include_router(router)
     app.include_router(rules_router)
+    app.include_router(standings_router)
     app.add_middleware(RequestContext, metrics=app.state.metrics, max_body_bytes=settings.max_body_bytes)
     return app

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     audit_seal_interval_seconds: float = Field(
         default=5.0, ge=0, description="0 turns the background sealer off"
     )
+    rules_sweep_interval_seconds: float = Field(
+        default=60.0, ge=0, description="0 turns the due-date sweep off"
+    )
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

@@ -7,6 +7,8 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.config import Settings
@@ -60,3 +62,17 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def insert_or_ignore(
+    session: Session, model: type[Any], values: dict[str, Any], *, conflict: list[str]
+) -> bool:
+    """INSERT that quietly does nothing when ``conflict`` columns already hold these values; True if inserted.
+
+    One round trip and race-free on both databases (ON CONFLICT DO NOTHING ... RETURNING), where a SELECT
+    before the INSERT would race, and a savepoint around it would cost two more round trips."""
+    dialect = session.get_bind().dialect.name
+    insert: Any = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict)
+    primary = model.__table__.primary_key.columns.values()[0]
+    return session.execute(statement.returning(primary)).first() is not None

@@ -10,12 +10,12 @@ from collections.abc import Callable
 
 from rich.console import Console
 
-from hub.demo import foundation, kpis
+from hub.demo import foundation, kpis, rules
 from hub.demo.actors import Actor, DemoFailure
 from hub.demo.server import LocalHub
 from hub.demo.story import Story
 
-CHAPTERS: list[Callable[[Story], None]] = [foundation.run, kpis.run]
+CHAPTERS: list[Callable[[Story], None]] = [foundation.run, kpis.run, rules.run]
 
 
 def _bootstrap_operator(hub: LocalHub, console: Console) -> Actor:

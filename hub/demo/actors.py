@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import numpy as np
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from rich.console import Console
@@ -30,6 +31,7 @@ class Actor:
     encryption_key: X25519PrivateKey = field(default_factory=X25519PrivateKey.generate)
     org_id: str = ""
     client_id: str = ""
+    rng: np.random.Generator = field(default_factory=lambda: np.random.default_rng(2026))
     _token: str = ""
     _token_expires: float = 0.0
 

@@ -22,20 +22,33 @@ from supplier_sdk.errors import ConflictError
 from supplier_sdk.kpi import capability, read_measurements
 from supplier_sdk.reports import build_capability_report
 
-WEEKS = 4
-# Process capability each supplier actually runs at, week by week (oldest first): Voltara drifts.
+STORY_WEEKS = 11
+CHAPTER_WEEKS = 4
+# The capability each supplier really runs at, week by week (oldest first), over the whole story:
+# Voltara drifts below 1.33 for three weeks in chapter 3, then recovers.
 TRUE_CPK = {
-    "Kessler Präzision GmbH": [1.72, 1.68, 1.75, 1.70],
-    "Voltara Capacitors s.r.o.": [1.58, 1.27, 1.22, 1.15],
-    "Lindqvist Castings AB": [1.52, 1.55, 1.49, 1.58],
+    "Kessler Präzision GmbH": [1.72, 1.68, 1.75, 1.70, 1.66, 1.73, 1.69, 1.71, 1.74, 1.70, 1.72],
+    "Voltara Capacitors s.r.o.": [1.62, 1.58, 1.55, 1.50, 1.24, 1.18, 1.12, 1.48, 1.55, 1.60, 1.58],
+    "Lindqvist Castings AB": [1.52, 1.55, 1.58, 1.56, 1.60, 1.57, 1.55, 1.59, 1.58, 1.61, 1.57],
 }
+
+
+def story_weeks() -> list[Period]:
+    """The demo's weeks, oldest first, ending last week (reports are for periods that have ended)."""
+    weeks = [period_containing(datetime.now(UTC), PeriodKind.WEEK).previous()]
+    while len(weeks) < STORY_WEEKS:
+        weeks.append(weeks[-1].previous())
+    return list(reversed(weeks))
+
+
+def client_for(actor: Actor) -> Client:
+    return Client(base_url=actor.base_url, client_id=actor.client_id, private_key=actor.signing_key)
 
 
 def _measurements(agreement: Agreement, cpk: float, rng: np.random.Generator, path: Path) -> Path:
     """125 measurements in 25 subgroups of 5, centred, with the spread that gives ``cpk``."""
     c = agreement.characteristics[0]
-    assert c.lsl is not None and c.usl is not None
-    lsl, usl = float(c.lsl), float(c.usl)
+    lsl, usl = float(c.lsl or 0), float(c.usl or 0)
     values = rng.normal((lsl + usl) / 2, (usl - lsl) / (6 * cpk), size=125)
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
@@ -45,16 +58,69 @@ def _measurements(agreement: Agreement, cpk: float, rng: np.random.Generator, pa
     return path
 
 
-def client_for(actor: Actor) -> Client:
-    return Client(base_url=actor.base_url, client_id=actor.client_id, private_key=actor.signing_key)
+def report_week(
+    supplier: Actor,
+    hub: Client,
+    agreement: Agreement,
+    week: Period,
+    cpk: float,
+    workdir: Path,
+    *,
+    narrate: bool,
+) -> bool:
+    """What a supplier's quality engineer does each week: measure, compute CPK locally, sign, send the claim."""
+    data = _measurements(agreement, cpk, supplier.rng, workdir / f"{supplier.org_id}-{week}.csv")
+    measured = read_measurements(data, column="value", subgroup_column="subgroup")
+    c = agreement.characteristics[0]
+    result = capability(
+        measured.values, lsl=float(c.lsl or 0), usl=float(c.usl or 0), subgroup_labels=measured.labels
+    )
+    payload = build_capability_report(
+        agreement=agreement,
+        characteristic=c.code,
+        period=str(week),
+        kpi="cpk",
+        values=measured.values,
+        subgroup_labels=measured.labels,
+    )
+    report = hub.submit_report(payload)
+    if narrate:
+        mark = "[green]meets[/green]" if report.meets else "[red]below 1.33[/red]"
+        supplier.say(
+            f"{week}: {result.n} values in {result.subgroups} subgroups → CPK {result.cpk:.2f} "
+            f"(Cp {result.cp:.2f}, pooled sigma) → signed report sent, {mark}"
+        )
+    return report.meets
 
 
-def _weeks() -> list[Period]:
-    last = period_containing(datetime.now(UTC), PeriodKind.WEEK).previous()
-    weeks = [last]
-    for _ in range(WEEKS - 1):
-        weeks.append(weeks[-1].previous())
-    return list(reversed(weeks))
+def report_weeks(story: Story, weeks: list[Period], *, narrate: set[str] | None = None) -> None:
+    """Every supplier reports the given weeks; ``narrate`` names whose steps are told (default: everyone's)."""
+    workdir = Path(tempfile.mkdtemp(prefix="qualink-supplier-"))
+    all_weeks = story_weeks()
+    for supplier in story.suppliers:
+        told = narrate is None or supplier.name in narrate
+        with client_for(supplier) as hub:
+            [agreement] = hub.agreements(status="active")
+            for week in weeks:
+                cpk = TRUE_CPK[supplier.name][all_weeks.index(week)]
+                report_week(supplier, hub, agreement, week, cpk, workdir, narrate=told)
+
+
+def cpk_table(story: Story, weeks: list[Period], title: str) -> int:
+    table = Table("supplier", *[f"W{w.number:02d}" for w in weeks], title=title)
+    with client_for(story.oem) as oem_hub:
+        seen = list(oem_hub.reports(kpi="cpk", period_from=str(weeks[0]), period_to=str(weeks[-1])))
+    for supplier in story.suppliers:
+        by_week = {r.period: r for r in seen if str(r.supplier_id) == supplier.org_id}
+        cells = []
+        for week in weeks:
+            r = by_week.get(str(week))
+            colour = "green" if r and r.meets else "red"
+            value = "—" if r is None or r.value is None else f"{float(r.value):.2f}"
+            cells.append(f"[{colour}]{value}[/{colour}]")
+        table.add_row(supplier.name.split()[0], *cells)
+    story.console.print(table)
+    return len(seen)
 
 
 def run(story: Story) -> None:
@@ -63,73 +129,30 @@ def run(story: Story) -> None:
         "Each supplier computes CPK from its own measurements with supplier-sdk, signs one report per week\n"
         "and sends only the claim. The raw data never leaves the supplier.",
     )
-    rng = np.random.default_rng(2026)
-    weeks = _weeks()
-    workdir = Path(tempfile.mkdtemp(prefix="qualink-supplier-"))
-    for supplier in story.suppliers:
-        with client_for(supplier) as hub:
-            [agreement] = hub.agreements(status="active")
-            code = agreement.characteristics[0].code
-            for week, cpk in zip(weeks, TRUE_CPK[supplier.name], strict=True):
-                data = _measurements(agreement, cpk, rng, workdir / f"{supplier.org_id}-{week}.csv")
-                measured = read_measurements(data, column="value", subgroup_column="subgroup")
-                result = capability(
-                    measured.values,
-                    lsl=float(agreement.characteristics[0].lsl or 0),
-                    usl=float(agreement.characteristics[0].usl or 0),
-                    subgroup_labels=measured.labels,
-                )
-                payload = build_capability_report(
-                    agreement=agreement,
-                    characteristic=code,
-                    period=str(week),
-                    kpi="cpk",
-                    values=measured.values,
-                    subgroup_labels=measured.labels,
-                )
-                report = hub.submit_report(payload)
-                mark = "[green]meets[/green]" if report.meets else "[red]below 1.33[/red]"
-                supplier.say(
-                    f"{week}: {result.n} values in {result.subgroups} subgroups → CPK {result.cpk:.2f} "
-                    f"(Cp {result.cp:.2f}, pooled sigma) → signed report sent, {mark}"
-                )
-            _show_idempotency(supplier, hub, agreement, code, weeks[-1], workdir)
-
-    table = Table(
-        "supplier", *[str(w) for w in weeks], title="What the OEM sees: CPK per week (threshold 1.33)"
-    )
-    with client_for(story.oem) as oem_hub:
-        seen = list(oem_hub.reports(kpi="cpk"))
-    for supplier in story.suppliers:
-        by_week = {r.period: r for r in seen if str(r.supplier_id) == supplier.org_id}
-        cells = []
-        for week in weeks:
-            r = by_week.get(str(week))
-            if r is None:
-                cells.append("—")
-            else:
-                colour = "green" if r.meets else "red"
-                cells.append(
-                    f"[{colour}]{r.value if r.value is not None else ('meets' if r.meets else 'below')}[/{colour}]"
-                )
-        table.add_row(supplier.name, *cells)
-    story.console.print(table)
-    if len(seen) != WEEKS * len(story.suppliers):
-        raise DemoFailure(f"the OEM sees {len(seen)} reports, expected {WEEKS * len(story.suppliers)}")
-    story.oem.say(f"reads {len(seen)} signed reports; it never received a single measurement")
+    weeks = story_weeks()[:CHAPTER_WEEKS]
+    report_weeks(story, weeks)
+    kessler = story.suppliers[0]
+    with client_for(kessler) as hub:
+        [agreement] = hub.agreements(status="active")
+        _refuse_a_second_report(kessler, hub, agreement, weeks[-1])
+    seen = cpk_table(story, weeks, "What the OEM sees: CPK per week (threshold 1.33)")
+    if seen != CHAPTER_WEEKS * len(story.suppliers):
+        raise DemoFailure(f"the OEM sees {seen} reports, expected {CHAPTER_WEEKS * len(story.suppliers)}")
+    story.oem.say(f"reads {seen} signed reports; it never received a single measurement")
 
 
-def _show_idempotency(
-    supplier: Actor, hub: Client, agreement: Agreement, code: str, week: Period, workdir: Path
-) -> None:
-    """A second report for a week already reported is refused: one accepted report per period."""
-    if supplier.name != "Kessler Präzision GmbH":
-        return
+def _refuse_a_second_report(supplier: Actor, hub: Client, agreement: Agreement, week: Period) -> None:
+    """One accepted report per period: a supplier cannot replace a bad week with nicer numbers."""
     c = agreement.characteristics[0]
     centre = float((c.lsl or Decimal(0)) + (c.usl or Decimal(0))) / 2
     values = centre + np.linspace(-0.001, 0.001, 20)
     payload = build_capability_report(
-        agreement=agreement, characteristic=code, period=str(week), kpi="cpk", values=values, subgroup_size=5
+        agreement=agreement,
+        characteristic=c.code,
+        period=str(week),
+        kpi="cpk",
+        values=values,
+        subgroup_size=5,
     )
     try:
         hub.submit_report(payload)

@@ -28,6 +28,7 @@ from hub.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hub.kpis import errors
 from hub.models import KpiReport, OrgKey, SupplyAgreement
 from hub.models.base import uuid7
+from hub.rules import evaluation
 from protocol.encoding import canonical_bytes, sha256_hex
 from protocol.errors import SignatureInvalid
 from protocol.models import kpi as wire
@@ -225,6 +226,26 @@ def submit(
             resource_id=report.id,
         )
     _flush_or_explain(session, payload, period)
+    series = evaluation.Series(
+        oem_id=agreement.oem_id,
+        supplier_id=caller.org_id,
+        agreement_id=agreement.id,
+        part_number=report.part_number,
+        characteristic=report.characteristic,
+        kpi=report.kpi,
+    )
+    if evaluation.record_outcome(
+        session,
+        series=series,
+        period=period,
+        met=report.meets,
+        missing=False,
+        value=report.value,
+        threshold=report.threshold,
+        report_id=report.id,
+        now=now,
+    ):
+        evaluation.evaluate(session, series=series, now=now)
     return Submitted(report, replayed=False)
 
 

@@ -29,3 +29,5 @@ class SupplyAgreement(IdMixin, CreatedMixin, Base):
     status: Mapped[str] = mapped_column(String(16), default="proposed")
     decided_at: Mapped[datetime | None]
     decision_reason: Mapped[str] = mapped_column(String(1000), default="")
+    # The newest period the due-date sweep has closed (missing reports marked); None before the first sweep.
+    swept_through: Mapped[str | None] = mapped_column(String(8))

@@ -9,8 +9,8 @@ from hub.auth.deps import require
 from hub.auth.tokens import Caller
 from hub.db import SessionDep
 from hub.errors import ERROR_RESPONSES
-from hub.rules import service
-from protocol.models.rules import Rule, RuleCreate, RuleStatus, RuleVersion
+from hub.rules import dryrun, service
+from protocol.models.rules import DryRunRequest, DryRunResult, Rule, RuleCreate, RuleStatus, RuleVersion
 
 router = APIRouter(prefix="/v1/rules", tags=["rules"], responses=ERROR_RESPONSES)
 
@@ -52,4 +52,11 @@ def list_versions(rule_id: uuid.UUID, session: SessionDep, caller: Reader) -> li
     return [service.version_as_wire(row) for row in rows]
 
 
-# POST /v1/rules/{rule_id}/dry-run goes here (replaying stored history under a draft rule).
+@router.post(
+    "/{rule_id}/dry-run",
+    summary="Replay stored results under the rule's newest version (a draft too); the changes it would have made",
+)
+def dry_run(
+    rule_id: uuid.UUID, session: SessionDep, caller: Admin, body: DryRunRequest | None = None
+) -> DryRunResult:
+    return dryrun.dry_run(session, caller=caller, rule_id=rule_id, since=body.since if body else None)

@@ -335,6 +335,17 @@ class InboxNotification(WireModel):
     created_at: datetime
 
 
+class DryRunRequest(WireModel):
+    """What to replay in a dry run: results recorded from ``since`` on (default: all stored history).
+
+    Example:
+        >>> DryRunRequest().since is None
+        True
+    """
+
+    since: datetime | None = None
+
+
 class DryRunChange(WireModel):
     """A standing change a draft rule would have made, and when.
 
@@ -388,6 +399,7 @@ __all__ = [
     "MAX_WINDOW",
     "STANDARD_RULE_TEMPLATE",
     "DryRunChange",
+    "DryRunRequest",
     "DryRunResult",
     "InboxNotification",
     "LowerTier",

@@ -1,0 +1,105 @@
+"""Reading standings (with their history and reasons) and the notification inbox."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import ColumnElement, false, select
+from sqlalchemy.orm import Session
+
+from hub.auth.tokens import Caller
+from hub.errors import InvalidInput, NotFound
+from hub.models import InboxNotification, Standing, StandingChange
+from protocol.models import rules as wire
+from protocol.models.common import OrgKind
+
+
+def _visible(caller: Caller) -> ColumnElement[bool]:
+    if caller.org_kind is OrgKind.OEM:
+        return Standing.oem_id == caller.org_id
+    if caller.org_kind is OrgKind.SUPPLIER:
+        return Standing.supplier_id == caller.org_id
+    return false()
+
+
+def list_standings(session: Session, *, caller: Caller) -> list[Standing]:
+    """An OEM's suppliers, or a supplier's standing at each OEM it supplies."""
+    query = select(Standing).where(_visible(caller)).order_by(Standing.updated_at.desc(), Standing.id)
+    return list(session.scalars(query))
+
+
+def get_standing(
+    session: Session, *, caller: Caller, supplier_id: uuid.UUID, oem_id: uuid.UUID | None = None
+) -> Standing:
+    """One supplier's standing. An OEM asks about its supplier; a supplier about itself, at ``oem_id``
+    (which may be left out while it supplies a single OEM with a standing)."""
+    query = select(Standing).where(Standing.supplier_id == supplier_id, _visible(caller))
+    if oem_id is not None:
+        query = query.where(Standing.oem_id == oem_id)
+    found = list(session.scalars(query.limit(2)))
+    if not found:
+        raise NotFound("standing not found")
+    if len(found) > 1:
+        raise InvalidInput("you have a standing at several OEMs: name one with oem_id", loc="query.oem_id")
+    return found[0]
+
+
+def history(session: Session, *, standing: Standing, limit: int = 100) -> list[StandingChange]:
+    return list(
+        session.scalars(
+            select(StandingChange)
+            .where(StandingChange.standing_id == standing.id)
+            .order_by(StandingChange.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def as_wire(standing: Standing, changes: list[StandingChange] | None = None) -> wire.Standing:
+    return wire.Standing(
+        oem_id=standing.oem_id,
+        supplier_id=standing.supplier_id,
+        tier=wire.Tier(standing.tier),
+        status=wire.StandingStatus(standing.status),
+        updated_at=standing.updated_at,
+        history=[
+            wire.StandingChange(
+                at=c.at,
+                from_tier=wire.Tier(c.from_tier),
+                to_tier=wire.Tier(c.to_tier),
+                from_status=wire.StandingStatus(c.from_status),
+                to_status=wire.StandingStatus(c.to_status),
+                rule_id=c.rule_id,
+                rule_version=c.rule_version,
+                reason=c.reason,
+                causes=c.causes,
+            )
+            for c in changes or []
+        ],
+    )
+
+
+def inbox(
+    session: Session, *, caller: Caller, role: wire.RecipientRole | None, limit: int
+) -> list[InboxNotification]:
+    """The caller's organization's notifications, newest first; ``role`` narrows them to one role."""
+    query = select(InboxNotification).where(InboxNotification.organization_id == caller.org_id)
+    if role is not None:
+        query = query.where(InboxNotification.role == role.value)
+    return list(
+        session.scalars(
+            query.order_by(InboxNotification.created_at.desc(), InboxNotification.id.desc()).limit(limit)
+        )
+    )
+
+
+def notification_as_wire(row: InboxNotification) -> wire.InboxNotification:
+    return wire.InboxNotification(
+        id=row.id,
+        organization_id=row.organization_id,
+        role=wire.RecipientRole(row.role),
+        kind=row.kind,
+        title=row.title,
+        body=row.body,
+        created_at=row.created_at,
+    )

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from hub.auth.deps import require
+from hub.auth.tokens import Caller
+from hub.db import SessionDep
+from hub.errors import ERROR_RESPONSES
+from hub.rules import standings
+from protocol.models.rules import InboxNotification, RecipientRole, Standing
+
+router = APIRouter(prefix="/v1", tags=["standings"], responses=ERROR_RESPONSES)
+
+Reader = Annotated[Caller, Depends(require("standings:read"))]
+
+
+@router.get("/standings", summary="Your suppliers' standings (OEM), or your standing at each OEM (supplier)")
+def list_standings(session: SessionDep, caller: Reader) -> list[Standing]:
+    return [standings.as_wire(s) for s in standings.list_standings(session, caller=caller)]
+
+
+@router.get(
+    "/standings/{supplier_id}", summary="One standing with its history and the reasons for each change"
+)
+def get_standing(
+    supplier_id: uuid.UUID,
+    session: SessionDep,
+    caller: Reader,
+    oem_id: Annotated[uuid.UUID | None, Query(description="For a supplier: which OEM's standing")] = None,
+) -> Standing:
+    found = standings.get_standing(session, caller=caller, supplier_id=supplier_id, oem_id=oem_id)
+    return standings.as_wire(found, standings.history(session, standing=found))
+
+
+@router.get("/inbox", summary="Notifications for your organization, newest first")
+def inbox(
+    session: SessionDep,
+    caller: Reader,
+    role: RecipientRole | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[InboxNotification]:
+    rows = standings.inbox(session, caller=caller, role=role, limit=limit)
+    return [standings.notification_as_wire(row) for row in rows]

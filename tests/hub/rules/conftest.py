@@ -1,0 +1,3 @@
+from tests.hub.kpis.conftest import reporting
+
+__all__ = ["reporting"]
