@@ -1,29 +1,14 @@
 """The hub client: OAuth client credentials with ``private_key_jwt``, retries, idempotency, typed models out.
 
 One :class:`Client` wraps one ``httpx.Client``. It fetches an access token with a fresh RFC 7523 client
-assertion signed by the organization's Ed25519 key, caches it until 30 s before it expires and fetches a new
-one once when the hub answers 401. Every POST carries an ``Idempotency-Key`` (a UUID4 unless the caller gives
+assertion signed by the organization's Ed25519 key (:mod:`supplier_sdk.tokens`), caches it until 30 s before it
+expires and fetches a new one once when the hub answers 401. Every POST carries an ``Idempotency-Key`` (a UUID4 unless the caller gives
 one) that stays the same across the client's retries, so a retried POST never creates a second resource.
 
-Retry policy (:class:`RetryPolicy`; at most ``max_retries`` extra attempts):
-
-- **connection errors and timeouts**, **429** and **5xx** are retried;
-- **409** is retried unless its ``error`` is one of :data:`~supplier_sdk.errors.PERMANENT_CONFLICTS`
-  (``Conflict``, ``DuplicateReport``, ``ReplayedNonce``, ``IdempotencyKeyReused``): those describe the request
-  itself and no wait changes them. ``IdempotencyKeyInFlight`` is retried: it is what the hub answers while
-  another request with the same Idempotency-Key is still in flight (typically the client's own first attempt,
-  overtaken by its retry);
-- one refinement: when a POST's earlier attempt got *no definite answer* (a timeout or 5xx after the request
-  may have reached the hub) and the retry is answered ``DuplicateReport`` or ``ReplayedNonce``, the duplicate
-  may be that very first attempt, committed meanwhile; the client asks once more with the same key, and the
-  hub then answers the first report again (``Idempotent-Replayed: true``) — or the same conflict, now raised;
-- the wait before retry *k* (0-based) is "full jitter": uniform in ``[0, min(backoff_cap, backoff_base·2^k)]``,
-  unless the answer carried ``Retry-After``: then exactly that many seconds, when at most
-  ``max_retry_after``; a longer requested wait ends the retries and raises the error.
-
-Everything else (400, 401 after the refresh, 403, 404, 422) is raised at once as the matching
-:class:`~supplier_sdk.errors.HubError`; transport failures after the last retry as
-:class:`~supplier_sdk.errors.HubUnreachable`.
+Connection errors, timeouts, 429, 5xx and the 409s a wait can change are retried with capped, jittered
+backoff as the client's :class:`RetryPolicy` says (:mod:`supplier_sdk.retry` has the policy in full); anything
+else is raised at once as the matching :class:`~supplier_sdk.errors.HubError`, and no answer after the last
+retry as :class:`~supplier_sdk.errors.HubUnreachable`.
 
 Example::
 
@@ -40,12 +25,10 @@ Example::
 
 from __future__ import annotations
 
-import random
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any, overload
 
@@ -56,11 +39,12 @@ from protocol.encoding import b64url_encode
 from protocol.models.agreements import Agreement
 from protocol.models.common import AgreementStatus, KeyStatus, KeyUse, KpiName
 from protocol.models.kpi import KPI_REPORT_TYPE, KpiReport, KpiReportPayload, KpiReportSubmit
-from protocol.models.orgs import Organization, OrgKey, OrgKeyRegister, TokenResponse
+from protocol.models.orgs import Organization, OrgKey, OrgKeyRegister
 from protocol.models.pages import Page
 from protocol.signing import SignedEnvelope, key_id_for, public_key_raw, sign_envelope
-from supplier_sdk.auth import token_request_form
-from supplier_sdk.errors import ConflictError, HubError, HubUnreachable, error_from_response
+from supplier_sdk.errors import ConflictError, HubError, HubUnreachable
+from supplier_sdk.retry import RetryPolicy, exchange
+from supplier_sdk.tokens import AccessToken, request_token
 
 if TYPE_CHECKING:
     from supplier_sdk.outbox import Outbox, QueuedReport
@@ -96,87 +80,6 @@ Example:
     >>> TOKEN_REFRESH_MARGIN
     30.0
 """
-
-# Failures after which the request certainly never reached the hub: a duplicate seen later cannot be our own.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout)
-_MAYBE_OWN_DUPLICATE = frozenset({"DuplicateReport", "ReplayedNonce"})
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How often and how long a :class:`Client` waits before asking again (see the module docstring).
-
-    Attributes:
-        max_retries: extra attempts after the first (0 disables retries).
-        backoff_base: the first retry waits up to this many seconds; each further one doubles the ceiling.
-        backoff_cap: the ceiling never exceeds this many seconds.
-        max_retry_after: the longest ``Retry-After`` honoured; a longer one ends the retries.
-
-    Example:
-        >>> policy = RetryPolicy(max_retries=3, backoff_base=0.2, backoff_cap=5.0)
-        >>> [policy.ceiling(k) for k in range(7)]
-        [0.2, 0.4, 0.8, 1.6, 3.2, 5.0, 5.0]
-        >>> policy.delay(0, retry_after=2.0), policy.delay(0, retry_after=600.0)
-        (2.0, None)
-    """
-
-    max_retries: int = 3
-    backoff_base: float = 0.2
-    backoff_cap: float = 5.0
-    max_retry_after: float = 60.0
-
-    def __post_init__(self) -> None:
-        if (
-            isinstance(self.max_retries, bool)
-            or not isinstance(self.max_retries, int)
-            or self.max_retries < 0
-        ):
-            raise ValueError(f"max_retries must be a whole number ≥ 0, not {self.max_retries!r}")
-        for name in ("backoff_base", "backoff_cap", "max_retry_after"):
-            if not getattr(self, name) >= 0:
-                raise ValueError(f"{name} must be ≥ 0")
-
-    def ceiling(self, attempt: int) -> float:
-        """The longest backoff before retry ``attempt`` (0-based): ``min(backoff_cap, backoff_base·2^attempt)``.
-
-        Example:
-            >>> RetryPolicy(backoff_base=1.0, backoff_cap=3.0).ceiling(2)
-            3.0
-        """
-        return min(self.backoff_cap, self.backoff_base * 2.0 ** min(attempt, 62))
-
-    def backoff(self, attempt: int, *, rng: random.Random | None = None) -> float:
-        """A full-jitter wait before retry ``attempt``: uniform in ``[0, ceiling(attempt)]``.
-
-        Example:
-            >>> 0.0 <= RetryPolicy().backoff(1) <= 0.4
-            True
-        """
-        return (rng or random).uniform(0.0, self.ceiling(attempt))
-
-    def delay(self, attempt: int, retry_after: float | None = None) -> float | None:
-        """The wait before retry ``attempt``: ``retry_after`` if given and honoured, else :meth:`backoff`.
-
-        Returns ``None`` when the hub asked for a longer wait than ``max_retry_after`` (stop retrying).
-
-        Example:
-            >>> RetryPolicy(max_retry_after=10).delay(1, retry_after=11.0) is None
-            True
-        """
-        if retry_after is None:
-            return self.backoff(attempt)
-        return retry_after if retry_after <= self.max_retry_after else None
-
-
-@dataclass(frozen=True)
-class _Token:
-    value: str
-    expires_at: float  # time.monotonic() scale
-
-
-def _describe(exc: httpx.TransportError) -> str:
-    text = str(exc) or type(exc).__name__
-    return f"{type(exc).__name__}: {text}" if text != type(exc).__name__ else text
 
 
 class Client:
@@ -237,7 +140,7 @@ class Client:
         self._private_key = private_key
         self._signing_key_id = signing_key_id or key_id_for(public_key_raw(private_key))
         self._sleep = sleep
-        self._token: _Token | None = None
+        self._token: AccessToken | None = None
         self._token_lock = threading.Lock()
         self._http = httpx.Client(
             base_url=self.base_url,
@@ -296,57 +199,28 @@ class Client:
         reauthenticate: Callable[[], bool] | None = None,
         resolve_own_duplicates: bool = False,
     ) -> httpx.Response:
-        """Call ``send`` until it answers 2xx, retrying as the policy says; raise the last error otherwise."""
-        attempt = 0
-        outcome_unknown = False  # an earlier attempt may have reached the hub without our hearing its answer
-        while True:
-            try:
-                response = send()
-            except httpx.TransportError as exc:
-                if attempt >= self.retry.max_retries:
-                    raise HubUnreachable(self.base_url, _describe(exc)) from exc
-                outcome_unknown = outcome_unknown or not isinstance(exc, _NOT_SENT)
-                self._sleep(self.retry.backoff(attempt))
-                attempt += 1
-                continue
-            if response.status_code < 400:
-                return response
-            error = error_from_response(response)
-            if response.status_code == 401 and reauthenticate is not None and reauthenticate():
-                continue
-            maybe_own = resolve_own_duplicates and outcome_unknown and error.error in _MAYBE_OWN_DUPLICATE
-            if attempt < self.retry.max_retries and (error.retryable or maybe_own):
-                delay = self.retry.delay(attempt, error.retry_after)
-                if delay is not None:
-                    outcome_unknown = False if maybe_own else outcome_unknown or error.http_status >= 500
-                    self._sleep(delay)
-                    attempt += 1
-                    continue
-            raise error
+        """``send`` through :func:`~supplier_sdk.retry.exchange` under this client's policy, URL and sleep."""
+        return exchange(
+            send,
+            policy=self.retry,
+            base_url=self.base_url,
+            sleep=self._sleep,
+            reauthenticate=reauthenticate,
+            resolve_own_duplicates=resolve_own_duplicates,
+        )
 
     def _access_token(self) -> str:
         with self._token_lock:
-            token = self._token
-            if token is not None and time.monotonic() < token.expires_at - TOKEN_REFRESH_MARGIN:
-                return token.value
-
-            # Every POST carries a key; the token endpoint ignores it, the rule stays simple for proxies and logs.
-            headers = {"Idempotency-Key": str(uuid.uuid4())}
-
-            def send() -> httpx.Response:
-                # A fresh assertion for every attempt: the hub refuses a client assertion's jti twice.
-                form = token_request_form(
+            if self._token is None or not self._token.usable(margin=TOKEN_REFRESH_MARGIN):
+                self._token = request_token(
+                    self._http,
                     client_id=self.client_id,
                     private_key=self._private_key,
                     token_url=self.token_url,
                     scope=self.scope,
+                    exchange=self._exchange,
                 )
-                return self._http.post("/oauth/token", data=form, headers=headers)
-
-            asked_at = time.monotonic()
-            answer = TokenResponse.model_validate(self._exchange(send).json())
-            self._token = _Token(answer.access_token, asked_at + answer.expires_in)
-            return answer.access_token
+            return self._token.value
 
     def _send(
         self,

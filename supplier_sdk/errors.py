@@ -49,9 +49,9 @@ used before) and ``IdempotencyKeyReused`` (the key went with another body; the h
 for any hub that sends 409) describe the request itself. Every other 409 is retried with backoff, in particular
 ``IdempotencyKeyInFlight``, which the hub answers while another request with the same Idempotency-Key has not
 finished — the very answer a client gets when its own retry overtakes its first attempt. One refinement lives
-in the client: a ``DuplicateReport`` or ``ReplayedNonce`` answering a *retried* POST whose earlier attempt got
-no definite answer may be our own first attempt, so the client asks once more with the same key (see
-:class:`supplier_sdk.client.Client`).
+in the client's retries: a ``DuplicateReport`` or ``ReplayedNonce`` answering a *retried* POST whose earlier
+attempt got no definite answer may be our own first attempt, so the client asks once more with the same key
+(see :mod:`supplier_sdk.retry`).
 
 Example:
     >>> "DuplicateReport" in PERMANENT_CONFLICTS, "IdempotencyKeyInFlight" in PERMANENT_CONFLICTS
