@@ -2,11 +2,14 @@
 
 The pieces, each in its own module:
 
-- :class:`Client` (:mod:`supplier_sdk.client`): the hub connection: OAuth ``private_key_jwt``, retries with
-  jittered backoff, an ``Idempotency-Key`` on every POST, protocol models out;
+- :class:`Client` (:mod:`supplier_sdk.client`): the hub connection: OAuth ``private_key_jwt`` tokens
+  (:mod:`supplier_sdk.tokens`), retries with jittered backoff (:class:`RetryPolicy`, :mod:`supplier_sdk.retry`),
+  an ``Idempotency-Key`` on every POST, protocol models out;
 - ``build_*_report`` (:mod:`supplier_sdk.reports`): KPI report payloads computed with :mod:`supplier_sdk.kpi`
   and checked against the supply agreement;
 - :class:`Outbox` (:mod:`supplier_sdk.outbox`): a local SQLite queue for reports while the hub is unreachable;
+  its entries and results are in :mod:`supplier_sdk.outbox_entries`, how concurrent flushes share it in
+  :mod:`supplier_sdk.outbox_claims`;
 - :func:`load_config` (:mod:`supplier_sdk.config`): where the ``supplier-sdk`` command line finds its settings;
 - the error tree (:mod:`supplier_sdk.errors`), rooted at :class:`QualinkError`.
 
@@ -21,7 +24,7 @@ Example::
         result = hub.submit_report(payload, outbox=Outbox("~/.qualink/outbox.db"))
 """
 
-from supplier_sdk.client import SDK_VERSION, Client, RetryPolicy
+from supplier_sdk.client import SDK_VERSION, Client
 from supplier_sdk.config import SdkConfig, load_config
 from supplier_sdk.errors import (
     PERMANENT_CONFLICTS,
@@ -39,13 +42,15 @@ from supplier_sdk.errors import (
     ServerError,
     error_from_response,
 )
-from supplier_sdk.outbox import FlushResult, Outbox, OutboxEntry, QueuedReport, RejectedEntry
+from supplier_sdk.outbox import Outbox
+from supplier_sdk.outbox_entries import FlushResult, OutboxEntry, QueuedReport, RejectedEntry
 from supplier_sdk.reports import (
     ZERO_FAILURE_CONFIDENCE,
     build_capability_report,
     build_mtbf_report,
     build_ppm_report,
 )
+from supplier_sdk.retry import RetryPolicy
 
 __version__ = SDK_VERSION
 """The installed SDK's version (the ``qualink`` distribution's).

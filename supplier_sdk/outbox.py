@@ -31,8 +31,10 @@ cannot hold back the others for ever); only entries queued before the flush bega
 
 Two flushes may run at once (two processes, or threads): each entry is *claimed* in an ``IMMEDIATE``
 transaction before it is sent, so no entry is sent by both, and a claim left by a crashed flush expires after
-``lease_seconds``. The file runs in WAL mode with a busy timeout. The same file keeps the last fetched copy of
-each agreement (:meth:`Outbox.remember_agreement`), so that reports can be built while the hub is down.
+``lease_seconds`` (:mod:`supplier_sdk.outbox_claims`). The file runs in WAL mode with a busy timeout. The same
+file keeps the last fetched copy of each agreement (:meth:`Outbox.remember_agreement`), so that reports can be
+built while the hub is down. The entries and results the outbox hands back are defined in
+:mod:`supplier_sdk.outbox_entries`.
 
 Example:
     >>> import tempfile, pathlib
@@ -51,7 +53,6 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -65,6 +66,15 @@ from protocol.encoding import canonical_bytes, format_utc
 from protocol.models.agreements import Agreement
 from protocol.models.kpi import KpiReport, KpiReportPayload
 from supplier_sdk.errors import AuthenticationError, HubError, HubUnreachable
+from supplier_sdk.outbox_claims import (
+    SELECT_PENDING,
+    claim_next,
+    delete_claimed,
+    reject_claimed,
+    release,
+    transaction,
+)
+from supplier_sdk.outbox_entries import FlushResult, OutboxEntry, QueuedReport, RejectedEntry
 
 if TYPE_CHECKING:
     from supplier_sdk.client import Client
@@ -111,183 +121,12 @@ CREATE TABLE IF NOT EXISTS agreements (
 """
 
 
-def _about(payload: KpiReportPayload | None) -> dict[str, object]:
-    keys = ("agreement_id", "part_number", "characteristic", "kpi", "period")
-    if payload is None:
-        return dict.fromkeys(keys)
-    dumped = payload.model_dump(mode="json", include=set(keys))
-    return {key: dumped[key] for key in keys}
-
-
 def _now() -> str:
     return format_utc(datetime.now(UTC))
 
 
 def _moment(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-@dataclass(frozen=True)
-class OutboxEntry:
-    """A report waiting in the outbox.
-
-    Attributes:
-        id: the entry's number in this outbox.
-        idempotency_key: the key every (re)send uses.
-        payload: the unsigned report; it is signed when sent.
-        hub_url: the hub it was meant for when queued.
-        queued_at: when it was queued (UTC).
-        reason: why it was queued (the error the hub or network gave).
-        attempts: how many flushes tried it.
-        last_error: the last flush's error, ``None`` before any.
-        last_attempt_at: when a flush last tried it.
-
-    Example::
-
-        for entry in outbox.pending():
-            print(entry.id, entry.payload.kpi, entry.payload.period, entry.attempts, entry.last_error)
-    """
-
-    id: int
-    idempotency_key: str
-    payload: KpiReportPayload
-    hub_url: str
-    queued_at: datetime
-    reason: str
-    attempts: int = 0
-    last_error: str | None = None
-    last_attempt_at: datetime | None = None
-
-    def summary(self) -> dict[str, object]:
-        """A JSON-ready description: what the report is about, and its queue state.
-
-        Example::
-
-            {"id": 1, "idempotency_key": "…", "agreement_id": "…", "kpi": "cpk", "period": "2026-W48", ...}
-        """
-        claim = self.payload.claim
-        return {
-            "id": self.id,
-            "idempotency_key": self.idempotency_key,
-            **_about(self.payload),
-            "meets": claim.meets,
-            "value": None if claim.value is None else format(claim.value, "f"),
-            "hub_url": self.hub_url,
-            "queued_at": format_utc(self.queued_at),
-            "reason": self.reason,
-            "attempts": self.attempts,
-            "last_error": self.last_error,
-        }
-
-
-@dataclass(frozen=True)
-class RejectedEntry:
-    """A queued report the hub refused for good, with the hub's reason.
-
-    Attributes:
-        id: the entry's number (as it was in the queue).
-        idempotency_key: the key it was sent under.
-        payload: the refused report (``None`` if this SDK can no longer read what was queued).
-        hub_url: the hub it was queued for.
-        queued_at: when it was queued.
-        rejected_at: when the hub refused it.
-        http_status: the hub's status (``None`` if the SDK itself could no longer read the entry).
-        error: the error name (``DuplicateReport``, ``StaleSignature``, ...).
-        detail: the hub's explanation.
-        request_id: the hub's request id.
-
-    Example::
-
-        for entry in outbox.rejected():
-            print(entry.payload.period, entry.error, entry.detail)
-    """
-
-    id: int
-    idempotency_key: str
-    payload: KpiReportPayload | None
-    hub_url: str
-    queued_at: datetime
-    rejected_at: datetime
-    http_status: int | None
-    error: str
-    detail: str
-    request_id: str | None
-
-    def summary(self) -> dict[str, object]:
-        """A JSON-ready description of the refused report and the hub's reason.
-
-        Example::
-
-            {"id": 3, "kpi": "cpk", "period": "2026-W47", "error": "DuplicateReport", "detail": "…", ...}
-        """
-        return {
-            "id": self.id,
-            "idempotency_key": self.idempotency_key,
-            **_about(self.payload),
-            "hub_url": self.hub_url,
-            "queued_at": format_utc(self.queued_at),
-            "rejected_at": format_utc(self.rejected_at),
-            "http_status": self.http_status,
-            "error": self.error,
-            "detail": self.detail,
-            "request_id": self.request_id,
-        }
-
-
-@dataclass(frozen=True)
-class QueuedReport:
-    """What ``Client.submit_report(..., outbox=...)`` returns when the hub could not take the report now.
-
-    Attributes:
-        entry: the outbox entry now holding the report.
-        outbox_path: the outbox file.
-
-    Example::
-
-        result = hub.submit_report(payload, outbox=outbox)
-        if isinstance(result, QueuedReport):
-            print(f"queued as entry {result.entry.id}: {result.entry.reason}")
-    """
-
-    entry: OutboxEntry
-    outbox_path: Path
-
-    @property
-    def reason(self) -> str:
-        """Why the report was queued.
-
-        Example::
-
-            result.reason   # 'hub at http://127.0.0.1:9 is unreachable: [Errno 111] Connection refused'
-        """
-        return self.entry.reason
-
-
-@dataclass(frozen=True)
-class FlushResult:
-    """What one :meth:`Outbox.flush` did.
-
-    Attributes:
-        sent: entries the hub accepted (stored now, or replayed from an earlier attempt).
-        failed: entries the hub refused for good (now in :meth:`Outbox.rejected`).
-        remaining: entries still pending after the flush (in this outbox, all hubs).
-        replayed: of ``sent``, how many the hub had already stored (an earlier answer was lost).
-        reports: the accepted reports.
-        rejections: the refusals of this flush.
-        stopped: why the flush stopped early (hub unreachable, credentials refused), or ``None``.
-
-    Example:
-        >>> FlushResult(sent=2, failed=0, remaining=0).stopped is None
-        True
-    """
-
-    sent: int
-    failed: int
-    remaining: int
-    replayed: int = 0
-    reports: tuple[KpiReport, ...] = ()
-    rejections: tuple[RejectedEntry, ...] = ()
-    stopped: str | None = None
 
 
 @dataclass
@@ -334,7 +173,7 @@ class Outbox:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
-            with self._transaction(db):
+            with transaction(db):
                 found = db.execute("PRAGMA user_version").fetchone()[0]
                 if found > SCHEMA_VERSION:
                     raise RuntimeError(
@@ -353,18 +192,6 @@ class Outbox:
             yield db
         finally:
             db.close()
-
-    @staticmethod
-    @contextlib.contextmanager
-    def _transaction(db: sqlite3.Connection) -> Iterator[None]:
-        # IMMEDIATE takes the write lock at once: two flushes never read the same free entry and both claim it.
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
 
     # -- queueing -------------------------------------------------------------------------------------------
 
@@ -389,10 +216,9 @@ class Outbox:
             True
         """
         body = canonical_bytes(payload).decode()
-        with self._connect() as db, self._transaction(db):
+        with self._connect() as db, transaction(db):
             existing = db.execute(
-                "SELECT id, idempotency_key, payload, hub_url, queued_at, reason, attempts, last_error, last_attempt_at"
-                " FROM pending WHERE idempotency_key = ?",
+                SELECT_PENDING + " WHERE idempotency_key = ?",
                 (idempotency_key,),
             ).fetchone()
             if existing is not None:
@@ -406,8 +232,7 @@ class Outbox:
                 (idempotency_key, body, hub_url, _now(), reason),
             )
             row = db.execute(
-                "SELECT id, idempotency_key, payload, hub_url, queued_at, reason, attempts, last_error, last_attempt_at"
-                " FROM pending WHERE id = ?",
+                SELECT_PENDING + " WHERE id = ?",
                 (cursor.lastrowid,),
             ).fetchone()
         return QueuedReport(entry=self._entry(row), outbox_path=self.path)
@@ -436,10 +261,7 @@ class Outbox:
             []
         """
         with self._connect() as db:
-            rows = db.execute(
-                "SELECT id, idempotency_key, payload, hub_url, queued_at, reason, attempts, last_error, last_attempt_at"
-                " FROM pending ORDER BY id"
-            ).fetchall()
+            rows = db.execute(SELECT_PENDING + " ORDER BY id").fetchall()
         return [self._entry(row) for row in rows]
 
     def rejected(self) -> list[RejectedEntry]:
@@ -475,58 +297,6 @@ class Outbox:
 
     # -- flushing -------------------------------------------------------------------------------------------
 
-    def _claim_next(self, db: sqlite3.Connection, owner: str, last_id: int) -> tuple[Any, ...] | None:
-        now = time.time()
-        with self._transaction(db):
-            row = db.execute(
-                "SELECT id, idempotency_key, payload, hub_url, queued_at, reason, attempts, last_error, last_attempt_at"
-                " FROM pending WHERE id <= ? AND (claimed_by IS NULL OR claimed_until < ?)"
-                " ORDER BY attempts, id LIMIT 1",
-                (last_id, now),
-            ).fetchone()
-            if row is not None:
-                db.execute(
-                    "UPDATE pending SET claimed_by = ?, claimed_until = ? WHERE id = ?",
-                    (owner, now + self.lease_seconds, row[0]),
-                )
-        return None if row is None else tuple(row)
-
-    def _release(self, db: sqlite3.Connection, owner: str, entry_id: int, error: str) -> None:
-        with self._transaction(db):
-            db.execute(
-                "UPDATE pending SET claimed_by = NULL, claimed_until = NULL, attempts = attempts + 1,"
-                " last_error = ?, last_attempt_at = ? WHERE id = ? AND claimed_by = ?",
-                (error, _now(), entry_id, owner),
-            )
-
-    def _delete(self, db: sqlite3.Connection, owner: str, entry_id: int) -> None:
-        with self._transaction(db):
-            db.execute("DELETE FROM pending WHERE id = ? AND claimed_by = ?", (entry_id, owner))
-
-    def _reject(
-        self,
-        db: sqlite3.Connection,
-        owner: str,
-        row: tuple[Any, ...],
-        http_status: int | None,
-        error: str,
-        detail: str,
-        request_id: str | None,
-    ) -> RejectedEntry | None:
-        """Move a claimed entry from ``pending`` to ``rejected``, in one transaction."""
-        rejected = (row[0], row[1], row[2], row[3], row[4], _now(), http_status, error, detail, request_id)
-        with self._transaction(db):
-            if not db.execute(
-                "DELETE FROM pending WHERE id = ? AND claimed_by = ?", (row[0], owner)
-            ).rowcount:
-                return None  # our claim expired and another flush took the entry over
-            db.execute(
-                "INSERT OR REPLACE INTO rejected (id, idempotency_key, payload, hub_url, queued_at, rejected_at,"
-                " http_status, error, detail, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                rejected,
-            )
-        return self._rejected_entry(rejected)
-
     def flush(self, client: Client) -> FlushResult:
         """Send the queued reports through ``client``, each re-signed now under its original idempotency key.
 
@@ -546,7 +316,10 @@ class Outbox:
         tally = _Tally()
         with self._connect() as db:
             last_id = int(db.execute("SELECT COALESCE(MAX(id), 0) FROM pending").fetchone()[0])
-            while tally.stopped is None and (row := self._claim_next(db, owner, last_id)) is not None:
+            while tally.stopped is None:
+                row = claim_next(db, owner=owner, last_id=last_id, lease_seconds=self.lease_seconds)
+                if row is None:
+                    break
                 self._flush_one(db, owner, client, row, tally)
             remaining = int(db.execute("SELECT COUNT(*) FROM pending").fetchone()[0])
         return FlushResult(
@@ -566,28 +339,36 @@ class Outbox:
             entry = self._entry(row)
         except ValidationError as exc:  # written by another SDK version and no longer a valid payload here
             why = " ".join(str(exc).split())[:500]
-            rejected = self._reject(db, owner, row, None, "InvalidPayload", why, None)
+            rejected = reject_claimed(db, owner=owner, row=row, error="InvalidPayload", detail=why)
             if rejected is not None:
-                tally.rejections.append(rejected)
+                tally.rejections.append(self._rejected_entry(rejected))
             return
         try:
             report, replayed = client._deliver(entry.payload, entry.idempotency_key)
         except HubUnreachable as exc:
-            self._release(db, owner, entry.id, str(exc))
+            release(db, owner=owner, entry_id=entry.id, error=str(exc))
             tally.stopped = str(exc)
         except HubError as exc:
             if exc.unavailable or _caller_refused(exc):
-                self._release(db, owner, entry.id, str(exc))
+                release(db, owner=owner, entry_id=entry.id, error=str(exc))
                 tally.stopped = str(exc)
                 return
-            rejected = self._reject(db, owner, row, exc.http_status, exc.error, exc.detail, exc.request_id)
+            rejected = reject_claimed(
+                db,
+                owner=owner,
+                row=row,
+                error=exc.error,
+                detail=exc.detail,
+                http_status=exc.http_status,
+                request_id=exc.request_id,
+            )
             if rejected is not None:
-                tally.rejections.append(rejected)
+                tally.rejections.append(self._rejected_entry(rejected))
         except BaseException as exc:
-            self._release(db, owner, entry.id, f"{type(exc).__name__}: {exc}")
+            release(db, owner=owner, entry_id=entry.id, error=f"{type(exc).__name__}: {exc}")
             raise
         else:
-            self._delete(db, owner, entry.id)
+            delete_claimed(db, owner=owner, entry_id=entry.id)
             tally.sent += 1
             tally.replayed += int(replayed)
             tally.reports.append(report)
@@ -603,7 +384,7 @@ class Outbox:
             >>> outbox.cached_agreement("00000000-0000-0000-0000-000000000001") is None
             True
         """
-        with self._connect() as db, self._transaction(db):
+        with self._connect() as db, transaction(db):
             db.execute(
                 "INSERT OR REPLACE INTO agreements (id, body, fetched_at) VALUES (?, ?, ?)",
                 (str(agreement.id), agreement.model_dump_json(), _now()),
