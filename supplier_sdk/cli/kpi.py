@@ -22,6 +22,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from supplier_sdk.cli.options import (
+    ColumnOption,
+    JsonOption,
+    SigmaMethodOption,
+    SubgroupColumnOption,
+    SubgroupSizeOption,
+)
 from supplier_sdk.kpi import (
     CapabilityResult,
     KpiInputError,
@@ -39,15 +46,6 @@ app = typer.Typer(
 )
 
 EXIT_INPUT_ERROR = 2
-
-
-class SigmaOption(StrEnum):
-    """Within-subgroup sigma estimators offered by ``--sigma``."""
-
-    pooled = "pooled"
-    rbar = "rbar"
-    sbar = "sbar"
-    mr = "mr"
 
 
 class TestOption(StrEnum):
@@ -127,19 +125,12 @@ def capability_command(
     lsl: Annotated[float | None, typer.Option("--lsl", help="Lower specification limit.")] = None,
     usl: Annotated[float | None, typer.Option("--usl", help="Upper specification limit.")] = None,
     target: Annotated[float | None, typer.Option("--target", help="Target value (enables Cpm).")] = None,
-    subgroup_size: Annotated[
-        int | None, typer.Option("--subgroup-size", help="Consecutive values per subgroup.")
-    ] = None,
-    subgroup_column: Annotated[
-        str | None, typer.Option("--subgroup-column", help="Column of subgroup labels (consecutive runs).")
-    ] = None,
-    column: Annotated[str | None, typer.Option("--column", help="Column holding the measurements.")] = None,
-    sigma: Annotated[
-        SigmaOption | None,
-        typer.Option("--sigma", help="Within sigma; default pooled for subgroups, mr for individual values."),
-    ] = None,
+    subgroup_size: SubgroupSizeOption = None,
+    subgroup_column: SubgroupColumnOption = None,
+    column: ColumnOption = None,
+    sigma: SigmaMethodOption = None,
     confidence: Annotated[float, typer.Option("--confidence", help="Two-sided CI level.")] = 0.95,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Cp, Cpk, Pp, Ppk, Cpm with confidence intervals and expected PPM for one characteristic."""
     if subgroup_size is not None and subgroup_column is not None:
@@ -181,7 +172,7 @@ def mtbf_command(
     sided: Annotated[
         SidedOption, typer.Option("--sided", help="one: lower bound only; two: two-sided interval.")
     ] = SidedOption.one,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Exponential MTBF point estimate and chi-square confidence bound(s) from a life test."""
     try:
@@ -207,7 +198,7 @@ def demo_test_command(
     mtbf_goal: Annotated[float, typer.Option("--mtbf", help="MTBF to demonstrate, hours.")],
     confidence: Annotated[float, typer.Option("--confidence", help="Confidence level C.")],
     failures: Annotated[int, typer.Option("--failures", help="Failures allowed during the test.")] = 0,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Total test hours needed to demonstrate an MTBF at a confidence level (time-terminated test)."""
     try:

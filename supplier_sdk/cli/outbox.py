@@ -32,17 +32,8 @@ from rich.console import Console
 from rich.table import Table
 
 from supplier_sdk.cli.kpi import EXIT_INPUT_ERROR
-from supplier_sdk.cli.report import (
-    EXIT_NOT_SENT,
-    ClientIdOption,
-    HubOption,
-    JsonOption,
-    KeyFileOption,
-    OutboxOption,
-    open_client,
-    open_outbox,
-    resolve_config,
-)
+from supplier_sdk.cli.options import ClientIdOption, HubOption, JsonOption, KeyFileOption, OutboxOption
+from supplier_sdk.cli.report import EXIT_NOT_SENT, open_client, open_outbox, resolve_config
 from supplier_sdk.outbox import FlushResult, OutboxEntry, RejectedEntry
 
 app = typer.Typer(

@@ -43,7 +43,19 @@ from protocol.errors import InvalidPeriod
 from protocol.models.agreements import Agreement
 from protocol.models.kpi import KpiReport, KpiReportPayload
 from protocol.periods import parse_period
-from supplier_sdk.cli.kpi import SigmaOption, fail
+from supplier_sdk.cli.kpi import fail
+from supplier_sdk.cli.options import (
+    ClientIdOption,
+    ColumnOption,
+    HubOption,
+    JsonOption,
+    KeyFileOption,
+    OutboxOption,
+    SigmaMethodOption,
+    SigmaOption,
+    SubgroupColumnOption,
+    SubgroupSizeOption,
+)
 from supplier_sdk.client import Client
 from supplier_sdk.config import SdkConfig, load_config
 from supplier_sdk.errors import AgreementMismatch, ConfigError, HubError, HubUnreachable, QualinkError
@@ -64,28 +76,6 @@ Example:
     >>> EXIT_NOT_SENT
     1
 """
-
-HubOption = Annotated[
-    str | None, typer.Option("--hub", help="Hub URL (env QUALINK_HUB_URL).", show_default=False)
-]
-ClientIdOption = Annotated[
-    str | None, typer.Option("--client-id", help="API client id (env QUALINK_CLIENT_ID).", show_default=False)
-]
-KeyFileOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--key-file",
-        help="Ed25519 private key, PEM or base64url seed (env QUALINK_KEY_FILE).",
-        show_default=False,
-    ),
-]
-OutboxOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--outbox", help="Outbox file (env QUALINK_OUTBOX; default ~/.qualink/outbox.db).", show_default=False
-    ),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
 
 class KpiOption(StrEnum):
@@ -330,17 +320,10 @@ def submit_command(
         typer.Option("--characteristic", help="Characteristic code (default: the agreement's only one)."),
     ] = None,
     data: Annotated[Path | None, typer.Option("--data", help="CSV of measurements (cpk, ppk, ppm).")] = None,
-    column: Annotated[str | None, typer.Option("--column", help="Column holding the measurements.")] = None,
-    subgroup_size: Annotated[
-        int | None, typer.Option("--subgroup-size", help="Consecutive values per subgroup.")
-    ] = None,
-    subgroup_column: Annotated[
-        str | None, typer.Option("--subgroup-column", help="Column of subgroup labels (consecutive runs).")
-    ] = None,
-    sigma: Annotated[
-        SigmaOption | None,
-        typer.Option("--sigma", help="Within sigma; default pooled for subgroups, mr for individual values."),
-    ] = None,
+    column: ColumnOption = None,
+    subgroup_size: SubgroupSizeOption = None,
+    subgroup_column: SubgroupColumnOption = None,
+    sigma: SigmaMethodOption = None,
     part: Annotated[
         str | None, typer.Option("--part", help="Part number (mtbf; default the agreement's only part).")
     ] = None,
