@@ -25,6 +25,7 @@ Example:
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 import typer
@@ -50,12 +51,18 @@ def _what(entry: OutboxEntry | RejectedEntry) -> str:
     return f"{payload.kpi.value} {payload.characteristic or payload.part_number} {payload.period}"
 
 
-def _pending_table(entries: list[OutboxEntry]) -> Table:
-    table = Table(title=f"Queued reports ({len(entries)})", title_justify="left")
-    for heading in ("#", "report", "agreement", "queued at", "attempts", "last error"):
+def _table(title: str, headings: tuple[str, ...], rows: Iterable[tuple[str, ...]]) -> Table:
+    table = Table(title=title, title_justify="left")
+    for heading in headings:
         table.add_column(heading)
-    for entry in entries:
-        table.add_row(
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def _pending_table(entries: list[OutboxEntry]) -> Table:
+    rows = (
+        (
             str(entry.id),
             _what(entry),
             str(entry.payload.agreement_id),
@@ -63,15 +70,15 @@ def _pending_table(entries: list[OutboxEntry]) -> Table:
             str(entry.attempts),
             entry.last_error or "",
         )
-    return table
+        for entry in entries
+    )
+    headings = ("#", "report", "agreement", "queued at", "attempts", "last error")
+    return _table(f"Queued reports ({len(entries)})", headings, rows)
 
 
 def _rejected_table(entries: list[RejectedEntry]) -> Table:
-    table = Table(title=f"Refused by the hub ({len(entries)})", title_justify="left")
-    for heading in ("#", "report", "refused at", "error", "detail", "request"):
-        table.add_column(heading)
-    for entry in entries:
-        table.add_row(
+    rows = (
+        (
             str(entry.id),
             _what(entry),
             f"{entry.rejected_at:%Y-%m-%d %H:%M:%S}",
@@ -79,7 +86,10 @@ def _rejected_table(entries: list[RejectedEntry]) -> Table:
             entry.detail,
             entry.request_id or "",
         )
-    return table
+        for entry in entries
+    )
+    headings = ("#", "report", "refused at", "error", "detail", "request")
+    return _table(f"Refused by the hub ({len(entries)})", headings, rows)
 
 
 @app.command("list")
