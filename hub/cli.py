@@ -23,10 +23,12 @@ db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_he
 org_app = typer.Typer(help="Organizations in the network.", no_args_is_help=True)
 client_app = typer.Typer(help="API clients (OAuth 2.0 client credentials).", no_args_is_help=True)
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+rules_app = typer.Typer(help="Rules and supplier standing.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(org_app, name="org")
 app.add_typer(client_app, name="client")
 app.add_typer(audit_app, name="audit")
+app.add_typer(rules_app, name="rules")
 
 console = Console()
 err = Console(stderr=True)
@@ -266,6 +268,19 @@ def audit_verify() -> None:
     where = f"entry seq={result.first_broken_seq} id={result.first_broken_id}"
     err.print(f"[red]audit chain broken[/red] at {where}: {result.reason}")
     raise typer.Exit(1)
+
+
+@rules_app.command("sweep")
+def rules_sweep() -> None:
+    """Mark every period past its due date without a report as missing (not met), and run the rules on it.
+
+    Every `hub serve` does this every minute on its own; run it by hand after downtime or from cron."""
+    from hub.models.base import utcnow
+    from hub.rules.sweep import sweep
+
+    with _session() as session:
+        marked = sweep(session, now=utcnow())
+    console.print(f"marked {marked} missing period(s)")
 
 
 @app.command()

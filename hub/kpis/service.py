@@ -234,7 +234,7 @@ def submit(
         characteristic=report.characteristic,
         kpi=report.kpi,
     )
-    if evaluation.record_outcome(
+    recorded = evaluation.record_outcome(
         session,
         series=series,
         period=period,
@@ -244,8 +244,9 @@ def submit(
         threshold=report.threshold,
         report_id=report.id,
         now=now,
-    ):
-        evaluation.evaluate(session, series=series, now=now)
+    )
+    if recorded is not None:
+        evaluation.evaluate(session, series=series, now=now, recorded=recorded)
     return Submitted(report, replayed=False)
 
 

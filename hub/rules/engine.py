@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 from protocol.models.rules import (
@@ -55,18 +56,36 @@ class PeriodResult:
     characteristic: str
     cause: dict[str, Any]
 
+    CONTEXT_FIELDS = (
+        "kpi",
+        "met",
+        "missing",
+        "has_value",
+        "value",
+        "threshold",
+        "part",
+        "characteristic",
+        "period",
+    )
+
+    def key(self) -> tuple[Any, ...]:
+        """The values a condition sees, in ``CONTEXT_FIELDS`` order (hashable, for caching verdicts)."""
+        value = float(self.value) if self.value is not None else 0.0
+        return (
+            self.kpi,
+            self.met,
+            self.missing,
+            self.value is not None,
+            value,
+            float(self.threshold),
+            self.part,
+            self.characteristic,
+            self.period,
+        )
+
     def context(self) -> dict[str, Any]:
-        return {
-            "kpi": self.kpi,
-            "met": self.met,
-            "missing": self.missing,
-            "has_value": self.value is not None,
-            "value": float(self.value) if self.value is not None else 0.0,
-            "threshold": float(self.threshold),
-            "part": self.part,
-            "characteristic": self.characteristic,
-            "period": self.period,
-        }
+        """The CEL variables of this period (see ``protocol.models.rules.CEL_VARIABLES``)."""
+        return dict(zip(self.CONTEXT_FIELDS, self.key(), strict=True))
 
 
 @dataclass(frozen=True)
@@ -86,22 +105,26 @@ class Verdict:
     causes: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _after(period: str, mark: str | None) -> bool:
-    return mark is None or parse_period(period) > parse_period(mark)
+@lru_cache(maxsize=65536)
+def ordinal(period: str) -> int:
+    """A period's place on its own time line: consecutive periods of one kind differ by exactly one."""
+    parsed = parse_period(period)
+    if parsed.kind.value == "month":
+        return parsed.year * 12 + parsed.number
+    return parsed.start.toordinal() // 7
 
 
-def _contiguous_tail(window: Sequence[PeriodResult], bad: Sequence[bool], since: str | None) -> list[int]:
+def _contiguous_tail(window: Sequence[PeriodResult], since: str | None) -> list[int]:
     """Indices of the run of back-to-back periods that ends at the newest one and lies after ``since``."""
+    floor = ordinal(since) if since is not None else None
     indices: list[int] = []
+    previous = None
     for index in range(len(window) - 1, -1, -1):
-        if not _after(window[index].period, since):
-            break
-        if (
-            indices
-            and parse_period(window[index].period) != parse_period(window[indices[-1]].period).previous()
-        ):
+        here = ordinal(window[index].period)
+        if (floor is not None and here <= floor) or (previous is not None and here != previous - 1):
             break
         indices.append(index)
+        previous = here
     indices.reverse()
     return indices
 
@@ -113,7 +136,7 @@ def judge(
     if not window:
         return Verdict(False, False, state)
     newest = window[-1].period
-    tail = _contiguous_tail(window, bad, state.fired_through)
+    tail = _contiguous_tail(window, state.fired_through)
     if bad[-1] and tail:
         last = tail[-rule.pattern.window :]
         count = sum(1 for i in last if bad[i])
@@ -131,9 +154,9 @@ def judge(
             return Verdict(True, False, fired, causes)
     if rule.recovery is not None and state.outstanding > 0 and not bad[-1]:
         since = max(
-            (m for m in (state.fired_through, state.recovered_through) if m), key=parse_period, default=None
+            (m for m in (state.fired_through, state.recovered_through) if m), key=ordinal, default=None
         )
-        run = _contiguous_tail(window, bad, since)
+        run = _contiguous_tail(window, since)
         good = 0
         for i in reversed(run):
             if bad[i]:

@@ -13,9 +13,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from hub.audit import service as audit
@@ -63,14 +64,38 @@ class LoadedRule:
         )
 
 
-_RULESETS: dict[uuid.UUID, tuple[int, list[LoadedRule]]] = {}
+class RuleIndex:
+    """An OEM's rules bucketed by KPI and supplier, so that a result finds the rules watching it without
+    looking at the rest: with 1,000 rules scoped to their suppliers, a report meets a handful."""
+
+    def __init__(self, rules: list[LoadedRule]) -> None:
+        self.rules = rules
+        self._order = {rule.rule_id: position for position, rule in enumerate(rules)}
+        self._buckets: dict[tuple[str | None, uuid.UUID | None], list[LoadedRule]] = {}
+        for rule in rules:
+            scope = rule.definition.scope
+            kpis: list[str | None] = [k.value for k in scope.kpis] or [None]
+            suppliers: list[uuid.UUID | None] = list(scope.suppliers) or [None]
+            for kpi in kpis:
+                for supplier in suppliers:
+                    self._buckets.setdefault((kpi, supplier), []).append(rule)
+
+    def watching(self, series: Series) -> list[LoadedRule]:
+        found: list[LoadedRule] = []
+        for kpi in (series.kpi, None):
+            for supplier in (series.supplier_id, None):
+                found.extend(r for r in self._buckets.get((kpi, supplier), ()) if r.watches(series))
+        return sorted(found, key=lambda r: self._order[r.rule_id]) if len(found) > 1 else found
 
 
-def ruleset(session: Session, *, oem_id: uuid.UUID, now: datetime) -> list[LoadedRule]:
+_RULESETS: dict[uuid.UUID, tuple[int, RuleIndex]] = {}
+
+
+def ruleset(session: Session, *, oem_id: uuid.UUID, now: datetime) -> RuleIndex:
     """The OEM's active rules in force now, parsed once per change of its rule set (any save is a new row)."""
     revision = session.scalar(select(func.max(RuleVersion.id)).where(RuleVersion.oem_id == oem_id))
     if revision is None:
-        return []
+        return RuleIndex([])
     cached = _RULESETS.get(oem_id)
     if cached is not None and cached[0] == revision:
         return cached[1]
@@ -80,8 +105,9 @@ def ruleset(session: Session, *, oem_id: uuid.UUID, now: datetime) -> list[Loade
     ]
     for rule in loaded:
         compile_condition(rule.definition.condition)
-    _RULESETS[oem_id] = (revision, loaded)
-    return loaded
+    index = RuleIndex(loaded)
+    _RULESETS[oem_id] = (revision, index)
+    return index
 
 
 def record_outcome(
@@ -95,30 +121,30 @@ def record_outcome(
     threshold: Decimal,
     report_id: uuid.UUID | None,
     now: datetime,
-) -> bool:
-    """Store one period's outcome unless the period has one already (the first outcome stands)."""
-    return insert_or_ignore(
-        session,
-        PeriodOutcome,
-        {
-            "id": uuid7(),
-            "oem_id": series.oem_id,
-            "supplier_id": series.supplier_id,
-            "agreement_id": series.agreement_id,
-            "part_number": series.part_number,
-            "characteristic": series.characteristic,
-            "kpi": series.kpi,
-            "period": str(period),
-            "period_start": period.start,
-            "met": met,
-            "missing": missing,
-            "value": value,
-            "threshold": threshold,
-            "report_id": report_id,
-            "recorded_at": now,
-        },
-        conflict=["agreement_id", "part_number", "characteristic", "kpi", "period"],
+) -> PeriodResult | None:
+    """Store one period's outcome unless the period has one already (the first outcome stands).
+
+    Returns the outcome as the rules read it, or None when the period was decided before."""
+    row = PeriodOutcome(
+        id=uuid7(),
+        oem_id=series.oem_id,
+        supplier_id=series.supplier_id,
+        agreement_id=series.agreement_id,
+        part_number=series.part_number,
+        characteristic=series.characteristic,
+        kpi=series.kpi,
+        period=str(period),
+        period_start=period.start,
+        met=met,
+        missing=missing,
+        value=value,
+        threshold=threshold,
+        report_id=report_id,
+        recorded_at=now,
     )
+    values = {column.key: getattr(row, column.key) for column in PeriodOutcome.__table__.columns}
+    conflict = ["agreement_id", "part_number", "characteristic", "kpi", "period"]
+    return as_result(row) if insert_or_ignore(session, PeriodOutcome, values, conflict=conflict) else None
 
 
 def _locked_standing(
@@ -183,27 +209,65 @@ def as_result(row: PeriodOutcome) -> PeriodResult:
     )
 
 
+@lru_cache(maxsize=262_144)
+def is_bad(condition: str, key: tuple[Any, ...]) -> bool:
+    """A period's verdict under a condition never changes, so each is computed once per process: a new report
+    costs one CEL evaluation per distinct condition, not one per period of every window."""
+    return bool(
+        compile_condition(condition).execute(dict(zip(PeriodResult.CONTEXT_FIELDS, key, strict=True)))
+    )
+
+
 def judge_all(
     watching: list[LoadedRule], window: list[PeriodResult], states: dict[uuid.UUID, SeriesState]
 ) -> list[RuleRef]:
     """Every watching rule's verdict on the newest period; each distinct condition is evaluated once per period."""
     bad_by_condition: dict[str, list[bool]] = {}
+    keys = [r.key() for r in window]
     refs = []
     for rule in watching:
         condition = rule.definition.condition
         if condition not in bad_by_condition:
-            program = compile_condition(condition)
-            bad_by_condition[condition] = [bool(program.execute(r.context())) for r in window]
+            bad_by_condition[condition] = [is_bad(condition, key) for key in keys]
         before = states.get(rule.rule_id, SeriesState())
         verdict = judge(rule.definition, window, bad_by_condition[condition], before)
         refs.append(RuleRef(rule.rule_id, rule.version, rule.definition, verdict, before))
     return refs
 
 
-def evaluate(session: Session, *, series: Series, now: datetime) -> Decision | None:
-    """Run the OEM's rules on the newest period of ``series`` and apply what they decide."""
-    watching = [r for r in ruleset(session, oem_id=series.oem_id, now=now) if r.watches(series)]
+def _nothing_to_do(
+    session: Session, *, series: Series, watching: list[LoadedRule], recorded: PeriodResult
+) -> bool:
+    """A period no watching rule calls bad can fire nothing; if no rule holds tiers on this series either, it
+    cannot recover anything, and the lock, window and states need not be read. (A recovery that a concurrent
+    transaction would have made possible is then counted from the next good period instead.)"""
+    context = recorded.context()
+    if any(compile_condition(rule.definition.condition).execute(context) for rule in watching):
+        return False
+    holding = session.scalar(
+        select(RuleSeriesState.id)
+        .where(
+            RuleSeriesState.agreement_id == series.agreement_id,
+            RuleSeriesState.part_number == series.part_number,
+            RuleSeriesState.characteristic == series.characteristic,
+            RuleSeriesState.kpi == series.kpi,
+            RuleSeriesState.outstanding_tiers > 0,
+        )
+        .limit(1)
+    )
+    return holding is None
+
+
+def evaluate(
+    session: Session, *, series: Series, now: datetime, recorded: PeriodResult | None = None
+) -> Decision | None:
+    """Run the OEM's rules on the newest period of ``series`` and apply what they decide.
+
+    ``recorded`` is the outcome just stored, when the caller has it: a good one usually needs no more work."""
+    watching = ruleset(session, oem_id=series.oem_id, now=now).watching(series)
     if not watching:
+        return None
+    if recorded is not None and _nothing_to_do(session, series=series, watching=watching, recorded=recorded):
         return None
     standing = _locked_standing(session, oem_id=series.oem_id, supplier_id=series.supplier_id, now=now)
     size = min(
@@ -214,26 +278,33 @@ def evaluate(session: Session, *, series: Series, now: datetime) -> Decision | N
         ),
     )
     window = _window(session, series, size)
-    rows = {
-        row.rule_id: row
-        for row in session.scalars(
-            select(RuleSeriesState).where(
-                RuleSeriesState.agreement_id == series.agreement_id,
-                RuleSeriesState.part_number == series.part_number,
-                RuleSeriesState.characteristic == series.characteristic,
-                RuleSeriesState.kpi == series.kpi,
-            )
+    # Plain rows, not ORM objects: a series that many rules watch has as many state rows to read.
+    stored = session.execute(
+        select(
+            RuleSeriesState.rule_id,
+            RuleSeriesState.id,
+            RuleSeriesState.fired_through,
+            RuleSeriesState.recovered_through,
+            RuleSeriesState.outstanding_tiers,
+        ).where(
+            RuleSeriesState.agreement_id == series.agreement_id,
+            RuleSeriesState.part_number == series.part_number,
+            RuleSeriesState.characteristic == series.characteristic,
+            RuleSeriesState.kpi == series.kpi,
         )
-    }
-    states = {
-        rule_id: SeriesState(row.fired_through, row.recovered_through, row.outstanding_tiers)
-        for rule_id, row in rows.items()
-    }
+    ).all()
+    rows = {row[0]: row[1] for row in stored}
+    states = {row[0]: SeriesState(row[2], row[3], row[4]) for row in stored}
     decision = combine(
         judge_all(watching, window, states), tier=Tier(standing.tier), status=StandingStatus(standing.status)
     )
     _apply(session, series=series, standing=standing, decision=decision, rows=rows, now=now)
     return decision
+
+
+def _title(movement: str, status: str, names: list[str]) -> str:
+    rules_named = names[0] if len(names) == 1 else f"{names[0]} and {len(names) - 1} more rule(s)"
+    return f"Supplier tier {movement}, status {status}: {rules_named}"[:300]
 
 
 def _rule_summary(ref: RuleRef) -> dict[str, Any]:
@@ -251,23 +322,34 @@ def _apply(
     series: Series,
     standing: Standing,
     decision: Decision,
-    rows: dict[uuid.UUID, RuleSeriesState],
+    rows: dict[uuid.UUID, int],
     now: datetime,
 ) -> None:
+    updates, inserts = [], []
     for rule_id, state in decision.states.items():
-        row = rows.get(rule_id)
-        if row is None:
-            row = RuleSeriesState(
-                rule_id=rule_id,
-                supplier_id=series.supplier_id,
-                agreement_id=series.agreement_id,
-                part_number=series.part_number,
-                characteristic=series.characteristic,
-                kpi=series.kpi,
+        values = {
+            "fired_through": state.fired_through,
+            "recovered_through": state.recovered_through,
+            "outstanding_tiers": state.outstanding,
+        }
+        if rule_id in rows:
+            updates.append({"id": rows[rule_id], **values})
+        else:
+            inserts.append(
+                {
+                    "rule_id": rule_id,
+                    "supplier_id": series.supplier_id,
+                    "agreement_id": series.agreement_id,
+                    "part_number": series.part_number,
+                    "characteristic": series.characteristic,
+                    "kpi": series.kpi,
+                    **values,
+                }
             )
-            session.add(row)
-        row.fired_through, row.recovered_through = state.fired_through, state.recovered_through
-        row.outstanding_tiers = state.outstanding
+    if updates:
+        session.execute(update(RuleSeriesState), updates)
+    if inserts:
+        session.execute(insert(RuleSeriesState), inserts)
 
     before_tier, before_status = Tier(standing.tier), StandingStatus(standing.status)
     changed = (decision.tier, decision.status) != (before_tier, before_status)
@@ -314,7 +396,7 @@ def _apply(
                 organization_id=series.oem_id,
                 role=role,
                 kind="rule.fired",
-                title=f"Supplier tier {movement}, status {decision.status.value}: {', '.join(r.definition.name for r in refs)}",
+                title=_title(movement, decision.status.value, [r.definition.name for r in refs]),
                 body={
                     "supplier_id": str(series.supplier_id),
                     "agreement_id": str(series.agreement_id),

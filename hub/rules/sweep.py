@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -81,8 +82,8 @@ def sweep(session: Session, *, now: datetime) -> int:
                 series = evaluation.Series(
                     agreement.oem_id, agreement.supplier_id, agreement.id, part, characteristic, kpi
                 )
-                threshold = terms.kpis[kpi]["threshold"]
-                if evaluation.record_outcome(
+                threshold = Decimal(terms.kpis[kpi]["threshold"])
+                recorded = evaluation.record_outcome(
                     session,
                     series=series,
                     period=period,
@@ -92,9 +93,10 @@ def sweep(session: Session, *, now: datetime) -> int:
                     threshold=threshold,
                     report_id=None,
                     now=now,
-                ):
+                )
+                if recorded is not None:
                     marked += 1
-                    evaluation.evaluate(session, series=series, now=now)
+                    evaluation.evaluate(session, series=series, now=now, recorded=recorded)
         agreement.swept_through = str(periods[-1])
     return marked
 

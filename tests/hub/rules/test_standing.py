@@ -190,3 +190,44 @@ def test_another_supplier_cannot_read_this_suppliers_standing(
     assert response.status_code == 404 and response.json()["error"] == "NotFound"
     assert other_supplier.get("/v1/standings").json() == []
     assert reporting.oem.get("/v1/standings/not-a-uuid").status_code == 422
+
+
+def test_a_dry_run_replays_history_under_a_draft_and_writes_nothing(
+    reporting: Reporting, db: Session
+) -> None:
+    ids = report_weeks(reporting, ["1.2", "1.2", "1.2", "1.5", "1.5", "1.5", "1.5"])
+    draft = reporting.oem.post("/v1/rules", json={**STANDARD_RULE_TEMPLATE, "status": "draft"}).json()
+    result = reporting.oem.post(f"/v1/rules/{draft['id']}/dry-run", json={})
+    assert result.status_code == 200, result.text
+    body = result.json()
+    assert body["evaluated"] == 7
+    assert [(c["from_tier"], c["to_tier"], c["actions"]) for c in body["changes"]] == [
+        ("A", "B", ["lower_tier", "notify"]),
+        ("B", "A", ["recovery"]),
+    ]
+    assert sorted(c["report_id"] for c in body["changes"][0]["causes"]) == sorted(ids[:3])
+    assert db.scalar(select(func.count()).select_from(StandingChange)) == 0
+    assert reporting.oem.get("/v1/inbox").json() == []
+
+
+def test_a_dry_run_since_a_time_replays_only_what_came_after(reporting: Reporting) -> None:
+    report_weeks(reporting, ["1.2", "1.2", "1.2"])
+    draft = reporting.oem.post("/v1/rules", json={**STANDARD_RULE_TEMPLATE, "status": "draft"}).json()
+    later = (datetime.now(UTC) + timedelta(minutes=1)).isoformat()
+    body = reporting.oem.post(f"/v1/rules/{draft['id']}/dry-run", json={"since": later}).json()
+    assert body == {"evaluated": 0, "changes": []}
+
+
+def test_dry_run_refusals(reporting: Reporting, db: Session) -> None:
+    from protocol.models.common import OrgKind
+
+    draft = reporting.oem.post("/v1/rules", json={**STANDARD_RULE_TEMPLATE, "status": "draft"}).json()
+    url = f"/v1/rules/{draft['id']}/dry-run"
+    other_oem = make_actor(db, reporting.oem.http, OrgKind.OEM)
+    assert other_oem.post(url, json={}).status_code == 404
+    denied = reporting.oem.post(url, json={}, scope="rules:read")
+    assert denied.status_code == 403 and denied.json()["error"] == "InsufficientScope"
+    assert reporting.supplier.post(url, json={}).status_code == 403
+    malformed = reporting.oem.post(url, json={"since": "yesterday"})
+    assert malformed.status_code == 422 and malformed.json()["fields"][0]["loc"].endswith("since")
+    assert reporting.oem.post(url, json={"until": "x"}).status_code == 422
