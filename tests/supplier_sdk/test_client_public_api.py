@@ -50,10 +50,15 @@ MODULES = [
     "supplier_sdk.errors",
     "supplier_sdk.client",
     "supplier_sdk.outbox",
+    "supplier_sdk.outbox_entries",
+    "supplier_sdk.outbox_claims",
+    "supplier_sdk.retry",
+    "supplier_sdk.tokens",
     "supplier_sdk.reports",
     "supplier_sdk.config",
     "supplier_sdk.cli.report",
     "supplier_sdk.cli.outbox",
+    "supplier_sdk.cli.options",
 ]
 
 
