@@ -45,10 +45,9 @@ def propose(session: Session, *, caller: Caller, data: wire.AgreementCreate) -> 
 def _audit(
     session: Session, caller: Caller, agreement: SupplyAgreement, action: str, data: dict[str, Any]
 ) -> None:
-    audit.record(
+    audit.record_for(
         session,
-        actor=caller.actor,
-        actor_org_id=caller.org_id,
+        caller,
         action=action,
         subject_type="supply_agreement",
         subject_id=agreement.id,

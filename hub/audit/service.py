@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from hub.auth.tokens import Caller
 from hub.models import AuditCheckpoint, AuditEntry
 from hub.models.base import utcnow
 from protocol.encoding import b64url_decode, b64url_encode
@@ -75,6 +76,27 @@ def record(
     entry.leaf_hash = _leaf_hash(entry)
     session.add(entry)
     return entry
+
+
+def record_for(
+    session: Session,
+    caller: Caller,
+    *,
+    action: str,
+    subject_type: str,
+    subject_id: str | uuid.UUID,
+    data: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """:func:`record` for a write an API caller made: the actor is its client, the organization its own."""
+    return record(
+        session,
+        actor=caller.actor,
+        actor_org_id=caller.org_id,
+        action=action,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        data=data,
+    )
 
 
 def _lock_sealer(session: Session) -> None:

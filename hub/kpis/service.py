@@ -202,10 +202,9 @@ def submit(
         has_proof=payload.proof is not None,
     )
     session.add(report)
-    audit.record(
+    audit.record_for(
         session,
-        actor=caller.actor,
-        actor_org_id=caller.org_id,
+        caller,
         action="kpi_report.accepted",
         subject_type="kpi_report",
         subject_id=report.id,

@@ -117,10 +117,9 @@ def register_key(session: Session, *, caller: Caller, data: wire.OrgKeyRegister)
     )
     session.add(key)
     session.flush()
-    audit.record(
+    audit.record_for(
         session,
-        actor=caller.actor,
-        actor_org_id=caller.org_id,
+        caller,
         action="key.registered",
         subject_type="org_key",
         subject_id=key_id,
@@ -144,10 +143,9 @@ def revoke_key(session: Session, *, caller: Caller, key_id: str) -> OrgKey:
     if key.status == KeyStatus.REVOKED.value:
         raise Conflict("key is revoked already")
     key.status, key.revoked_at = KeyStatus.REVOKED.value, utcnow()
-    audit.record(
+    audit.record_for(
         session,
-        actor=caller.actor,
-        actor_org_id=caller.org_id,
+        caller,
         action="key.revoked",
         subject_type="org_key",
         subject_id=key_id,
@@ -252,10 +250,9 @@ def revoke_client(session: Session, *, caller: Caller, client_id: str) -> ApiCli
         raise Forbidden("a client cannot revoke itself; use another client of your organization")
     if client.revoked_at is None:
         client.revoked_at = utcnow()
-        audit.record(
+        audit.record_for(
             session,
-            actor=caller.actor,
-            actor_org_id=caller.org_id,
+            caller,
             action="client.revoked",
             subject_type="api_client",
             subject_id=client_id,

@@ -230,10 +230,9 @@ def _version(rule: Rule, *, caller: Caller, data: wire.RuleCreate, valid_from: d
 
 
 def _audit(session: Session, caller: Caller, rule: Rule, action: str, data: dict[str, Any]) -> None:
-    audit.record(
+    audit.record_for(
         session,
-        actor=caller.actor,
-        actor_org_id=caller.org_id,
+        caller,
         action=action,
         subject_type="rule",
         subject_id=rule.id,
