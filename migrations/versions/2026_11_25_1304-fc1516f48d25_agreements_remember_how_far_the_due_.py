@@ -10,8 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import hub.models.base
-
 revision: str = "fc1516f48d25"
 down_revision: str | None = "191fa301e0c1"
 branch_labels: str | Sequence[str] | None = None
