@@ -3,6 +3,7 @@
 from hub.models.agreements import SupplyAgreement
 from hub.models.audit import AuditCheckpoint, AuditEntry
 from hub.models.base import Base
+from hub.models.events import Event, Webhook, WebhookDelivery
 from hub.models.kpis import IdempotencyRecord, KpiReport
 from hub.models.orgs import ApiClient, Organization, OrgKey, UsedClientAssertion
 from hub.models.rules import (
@@ -21,6 +22,7 @@ __all__ = [
     "AuditCheckpoint",
     "AuditEntry",
     "Base",
+    "Event",
     "IdempotencyRecord",
     "InboxNotification",
     "Investigation",
@@ -35,4 +37,6 @@ __all__ = [
     "StandingChange",
     "SupplyAgreement",
     "UsedClientAssertion",
+    "Webhook",
+    "WebhookDelivery",
 ]
