@@ -1,0 +1,1 @@
+"""Webhook subscriptions, their signed deliveries and the dispatcher that sends them."""
