@@ -10,6 +10,8 @@ The pieces, each in its own module:
 - :class:`Outbox` (:mod:`supplier_sdk.outbox`): a local SQLite queue for reports while the hub is unreachable;
   its entries and results are in :mod:`supplier_sdk.outbox_entries`, how concurrent flushes share it in
   :mod:`supplier_sdk.outbox_claims`;
+- :func:`supplier_sdk.webhooks.verify`: checks a webhook delivery's Standard Webhooks signature on the receiving
+  side and returns the event;
 - :func:`load_config` (:mod:`supplier_sdk.config`): where the ``supplier-sdk`` command line finds its settings;
 - the error tree (:mod:`supplier_sdk.errors`), rooted at :class:`QualinkError`.
 
@@ -40,6 +42,7 @@ from supplier_sdk.errors import (
     QualinkError,
     RateLimited,
     ServerError,
+    WebhookVerificationError,
     error_from_response,
 )
 from supplier_sdk.outbox import Outbox
@@ -83,6 +86,7 @@ __all__ = [
     "RetryPolicy",
     "SdkConfig",
     "ServerError",
+    "WebhookVerificationError",
     "__version__",
     "build_capability_report",
     "build_mtbf_report",

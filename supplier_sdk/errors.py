@@ -12,6 +12,7 @@
     │   └── ServerError               5xx: the hub failed (after the client's retries)
     ├── HubUnreachable                no answer at all: refused connection, DNS, TLS, timeouts (after retries)
     ├── AgreementMismatch             a report asks for what its agreement does not cover (also a ValueError)
+    ├── WebhookVerificationError      a webhook delivery's signature, timestamp or body does not check out
     └── ConfigError                   the hub URL, client id or key file is missing or unusable (also a ValueError)
 
 :func:`error_from_response` turns an error response into the right :class:`HubError` subclass: first by the
@@ -230,6 +231,17 @@ class ConfigError(QualinkError, ValueError):
     Example:
         >>> str(ConfigError("no hub URL: set QUALINK_HUB_URL or pass --hub"))
         'no hub URL: set QUALINK_HUB_URL or pass --hub'
+    """
+
+
+class WebhookVerificationError(QualinkError):
+    """A webhook delivery failed :func:`supplier_sdk.webhooks.verify`: a header is missing, no signature matches
+    the secret, the timestamp is outside the tolerance, or the body is not an event. Answer such a request with
+    4xx and do not act on it.
+
+    Example:
+        >>> str(WebhookVerificationError("no signature matches the secret"))
+        'no signature matches the secret'
     """
 
 

@@ -37,6 +37,7 @@ PUBLIC = {
     "RetryPolicy",
     "SdkConfig",
     "ServerError",
+    "WebhookVerificationError",
     "__version__",
     "build_capability_report",
     "build_mtbf_report",
@@ -59,6 +60,7 @@ MODULES = [
     "supplier_sdk.cli.report",
     "supplier_sdk.cli.outbox",
     "supplier_sdk.cli.options",
+    "supplier_sdk.webhooks",
 ]
 
 
