@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, undefer
 from hub.audit import service as audit
 from hub.auth.tokens import Caller
 from hub.errors import Conflict, Forbidden, InvalidInput, NotFound
+from hub.events import service as events
 from hub.models import Organization, SupplyAgreement
 from hub.models.base import utcnow
 from protocol.models import agreements as wire
@@ -39,6 +40,7 @@ def propose(session: Session, *, caller: Caller, data: wire.AgreementCreate) -> 
     session.add(agreement)
     session.flush()
     _audit(session, caller, agreement, "agreement.proposed", {"supplier_id": str(data.supplier_id)})
+    _publish(session, agreement, "agreement.proposed")
     return agreement
 
 
@@ -52,6 +54,17 @@ def _audit(
         subject_type="supply_agreement",
         subject_id=agreement.id,
         data=data,
+    )
+
+
+def _publish(session: Session, agreement: SupplyAgreement, type: str) -> None:
+    """Both parties see the whole agreement, as the API shows it to either."""
+    view = as_wire(agreement).model_dump(mode="json")
+    events.publish(
+        session,
+        type=type,
+        subject_id=agreement.id,
+        views={agreement.oem_id: view, agreement.supplier_id: view},
     )
 
 
@@ -106,9 +119,9 @@ def decide(
         raise Conflict(f"agreement is {agreement.status}, not proposed")
     new = AgreementStatus.ACTIVE if accept else AgreementStatus.DECLINED
     agreement.status, agreement.decided_at, agreement.decision_reason = new.value, utcnow(), reason
-    _audit(
-        session, caller, agreement, f"agreement.{'accepted' if accept else 'declined'}", {"reason": reason}
-    )
+    action = f"agreement.{'accepted' if accept else 'declined'}"
+    _audit(session, caller, agreement, action, {"reason": reason})
+    _publish(session, agreement, action)
     return agreement
 
 
@@ -124,6 +137,7 @@ def terminate(
     # before any decision was never accepted. The audit entry records when the agreement ended.
     agreement.status, agreement.decision_reason = AgreementStatus.TERMINATED.value, reason
     _audit(session, caller, agreement, "agreement.terminated", {"reason": reason})
+    _publish(session, agreement, "agreement.terminated")
     return agreement
 
 

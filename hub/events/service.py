@@ -3,11 +3,17 @@
 ``publish`` runs inside the transaction of the change, so an event exists exactly when its change does.
 ``sequence`` runs after commit, in a job: it takes committed events in ``seq`` order under one lock (a
 PostgreSQL advisory lock; SQLite has one writer) and numbers them 1, 2, 3… A reader that has seen position N
-asks for positions above N and can never skip an event whose transaction committed late."""
+asks for positions above N and can never skip an event whose transaction committed late.
+
+Delivery is at least once. A stream reader that reconnects with ``Last-Event-ID`` may be sent the event it
+was reading when the connection dropped, and a webhook delivery whose answer was lost is tried again. Each
+event keeps one ``id`` (a UUID, per recipient) wherever and however often it is delivered, so a receiver
+deduplicates by that id; ``position`` orders a recipient's events and is the stream's resume cursor."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, select, text
@@ -15,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from hub.models import Event
 from hub.models.base import utcnow, uuid7
+from protocol.models.events import EventMessage
 
 SEQUENCE_BATCH = 5000
 _SEQUENCER_LOCK_ID = 0x51455654  # "QEVT"
@@ -54,3 +61,34 @@ def sequence(session: Session) -> list[Event]:
         event.position = head + offset
     session.flush()
     return batch
+
+
+STREAM_BATCH = 500
+
+
+def positioned_after(
+    session: Session,
+    *,
+    org_id: uuid.UUID,
+    after: int,
+    types: Sequence[str] | None = None,
+    limit: int = STREAM_BATCH,
+) -> list[Event]:
+    """The organization's numbered events with a position above ``after``, in position order."""
+    query = select(Event).where(
+        Event.organization_id == org_id, Event.position.is_not(None), Event.position > after
+    )
+    if types:
+        query = query.where(Event.type.in_(list(types)))
+    return list(session.scalars(query.order_by(Event.position).limit(limit)))
+
+
+def as_message(event: Event) -> dict[str, Any]:
+    """The event as the stream and webhooks carry it: an ``EventMessage`` as JSON."""
+    return EventMessage(
+        id=event.id,
+        type=event.type,
+        occurred_at=event.occurred_at,
+        subject_id=event.subject_id,
+        payload=event.payload,
+    ).model_dump(mode="json")

@@ -25,6 +25,7 @@ from hub.agreements.service import AgreementTerms
 from hub.audit import service as audit
 from hub.auth.tokens import Caller
 from hub.errors import Conflict, Forbidden, InvalidInput, NotFound
+from hub.events import service as events
 from hub.kpis import errors
 from hub.models import KpiReport, OrgKey, SupplyAgreement
 from hub.models.base import uuid7
@@ -225,6 +226,15 @@ def submit(
             resource_id=report.id,
         )
     _flush_or_explain(session, payload, period)
+    events.publish(
+        session,
+        type="kpi_report.accepted",
+        subject_id=report.id,
+        views={
+            report.supplier_id: view_for(report, org_id=report.supplier_id, org_kind=OrgKind.SUPPLIER),
+            report.oem_id: view_for(report, org_id=report.oem_id, org_kind=OrgKind.OEM),
+        },
+    )
     series = evaluation.Series(
         oem_id=agreement.oem_id,
         supplier_id=caller.org_id,
@@ -370,3 +380,9 @@ def as_wire(report: KpiReport, *, caller: Caller) -> wire.KpiReport:
         received_at=report.received_at,
         has_proof=report.has_proof,
     )
+
+
+def view_for(report: KpiReport, *, org_id: uuid.UUID, org_kind: OrgKind) -> dict[str, Any]:
+    """What ``org_id`` may read of ``report``, as JSON: an event carries exactly what the API would answer."""
+    reader = Caller(org_id=org_id, org_kind=org_kind, client_id="events", scopes=frozenset())
+    return as_wire(report, caller=reader).model_dump(mode="json")

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from hub.audit import service as audit
 from hub.db import insert_or_ignore
+from hub.events import service as events
 from hub.models import (
     InboxNotification,
     Investigation,
@@ -32,6 +33,7 @@ from hub.models import (
 )
 from hub.models.base import uuid7
 from hub.rules import service as rules
+from hub.rules import standings
 from hub.rules.conditions import compile_condition
 from hub.rules.engine import Decision, PeriodResult, RuleRef, SeriesState, combine, judge
 from protocol.models.rules import MAX_WINDOW, RuleCreate, StandingStatus, Tier
@@ -357,20 +359,20 @@ def _apply(
     if changed:
         standing.tier, standing.status, standing.updated_at = decision.tier.value, decision.status.value, now
         owner = decision.owner
-        session.add(
-            StandingChange(
-                standing_id=standing.id,
-                at=now,
-                from_tier=before_tier.value,
-                to_tier=decision.tier.value,
-                from_status=before_status.value,
-                to_status=decision.status.value,
-                rule_id=owner.rule_id if owner else None,
-                rule_version=owner.version if owner else None,
-                reason=decision.reason,
-                causes=causes,
-            )
+        change = StandingChange(
+            standing_id=standing.id,
+            at=now,
+            from_tier=before_tier.value,
+            to_tier=decision.tier.value,
+            from_status=before_status.value,
+            to_status=decision.status.value,
+            rule_id=owner.rule_id if owner else None,
+            rule_version=owner.version if owner else None,
+            reason=decision.reason,
+            causes=causes,
         )
+        session.add(change)
+        _publish_change(session, standing, change)
         audit.record(
             session,
             actor="rules",
@@ -390,25 +392,30 @@ def _apply(
         f"{before_tier.value}→{decision.tier.value}" if decision.tier != before_tier else decision.tier.value
     )
     for role, refs in decision.notify.items():
-        session.add(
-            InboxNotification(
-                id=uuid7(),
-                organization_id=series.oem_id,
-                role=role,
-                kind="rule.fired",
-                title=_title(movement, decision.status.value, [r.definition.name for r in refs]),
-                body={
-                    "supplier_id": str(series.supplier_id),
-                    "agreement_id": str(series.agreement_id),
-                    "part_number": series.part_number,
-                    "characteristic": series.characteristic or None,
-                    "kpi": series.kpi,
-                    "tier": {"from": before_tier.value, "to": decision.tier.value},
-                    "status": {"from": before_status.value, "to": decision.status.value},
-                    "rules": [_rule_summary(r) for r in refs],
-                },
-                created_at=now,
-            )
+        notification = InboxNotification(
+            id=uuid7(),
+            organization_id=series.oem_id,
+            role=role,
+            kind="rule.fired",
+            title=_title(movement, decision.status.value, [r.definition.name for r in refs]),
+            body={
+                "supplier_id": str(series.supplier_id),
+                "agreement_id": str(series.agreement_id),
+                "part_number": series.part_number,
+                "characteristic": series.characteristic or None,
+                "kpi": series.kpi,
+                "tier": {"from": before_tier.value, "to": decision.tier.value},
+                "status": {"from": before_status.value, "to": decision.status.value},
+                "rules": [_rule_summary(r) for r in refs],
+            },
+            created_at=now,
+        )
+        session.add(notification)
+        events.publish(
+            session,
+            type="notification.created",
+            subject_id=notification.id,
+            views={series.oem_id: standings.notification_as_wire(notification).model_dump(mode="json")},
         )
     for ref in decision.investigate:
         session.add(
@@ -423,3 +430,15 @@ def _apply(
                 created_at=now,
             )
         )
+
+
+def _publish_change(session: Session, standing: Standing, change: StandingChange) -> None:
+    """The new standing and why it moved, to both parties: each reads the same standing and history in the API."""
+    view = standings.as_wire(standing).model_dump(mode="json", exclude={"history"})
+    view["change"] = standings.as_wire(standing, [change]).history[0].model_dump(mode="json")
+    events.publish(
+        session,
+        type="standing.changed",
+        subject_id=standing.id,
+        views={standing.oem_id: view, standing.supplier_id: view},
+    )

@@ -1,0 +1,70 @@
+"""Events: what the hub tells an organization when something it is entitled to see changes.
+
+The same envelope travels over the event stream (``GET /v1/events``, Server-Sent Events) and in webhook
+deliveries. Its ``payload`` is the recipient's own view, under the same minimal-disclosure rules as the API:
+an OEM under threshold disclosure gets a ``kpi_report.accepted`` event without the value, as it would read
+the report.
+
+Delivery is **at least once**: a stream that reconnects with ``Last-Event-ID`` may repeat the event it was
+reading when the connection dropped, and a webhook whose answer was lost is delivered again. ``id`` is the
+same on every delivery of one event to one organization, so receivers deduplicate by ``id`` (keep the ids
+of, say, the last day's events and skip one seen before). On the stream, the SSE ``id:`` field is the
+event's *position*, the organization's resume cursor, and not this ``id``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import Field
+
+from protocol.models.common import WireModel
+
+EVENT_TYPES = (
+    "kpi_report.accepted",
+    "agreement.proposed",
+    "agreement.accepted",
+    "agreement.declined",
+    "agreement.terminated",
+    "standing.changed",
+    "notification.created",
+)
+"""The event types the hub publishes; ``payload`` is the wire model the API answers for the subject
+(``KpiReport``, ``Agreement``, ``Standing`` without history plus its ``change``, ``InboxNotification``).
+
+Example:
+    >>> "kpi_report.accepted" in EVENT_TYPES
+    True
+"""
+
+
+class EventMessage(WireModel):
+    """One event for one organization: its id (deduplicate by it), type, time, subject and payload.
+
+    Args:
+        id: the event's id, the same on every delivery to this organization: deduplicate by it.
+        type: one of :data:`EVENT_TYPES`, e.g. ``kpi_report.accepted``.
+        occurred_at: when the change committed its transaction (UTC).
+        subject_id: the id of what changed (a report, an agreement, a standing, a notification).
+        payload: the recipient's view of the subject, as the API would answer it.
+
+    Example:
+        >>> from uuid import UUID
+        >>> message = EventMessage.model_validate({
+        ...     "id": str(UUID(int=7)), "type": "agreement.accepted",
+        ...     "occurred_at": "2026-11-25T10:00:00Z", "subject_id": str(UUID(int=3)),
+        ...     "payload": {"status": "active"}})
+        >>> message.type, message.occurred_at.isoformat()
+        ('agreement.accepted', '2026-11-25T10:00:00+00:00')
+    """
+
+    id: UUID
+    type: str = Field(min_length=1, max_length=64)
+    occurred_at: datetime
+    subject_id: str = Field(min_length=1, max_length=100)
+    payload: dict[str, Any]
+
+
+__all__ = ["EVENT_TYPES", "EventMessage"]
