@@ -24,6 +24,7 @@ from hub.orgs.router import router as orgs_router
 from hub.rules.router import router as rules_router
 from hub.rules.standings_router import router as standings_router
 from hub.rules.sweep import sweep_once
+from hub.webhooks.router import router as webhooks_router
 
 DESCRIPTION = """
 Qualink hub: suppliers prove quality KPIs without revealing raw data, OEMs apply rules, trace lots and run
@@ -65,5 +66,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     app.include_router(rules_router)
     app.include_router(standings_router)
+    app.include_router(webhooks_router)
     app.add_middleware(RequestContext, metrics=app.state.metrics, max_body_bytes=settings.max_body_bytes)
     return app

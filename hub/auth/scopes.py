@@ -14,6 +14,7 @@ SCOPES: dict[str, str] = {
     "rules:admin": "write an OEM's rules",
     "rules:read": "read an OEM's rules and standings",
     "standings:read": "read standings and your inbox",
+    "webhooks:admin": "subscribe webhooks to your organization's events, rotate their secrets, replay deliveries",
     "operator:admin": "register organizations and verify the audit chain (operator only)",
 }
 

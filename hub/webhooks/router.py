@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from hub.auth.deps import require
+from hub.auth.tokens import Caller
+from hub.config import Settings
+from hub.db import SessionDep
+from hub.errors import ERROR_RESPONSES
+from hub.webhooks import schemas, service
+from protocol.models.pages import Page
+
+router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"], responses=ERROR_RESPONSES)
+
+Admin = Annotated[Caller, Depends(require("webhooks:admin"))]
+
+
+def _development(request: Request) -> bool:
+    settings: Settings = request.app.state.settings
+    return settings.environment == "development"
+
+
+@router.post(
+    "", status_code=201, summary="Subscribe a URL to your organization's events; the secret is shown once"
+)
+def create_webhook(
+    body: schemas.WebhookCreate, request: Request, session: SessionDep, caller: Admin
+) -> schemas.WebhookWithSecret:
+    webhook, secret = service.create_webhook(
+        session, caller=caller, data=body, development=_development(request)
+    )
+    return schemas.WebhookWithSecret(webhook=service.webhook_as_wire(webhook), secret=secret)
+
+
+@router.get("", summary="Your organization's webhooks, disabled ones included")
+def list_webhooks(session: SessionDep, caller: Admin) -> list[schemas.Webhook]:
+    return [service.webhook_as_wire(w) for w in service.list_webhooks(session, caller=caller)]
+
+
+@router.get("/{webhook_id}", summary="One of your organization's webhooks")
+def get_webhook(webhook_id: uuid.UUID, session: SessionDep, caller: Admin) -> schemas.Webhook:
+    return service.webhook_as_wire(service.get_webhook(session, caller=caller, webhook_id=webhook_id))
+
+
+@router.delete("/{webhook_id}", status_code=204, summary="Disable a webhook: nothing more is sent to it")
+def disable_webhook(webhook_id: uuid.UUID, session: SessionDep, caller: Admin) -> Response:
+    service.disable_webhook(session, caller=caller, webhook_id=webhook_id)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/{webhook_id}/rotate-secret",
+    summary="A new secret, shown once; the previous one keeps signing during the overlap",
+)
+def rotate_secret(
+    webhook_id: uuid.UUID, session: SessionDep, caller: Admin, body: schemas.SecretRotate | None = None
+) -> schemas.WebhookWithSecret:
+    overlap = (body or schemas.SecretRotate()).overlap_seconds
+    webhook, secret = service.rotate_secret(
+        session, caller=caller, webhook_id=webhook_id, overlap_seconds=overlap
+    )
+    return schemas.WebhookWithSecret(webhook=service.webhook_as_wire(webhook), secret=secret)
+
+
+@router.get("/{webhook_id}/deliveries", summary="A webhook's deliveries, newest first, cursor-paginated")
+def list_deliveries(
+    webhook_id: uuid.UUID,
+    session: SessionDep,
+    caller: Admin,
+    status: schemas.DeliveryStatus | None = None,
+    cursor: Annotated[int | None, Query(ge=1, description="next_cursor of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> Page[schemas.WebhookDelivery]:
+    rows, next_id = service.list_deliveries(
+        session, caller=caller, webhook_id=webhook_id, status=status, before=cursor, limit=limit
+    )
+    return Page[schemas.WebhookDelivery](
+        items=[service.delivery_as_wire(delivery, event) for delivery, event in rows],
+        next_cursor=str(next_id) if next_id else None,
+    )
+
+
+@router.post(
+    "/{webhook_id}/deliveries/{delivery_id}/replay",
+    summary="Send a dead or delivered delivery again, from a fresh retry schedule",
+)
+def replay_delivery(
+    webhook_id: uuid.UUID, delivery_id: uuid.UUID, session: SessionDep, caller: Admin
+) -> schemas.WebhookDelivery:
+    delivery, event = service.replay_delivery(
+        session, caller=caller, webhook_id=webhook_id, delivery_id=delivery_id
+    )
+    return service.delivery_as_wire(delivery, event)

@@ -1,0 +1,93 @@
+"""Events, webhooks and deliveries made directly through the services, and a real HTTP receiver."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from hub.auth.tokens import Caller
+from hub.events import service as events
+from hub.models import Event, Organization, Webhook
+from hub.webhooks import schemas
+from hub.webhooks import service as webhooks
+from protocol.models.common import OrgKind
+
+
+def caller_for(org: Organization) -> Caller:
+    return Caller(
+        org_id=org.id,
+        org_kind=OrgKind(org.kind),
+        client_id="qlc_test",
+        scopes=frozenset({"webhooks:admin"}),
+    )
+
+
+def make_webhook(
+    db: Session,
+    org: Organization,
+    *,
+    url: str = "https://receiver.example/hook",
+    types: list[str] | None = None,
+) -> tuple[Webhook, str]:
+    data = schemas.WebhookCreate(url=url, event_types=types or [])
+    return webhooks.create_webhook(db, caller=caller_for(org), data=data, development=True)
+
+
+def make_events(db: Session, org: Organization, *types: str) -> list[Event]:
+    """Publish one event per type for ``org`` and number them, as the sequencer would."""
+    made = []
+    for type_ in types:
+        made += events.publish(db, type=type_, subject_id=uuid.uuid4(), views={org.id: {"type": type_}})
+    db.flush()
+    numbered = events.sequence(db)
+    return [event for event in numbered if event in made]
+
+
+class Receiver:
+    """A plain HTTP server on a free loopback port that records every POST and answers ``status``."""
+
+    def __init__(self) -> None:
+        self.status = 204
+        self.requests: list[tuple[dict[str, str], bytes]] = []
+        self._lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                with receiver._lock:
+                    receiver.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                    status = receiver.status
+                self.send_response(status)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/hook"
+
+    def ids(self) -> Counter[str]:
+        with self._lock:
+            return Counter(headers["webhook-id"] for headers, _ in self.requests)
+
+
+@contextmanager
+def running_receiver() -> Iterator[Receiver]:
+    receiver = Receiver()
+    thread = threading.Thread(target=receiver._server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield receiver
+    finally:
+        receiver._server.shutdown()
+        receiver._server.server_close()
+        thread.join(timeout=5)
