@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import secrets
 
-SECRET_PREFIX = "whsec_"
+SECRET_PREFIX = "whsec_"  # noqa: S105 - the scheme's prefix, not a secret
 _SECRET_BYTES = 32
 
 
