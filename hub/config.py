@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     rules_sweep_interval_seconds: float = Field(
         default=60.0, ge=0, description="0 turns the due-date sweep off"
     )
+    events_sequence_interval_seconds: float = Field(
+        default=0.2, ge=0, description="0 turns the event sequencer off (events then never reach readers)"
+    )
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

@@ -15,6 +15,7 @@ SCOPES: dict[str, str] = {
     "rules:read": "read an OEM's rules and standings",
     "standings:read": "read standings and your inbox",
     "webhooks:admin": "subscribe webhooks to your organization's events, rotate their secrets, replay deliveries",
+    "events:read": "stream your organization's events",
     "operator:admin": "register organizations and verify the audit chain (operator only)",
 }
 
