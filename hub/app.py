@@ -18,6 +18,8 @@ from hub.db import make_engine, make_session_factory
 from hub.errors import install_error_handlers
 from hub.events.router import router as events_router
 from hub.events.sequencer import sequence_once
+from hub.events.router import router as events_router
+from hub.events.sequencer import sequence_once
 from hub.health import router as health_router
 from hub.jobs import PeriodicJob
 from hub.kpis.router import router as kpis_router
@@ -53,6 +55,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 settings.events_sequence_interval_seconds,
                 lambda: sequence_once(factory),
             ),
+            PeriodicJob(
+                "events-sequencer",
+                settings.events_sequence_interval_seconds,
+                lambda: sequence_once(factory),
+            ),
         ]
         for job in jobs:
             job.start()
@@ -73,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     app.include_router(rules_router)
     app.include_router(standings_router)
+    app.include_router(events_router)
     app.include_router(events_router)
     app.include_router(webhooks_router)
     app.add_middleware(RequestContext, metrics=app.state.metrics, max_body_bytes=settings.max_body_bytes)

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     events_sequence_interval_seconds: float = Field(
         default=0.2, ge=0, description="0 turns the event sequencer off (events then never reach readers)"
     )
+    events_sequence_interval_seconds: float = Field(
+        default=0.2, ge=0, description="0 turns the event sequencer off (events then never reach readers)"
+    )
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

@@ -1,0 +1,251 @@
+"""The webhook dispatcher: claims due deliveries, POSTs them signed, and records what happened.
+
+Retry schedule. A delivery is tried at once, then retried after 5 s, 30 s, 2 min, 10 min, 1 h, 6 h and 24 h
+(7 retries, 8 attempts, about 31 hours in all). Each delay is stretched or shrunk by up to 10 % at random, so
+deliveries that failed together (a receiver that was down) do not all come back in the same instant. Any 2xx
+answer is success; every other status, a timeout (10 s) or a connection error is a failure. After the 8th failed
+attempt the delivery is dead: it stays listed (``GET /v1/webhooks/{id}/deliveries?status=dead``) and can be
+replayed, which starts the schedule afresh.
+
+Delivery is at least once: a dispatcher that crashes after the receiver answered but before it recorded the
+answer sends again, with the same ``webhook-id`` (the event id). Receivers deduplicate by it.
+
+Claiming. One short transaction takes up to ``batch`` due deliveries (``pending`` and ``next_attempt_at <= now``,
+oldest due first) and pushes their ``next_attempt_at`` forward by a lease of 60 s before the HTTP requests start.
+On PostgreSQL the rows are taken ``FOR UPDATE SKIP LOCKED``, so several dispatchers (every ``hub serve`` and any
+``hub worker``) share the work and never send one attempt twice; a dispatcher that dies mid-flight loses its
+claims only until the lease ends. SQLite has a single writer, so run a single dispatcher there. All database
+work runs in a thread, so the event loop only ever waits on the network."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from hub.models import Event, Webhook, WebhookDelivery
+from hub.models.base import utcnow
+from hub.webhooks import signing
+from hub.webhooks.service import signing_secrets
+
+log = logging.getLogger("hub.webhooks")
+
+RETRY_DELAYS: tuple[timedelta, ...] = tuple(
+    timedelta(seconds=s) for s in (5, 30, 120, 600, 3600, 6 * 3600, 24 * 3600)
+)
+JITTER = 0.10
+LEASE = timedelta(seconds=60)  # well above the request timeout, so a live dispatcher's claim never lapses
+REQUEST_TIMEOUT_SECONDS = 10.0
+_ERROR_TEXT_MAX = 500
+
+
+def retry_delay(failed_attempts: int, *, rand: Callable[[], float] = random.random) -> timedelta | None:
+    """How long to wait after the ``failed_attempts``-th failure; None when the delivery is dead."""
+    if failed_attempts < 1:
+        raise ValueError("failed_attempts starts at 1")
+    if failed_attempts > len(RETRY_DELAYS):
+        return None
+    return RETRY_DELAYS[failed_attempts - 1] * (1 + JITTER * (2 * rand() - 1))
+
+
+def event_body(event: Event) -> bytes:
+    document: dict[str, Any] = {
+        "id": str(event.id),
+        "type": event.type,
+        "occurred_at": event.occurred_at.isoformat(),
+        "subject_id": event.subject_id,
+        "position": event.position,
+        "payload": event.payload,
+    }
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One attempt at one delivery, with everything needed to send it outside the transaction."""
+
+    delivery_id: uuid.UUID
+    attempt: int
+    url: str
+    secrets: list[str]
+    msg_id: str
+    body: bytes
+
+
+@dataclass(frozen=True)
+class Outcome:
+    delivery_id: uuid.UUID
+    attempt: int
+    status_code: int | None
+    error: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+def claim_due(session: Session, *, now: datetime, batch: int = 100, lease: timedelta = LEASE) -> list[Claim]:
+    query = (
+        select(WebhookDelivery)
+        .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
+        .order_by(WebhookDelivery.next_attempt_at)
+        .limit(batch)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    deliveries = list(session.scalars(query))
+    if not deliveries:
+        return []
+    for delivery in deliveries:
+        delivery.next_attempt_at = now + lease
+    webhooks = {
+        w.id: w
+        for w in session.scalars(select(Webhook).where(Webhook.id.in_({d.webhook_id for d in deliveries})))
+    }
+    events = {
+        e.seq: e
+        for e in session.scalars(select(Event).where(Event.seq.in_({d.event_seq for d in deliveries})))
+    }
+    session.flush()
+    return [
+        Claim(
+            delivery_id=d.id,
+            attempt=d.attempts + 1,
+            url=webhooks[d.webhook_id].url,
+            secrets=signing_secrets(webhooks[d.webhook_id], now=now),
+            msg_id=str(events[d.event_seq].id),
+            body=event_body(events[d.event_seq]),
+        )
+        for d in deliveries
+    ]
+
+
+def record_outcomes(
+    session: Session, *, outcomes: list[Outcome], now: datetime, rand: Callable[[], float] = random.random
+) -> None:
+    for outcome in outcomes:
+        delivery = session.get(WebhookDelivery, outcome.delivery_id)
+        # Someone else moved it on meanwhile (a replay, or another dispatcher after our lease ran out).
+        if delivery is None or delivery.status != "pending" or delivery.attempts != outcome.attempt - 1:
+            continue
+        delivery.attempts = outcome.attempt
+        delivery.last_status_code = outcome.status_code
+        delivery.last_error = outcome.error
+        if outcome.ok:
+            delivery.status, delivery.delivered_at = "delivered", now
+            continue
+        delay = retry_delay(outcome.attempt, rand=rand)
+        if delay is None:
+            delivery.status = "dead"
+        else:
+            delivery.next_attempt_at = now + delay
+    session.flush()
+
+
+class Dispatcher:
+    """Sends due deliveries: ``await run_once()`` for one round, ``start()``/``stop()`` for the loop."""
+
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        *,
+        interval_seconds: float = 0.25,
+        batch: int = 100,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.factory = factory
+        self.interval_seconds = interval_seconds
+        self.batch = batch
+        self._transport = transport
+        self._http: httpx.AsyncClient | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+
+    async def __aenter__(self) -> Dispatcher:
+        self._http = httpx.AsyncClient(
+            timeout=REQUEST_TIMEOUT_SECONDS, transport=self._transport, follow_redirects=False
+        )
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+    def _claim(self, now: datetime) -> list[Claim]:
+        with self.factory.begin() as session:
+            return claim_due(session, now=now, batch=self.batch)
+
+    def _record(self, outcomes: list[Outcome], now: datetime) -> None:
+        with self.factory.begin() as session:
+            record_outcomes(session, outcomes=outcomes, now=now)
+
+    async def _send(self, claim: Claim) -> Outcome:
+        assert self._http is not None, "use the dispatcher as `async with`"
+        headers = signing.headers(claim.secrets, claim.msg_id, int(time.time()), claim.body)
+        headers["content-type"] = "application/json"
+        try:
+            response = await self._http.post(claim.url, content=claim.body, headers=headers)
+        except httpx.HTTPError as exc:
+            failure = f"{type(exc).__name__}: {exc}"[:_ERROR_TEXT_MAX]
+            return Outcome(claim.delivery_id, claim.attempt, None, failure)
+        error = None if response.is_success else f"HTTP {response.status_code}"
+        return Outcome(claim.delivery_id, claim.attempt, response.status_code, error)
+
+    async def run_once(self, *, now: datetime | None = None) -> int:
+        """Claim, send and record one batch; returns how many deliveries it attempted.
+
+        ``now`` stands in for the clock when deciding what is due and when it is due next (tests)."""
+        claims = await run_in_threadpool(self._claim, now or utcnow())
+        if not claims:
+            return 0
+        outcomes = await asyncio.gather(*(self._send(claim) for claim in claims))
+        await run_in_threadpool(self._record, list(outcomes), now or utcnow())
+        return len(claims)
+
+    async def run(self) -> None:
+        """Until :meth:`stop`: a full batch goes straight on to the next; otherwise wait an interval."""
+        async with self:
+            while not self._stopping.is_set():
+                try:
+                    done = await self.run_once()
+                except Exception:
+                    log.exception("webhook dispatch round failed")
+                    done = 0
+                if done < self.batch:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stopping.wait(), self.interval_seconds)
+
+    def start(self) -> None:
+        if self.interval_seconds > 0:
+            self._stopping = asyncio.Event()
+            self._task = asyncio.create_task(self.run(), name="webhook-dispatcher")
+
+    async def stop(self) -> None:
+        """Let the round in flight finish and record its answers (else they would be sent again after the
+        lease), then stop; a round stuck past the request timeout is cancelled."""
+        if self._task is None:
+            return
+        self._stopping.set()
+        try:
+            await asyncio.wait_for(self._task, REQUEST_TIMEOUT_SECONDS + 5)
+        except TimeoutError:
+            log.warning(
+                "webhook dispatcher did not finish its round in time; its claims return after the lease"
+            )
+        except asyncio.CancelledError:
+            pass
+        self._task = None

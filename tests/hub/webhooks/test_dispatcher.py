@@ -1,0 +1,262 @@
+"""The dispatcher against a real HTTP receiver: signed deliveries, the retry schedule, dead letters, replay,
+leases, and two dispatchers sharing the work on PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from hub.app import create_app
+from hub.db import make_engine, make_session_factory
+from hub.models import Event, Organization, Webhook, WebhookDelivery
+from hub.models.base import utcnow
+from hub.webhooks import service as webhooks
+from hub.webhooks.dispatcher import (
+    JITTER,
+    LEASE,
+    RETRY_DELAYS,
+    Dispatcher,
+    Outcome,
+    claim_due,
+    record_outcomes,
+    retry_delay,
+)
+from protocol.models.common import OrgKind
+from supplier_sdk import WebhookVerificationError
+from supplier_sdk.webhooks import verify
+from tests.conftest import make_settings
+from tests.hub.conftest import make_org
+from tests.hub.webhooks.helpers import Receiver, caller_for, make_events, make_webhook, running_receiver
+
+
+@pytest.fixture
+def factory(fresh_database: str) -> Iterator[sessionmaker[Session]]:
+    engine = make_engine(make_settings(fresh_database))
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with running_receiver() as receiver:
+        yield receiver
+
+
+def _subscribe(
+    factory: sessionmaker[Session], url: str, *, events: int = 1
+) -> tuple[Organization, Webhook, str, list[Event]]:
+    with factory() as session:
+        org = make_org(session, OrgKind.OEM)
+        webhook, secret = make_webhook(session, org, url=url)
+        made = make_events(session, org, *["report.accepted"] * events)
+        webhooks.fan_out(session, events=made)
+        session.commit()
+        return org, webhook, secret, made
+
+
+def _delivery(factory: sessionmaker[Session], webhook: Webhook) -> WebhookDelivery:
+    with factory() as session:
+        return session.scalars(select(WebhookDelivery).where(WebhookDelivery.webhook_id == webhook.id)).one()
+
+
+def dispatch(factory: sessionmaker[Session], *, now: datetime | None = None, batch: int = 100) -> int:
+    async def _round() -> int:
+        async with Dispatcher(factory, batch=batch) as dispatcher:
+            return await dispatcher.run_once(now=now)
+
+    return asyncio.run(_round())
+
+
+def test_the_schedule_is_5s_30s_2min_10min_1h_6h_24h_then_dead() -> None:
+    exact = [retry_delay(n, rand=lambda: 0.5) for n in range(1, 9)]
+    assert exact == [timedelta(seconds=s) for s in (5, 30, 120, 600, 3600, 21600, 86400)] + [None]
+    assert retry_delay(1, rand=lambda: 0.0) == timedelta(seconds=4.5)
+    assert retry_delay(7, rand=lambda: 1.0) == timedelta(hours=24) * (1 + JITTER)
+    with pytest.raises(ValueError, match="starts at 1"):
+        retry_delay(0)
+
+
+def test_a_delivery_arrives_signed_and_the_sdk_verifies_it(
+    factory: sessionmaker[Session], receiver: Receiver
+) -> None:
+    _, webhook, secret, (event,) = _subscribe(factory, receiver.url)
+
+    assert dispatch(factory) == 1
+
+    ((headers, body),) = receiver.requests
+    assert headers["content-type"] == "application/json"
+    received = verify(secret=secret, headers=headers, body=body)
+    assert received == {
+        "id": str(event.id),
+        "type": "report.accepted",
+        "occurred_at": event.occurred_at.isoformat(),
+        "subject_id": event.subject_id,
+        "position": event.position,
+        "payload": {"type": "report.accepted"},
+    }
+    assert headers["webhook-id"] == str(event.id)
+    assert abs(int(headers["webhook-timestamp"]) - time.time()) < 5
+    delivery = _delivery(factory, webhook)
+    assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("delivered", 1, 204)
+    assert delivery.delivered_at is not None
+    assert dispatch(factory) == 0
+    assert len(receiver.requests) == 1
+
+
+def test_failures_follow_the_schedule_until_dead_and_replay_delivers(
+    factory: sessionmaker[Session], receiver: Receiver
+) -> None:
+    receiver.status = 500
+    org, webhook, _, (event,) = _subscribe(factory, receiver.url)
+    now = utcnow()
+
+    for attempt in range(1, 9):
+        assert dispatch(factory, now=now) == 1
+        delivery = _delivery(factory, webhook)
+        assert (delivery.attempts, delivery.last_status_code, delivery.last_error) == (
+            attempt,
+            500,
+            "HTTP 500",
+        )
+        if attempt == 8:
+            break
+        delay = RETRY_DELAYS[attempt - 1]
+        assert delivery.status == "pending"
+        assert now + delay * (1 - JITTER) <= delivery.next_attempt_at <= now + delay * (1 + JITTER)
+        assert dispatch(factory, now=delivery.next_attempt_at - timedelta(milliseconds=1)) == 0
+        now = delivery.next_attempt_at
+
+    assert delivery.status == "dead"
+    assert dispatch(factory, now=now + timedelta(days=30)) == 0
+    assert receiver.ids() == {str(event.id): 8}
+
+    with factory.begin() as session:
+        webhooks.replay_delivery(
+            session, caller=caller_for(org), webhook_id=webhook.id, delivery_id=delivery.id
+        )
+    receiver.status = 200
+    assert dispatch(factory) == 1
+    delivery = _delivery(factory, webhook)
+    assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("delivered", 1, 200)
+    assert receiver.ids() == {str(event.id): 9}
+
+
+def test_an_unreachable_receiver_is_a_failure_with_the_error_kept(factory: sessionmaker[Session]) -> None:
+    with running_receiver() as gone:
+        url = gone.url
+    _, webhook, _, _ = _subscribe(factory, url)
+
+    assert dispatch(factory) == 1
+
+    delivery = _delivery(factory, webhook)
+    assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("pending", 1, None)
+    assert delivery.last_error and "Connect" in delivery.last_error
+
+
+def test_during_a_rotation_both_secrets_sign_and_after_the_overlap_only_the_new_one(
+    factory: sessionmaker[Session], receiver: Receiver
+) -> None:
+    org, webhook, old_secret, _ = _subscribe(factory, receiver.url)
+    with factory.begin() as session:
+        _, new_secret = webhooks.rotate_secret(
+            session, caller=caller_for(org), webhook_id=webhook.id, overlap_seconds=3600
+        )
+    dispatch(factory)
+    with factory() as session:
+        webhooks.fan_out(session, events=make_events(session, session.get_one(Organization, org.id), "x.y"))
+        session.commit()
+    dispatch(factory, now=utcnow() + timedelta(seconds=3601))
+
+    (during_headers, during_body), (after_headers, after_body) = receiver.requests
+    assert len(during_headers["webhook-signature"].split(" ")) == 2
+    assert verify(secret=old_secret, headers=during_headers, body=during_body)
+    assert verify(secret=new_secret, headers=during_headers, body=during_body)
+    assert len(after_headers["webhook-signature"].split(" ")) == 1
+    assert verify(secret=new_secret, headers=after_headers, body=after_body)
+    with pytest.raises(WebhookVerificationError):
+        verify(secret=old_secret, headers=after_headers, body=after_body)
+
+
+def test_a_claim_is_leased_so_a_crashed_dispatchers_work_comes_back(
+    factory: sessionmaker[Session], receiver: Receiver
+) -> None:
+    _, webhook, _, _ = _subscribe(factory, receiver.url)
+    now = utcnow()
+    with factory.begin() as session:
+        (claim,) = claim_due(session, now=now)
+    # The dispatcher "crashed": it never recorded an outcome.
+    with factory.begin() as session:
+        assert claim_due(session, now=now + LEASE - timedelta(seconds=1)) == []
+    with factory.begin() as session:
+        (again,) = claim_due(session, now=now + LEASE)
+    assert (again.delivery_id, again.attempt) == (claim.delivery_id, 1)
+    # The late outcome of the first claim and the outcome of the second are one attempt: recorded once.
+    with factory.begin() as session:
+        record_outcomes(session, outcomes=[Outcome(claim.delivery_id, 1, 500, "HTTP 500")], now=now)
+        record_outcomes(session, outcomes=[Outcome(again.delivery_id, 1, 200, None)], now=now)
+    delivery = _delivery(factory, webhook)
+    assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("pending", 1, 500)
+
+
+def test_two_dispatchers_on_postgresql_never_send_one_delivery_twice(
+    factory: sessionmaker[Session], receiver: Receiver, fresh_database: str
+) -> None:
+    if fresh_database.startswith("sqlite"):
+        pytest.skip("SKIP LOCKED needs PostgreSQL; SQLite runs one dispatcher")
+    _, webhook, _, made = _subscribe(factory, receiver.url, events=300)
+    start = threading.Barrier(2)
+    attempted: list[int] = [0, 0]
+
+    def run(index: int) -> None:
+        async def drain() -> None:
+            async with Dispatcher(factory, batch=10) as dispatcher:
+                start.wait()
+                while (done := await dispatcher.run_once()) > 0:
+                    attempted[index] += done
+
+        asyncio.run(drain())
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    with factory() as session:
+        outcomes = session.execute(
+            select(WebhookDelivery.status, WebhookDelivery.attempts, WebhookDelivery.last_error).where(
+                WebhookDelivery.webhook_id == webhook.id
+            )
+        ).all()
+    assert set(outcomes) == {("delivered", 1, None)}, outcomes
+    assert receiver.ids() == {str(event.id): 1 for event in made}
+    assert sum(attempted) == 300 and min(attempted) > 0, attempted
+
+
+def test_hub_serve_runs_the_dispatcher(
+    fresh_database: str, receiver: Receiver, factory: sessionmaker[Session]
+) -> None:
+    _, webhook, _, (event,) = _subscribe(factory, receiver.url)
+    app = create_app(make_settings(fresh_database, webhook_dispatch_interval_seconds=0.05))
+
+    with TestClient(app):
+        deadline = time.monotonic() + 10
+        while _delivery(factory, webhook).status == "pending" and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+    assert receiver.ids() == {str(event.id): 1}
+    assert _delivery(factory, webhook).status == "delivered"
+
+
+def test_unknown_ids_are_ignored_when_recording(factory: sessionmaker[Session]) -> None:
+    with factory.begin() as session:
+        record_outcomes(session, outcomes=[Outcome(uuid.uuid4(), 1, 200, None)], now=utcnow())
