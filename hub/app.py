@@ -18,8 +18,6 @@ from hub.db import make_engine, make_session_factory
 from hub.errors import install_error_handlers
 from hub.events.router import router as events_router
 from hub.events.sequencer import sequence_once
-from hub.events.router import router as events_router
-from hub.events.sequencer import sequence_once
 from hub.health import router as health_router
 from hub.jobs import PeriodicJob
 from hub.kpis.router import router as kpis_router
@@ -28,6 +26,7 @@ from hub.orgs.router import router as orgs_router
 from hub.rules.router import router as rules_router
 from hub.rules.standings_router import router as standings_router
 from hub.rules.sweep import sweep_once
+from hub.webhooks.dispatcher import Dispatcher
 from hub.webhooks.router import router as webhooks_router
 
 DESCRIPTION = """
@@ -55,17 +54,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 settings.events_sequence_interval_seconds,
                 lambda: sequence_once(factory),
             ),
-            PeriodicJob(
-                "events-sequencer",
-                settings.events_sequence_interval_seconds,
-                lambda: sequence_once(factory),
-            ),
         ]
         for job in jobs:
             job.start()
+        dispatcher = Dispatcher(
+            factory,
+            interval_seconds=settings.webhook_dispatch_interval_seconds,
+            batch=settings.webhook_dispatch_batch,
+        )
+        dispatcher.start()
         try:
             yield
         finally:
+            await dispatcher.stop()
             for job in jobs:
                 await job.stop()
             engine.dispose()
@@ -80,8 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     app.include_router(rules_router)
     app.include_router(standings_router)
-    app.include_router(events_router)
-    app.include_router(events_router)
     app.include_router(webhooks_router)
+    app.include_router(events_router)
     app.add_middleware(RequestContext, metrics=app.state.metrics, max_body_bytes=settings.max_body_bytes)
     return app

@@ -40,9 +40,10 @@ class Settings(BaseSettings):
     rules_sweep_interval_seconds: float = Field(
         default=60.0, ge=0, description="0 turns the due-date sweep off"
     )
-    events_sequence_interval_seconds: float = Field(
-        default=0.2, ge=0, description="0 turns the event sequencer off (events then never reach readers)"
+    webhook_dispatch_interval_seconds: float = Field(
+        default=0.25, ge=0, description="0 turns the webhook dispatcher off in `hub serve` (run `hub worker`)"
     )
+    webhook_dispatch_batch: int = Field(default=100, ge=1, le=10000)
     events_sequence_interval_seconds: float = Field(
         default=0.2, ge=0, description="0 turns the event sequencer off (events then never reach readers)"
     )
