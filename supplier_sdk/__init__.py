@@ -12,6 +12,8 @@ The pieces, each in its own module:
   :mod:`supplier_sdk.outbox_claims`;
 - :func:`supplier_sdk.webhooks.verify`: checks a webhook delivery's Standard Webhooks signature on the receiving
   side and returns the event;
+- :meth:`Client.events` (:mod:`supplier_sdk.events`): the organization's events as they happen, as
+  :class:`StreamEvent`, resumed after a dropped connection;
 - :func:`load_config` (:mod:`supplier_sdk.config`): where the ``supplier-sdk`` command line finds its settings;
 - the error tree (:mod:`supplier_sdk.errors`), rooted at :class:`QualinkError`.
 
@@ -45,6 +47,7 @@ from supplier_sdk.errors import (
     WebhookVerificationError,
     error_from_response,
 )
+from supplier_sdk.events import StreamEvent
 from supplier_sdk.outbox import Outbox
 from supplier_sdk.outbox_entries import FlushResult, OutboxEntry, QueuedReport, RejectedEntry
 from supplier_sdk.reports import (
@@ -86,6 +89,7 @@ __all__ = [
     "RetryPolicy",
     "SdkConfig",
     "ServerError",
+    "StreamEvent",
     "WebhookVerificationError",
     "__version__",
     "build_capability_report",

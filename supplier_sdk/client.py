@@ -43,6 +43,7 @@ from protocol.models.orgs import Organization, OrgKey, OrgKeyRegister
 from protocol.models.pages import Page
 from protocol.signing import SignedEnvelope, key_id_for, public_key_raw, sign_envelope
 from supplier_sdk.errors import ConflictError, HubError, HubUnreachable
+from supplier_sdk.events import StreamEvent, follow
 from supplier_sdk.retry import RetryPolicy, exchange
 from supplier_sdk.tokens import AccessToken, request_token
 
@@ -485,6 +486,49 @@ class Client:
             if page.next_cursor is None:
                 return
             params["cursor"] = page.next_cursor
+
+    # -- events -----------------------------------------------------------------------------------------------
+
+    def events(
+        self, *, after: int | None = None, types: list[str] | None = None, once: bool = False
+    ) -> Iterator[StreamEvent]:
+        """Iterate over this organization's events as they happen (``GET /v1/events``), oldest first.
+
+        The iterator follows the hub's Server-Sent Events stream and, when the connection drops, reconnects
+        with ``Last-Event-ID`` set to the last position it yielded, after a capped, jittered backoff: each
+        event is yielded once, in order. Delivery from the hub is at least once overall; deduplicate by
+        ``event.id`` if you store ``event.position`` yourself and restart from it. Needs ``events:read``.
+
+        Args:
+            after: start after this position (``None``: from the first event the organization has).
+            types: only these event types, e.g. ``["kpi_report.accepted"]``.
+            once: yield what is there now and stop, instead of waiting for new events.
+
+        Raises:
+            HubError: the hub refused the stream (403 without ``events:read``, 422 for a bad cursor).
+            HubUnreachable: with ``once``, no answer after the retries.
+
+        Example::
+
+            for event in hub.events(types=["standing.changed"]):
+                print(event.position, event.payload["tier"])
+                save_cursor(event.position)
+        """
+
+        def forget_token() -> None:
+            with self._token_lock:
+                self._token = None
+
+        return follow(
+            self._http,
+            access_token=self._access_token,
+            forget_token=forget_token,
+            policy=self.retry,
+            sleep=self._sleep,
+            after=after,
+            types=types,
+            once=once,
+        )
 
 
 __all__ = ["DEFAULT_USER_AGENT", "SDK_VERSION", "TOKEN_REFRESH_MARGIN", "Client", "RetryPolicy"]
