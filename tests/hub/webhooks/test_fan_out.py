@@ -7,9 +7,13 @@ from collections import Counter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hub.models import WebhookDelivery
+from hub.db import make_engine, make_session_factory
+from hub.events import service as events
+from hub.events.sequencer import sequence_once
+from hub.models import Event, WebhookDelivery
 from hub.webhooks import service as webhooks
 from protocol.models.common import OrgKind
+from tests.conftest import make_settings
 from tests.hub.conftest import make_org
 from tests.hub.webhooks.helpers import make_events, make_webhook
 
@@ -41,3 +45,30 @@ def test_fan_out_of_nothing_or_without_webhooks_creates_nothing(db: Session) -> 
     assert webhooks.fan_out(db, events=[]) == 0
     assert webhooks.fan_out(db, events=make_events(db, lonely, "report.accepted")) == 0
     assert db.scalars(select(WebhookDelivery)).first() is None
+
+
+def test_the_sequencer_fans_out_what_it_numbers_in_the_same_round(fresh_database: str) -> None:
+    engine = make_engine(make_settings(fresh_database))
+    factory = make_session_factory(engine)
+    try:
+        with factory() as session:
+            org = make_org(session, OrgKind.OEM)
+            webhook, _ = make_webhook(session, org, types=["report.accepted"])
+            for type_ in ("report.accepted", "standing.changed", "report.accepted"):
+                events.publish(session, type=type_, subject_id="s", views={org.id: {}})
+            session.commit()
+
+        assert sequence_once(factory) == 3
+        assert sequence_once(factory) == 0
+
+        with factory() as session:
+            delivered = session.execute(
+                select(Event.type, Event.position)
+                .join(WebhookDelivery, WebhookDelivery.event_seq == Event.seq)
+                .where(WebhookDelivery.webhook_id == webhook.id)
+            ).all()
+        assert len(delivered) == 2
+        assert {type_ for type_, _ in delivered} == {"report.accepted"}
+        assert all(position is not None for _, position in delivered)
+    finally:
+        engine.dispose()
