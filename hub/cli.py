@@ -1,4 +1,4 @@
-"""The operator's command line: `hub serve`, `hub db upgrade`, `hub org create`, `hub client create`, `hub audit
+"""The operator's command line: `hub serve`, `hub worker`, `hub db upgrade`, `hub org create`, `hub client create`, `hub audit
 verify`, `hub demo`. Every command that writes is one transaction, audited like an API call."""
 
 from __future__ import annotations
@@ -84,6 +84,52 @@ def serve(
         proxy_headers=True,
         log_level="warning",
     )
+
+
+@app.command()
+def worker() -> None:
+    """Deliver webhooks and number events without serving HTTP, until SIGTERM or Ctrl-C.
+
+    Every `hub serve` does this too; start workers to deliver more per second. On PostgreSQL any number of
+    workers and servers share the deliveries (SKIP LOCKED); on SQLite run one, and set
+    HUB_WEBHOOK_DISPATCH_INTERVAL_SECONDS=0 on `hub serve` then."""
+    import asyncio
+    import signal
+
+    from hub.db import make_engine, make_session_factory
+    from hub.events.sequencer import sequence_once
+    from hub.jobs import PeriodicJob
+    from hub.webhooks.dispatcher import Dispatcher
+
+    settings = _settings()
+
+    async def run() -> None:
+        engine = make_engine(settings)
+        factory = make_session_factory(engine)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        # A worker exists to dispatch: "0 = off" is for `hub serve`, so here it means the default pace.
+        interval = settings.webhook_dispatch_interval_seconds or 0.25
+        dispatcher = Dispatcher(factory, interval_seconds=interval, batch=settings.webhook_dispatch_batch)
+        sequencer = PeriodicJob(
+            "events-sequencer",
+            settings.events_sequence_interval_seconds or 0.2,
+            lambda: sequence_once(factory),
+        )
+        dispatcher.start()
+        sequencer.start()
+        console.print("worker running: webhook dispatcher and event sequencer (Ctrl-C to stop)")
+        try:
+            await stop.wait()
+        finally:
+            await dispatcher.stop()
+            await sequencer.stop()
+            engine.dispose()
+        console.print("worker stopped")
+
+    asyncio.run(run())
 
 
 @db_app.command("upgrade")
