@@ -10,12 +10,18 @@ from collections.abc import Callable
 
 from rich.console import Console
 
-from hub.demo import foundation, kpis, rules
+from hub.demo import events, foundation, kpis, rules
 from hub.demo.actors import Actor, DemoFailure
 from hub.demo.server import LocalHub
 from hub.demo.story import Story
 
-CHAPTERS: list[Callable[[Story], None]] = [foundation.run, kpis.run, rules.run]
+CHAPTERS: list[Callable[[Story], None]] = [
+    foundation.run,
+    kpis.run,
+    events.subscribe,
+    rules.run,
+    events.report,
+]
 
 
 def _bootstrap_operator(hub: LocalHub, console: Console) -> Actor:

@@ -19,6 +19,7 @@ class Story:
     oem: Actor
     suppliers: list[Actor]
     agreements: dict[str, Any] = field(default_factory=dict)
+    extras: dict[str, Any] = field(default_factory=dict)
 
     def chapter(self, title: str, summary: str) -> None:
         self.console.print()
