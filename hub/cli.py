@@ -117,6 +117,7 @@ def worker() -> None:
             "events-sequencer",
             settings.events_sequence_interval_seconds or 0.2,
             lambda: sequence_once(factory),
+            then=lambda _numbered: dispatcher.wake(),
         )
         dispatcher.start()
         sequencer.start()

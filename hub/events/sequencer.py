@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.events import service as events
@@ -15,3 +18,16 @@ def sequence_once(factory: sessionmaker[Session]) -> int:
         # In this same transaction, so an event is numbered exactly when its webhook deliveries exist.
         webhooks.fan_out(session, events=numbered)
         return len(numbered)
+
+
+def wake_on_publish(factory: sessionmaker[Session], wake: Callable[[], None]) -> None:
+    """Call ``wake`` after every commit of a session from ``factory`` that published events."""
+
+    @event.listens_for(factory, "after_commit")
+    def _published(session: Session) -> None:
+        if session.info.pop(events.PUBLISHED, False):
+            wake()
+
+    @event.listens_for(factory, "after_rollback")
+    def _discarded(session: Session) -> None:
+        session.info.pop(events.PUBLISHED, None)

@@ -24,6 +24,7 @@ from hub.models.base import utcnow, uuid7
 from protocol.models.events import EventMessage
 
 SEQUENCE_BATCH = 5000
+PUBLISHED = "events_published"  # session.info flag: this transaction published events (see sequencer.py)
 _SEQUENCER_LOCK_ID = 0x51455654  # "QEVT"
 
 
@@ -44,6 +45,7 @@ def publish(
         for org_id, payload in views.items()
     ]
     session.add_all(events)
+    session.info[PUBLISHED] = True
     return events
 
 

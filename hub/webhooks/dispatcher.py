@@ -20,7 +20,6 @@ work runs in a thread, so the event loop only ever waits on the network."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import random
@@ -36,6 +35,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from hub.jobs import Wakeup
 from hub.models import Event, Webhook, WebhookDelivery
 from hub.models.base import utcnow
 from hub.webhooks import signing
@@ -173,6 +173,11 @@ class Dispatcher:
         self._http: httpx.AsyncClient | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
+        self.wakeup = Wakeup()
+
+    def wake(self) -> None:
+        """Look for due deliveries now: the sequencer just gave some events their deliveries."""
+        self.wakeup.wake()
 
     async def __aenter__(self) -> Dispatcher:
         self._http = httpx.AsyncClient(
@@ -225,13 +230,13 @@ class Dispatcher:
                 except Exception:
                     log.exception("webhook dispatch round failed")
                     done = 0
-                if done < self.batch:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._stopping.wait(), self.interval_seconds)
+                if done < self.batch and not self._stopping.is_set():
+                    await self.wakeup.wait(self.interval_seconds)
 
     def start(self) -> None:
         if self.interval_seconds > 0:
             self._stopping = asyncio.Event()
+            self.wakeup.bind()
             self._task = asyncio.create_task(self.run(), name="webhook-dispatcher")
 
     async def stop(self) -> None:
@@ -240,6 +245,7 @@ class Dispatcher:
         if self._task is None:
             return
         self._stopping.set()
+        self.wakeup.wake()
         try:
             await asyncio.wait_for(self._task, REQUEST_TIMEOUT_SECONDS + 5)
         except TimeoutError:

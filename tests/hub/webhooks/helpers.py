@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import threading
+import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -56,6 +58,7 @@ class Receiver:
     def __init__(self) -> None:
         self.status = 204
         self.requests: list[tuple[dict[str, str], bytes]] = []
+        self.arrivals: dict[str, float] = {}  # subject id → when its first delivery arrived (monotonic)
         self._lock = threading.Lock()
         receiver = self
 
@@ -64,6 +67,7 @@ class Receiver:
                 body = self.rfile.read(int(self.headers.get("content-length", 0)))
                 with receiver._lock:
                     receiver.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                    receiver.arrivals.setdefault(json.loads(body).get("subject_id", ""), time.monotonic())
                     status = receiver.status
                 self.send_response(status)
                 self.send_header("content-length", "0")
