@@ -10,7 +10,8 @@ from hub.auth.tokens import Caller
 from hub.config import Settings
 from hub.db import SessionDep
 from hub.errors import ERROR_RESPONSES
-from hub.webhooks import schemas, service
+from hub.webhooks import service
+from protocol.models import webhooks as schemas
 from protocol.models.pages import Page
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"], responses=ERROR_RESPONSES)

@@ -19,7 +19,8 @@ from hub.auth.tokens import Caller
 from hub.errors import Conflict, InvalidInput, NotFound
 from hub.models import Event, Webhook, WebhookDelivery
 from hub.models.base import utcnow
-from hub.webhooks import schemas, signing
+from hub.webhooks import signing
+from protocol.models import webhooks as schemas
 
 _LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 

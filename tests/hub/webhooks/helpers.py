@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from hub.auth.tokens import Caller
 from hub.events import service as events
 from hub.models import Event, Organization, Webhook
-from hub.webhooks import schemas
 from hub.webhooks import service as webhooks
+from protocol.models import webhooks as schemas
 from protocol.models.common import OrgKind
 
 
