@@ -14,31 +14,19 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
 from pathlib import Path
 
 import httpx
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select
 
-from hub.agreements import service as agreements
-from hub.auth.tokens import Caller
 from hub.db import make_engine, make_session_factory
 from hub.demo.server import free_port
 from hub.models import KpiReport, Organization
-from hub.orgs import service as orgs
-from protocol.encoding import b64url_encode
-from protocol.models.agreements import AgreementCreate
-from protocol.models.common import KeyUse, OrgKind, PeriodKind
-from protocol.models.kpi import KpiClaim, KpiReportPayload
-from protocol.models.orgs import OrganizationCreate, OrgKeyRegister
-from protocol.periods import period_containing
-from protocol.signing import public_key_raw
 from supplier_sdk import Client, Outbox
-from supplier_sdk.auth import public_jwk
 from tests.conftest import make_settings
 from tests.hub.webhooks.helpers import Receiver, make_webhook, running_receiver
+from tests.network import build_network
 
 REPORTS = 60
 CHARACTERISTICS = [f"C{i:02d}" for i in range(REPORTS)]
@@ -94,72 +82,27 @@ def test_a_killed_hub_loses_no_report_and_no_event(
 ) -> None:
     engine = make_engine(make_settings(fresh_database))
     factory = make_session_factory(engine)
-    key = Ed25519PrivateKey.generate()  # the supplier's one key: it signs reports and client assertions
+    network = build_network(factory, characteristics=CHARACTERISTICS)
     with factory.begin() as session:
-        oem = orgs.create_organization(
-            session, actor="t", data=OrganizationCreate(name="OEM", kind=OrgKind.OEM)
-        )
-        supplier = orgs.create_organization(
-            session, actor="t", data=OrganizationCreate(name="S", kind=OrgKind.SUPPLIER)
-        )
-        as_oem = Caller(oem.id, OrgKind.OEM, "t", frozenset())
-        as_supplier = Caller(supplier.id, OrgKind.SUPPLIER, "t", frozenset())
-        orgs.register_key(
-            session,
-            caller=as_supplier,
-            data=OrgKeyRegister(use=KeyUse.SIGNING, public_key=b64url_encode(public_key_raw(key))),
-        )
-        client, _ = orgs.create_client(
-            session,
-            actor="t",
-            actor_org_id=None,
-            org_id=supplier.id,
-            name="c",
-            scopes=None,
-            public_jwk=public_jwk(key),
-        )
-        data = AgreementCreate.model_validate(
-            {
-                "supplier_id": str(supplier.id),
-                "title": "t",
-                "parts": [{"part_number": "P"}],
-                "characteristics": [
-                    {"code": c, "part_number": "P", "unit": "mm", "lsl": "1", "usl": "2"}
-                    for c in CHARACTERISTICS
-                ],
-                "kpis": [{"kpi": "cpk", "threshold": "1.33"}],
-                "valid_from": date(2025, 1, 1).isoformat(),
-            }
-        )
-        agreement = agreements.propose(session, caller=as_oem, data=data)
-        agreements.decide(session, caller=as_supplier, agreement_id=agreement.id, accept=True)
-        oem_org = session.get(Organization, oem.id)
-        assert oem_org is not None
-        make_webhook(session, oem_org, url=receiver.url, types=["kpi_report.accepted"])
-        ids = (oem.id, supplier.id, agreement.id, client.client_id)
+        oem = session.get(Organization, network.oem_id)
+        assert oem is not None
+        make_webhook(session, oem, url=receiver.url, types=["kpi_report.accepted"])
 
     hub = HubProcess(fresh_database, free_port())
     hub.start()
     outbox = Outbox(tmp_path / "outbox.db")
-    period = str(period_containing(datetime.now(UTC), PeriodKind.WEEK).previous())
     try:
         with Client(
-            base_url=hub.base_url, client_id=ids[3], private_key=key, max_retries=1, backoff_base=0.05
+            base_url=hub.base_url,
+            client_id=network.client_id,
+            private_key=network.key,
+            max_retries=1,
+            backoff_base=0.05,
         ) as sdk:
             for index, code in enumerate(CHARACTERISTICS):
                 if index == REPORTS // 2:
                     hub.kill()  # no shutdown, no flush: the process is gone between two reports' worth of work
-                payload = KpiReportPayload(
-                    supplier_id=ids[1],
-                    oem_id=ids[0],
-                    agreement_id=ids[2],
-                    part_number="P",
-                    characteristic=code,
-                    period=period,
-                    kpi="cpk",
-                    claim=KpiClaim(meets=True, value="1.5", threshold="1.33"),
-                    sdk_version="t",
-                )
+                payload = network.payload(code)
                 sdk.submit_report(payload, outbox=outbox)  # while the hub is down, the outbox keeps it
                 if index == REPORTS // 2 + 5:
                     hub.start()
@@ -171,7 +114,7 @@ def test_a_killed_hub_loses_no_report_and_no_event(
             report_ids = {str(r) for r in session.scalars(select(KpiReport.id))}
         assert stored == REPORTS  # every report stored, none twice
 
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60  # a bound for a loaded machine, not a speed claim (see the benchmark)
         while time.monotonic() < deadline:
             delivered = {json.loads(body)["subject_id"] for _, body in receiver.requests}
             if report_ids <= delivered:
