@@ -24,31 +24,23 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import create_engine, text
 
 from hub import migrate
-from hub.agreements import service as agreements
-from hub.auth.tokens import Caller
 from hub.config import Settings
 from hub.db import make_engine, make_session_factory
 from hub.demo.server import free_port
-from hub.orgs import service as orgs
-from protocol.encoding import b64url_encode
-from protocol.models.agreements import AgreementCreate
-from protocol.models.common import KeyUse, OrgKind
-from protocol.models.kpi import KPI_REPORT_TYPE, KpiClaim, KpiReportPayload
-from protocol.models.orgs import OrganizationCreate, OrgKeyRegister
-from protocol.periods import Period, period_containing
-from protocol.signing import public_key_raw, sign_envelope
-from supplier_sdk.auth import public_jwk, token_request_form
+from protocol.models.common import PeriodKind
+from protocol.periods import period_containing
+from supplier_sdk.auth import token_request_form
 from tests.conftest import create_postgres_database
+from tests.network import Network, build_network
 
 CHARACTERISTICS = 150
 WEEKS = 80
@@ -63,52 +55,16 @@ def _database() -> str:
     return create_postgres_database(base, "bench")
 
 
-def _setup(settings: Settings) -> dict[str, Any]:
+def _setup(settings: Settings) -> Network:
     engine = make_engine(settings)
     migrate.upgrade(engine)
-    key, client_key = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
-    with make_session_factory(engine)() as session, session.begin():
-        oem = orgs.create_organization(
-            session, actor="bench", data=OrganizationCreate(name="OEM", kind=OrgKind.OEM)
-        )
-        supplier = orgs.create_organization(
-            session, actor="bench", data=OrganizationCreate(name="Supplier", kind=OrgKind.SUPPLIER)
-        )
-        client, _ = orgs.create_client(
-            session,
-            actor="bench",
-            actor_org_id=None,
-            org_id=supplier.id,
-            name="bench",
-            scopes=None,
-            public_jwk=public_jwk(client_key),
-        )
-        as_supplier = Caller(supplier.id, OrgKind.SUPPLIER, client.client_id, frozenset())
-        as_oem = Caller(oem.id, OrgKind.OEM, "bench", frozenset())
-        signing = orgs.register_key(
-            session,
-            caller=as_supplier,
-            data=OrgKeyRegister(use=KeyUse.SIGNING, public_key=b64url_encode(public_key_raw(key))),
-        )
-        chars = [
-            {"code": f"C{i:03d}", "part_number": "P-1", "unit": "mm", "lsl": "9.9", "usl": "10.1"}
-            for i in range(CHARACTERISTICS)
-        ]
-        data = AgreementCreate.model_validate(
-            {
-                "supplier_id": str(supplier.id),
-                "title": "bench",
-                "parts": [{"part_number": "P-1"}],
-                "characteristics": chars,
-                "kpis": [{"kpi": "cpk", "threshold": "1.33"}, {"kpi": "ppk", "threshold": "1.33"}],
-                "valid_from": date(2020, 1, 1).isoformat(),
-            }
-        )
-        agreement = agreements.propose(session, caller=as_oem, data=data)
-        agreements.decide(session, caller=as_supplier, agreement_id=agreement.id, accept=True)
-        ids = {"oem": oem.id, "supplier": supplier.id, "agreement": agreement.id, "client": client.client_id}
+    network = build_network(
+        make_session_factory(engine),
+        characteristics=[f"C{i:03d}" for i in range(CHARACTERISTICS)],
+        kpis=("cpk", "ppk"),
+    )
     engine.dispose()
-    return {**ids, "key": key, "key_id": signing.key_id, "client_key": client_key}
+    return network
 
 
 def _stored(database_url: str) -> int:
@@ -142,28 +98,13 @@ def _wrk(base_url: str, token: str, bodies: list[dict[str, Any]]) -> tuple[float
     return float(WRK_SECONDS), output
 
 
-def _envelopes(ctx: dict[str, Any]) -> list[dict[str, Any]]:
-    bodies, period = [], period_containing(datetime.now(UTC), Period.week(2026, 1).kind).previous()
+def _envelopes(network: Network) -> list[dict[str, Any]]:
+    bodies, period = [], period_containing(datetime.now(UTC), PeriodKind.WEEK).previous()
     for _ in range(WEEKS):
         for i in range(CHARACTERISTICS):
             for kpi in ("cpk", "ppk"):
-                payload = KpiReportPayload(
-                    supplier_id=ctx["supplier"],
-                    oem_id=ctx["oem"],
-                    agreement_id=ctx["agreement"],
-                    part_number="P-1",
-                    characteristic=f"C{i:03d}",
-                    period=str(period),
-                    kpi=kpi,
-                    claim=KpiClaim(
-                        meets=True, value="1.5123", threshold="1.33", sample_size=125, subgroups=25
-                    ),
-                    sdk_version="bench",
-                )
-                envelope = sign_envelope(
-                    payload, type=KPI_REPORT_TYPE, private_key=ctx["key"], key_id=ctx["key_id"]
-                )
-                bodies.append({"envelope": envelope.model_dump(mode="json")})
+                payload = network.payload(f"C{i:03d}", value="1.5123", kpi=kpi, period=str(period))
+                bodies.append({"envelope": network.envelope(payload).model_dump(mode="json")})
         period = period.previous()
     return bodies
 
@@ -227,8 +168,8 @@ def test_signed_reports_per_second_on_postgresql() -> None:
             except httpx.TransportError:
                 time.sleep(0.2)
         form = token_request_form(
-            client_id=ctx["client"],
-            private_key=ctx["client_key"],
+            client_id=ctx.client_id,
+            private_key=ctx.key,
             token_url=f"{base_url}/oauth/token",
             scope="kpi:write",
         )
