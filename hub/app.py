@@ -19,6 +19,7 @@ from hub.errors import install_error_handlers
 from hub.events.router import router as events_router
 from hub.events.sequencer import sequence_once, wake_on_publish
 from hub.health import router as health_router
+from hub.housekeeping import housekeeping_once
 from hub.jobs import PeriodicJob
 from hub.kpis.router import router as kpis_router
 from hub.observability import Metrics, RequestContext, configure_logging
@@ -63,6 +64,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         jobs = [
             audit_sealer(factory, app.state.token_keys, settings),
             PeriodicJob("rules-sweep", settings.rules_sweep_interval_seconds, lambda: sweep_once(factory)),
+            PeriodicJob(
+                "housekeeping", settings.housekeeping_interval_seconds, lambda: housekeeping_once(factory)
+            ),
             sequencer,
         ]
         for job in jobs:

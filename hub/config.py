@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     audit_seal_interval_seconds: float = Field(
         default=5.0, ge=0, description="0 turns the background sealer off"
     )
+    housekeeping_interval_seconds: float = Field(default=600.0, ge=0, description="0 turns housekeeping off")
     rules_sweep_interval_seconds: float = Field(
         default=60.0, ge=0, description="0 turns the due-date sweep off"
     )

@@ -55,6 +55,7 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
     # The background sealer is tested on its own; elsewhere it would wait on the test's open transaction.
     overrides.setdefault("audit_seal_interval_seconds", 0)
     overrides.setdefault("rules_sweep_interval_seconds", 0)
+    overrides.setdefault("housekeeping_interval_seconds", 0)
     overrides.setdefault("webhook_dispatch_interval_seconds", 0)
     overrides.setdefault("events_sequence_interval_seconds", 0)
     return Settings(database_url=database_url, issuer=TEST_ISSUER, environment="development", **overrides)

@@ -22,7 +22,7 @@ from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import import_key
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -140,10 +140,8 @@ class HubAuthorizationServer(AuthorizationServer):
     def consume_jti(self, client_id: str, jti: str, exp: int) -> bool:
         if len(jti) > 200:
             return False
+        # Kept until the assertion could no longer be accepted anyway; hub.housekeeping deletes them after.
         expires_at = datetime.fromtimestamp(exp, UTC) + timedelta(seconds=60)
-        self.session.execute(
-            delete(UsedClientAssertion).where(UsedClientAssertion.expires_at < datetime.now(UTC))
-        )
         try:
             with self.session.begin_nested():
                 self.session.add(UsedClientAssertion(client_id=client_id, jti=jti, expires_at=expires_at))

@@ -114,7 +114,9 @@ def test_a_killed_hub_loses_no_report_and_no_event(
             report_ids = {str(r) for r in session.scalars(select(KpiReport.id))}
         assert stored == REPORTS  # every report stored, none twice
 
-        deadline = time.monotonic() + 60  # a bound for a loaded machine, not a speed claim (see the benchmark)
+        deadline = (
+            time.monotonic() + 60
+        )  # a bound for a loaded machine, not a speed claim (see the benchmark)
         while time.monotonic() < deadline:
             delivered = {json.loads(body)["subject_id"] for _, body in receiver.requests}
             if report_ids <= delivered:

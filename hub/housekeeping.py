@@ -1,0 +1,27 @@
+"""Forgetting what has served its purpose: used client-assertion ids past their expiry, and Idempotency-Key
+records past their retention. Runs as a background job in every process (deletes are idempotent)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete
+from sqlalchemy.orm import Session, sessionmaker
+
+from hub.idempotency import RETENTION
+from hub.models import IdempotencyRecord, UsedClientAssertion
+from hub.models.base import utcnow
+
+
+def forget_expired(session: Session, *, now: datetime) -> int:
+    """Delete expired assertion ids and idempotency records; returns how many rows went."""
+    assertions = session.execute(delete(UsedClientAssertion).where(UsedClientAssertion.expires_at < now))
+    records = session.execute(
+        delete(IdempotencyRecord).where(IdempotencyRecord.created_at <= now - RETENTION)
+    )
+    return int(getattr(assertions, "rowcount", 0) or 0) + int(getattr(records, "rowcount", 0) or 0)
+
+
+def housekeeping_once(factory: sessionmaker[Session]) -> int:
+    with factory.begin() as session:
+        return forget_expired(session, now=utcnow())
