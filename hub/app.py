@@ -82,7 +82,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="Qualink hub", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
-    app.state.token_keys = TokenKeys(settings.signing_key(), issuer=settings.issuer)
+    app.state.token_keys = TokenKeys(
+        settings.signing_key(), issuer=settings.issuer, previous=settings.previous_public_keys()
+    )
     app.state.metrics = Metrics()
     app.state.migration_head = migrate.head_revision()
     install_error_handlers(app)

@@ -300,12 +300,12 @@ def audit_verify() -> None:
     from hub.auth.tokens import TokenKeys
 
     settings = _settings()
-    keys = TokenKeys(settings.signing_key(), issuer=settings.issuer)
+    keys = TokenKeys(settings.signing_key(), issuer=settings.issuer, previous=settings.previous_public_keys())
     with _session() as session:
         sealed = service.seal(
             session, signing_key=keys.private_key, key_id=keys.key_id, issuer=settings.issuer
         )
-        result = service.verify(session, signing_key=keys.private_key, issuer=settings.issuer)
+        result = service.verify(session, public_keys=keys.public_keys, issuer=settings.issuer)
     if result.ok:
         console.print(
             f"[green]audit chain intact[/green]: {result.entries} entries ({sealed} sealed now), "

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from functools import lru_cache
 from typing import Literal
 
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -27,6 +28,9 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./qualink.db"
     issuer: str = "http://localhost:8000"
     token_signing_key: str | None = Field(default=None, repr=False)
+    # After rotating the token key: the old keys' public halves (PEM, several concatenated), so that tokens
+    # already issued and audit checkpoints signed before the rotation still verify.
+    previous_token_public_keys: str | None = None
     access_token_ttl_seconds: int = Field(default=600, ge=30, le=3600)
     client_assertion_max_age_seconds: int = Field(default=300, ge=30, le=3600)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
@@ -68,6 +72,17 @@ class Settings(BaseSettings):
         if not isinstance(key, Ed25519PrivateKey):
             raise ValueError("HUB_TOKEN_SIGNING_KEY must be an Ed25519 private key in PEM (PKCS#8)")
         return key
+
+    def previous_public_keys(self) -> list[Ed25519PublicKey]:
+        if not self.previous_token_public_keys:
+            return []
+        blocks = re.findall(
+            r"-----BEGIN PUBLIC KEY-----.+?-----END PUBLIC KEY-----", self.previous_token_public_keys, re.S
+        )
+        keys = [serialization.load_pem_public_key(block.encode()) for block in blocks]
+        if not blocks or not all(isinstance(key, Ed25519PublicKey) for key in keys):
+            raise ValueError("HUB_PREVIOUS_TOKEN_PUBLIC_KEYS must hold Ed25519 public keys in PEM")
+        return [key for key in keys if isinstance(key, Ed25519PublicKey)]
 
     @property
     def token_endpoint(self) -> str:

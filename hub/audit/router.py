@@ -30,7 +30,7 @@ class AuditVerification(BaseModel):
 def verify(request: Request, session: SessionDep, caller: Operator) -> AuditVerification:
     settings, keys = request.app.state.settings, request.app.state.token_keys
     sealed = service.seal(session, signing_key=keys.private_key, key_id=keys.key_id, issuer=settings.issuer)
-    result = service.verify(session, signing_key=keys.private_key, issuer=settings.issuer)
+    result = service.verify(session, public_keys=keys.public_keys, issuer=settings.issuer)
     return AuditVerification(
         ok=result.ok,
         entries=result.entries,

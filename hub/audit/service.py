@@ -15,7 +15,7 @@ from typing import Any
 
 import rfc8785
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
@@ -169,7 +169,7 @@ class VerifyResult:
     reason: str = ""
 
 
-def verify(session: Session, *, signing_key: Ed25519PrivateKey, issuer: str) -> VerifyResult:
+def verify(session: Session, *, public_keys: dict[str, Ed25519PublicKey], issuer: str) -> VerifyResult:
     """Recompute every leaf and link, and check every checkpoint; name the first entry that does not hold."""
     prev, expected_seq, count = GENESIS, 0, 0
     rows = session.scalars(
@@ -189,12 +189,16 @@ def verify(session: Session, *, signing_key: Ed25519PrivateKey, issuer: str) -> 
             return _broken(entry, count, "chain hash does not link to the previous entry")
         prev = entry.chain_hash
         chain[entry.seq] = prev
-    public_key = signing_key.public_key()
     checkpoints = session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.seq)).all()
     for cp in checkpoints:
         statement = _checkpoint_statement(
             seq=cp.seq, chain_hash=cp.chain_hash, signed_at=cp.signed_at, issuer=issuer
         )
+        public_key = public_keys.get(cp.key_id)
+        if public_key is None:
+            return VerifyResult(
+                False, count, len(checkpoints), cp.seq, None, f"checkpoint signed by unknown key {cp.key_id}"
+            )
         try:
             public_key.verify(b64url_decode(cp.signature), statement)
         except (InvalidSignature, ValueError):

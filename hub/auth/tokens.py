@@ -7,10 +7,10 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from joserfc import jwt
 from joserfc.errors import JoseError
-from joserfc.jwk import OKPKey
+from joserfc.jwk import KeySet, OKPKey
 
 from hub.errors import Unauthenticated
 from protocol.models.common import OrgKind
@@ -36,19 +36,32 @@ class Caller:
 class TokenKeys:
     """The hub's token key as a JWK, with the public half for /.well-known/jwks.json."""
 
-    def __init__(self, private_key: Ed25519PrivateKey, *, issuer: str) -> None:
+    def __init__(
+        self, private_key: Ed25519PrivateKey, *, issuer: str, previous: list[Ed25519PublicKey] | None = None
+    ) -> None:
         self.private_key = private_key
         self.issuer = issuer
         self.jwk = OKPKey.import_key(private_key)
         self.key_id = self.jwk.thumbprint()
-        self.public_jwk = OKPKey.import_key(private_key.public_key())
+        # Verification keys by id: the current one, then those retired by a rotation (still valid for what they
+        # signed: tokens until they expire, audit checkpoints for ever).
+        self.public_keys: dict[str, Ed25519PublicKey] = {self.key_id: private_key.public_key()}
+        for key in previous or []:
+            self.public_keys.setdefault(OKPKey.import_key(key).thumbprint(), key)
+        self._key_set = KeySet(
+            [OKPKey.import_key(key, parameters={"kid": kid}) for kid, key in self.public_keys.items()]
+        )
         # Verified tokens, until they expire: a client sends the same token for many requests, and checking its
         # signature and claims again each time is a tenth of a KPI report's CPU. Bounded; the oldest goes first.
         self._verified: dict[str, tuple[Caller, int]] = {}
 
     def jwks(self) -> dict[str, Any]:
-        public = self.public_jwk.as_dict(private=False)
-        return {"keys": [{**public, "kid": self.key_id, "use": "sig", "alg": ALGORITHM}]}
+        return {
+            "keys": [
+                {**OKPKey.import_key(key).as_dict(private=False), "kid": kid, "use": "sig", "alg": ALGORITHM}
+                for kid, key in self.public_keys.items()
+            ]
+        }
 
     def sign(self, claims: dict[str, Any]) -> str:
         header = {"alg": ALGORITHM, "typ": "at+jwt", "kid": self.key_id}
@@ -67,7 +80,7 @@ class TokenKeys:
 
     def _verify(self, token: str) -> tuple[Caller, int]:
         try:
-            decoded = jwt.decode(token, self.public_jwk, algorithms=[ALGORITHM])
+            decoded = jwt.decode(token, self._key_set, algorithms=[ALGORITHM])
         except (JoseError, ValueError) as exc:
             raise Unauthenticated("access token is malformed or its signature is invalid") from exc
         if decoded.header.get("typ") != "at+jwt":

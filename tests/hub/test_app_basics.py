@@ -263,3 +263,19 @@ def test_production_with_its_own_key_and_https_is_accepted(monkeypatch: pytest.M
     assert settings.token_endpoint == "https://hub.example.com/oauth/token"
     assert settings.signing_key().private_bytes_raw() == key.private_bytes_raw()
     assert "BEGIN PRIVATE KEY" not in repr(settings)  # the key never reaches a log line
+
+
+def test_previous_token_keys_are_read_from_pem_and_refused_when_not_ed25519() -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    pems = "".join(
+        Ed25519PrivateKey.generate()
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+        for _ in range(2)
+    )
+    assert len(Settings(previous_token_public_keys=pems).previous_public_keys()) == 2
+    with pytest.raises(ValueError, match="Ed25519 public keys"):
+        Settings(previous_token_public_keys="not a key").previous_public_keys()

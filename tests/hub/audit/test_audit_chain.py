@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from hub.audit import service as audit
+from hub.auth.tokens import TokenKeys
 from hub.cli import app as cli
 from hub.config import development_signing_key, get_settings
 from hub.models import AuditCheckpoint, AuditEntry
@@ -23,6 +24,8 @@ from tests.hub.asserts import assert_error
 from tests.hub.conftest import Actor
 
 KEY = development_signing_key()  # the key the test hub signs with
+PUBLIC_KEYS = TokenKeys(KEY, issuer=TEST_ISSUER).public_keys
+KEY_ID = next(iter(PUBLIC_KEYS))
 
 
 def write_entries(db: Session, count: int) -> list[AuditEntry]:
@@ -35,12 +38,12 @@ def write_entries(db: Session, count: int) -> list[AuditEntry]:
 
 
 def seal(db: Session) -> int:
-    return audit.seal(db, signing_key=KEY, key_id="test-key", issuer=TEST_ISSUER)
+    return audit.seal(db, signing_key=KEY, key_id=KEY_ID, issuer=TEST_ISSUER)
 
 
 def verify(db: Session) -> audit.VerifyResult:
     db.expire_all()  # read what the database holds, not what the session remembers
-    return audit.verify(db, signing_key=KEY, issuer=TEST_ISSUER)
+    return audit.verify(db, public_keys=PUBLIC_KEYS, issuer=TEST_ISSUER)
 
 
 def entry_at(db: Session, seq: int) -> AuditEntry:
@@ -158,7 +161,7 @@ def test_tampered_checkpoint_signature_is_detected(db: Session) -> None:
 
 def test_checkpoint_signed_for_another_issuer_is_detected(db: Session) -> None:
     write_entries(db, 1)
-    audit.seal(db, signing_key=KEY, key_id="test-key", issuer="https://other-hub.example")
+    audit.seal(db, signing_key=KEY, key_id=KEY_ID, issuer="https://other-hub.example")
     result = verify(db)
     assert not result.ok and result.reason == "checkpoint signature is invalid"
 
@@ -244,3 +247,19 @@ def test_cli_audit_verify_passes_then_names_the_tampered_entry(cli_database: str
     message = one_line(broken.stderr)
     assert f"audit chain broken at entry seq=2 id={entry_id}" in message
     assert "content does not match its leaf hash" in message
+
+
+def test_checkpoints_signed_before_a_key_rotation_still_verify(db: Session) -> None:
+    """After rotating the hub key, the old key's public half keeps old checkpoints verifiable."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    write_entries(db, 2)
+    seal(db)
+    new_key = Ed25519PrivateKey.generate()
+    rotated = TokenKeys(new_key, issuer=TEST_ISSUER, previous=[KEY.public_key()])
+    write_entries(db, 1)
+    audit.seal(db, signing_key=new_key, key_id=rotated.key_id, issuer=TEST_ISSUER)
+    assert audit.verify(db, public_keys=rotated.public_keys, issuer=TEST_ISSUER).ok
+    forgotten = TokenKeys(new_key, issuer=TEST_ISSUER).public_keys
+    result = audit.verify(db, public_keys=forgotten, issuer=TEST_ISSUER)
+    assert not result.ok and "unknown key" in result.reason

@@ -122,3 +122,32 @@ def test_token_lacking_the_endpoint_scope_is_insufficient_scope(client: TestClie
     assert "insufficient_scope" in response.headers["www-authenticate"]
     listed = supplier.get(f"/v1/organizations/{supplier.org.id}/keys")
     assert listed.status_code == 200 and listed.json() == []
+
+
+def test_tokens_signed_before_a_key_rotation_verify_while_the_old_key_is_listed() -> None:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from hub.auth.tokens import TokenKeys
+    from hub.errors import Unauthenticated
+    from tests.conftest import TEST_ISSUER
+
+    old, new = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+    issued = int(time.time())
+    claims = {
+        "iss": TEST_ISSUER,
+        "aud": TEST_ISSUER,
+        "sub": "c",
+        "client_id": "c",
+        "iat": issued,
+        "exp": issued + 60,
+        "org_id": "01a212af-d7a9-7707-b6d6-9e989b56670f",
+        "org_kind": "oem",
+        "scope": "org:read",
+    }
+    token = TokenKeys(old, issuer=TEST_ISSUER).sign(claims)
+    rotated = TokenKeys(new, issuer=TEST_ISSUER, previous=[old.public_key()])
+    assert rotated.verify(token).client_id == "c"
+    assert {k["kid"] for k in rotated.jwks()["keys"]} == set(rotated.public_keys)
+    assert len(rotated.jwks()["keys"]) == 2
+    with pytest.raises(Unauthenticated):
+        TokenKeys(new, issuer=TEST_ISSUER).verify(token)
