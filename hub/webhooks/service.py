@@ -6,6 +6,7 @@ never not at all. The dispatcher (:mod:`hub.webhooks.dispatcher`) sends them."""
 
 from __future__ import annotations
 
+import ipaddress
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -25,6 +26,16 @@ from protocol.models import webhooks as schemas
 _LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
+def _internal(host: str) -> bool:
+    if host.lower() in _LOOPBACK_HOSTS or host.lower().endswith((".localhost", ".internal", ".local")):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return not address.is_global
+
+
 def check_url(url: str, *, development: bool) -> None:
     """https everywhere; plain http only to this machine and only in development (a local test receiver)."""
     try:
@@ -38,6 +49,12 @@ def check_url(url: str, *, development: bool) -> None:
     if parts.username or parts.password:
         raise InvalidInput("url must not carry credentials", loc="body.url")
     if parts.scheme == "https":
+        if not development and _internal(host):
+            # The hub must not be turned into a way to reach its own network (SSRF): outside development a
+            # receiver is a public address. (Names are checked here as written; see README for DNS.)
+            raise InvalidInput(
+                "url must not point at a loopback, private or link-local address", loc="body.url"
+            )
         return
     if parts.scheme == "http" and development and host in _LOOPBACK_HOSTS:
         return

@@ -80,6 +80,26 @@ def test_plain_http_to_localhost_only_in_development() -> None:
     webhooks.check_url(HOOK, development=False)
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://127.0.0.1/hook",
+        "https://10.1.2.3/hook",
+        "https://192.168.0.10/hook",
+        "https://169.254.169.254/latest/meta-data",
+        "https://[::1]/hook",
+        "https://[fd00::1]/hook",
+        "https://localhost/hook",
+        "https://db.internal/hook",
+    ],
+)
+def test_outside_development_a_receiver_must_not_be_an_internal_address(url: str) -> None:
+    """The hub must not become a way into its own network (SSRF)."""
+    with pytest.raises(webhooks.InvalidInput, match="loopback, private or link-local"):
+        webhooks.check_url(url, development=False)
+    webhooks.check_url("https://8.8.8.8/hook", development=False)  # a public address is fine
+
+
 def test_every_endpoint_needs_the_webhooks_admin_scope(oem: Actor) -> None:
     hook_id = _create(oem)["webhook"]["id"]  # type: ignore[index]
     headers = oem.headers("org:read")
