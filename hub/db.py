@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
@@ -76,3 +76,12 @@ def insert_or_ignore(
     statement = insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict)
     primary = model.__table__.primary_key.columns.values()[0]
     return session.execute(statement.returning(primary)).first() is not None
+
+
+def take_turn(session: Session, lock_id: int) -> None:
+    """Hold a job's lock until the transaction ends, so that one replica at a time does that job.
+
+    PostgreSQL: a transaction-scoped advisory lock. SQLite needs none: the transaction already holds the
+    database's one write lock (BEGIN IMMEDIATE)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock_id})

@@ -16,10 +16,11 @@ from typing import Any
 import rfc8785
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub.auth.tokens import Caller
+from hub.db import take_turn
 from hub.models import AuditCheckpoint, AuditEntry
 from hub.models.base import utcnow
 from protocol.encoding import b64url_decode, b64url_encode
@@ -99,12 +100,6 @@ def record_for(
     )
 
 
-def _lock_sealer(session: Session) -> None:
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _SEALER_LOCK_ID})
-    # SQLite: the transaction already holds the database's one write lock (BEGIN IMMEDIATE).
-
-
 def _head(session: Session) -> tuple[int, str]:
     last = session.execute(
         select(AuditEntry.seq, AuditEntry.chain_hash)
@@ -122,7 +117,7 @@ def seal(session: Session, *, signing_key: Ed25519PrivateKey, key_id: str, issue
 
     Returns how many entries were sealed. Safe to run from several replicas at once.
     """
-    _lock_sealer(session)
+    take_turn(session, _SEALER_LOCK_ID)
     seq, prev = _head(session)
     sealed = 0
     while True:

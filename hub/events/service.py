@@ -16,9 +16,10 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from hub.db import take_turn
 from hub.models import Event
 from hub.models.base import utcnow, uuid7
 from protocol.models.events import EventMessage
@@ -51,8 +52,7 @@ def publish(
 
 def sequence(session: Session) -> list[Event]:
     """Number the committed, unnumbered events in ``seq`` order; returns them, numbered."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _SEQUENCER_LOCK_ID})
+    take_turn(session, _SEQUENCER_LOCK_ID)
     head = session.scalar(select(func.max(Event.position))) or 0
     batch = list(
         session.scalars(
