@@ -63,6 +63,8 @@ MODULES = [
     "supplier_sdk.cli.outbox",
     "supplier_sdk.cli.options",
     "supplier_sdk.webhooks",
+    "supplier_sdk.rooms.crypto",
+    "supplier_sdk.rooms.keywrap",
 ]
 
 
