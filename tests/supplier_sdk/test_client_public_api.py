@@ -65,6 +65,7 @@ MODULES = [
     "supplier_sdk.webhooks",
     "supplier_sdk.rooms.crypto",
     "supplier_sdk.rooms.keywrap",
+    "supplier_sdk.rooms.manifest",
 ]
 
 
