@@ -41,7 +41,7 @@ Example:
     'room-8d-summary'
 """
 
-WRAP_ALGORITHM = "X25519-HKDF-SHA256-AES256GCM"
+WRAP_ALGORITHM: Literal["X25519-HKDF-SHA256-AES256GCM"] = "X25519-HKDF-SHA256-AES256GCM"
 """The one key-wrapping algorithm: ephemeral X25519, HKDF-SHA256 bound to room, dataset and key id, AES-256-GCM.
 
 Example:
