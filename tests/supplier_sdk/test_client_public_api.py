@@ -66,6 +66,8 @@ MODULES = [
     "supplier_sdk.rooms.crypto",
     "supplier_sdk.rooms.keywrap",
     "supplier_sdk.rooms.manifest",
+    "supplier_sdk.rooms.client",
+    "supplier_sdk.cli.room",
 ]
 
 
