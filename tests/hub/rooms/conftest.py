@@ -145,10 +145,11 @@ def dataset_body(
     dataset_id: uuid.UUID | None = None,
     manifest_changes: dict[str, Any] | None = None,
     signing_key: Ed25519PrivateKey | None = None,
+    wrapped_keys: list[dict[str, str]] | None = None,
 ) -> dict[str, Any]:
     """A DatasetCreate body whose manifest the uploader signed; ``manifest_changes`` alter the signed copy."""
     dataset_id = dataset_id or uuid.uuid4()
-    keys = [wrapped_for(m) for m in recipients]
+    keys = wrapped_keys if wrapped_keys is not None else [wrapped_for(m) for m in recipients]
     fields = {
         "name": "bench-log.csv",
         "media_type": "text/csv",
