@@ -48,7 +48,7 @@ from supplier_sdk.cli.options import ClientIdOption, EncKeyFileOption, HubOption
 from supplier_sdk.cli.report import EXIT_NOT_SENT, not_sent
 from supplier_sdk.config import load_config
 from supplier_sdk.errors import ConfigError, HubError, HubUnreachable
-from supplier_sdk.rooms.client import Rooms
+from supplier_sdk.rooms.client import DatasetUnavailable, Rooms
 from supplier_sdk.rooms.crypto import DatasetIntegrityError
 
 app = typer.Typer(
@@ -127,7 +127,7 @@ def rooms_for(
     try:
         with client:
             yield client.rooms
-    except (ConfigError, DatasetIntegrityError, HubError) as exc:
+    except (ConfigError, DatasetIntegrityError, DatasetUnavailable, HubError) as exc:
         fail(str(exc))
     except HubUnreachable as exc:
         not_sent(str(exc))

@@ -37,7 +37,7 @@ from protocol.encoding import b64url_decode, b64url_encode
 from protocol.models import rooms as wire
 from protocol.models.common import KeyStatus, KeyUse
 from protocol.models.orgs import OrgKey, OrgKeyRegister
-from supplier_sdk.errors import ConfigError, ConflictError
+from supplier_sdk.errors import ConfigError, ConflictError, QualinkError
 from supplier_sdk.rooms.crypto import (
     CHUNK_SIZE,
     DatasetIntegrityError,
@@ -60,6 +60,15 @@ Example:
 """
 
 _PIECE = 1 << 20
+
+
+class DatasetUnavailable(QualinkError):
+    """The dataset has no content to download: shredded when its room closed, or not uploaded yet.
+
+    Example:
+        >>> str(DatasetUnavailable("bench-run-17.csv was shredded when the room closed"))
+        'bench-run-17.csv was shredded when the room closed'
+    """
 
 
 def _id(value: uuid.UUID | str) -> uuid.UUID:
@@ -570,7 +579,8 @@ class Rooms:
 
         Raises:
             DatasetIntegrityError: a check failed (the temporary file is removed).
-            HubError: the hub refused (``NotFound`` for a removed member, ``Conflict`` once shredded).
+            DatasetUnavailable: the dataset was shredded, or its content never uploaded.
+            HubError: the hub refused (``NotFound`` for a removed member or another organization).
 
         Example::
 
@@ -578,6 +588,10 @@ class Rooms:
         """
         room, dataset_uuid = _id(room_id), _id(dataset_id)
         dataset = self.dataset(room, dataset_uuid)
+        if dataset.status is wire.DatasetStatus.SHREDDED:
+            raise DatasetUnavailable(f"{dataset.name} was shredded when the room closed")
+        if dataset.status is not wire.DatasetStatus.AVAILABLE:
+            raise DatasetUnavailable(f"{dataset.name} has no content yet: its upload did not finish")
         key = self.data_key(room, dataset)
         target = Path(path)
         reader = StreamDecryptor(
@@ -687,4 +701,4 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
     return digest.hexdigest()
 
 
-__all__ = ["CONTENT_TIMEOUT", "Rooms", "sha256_file"]
+__all__ = ["CONTENT_TIMEOUT", "DatasetUnavailable", "Rooms", "sha256_file"]
