@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -77,15 +77,17 @@ def seat(
     accepted: bool = True,
     write: bool = False,
     owner: bool = False,
-    lock: bool = False,
+    lock: Literal["share", "update"] | None = None,
 ) -> Seat:
     """The caller's seat in the room, or the error that says why it may not do this.
 
-    ``write`` refuses observers and closed rooms; ``owner`` refuses everyone but the owner; ``lock`` takes
-    the room row FOR UPDATE (PostgreSQL) so that closing and writing do not interleave."""
+    ``write`` refuses observers and closed rooms; ``owner`` refuses everyone but the owner. On PostgreSQL
+    ``lock`` takes the room row FOR SHARE (writes into datasets: uploads run side by side) or FOR UPDATE
+    (closing, membership), so a closing waits for the uploads in flight and shreds what they stored, and no
+    upload lands in a room that closed meanwhile. SQLite has one writer at a time anyway."""
     query = select(Room).where(Room.id == room_id)
-    if lock and session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
+    if lock is not None and session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(read=lock == "share")
     room = session.scalar(query)
     member = member_of(session, room_id, caller.org_id) if room is not None else None
     if room is None or member is None:

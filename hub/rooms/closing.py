@@ -43,7 +43,7 @@ def close_room(
     key_id: str,
     now: datetime,
 ) -> access.Seat:
-    seat = access.seat(session, caller=caller, room_id=room_id, owner=True, lock=True)
+    seat = access.seat(session, caller=caller, room_id=room_id, owner=True, lock="update")
     close(session, room=seat.room, caller=caller, note=note, signing_key=signing_key, key_id=key_id, now=now)
     return seat
 

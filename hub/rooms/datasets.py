@@ -114,7 +114,7 @@ def create_dataset(
     max_bytes: int,
     now: datetime,
 ) -> RoomDataset:
-    seat = access.seat(session, caller=caller, room_id=room_id, write=True, lock=True)
+    seat = access.seat(session, caller=caller, room_id=room_id, write=True, lock="share")
     if data.ciphertext_size > max_bytes:
         raise PayloadTooLarge(f"ciphertext_size exceeds this hub's limit of {max_bytes} bytes")
     if session.get(RoomDataset, data.id) is not None:
@@ -196,7 +196,7 @@ def upload_content(
     now: datetime,
 ) -> RoomDataset:
     """Store the ciphertext from a stream; any mismatch raises and the transaction keeps nothing."""
-    seat = access.seat(session, caller=caller, room_id=room_id, write=True)
+    seat = access.seat(session, caller=caller, room_id=room_id, write=True, lock="share")
     dataset = _dataset(session, seat, dataset_id)
     if dataset.uploaded_by != caller.org_id:
         raise Forbidden("only the organization that announced the dataset uploads its content")
@@ -247,7 +247,7 @@ def add_wrapped_keys(
     now: datetime,
 ) -> RoomDataset:
     """A member that holds the data key wraps it for members that joined later (the hub cannot)."""
-    seat = access.seat(session, caller=caller, room_id=room_id, write=True)
+    seat = access.seat(session, caller=caller, room_id=room_id, write=True, lock="share")
     dataset = _dataset(session, seat, dataset_id)
     if dataset.status == DatasetStatus.SHREDDED.value:
         raise Conflict("the dataset was shredded")

@@ -158,7 +158,9 @@ def remove(session: Session, *, caller: Caller, room_id: uuid.UUID, org_id: uuid
     """The owner removes a member, or a member leaves (declining an invitation is leaving). The removed
     organization's wrapped keys go at once: it sees the room as 404 from now on and needs no key to come."""
     leaving = org_id == caller.org_id
-    seat = access.seat(session, caller=caller, room_id=room_id, accepted=not leaving, owner=not leaving)
+    seat = access.seat(
+        session, caller=caller, room_id=room_id, accepted=not leaving, owner=not leaving, lock="update"
+    )
     if leaving and seat.is_owner:
         raise Conflict("the owner cannot leave its room; close it")
     if leaving and seat.room.status != RoomStatus.OPEN.value:
