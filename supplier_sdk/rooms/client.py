@@ -21,7 +21,6 @@ Example::
 from __future__ import annotations
 
 import builtins
-import contextlib
 import hashlib
 import os
 import tempfile
@@ -31,13 +30,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+import httpx
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from protocol.encoding import b64url_decode, b64url_encode
 from protocol.models import rooms as wire
 from protocol.models.common import KeyStatus, KeyUse
 from protocol.models.orgs import OrgKey, OrgKeyRegister
-from supplier_sdk.errors import ConfigError, ConflictError, QualinkError
+from supplier_sdk.errors import ConfigError, ConflictError, HubError, HubUnreachable, QualinkError
 from supplier_sdk.rooms.crypto import (
     CHUNK_SIZE,
     DatasetIntegrityError,
@@ -172,8 +172,7 @@ class Rooms:
             open_rooms = hub.rooms.list(status="open")
         """
         params = None if status is None else {"status": wire.RoomStatus(status).value}
-        answer = self._client.request("GET", "/v1/rooms", params=params)
-        items = answer["items"] if isinstance(answer, dict) else answer
+        items = self._client.request("GET", "/v1/rooms", params=params)
         return [wire.Room.model_validate(item) for item in items]
 
     def get(self, room_id: uuid.UUID | str) -> wire.Room:
@@ -340,8 +339,7 @@ class Rooms:
 
             roots = [a for a in hub.rooms.annotations(room.id) if a.tag == "root_cause"]
         """
-        answer = self._client.request("GET", f"/v1/rooms/{_id(room_id)}/annotations")
-        items = answer["items"] if isinstance(answer, dict) else answer
+        items = self._client.request("GET", f"/v1/rooms/{_id(room_id)}/annotations")
         return [wire.Annotation.model_validate(item) for item in items]
 
     def steps(self, room_id: uuid.UUID | str) -> builtins.list[wire.EightDRecordStep]:
@@ -351,8 +349,7 @@ class Rooms:
 
             done = [s.step for s in hub.rooms.steps(room.id) if s.signed_off_at]
         """
-        answer = self._client.request("GET", f"/v1/rooms/{_id(room_id)}/8d")
-        items = answer["items"] if isinstance(answer, dict) else answer
+        items = self._client.request("GET", f"/v1/rooms/{_id(room_id)}/8d")
         return [wire.EightDRecordStep.model_validate(item) for item in items]
 
     def update_step(
@@ -388,6 +385,16 @@ class Rooms:
         path = f"/v1/rooms/{_id(room_id)}/8d/{wire.EightDStep(step).value}/sign-off"
         return wire.EightDRecordStep.model_validate(self._client.request("POST", path))
 
+    def reopen_step(self, room_id: uuid.UUID | str, step: wire.EightDStep | str) -> wire.EightDRecordStep:
+        """Reopen a signed-off 8D step; its sign-off is cleared.
+
+        Example::
+
+            hub.rooms.reopen_step(room.id, "D4")
+        """
+        path = f"/v1/rooms/{_id(room_id)}/8d/{wire.EightDStep(step).value}/reopen"
+        return wire.EightDRecordStep.model_validate(self._client.request("POST", path))
+
     # -- datasets -------------------------------------------------------------------------------------------
 
     def datasets(self, room_id: uuid.UUID | str) -> builtins.list[wire.Dataset]:
@@ -398,8 +405,7 @@ class Rooms:
             for dataset in hub.rooms.datasets(room.id):
                 print(dataset.name, dataset.plaintext_size, dataset.missing_keys)
         """
-        answer = self._client.request("GET", f"/v1/rooms/{_id(room_id)}/datasets")
-        items = answer["items"] if isinstance(answer, dict) else answer
+        items = self._client.request("GET", f"/v1/rooms/{_id(room_id)}/datasets")
         return [wire.Dataset.model_validate(item) for item in items]
 
     def dataset(self, room_id: uuid.UUID | str, dataset_id: uuid.UUID | str) -> wire.Dataset:
@@ -502,16 +508,26 @@ class Rooms:
                 json=body.model_dump(mode="json"),
                 idempotency_key=str(dataset),
             )
-            response = self._client._send(
-                "PUT",
-                f"/v1/rooms/{room}/datasets/{dataset}/content",
-                content=lambda: _file_pieces(sealed),
-                headers={
-                    "Content-Type": "application/octet-stream",
-                    "Content-Length": str(stats.ciphertext_size),
-                },
-                timeout=CONTENT_TIMEOUT,
-            )
+            try:
+                response = self._client._send(
+                    "PUT",
+                    f"/v1/rooms/{room}/datasets/{dataset}/content",
+                    content=lambda: _file_pieces(sealed),
+                    headers={
+                        "Content-Type": "application/octet-stream",
+                        "Content-Length": str(stats.ciphertext_size),
+                    },
+                    timeout=CONTENT_TIMEOUT,
+                )
+            except ConflictError:
+                # A retried PUT whose first attempt was stored but unanswered: the hub has this very content.
+                stored = self.dataset(room, dataset)
+                if (
+                    stored.status is wire.DatasetStatus.AVAILABLE
+                    and stored.ciphertext_sha256 == stats.ciphertext_sha256
+                ):
+                    return stored
+                raise
             return wire.Dataset.model_validate(response.json())
         finally:
             sealed.unlink(missing_ok=True)
@@ -523,11 +539,14 @@ class Rooms:
                 if member.organization_id == dataset.uploaded_by and key.key_id == wanted:
                     return b64url_decode(key.public_key)
         # The uploader may have left the room: its keys are still listed to partners.
-        with contextlib.suppress(Exception):
-            for item in self._client.request("GET", f"/v1/organizations/{dataset.uploaded_by}/keys"):
-                key_row = OrgKey.model_validate(item)
-                if key_row.key_id == wanted and key_row.use is KeyUse.SIGNING:
-                    return b64url_decode(key_row.public_key)
+        try:
+            listed = self._client.request("GET", f"/v1/organizations/{dataset.uploaded_by}/keys")
+        except HubError:
+            listed = []
+        for item in listed:
+            key_row = OrgKey.model_validate(item)
+            if key_row.key_id == wanted and key_row.use is KeyUse.SIGNING:
+                return b64url_decode(key_row.public_key)
         raise DatasetIntegrityError(f"the uploader's signing key {wanted} is not known to this organization")
 
     def data_key(self, room_id: uuid.UUID | str, dataset: wire.Dataset) -> bytes:
@@ -627,6 +646,8 @@ class Rooms:
         try:
             for piece in response.iter_bytes(_PIECE):
                 sink.write(reader.feed(piece))
+        except httpx.TransportError as exc:
+            raise HubUnreachable(self._client.base_url, f"the download broke off: {exc}") from exc
         finally:
             response.close()
 

@@ -10,12 +10,14 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import update
 
 from hub.models import RoomDatasetChunk
 from protocol.models.common import OrgKind
 from protocol.models.rooms import Anchor, DatasetStatus, Evidence, MemberInvite, RoomStatus
+from supplier_sdk.client import Client
 from supplier_sdk.errors import ConflictError, NotFound
 from supplier_sdk.rooms.client import DatasetUnavailable, Rooms
 from supplier_sdk.rooms.crypto import DatasetIntegrityError
@@ -112,7 +114,8 @@ def test_three_organizations_share_annotate_sign_off_and_shred(
     assert step.revision >= 1
     signed = oem.rooms.sign_off(room, "D4")
     assert signed.signed_off_at is not None and signed.signed_off_by == oem.org_id
-    assert [entry.action for entry in oem.rooms.timeline(room)][:1]
+    actions = [entry.action for entry in oem.rooms.timeline(room)]
+    assert {"dataset_announced", "dataset_uploaded", "dataset_keys_added"} <= set(actions)
 
     closed = oem.rooms.close(room, note="fixed at the motor sub-supplier")
     assert closed.status is RoomStatus.CLOSED and closed.shredded_at is not None
@@ -191,3 +194,55 @@ def test_another_encryption_key_cannot_open_the_data_key(
     assert not (tmp_path / "x.csv").exists()
     oem.rooms.download(room, dataset.id, tmp_path / "x.csv")
     assert (tmp_path / "x.csv").read_bytes() == LOG
+
+
+class AnswerLostOnce(httpx.HTTPTransport):
+    """The real transport, except that the first content upload reaches the hub and its answer is lost."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.puts = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = super().handle_request(request)
+        if request.method == "PUT":
+            self.puts += 1
+            if self.puts == 1:
+                response.read()
+                raise httpx.ReadTimeout("answer lost", request=request)
+        return response
+
+
+def test_an_upload_whose_answer_was_lost_is_not_reported_as_a_failure(
+    network: Network, oem: Member, compressor: Member, tmp_path: Path
+) -> None:
+    room = open_room(oem, compressor, policy="keep")
+    transport = AnswerLostOnce()
+    flaky = Client(
+        base_url=network.base_url,
+        client_id=compressor.party.client_id,
+        private_key=compressor.party.key,
+        encryption_key=compressor.encryption_key,
+        transport=transport,
+        backoff_base=0.01,
+    )
+    with flaky:
+        dataset = flaky.rooms.upload(room, write_file(tmp_path, "log.csv", LOG))
+
+    assert transport.puts == 2  # the retry met "uploaded already" and found the very same content stored
+    assert dataset.status is DatasetStatus.AVAILABLE
+    oem.rooms.download(room, dataset.id, tmp_path / "copy.csv")
+    assert (tmp_path / "copy.csv").read_bytes() == LOG
+
+
+def test_a_signed_off_step_can_be_reopened(oem: Member, compressor: Member) -> None:
+    room = open_room(oem, compressor, policy="keep")
+    oem.rooms.update_step(
+        room, "D3", owner_id=oem.org_id, content="Sorting at the plant: end-of-line noise test"
+    )
+    assert oem.rooms.sign_off(room, "D3").signed_off_at is not None
+
+    reopened = oem.rooms.reopen_step(room, "D3")
+
+    assert reopened.signed_off_at is None
+    assert [s.step.value for s in oem.rooms.steps(room)] == [f"D{i}" for i in range(1, 9)]
