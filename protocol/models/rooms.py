@@ -49,6 +49,31 @@ Example:
     'X25519'
 """
 
+ROOM_EVENT_TYPES = (
+    "room.opened",
+    "room.member_invited",
+    "room.member_joined",
+    "room.people_changed",
+    "room.member_left",
+    "room.member_removed",
+    "room.dataset_announced",
+    "room.dataset_uploaded",
+    "room.dataset_keys_added",
+    "room.annotation_added",
+    "room.annotation_edited",
+    "room.step_updated",
+    "room.step_signed_off",
+    "room.step_reopened",
+    "room.closed",
+)
+"""Events a room sends to every member organization (and to one it removes). The payload is small:
+``room_id``, ``action`` (the type without ``room.``) and the ids of what changed; fetch the rest from the API.
+
+Example:
+    >>> "room.closed" in ROOM_EVENT_TYPES
+    True
+"""
+
 SHA256_HEX_PATTERN = r"^[0-9a-f]{64}$"
 """Shape of a SHA-256 digest on the wire: 64 lower-case hex digits.
 
@@ -627,6 +652,7 @@ class RoomSummary(WireModel):
 __all__ = [
     "DATASET_MANIFEST_TYPE",
     "EIGHT_D_TITLES",
+    "ROOM_EVENT_TYPES",
     "ROOM_SUMMARY_TYPE",
     "SHA256_HEX_PATTERN",
     "WRAP_ALGORITHM",

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import os
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hub.models import Event
+from protocol.models.events import EVENT_TYPES
 from protocol.models.rooms import ROOM_SUMMARY_TYPE
 from protocol.signing import SignedEnvelope, verify_envelope
 from tests.hub.rooms.conftest import Member, open_room, upload
 
 
-def test_a_room_from_opening_to_signed_export(owner: Member, compressor: Member, motor: Member) -> None:
+def test_a_room_from_opening_to_signed_export(
+    owner: Member, compressor: Member, motor: Member, db: Session
+) -> None:
     room = open_room(owner, {compressor: "contributor", motor: "contributor"})
     rid = room["id"]
     assert room["status"] == "open" and room["your_role"] == "owner"
@@ -63,6 +70,9 @@ def test_a_room_from_opening_to_signed_export(owner: Member, compressor: Member,
     markdown = owner.get(f"/v1/rooms/{rid}/export?format=markdown")
     assert markdown.status_code == 200 and markdown.headers["content-type"].startswith("text/markdown")
     assert "## D4 Root cause analysis" in markdown.text and envelope.signature in markdown.text
+
+    published = set(db.scalars(select(Event.type).where(Event.subject_id == rid)))
+    assert published <= set(EVENT_TYPES) and "room.closed" in published
 
     timeline = compressor.get(f"/v1/rooms/{rid}/timeline").json()["items"]
     actions = [entry["action"] for entry in timeline]
