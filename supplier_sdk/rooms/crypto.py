@@ -6,23 +6,31 @@ streaming AEAD), and wraps the data key to every member organization's X25519 pu
 
 Ciphertext stream (format ``QXRD`` version 1), all integers big-endian::
 
-    header   16 bytes  magic "QXRD" (4) | version 0x01 (1) | chunk_size u32 (4) | nonce_prefix (7, random)
+    header   48 bytes  magic "QXRD" (4) | version 0x01 (1) | chunk_size u32 (4) | nonce_prefix (7, random)
+                       | key_commitment (32)
     chunk 0  len(plaintext_0) + 16 bytes   AES-256-GCM(data_key, nonce_0, plaintext_0, aad_0) incl. 16-byte tag
     chunk 1  ...
     chunk n-1                               the final chunk (final flag 1)
 
     nonce_i = nonce_prefix (7) | i u32 (4) | final flag (1: 0x01 for the last chunk, else 0x00)
-    aad_i   = "qualink-room-dataset-v1" | room_id (16 bytes) | dataset_id (16 bytes) | header (16)
+    aad_i   = "qualink-room-dataset-v1" | room_id (16 bytes) | dataset_id (16 bytes) | header (48)
               | i u32 (4) | final flag (1)
+    key_commitment = HMAC-SHA256(data_key, "qualink-room-dataset-v1 key commitment" | room_id | dataset_id
+                                 | the header's first 16 bytes)
 
 Every chunk but the last carries exactly ``chunk_size`` plaintext bytes (default :data:`CHUNK_SIZE`, 1 MiB);
 the last carries 0 to ``chunk_size`` bytes and is the only one with the final flag (an empty file is one empty
-final chunk). So the ciphertext is ``16 + plaintext_size + 16·max(1, ⌈plaintext_size / chunk_size⌉)`` bytes
+final chunk). So the ciphertext is ``48 + plaintext_size + 16·max(1, ⌈plaintext_size / chunk_size⌉)`` bytes
 (:func:`ciphertext_size`). Because the chunk index and the final flag are in the nonce and the AAD, and the
 room id, dataset id and header in the AAD, a tampered chunk, a wrong key, another room's or dataset's id,
 reordered chunks, a stream cut at any point (even at a chunk boundary) and bytes appended after the final
 chunk all fail to decrypt (:class:`DatasetIntegrityError`). Encryption and decryption hold at most two chunks
 in memory, whatever the file size.
+
+AES-GCM alone does not commit to its key: a ciphertext can be built to open under two keys to two plaintexts.
+The header's ``key_commitment`` closes that gap: a reader checks it (in constant time) before any chunk, so an
+uploader or a re-wrapping member who hands different members different data keys cannot show them different
+plaintexts behind the one signed SHA-256.
 
 The data key is wrapped to each member organization by :mod:`supplier_sdk.rooms.keywrap`.
 
@@ -43,12 +51,13 @@ Example:
     ...                dataset_id=uuid.UUID(int=3))
     Traceback (most recent call last):
     ...
-    supplier_sdk.rooms.crypto.DatasetIntegrityError: chunk 0 does not authenticate: wrong key, room or dataset, or tampered
+    supplier_sdk.rooms.crypto.DatasetIntegrityError: the key commitment does not match: wrong key, room or dataset, or a tampered header
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 import struct
 import uuid
@@ -77,12 +86,12 @@ Example:
     1
 """
 
-HEADER_SIZE = 16
-"""Bytes of the stream header: magic, version, chunk size and the 7-byte nonce prefix.
+HEADER_SIZE = 48
+"""Bytes of the stream header: magic, version, chunk size, the 7-byte nonce prefix and the key commitment.
 
 Example:
     >>> HEADER_SIZE
-    16
+    48
 """
 
 TAG_SIZE = 16
@@ -129,6 +138,7 @@ _AAD_LABEL = b"qualink-room-dataset-v1"
 _PREFIX_SIZE = 7
 _MAX_CHUNKS = 2**32
 _HEADER = struct.Struct(">4sBI7s")
+_COMMITMENT_LABEL = b"qualink-room-dataset-v1 key commitment"
 _INDEX = struct.Struct(">IB")
 
 
@@ -187,7 +197,7 @@ def ciphertext_size(plaintext_size: int, chunk_size: int = CHUNK_SIZE) -> int:
 
     Example:
         >>> ciphertext_size(0), ciphertext_size(CHUNK_SIZE), ciphertext_size(CHUNK_SIZE + 1)
-        (32, 1048608, 1048625)
+        (64, 1048640, 1048657)
     """
     chunks = max(1, -(-plaintext_size // chunk_size))
     return HEADER_SIZE + plaintext_size + TAG_SIZE * chunks
@@ -196,6 +206,11 @@ def ciphertext_size(plaintext_size: int, chunk_size: int = CHUNK_SIZE) -> int:
 def _check_chunk_size(chunk_size: int) -> None:
     if not 1 <= chunk_size <= MAX_CHUNK_SIZE:
         raise ValueError(f"chunk_size must be 1 to {MAX_CHUNK_SIZE} bytes, got {chunk_size}")
+
+
+def _commitment(key: bytes, room_id: uuid.UUID, dataset_id: uuid.UUID, fields: bytes) -> bytes:
+    message = _COMMITMENT_LABEL + room_id.bytes + dataset_id.bytes + fields
+    return hmac.new(key, message, hashlib.sha256).digest()
 
 
 def _aad(room_id: uuid.UUID, dataset_id: uuid.UUID, header: bytes) -> bytes:
@@ -232,13 +247,14 @@ def iter_encrypt(
         >>> parts = list(iter_encrypt(io.BytesIO(b"abcdefghij"), key=bytes(32), room_id=uuid.UUID(int=1),
         ...                           dataset_id=uuid.UUID(int=2), chunk_size=4))
         >>> [len(part) for part in parts]
-        [16, 20, 20, 18]
+        [48, 20, 20, 18]
     """
     _check_chunk_size(chunk_size)
     if len(key) != DATA_KEY_SIZE:
         raise ValueError(f"a data key is {DATA_KEY_SIZE} bytes, got {len(key)}")
     prefix = secrets.token_bytes(_PREFIX_SIZE)
-    header = _HEADER.pack(MAGIC, FORMAT_VERSION, chunk_size, prefix)
+    fields = _HEADER.pack(MAGIC, FORMAT_VERSION, chunk_size, prefix)
+    header = fields + _commitment(key, room_id, dataset_id, fields)
     aad = _aad(room_id, dataset_id, header)
     cipher = AESGCM(key)
     yield header
@@ -291,6 +307,7 @@ class StreamDecryptor:
         if len(key) != DATA_KEY_SIZE:
             raise ValueError(f"a data key is {DATA_KEY_SIZE} bytes, got {len(key)}")
         self._cipher = AESGCM(key)
+        self._key = key
         self._ids = (room_id, dataset_id)
         self._expected_chunk_size = expected_chunk_size
         self._buffer = bytearray()
@@ -307,9 +324,14 @@ class StreamDecryptor:
     def _read_header(self) -> None:
         header = bytes(self._buffer[:HEADER_SIZE])
         del self._buffer[:HEADER_SIZE]
-        magic, version, chunk_size, prefix = _HEADER.unpack(header)
+        fields, commitment = header[: _HEADER.size], header[_HEADER.size :]
+        magic, version, chunk_size, prefix = _HEADER.unpack(fields)
         if magic != MAGIC or version != FORMAT_VERSION:
             raise DatasetIntegrityError("not a QXRD version 1 dataset ciphertext")
+        if not hmac.compare_digest(commitment, _commitment(self._key, *self._ids, fields)):
+            raise DatasetIntegrityError(
+                "the key commitment does not match: wrong key, room or dataset, or a tampered header"
+            )
         if not 1 <= chunk_size <= MAX_CHUNK_SIZE:
             raise DatasetIntegrityError(f"header names an unusable chunk size {chunk_size}")
         if self._expected_chunk_size is not None and chunk_size != self._expected_chunk_size:
@@ -412,7 +434,7 @@ def encrypt_stream(
         >>> sink = io.BytesIO()
         >>> stats = encrypt_stream(io.BytesIO(bytes(10)), sink, key=bytes(32), room_id=uuid.UUID(int=1),
         ...                        dataset_id=uuid.UUID(int=2))
-        >>> stats.ciphertext_size == len(sink.getvalue()) == 42
+        >>> stats.ciphertext_size == len(sink.getvalue()) == 48 + 10 + 16
         True
     """
     digest = hashlib.sha256()

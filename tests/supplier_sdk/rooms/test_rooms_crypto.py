@@ -336,3 +336,15 @@ def test_encryption_keys_load_from_raw_base64url_and_pem() -> None:
         assert encryption_key_id(load_encryption_key(form)) == encryption_key_id(key)
     with pytest.raises(ValueError):
         load_encryption_key(b"short")
+
+
+def test_the_header_commits_to_the_key_before_any_chunk_is_opened() -> None:
+    sealed = seal(b"p" * 100)
+    reader = StreamDecryptor(key=bytes(32), room_id=ROOM, dataset_id=DATASET)
+    with pytest.raises(DatasetIntegrityError, match="key commitment"):
+        reader.feed(sealed[:HEADER_SIZE])  # the header alone is enough to refuse another key
+    for position in range(16, HEADER_SIZE):  # any bit of the commitment itself
+        tampered = bytearray(sealed)
+        tampered[position] ^= 0x80
+        with pytest.raises(DatasetIntegrityError, match="key commitment"):
+            open_(bytes(tampered))

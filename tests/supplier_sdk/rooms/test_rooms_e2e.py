@@ -20,7 +20,7 @@ from protocol.models.rooms import Anchor, DatasetStatus, Evidence, MemberInvite,
 from supplier_sdk.client import Client
 from supplier_sdk.errors import ConflictError, NotFound
 from supplier_sdk.rooms.client import DatasetUnavailable, Rooms
-from supplier_sdk.rooms.crypto import DatasetIntegrityError
+from supplier_sdk.rooms.crypto import DatasetIntegrityError, ciphertext_size
 from supplier_sdk.rooms.keywrap import generate_encryption_key
 from tests.supplier_sdk.rooms.rooms_support import Member, hub_engine, join_network, table_rows, write_file
 from tests.supplier_sdk.test_client_support import Network, running_network
@@ -73,7 +73,7 @@ def test_three_organizations_share_annotate_sign_off_and_shred(
 
     dataset = compressor.rooms.upload(room, log, media_type="text/csv", chunk_size=4096)
     assert dataset.status is DatasetStatus.AVAILABLE and dataset.plaintext_size == len(LOG)
-    assert dataset.chunk_size == 4096 and dataset.ciphertext_size == len(LOG) + 16 + 16 * -(-len(LOG) // 4096)
+    assert dataset.chunk_size == 4096 and dataset.ciphertext_size == ciphertext_size(len(LOG), 4096)
 
     oem.rooms.download(room, dataset.id, tmp_path / "oem.csv")
     assert (tmp_path / "oem.csv").read_bytes() == LOG
