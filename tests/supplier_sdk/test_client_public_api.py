@@ -67,6 +67,7 @@ MODULES = [
     "supplier_sdk.rooms.keywrap",
     "supplier_sdk.rooms.manifest",
     "supplier_sdk.rooms.client",
+    "supplier_sdk.rooms.transfer",
     "supplier_sdk.cli.room",
 ]
 

@@ -14,14 +14,14 @@ import httpx
 import pytest
 from sqlalchemy import update
 
-from hub.models import RoomDatasetChunk
+from hub.models import RoomDatasetChunk, RoomWrappedKey
 from protocol.models.common import OrgKind
 from protocol.models.rooms import Anchor, DatasetStatus, Evidence, MemberInvite, RoomStatus
 from supplier_sdk.client import Client
 from supplier_sdk.errors import ConflictError, NotFound
 from supplier_sdk.rooms.client import DatasetUnavailable, Rooms
 from supplier_sdk.rooms.crypto import DatasetIntegrityError, ciphertext_size
-from supplier_sdk.rooms.keywrap import generate_encryption_key
+from supplier_sdk.rooms.keywrap import generate_encryption_key, wrap_data_key
 from tests.supplier_sdk.rooms.rooms_support import Member, hub_engine, join_network, table_rows, write_file
 from tests.supplier_sdk.test_client_support import Network, running_network
 
@@ -246,3 +246,32 @@ def test_a_signed_off_step_can_be_reopened(oem: Member, compressor: Member) -> N
 
     assert reopened.signed_off_at is None
     assert [s.step.value for s in oem.rooms.steps(room)] == [f"D{i}" for i in range(1, 9)]
+
+
+def test_a_wrong_data_key_is_caught_by_the_key_commitment_and_never_passed_on(
+    network: Network, oem: Member, compressor: Member, motor: Member, tmp_path: Path
+) -> None:
+    room = open_room(oem, compressor, policy="keep")
+    dataset = compressor.rooms.upload(room, write_file(tmp_path, "log.csv", LOG))
+    oem.rooms.invite(room, motor.org_id)
+    motor.rooms.accept(room)
+    # The OEM's copy of the key is replaced by a valid wrap of another key (what a dishonest uploader could do).
+    forged = wrap_data_key(
+        os.urandom(32),
+        recipient_public_key=oem.encryption_key.public_key(),
+        room_id=room,
+        dataset_id=dataset.id,
+    )
+    with hub_engine(network) as engine, engine.begin() as connection:
+        connection.execute(
+            update(RoomWrappedKey)
+            .where(RoomWrappedKey.dataset_id == dataset.id, RoomWrappedKey.organization_id == oem.org_id)
+            .values(ephemeral_public_key=forged.ephemeral_public_key_b64, wrapped_key=forged.wrapped_key_b64)
+        )
+
+    with pytest.raises(DatasetIntegrityError, match="key commitment"):
+        oem.rooms.rewrap(room)
+    assert oem.rooms.dataset(room, dataset.id).missing_keys == [motor.org_id]  # nothing was passed on
+    with pytest.raises(DatasetIntegrityError, match="key commitment"):
+        oem.rooms.download(room, dataset.id, tmp_path / "copy.csv")
+    assert not (tmp_path / "copy.csv").exists()
