@@ -6,7 +6,7 @@ accepts. Observers read; contributors and the owner write; only the owner runs t
 closes). A closed room reads and exports, and refuses every write with 409.
 
 Every change is an audit entry on the room (subject ``room``/<room id>, so the timeline is the room's audit
-trail) and one event per member organization, in the change's transaction."""
+trail) and one event per accepted member organization, in the change's transaction."""
 
 from __future__ import annotations
 
@@ -113,7 +113,8 @@ def record(
     data: dict[str, Any] | None = None,
     also_notify: tuple[uuid.UUID, ...] = (),
 ) -> None:
-    """Audit ``room.<action>`` on the room and tell every current member organization (and ``also_notify``)."""
+    """Audit ``room.<action>`` on the room and tell every accepted member organization (and ``also_notify``):
+    an invitation that was not accepted yet hears of itself, not of what happens inside the room."""
     body = {key: str(value) if isinstance(value, uuid.UUID) else value for key, value in (data or {}).items()}
     if caller is None:
         audit.record(
@@ -129,7 +130,7 @@ def record(
         audit.record_for(
             session, caller, action=f"room.{action}", subject_type="room", subject_id=room.id, data=body
         )
-    recipients = {member.organization_id for member in current_members(session, room.id)}
+    recipients = {m.organization_id for m in current_members(session, room.id) if m.accepted_at is not None}
     recipients.update(also_notify)
     payload = {"room_id": str(room.id), "action": action, **body}
     events.publish(

@@ -108,6 +108,7 @@ def _invite(
         caller=caller,
         action="member_invited",
         data={"organization_id": data.organization_id, "role": member.role},
+        also_notify=(data.organization_id,),
     )
     return member
 

@@ -105,18 +105,20 @@ def test_invitations_and_acceptance_are_recorded(owner: Member, compressor: Memb
     assert me["invited_by"] == str(owner.id) and me["accepted_at"] is None
     # An invitee sees the room and its members, not its content, until it accepts.
     assert compressor.get(f"/v1/rooms/{rid}/datasets").status_code == 403
+    assert owner.put(f"/v1/rooms/{rid}/members/{owner.id}/people", json={"people": []}).status_code == 200
     person = {"name": "Li Wei", "email": "li@compressor.example", "role": "test engineer"}
     accepted = compressor.post(f"/v1/rooms/{rid}/accept", json={"people": [person]})
     assert accepted.status_code == 200 and accepted.json()["accepted_at"] is not None
     assert accepted.json()["people"] == [person]
     assert compressor.post(f"/v1/rooms/{rid}/accept", json={}).status_code == 409
     assert compressor.get(f"/v1/rooms/{rid}/datasets").status_code == 200
-    # Both organizations heard of the invitation and the acceptance.
+    # Both organizations heard of the invitation and the acceptance; the invitee of nothing in between.
+    heard = {}
     for org in (owner.id, compressor.id):
-        types = set(
-            db.scalars(select(Event.type).where(Event.organization_id == org, Event.subject_id == rid))
-        )
-        assert {"room.member_invited", "room.member_joined"} <= types
+        query = select(Event.type).where(Event.organization_id == org, Event.subject_id == rid)
+        heard[org] = set(db.scalars(query))
+        assert {"room.member_invited", "room.member_joined"} <= heard[org]
+    assert "room.people_changed" in heard[owner.id] and "room.people_changed" not in heard[compressor.id]
 
 
 def test_only_the_owner_invites_and_an_invitation_is_not_doubled(
