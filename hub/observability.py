@@ -111,18 +111,13 @@ class RequestContext:
                 message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
             await send(message)
 
-        if self.own_limit_paths is not None and self.own_limit_paths.match(scope["path"]):
-            limited = receive
-        else:
-            limited = self._limited(receive)
+        own_limit = self.own_limit_paths is not None and self.own_limit_paths.match(scope["path"]) is not None
         try:
-            declared = _header(scope, b"content-length")
-            if limited is receive:
-                declared = None
+            declared = None if own_limit else _header(scope, b"content-length")
             if declared is not None and (not declared.isdigit() or int(declared) > self.max_body_bytes):
                 await _too_large(send_with_id, self.max_body_bytes, request_id)
                 return
-            await self.app(scope, limited, send_with_id)
+            await self.app(scope, receive if own_limit else self._limited(receive), send_with_id)
         except _BodyTooLarge:
             await _too_large(send_with_id, self.max_body_bytes, request_id)
         finally:

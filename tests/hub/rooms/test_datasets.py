@@ -187,3 +187,14 @@ def test_a_late_joiner_gets_a_key_rewrapped_by_a_member(
     mine = motor.get(f"/v1/rooms/{rid}/datasets").json()[0]["wrapped_key"]
     assert mine["organization_id"] == str(motor.id) and mine["recipient_key_id"] == motor.enc_key_id
     assert compressor.post(url, json={"wrapped_keys": [wrapped_for(motor)]}).status_code == 409
+
+
+def test_only_the_content_route_escapes_the_generic_body_limit(owner: Member, compressor: Member) -> None:
+    room = open_room(owner, {compressor: "contributor"})
+    big = os.urandom(2 * ROW_BYTES)  # twice HUB_MAX_BODY_BYTES
+    body = dataset_body(compressor, room["id"], [owner, compressor], big)
+    compressor.post(f"/v1/rooms/{room['id']}/datasets", json=body)
+    stored = compressor.put(f"/v1/rooms/{room['id']}/datasets/{body['id']}/content", content=big)
+    assert stored.status_code == 200, stored.text
+    too_large = compressor.put(f"/v1/rooms/{room['id']}/members/{compressor.id}/people", content=big)
+    assert too_large.status_code == 413
