@@ -13,8 +13,10 @@ from hub.auth.tokens import Caller, TokenKeys
 from hub.db import SessionDep
 from hub.errors import ERROR_RESPONSES
 from hub.models.base import utcnow
+from hub.orgs import service as orgs
 from hub.rooms import closing, service, timeline
 from protocol.models import rooms as schemas
+from protocol.models.orgs import OrgKey
 from protocol.models.pages import Page
 from protocol.signing import SignedEnvelope
 
@@ -49,6 +51,14 @@ def get_room(room_id: uuid.UUID, session: SessionDep, caller: Reader) -> schemas
 )
 def list_members(room_id: uuid.UUID, session: SessionDep, caller: Reader) -> list[schemas.Member]:
     return service.members_as_wire(session, service.list_members(session, caller=caller, room_id=room_id))
+
+
+@router.get(
+    "/{room_id}/keys/{key_id}",
+    summary="A public key of an organization that is or was a member (check a manifest after its uploader left)",
+)
+def get_member_key(room_id: uuid.UUID, key_id: str, session: SessionDep, caller: Reader) -> OrgKey:
+    return orgs.key_as_wire(service.member_key(session, caller=caller, room_id=room_id, key_id=key_id))
 
 
 @router.post("/{room_id}/members", status_code=201, summary="Invite an organization (room owner)")

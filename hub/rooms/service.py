@@ -209,6 +209,23 @@ def list_members(session: Session, *, caller: Caller, room_id: uuid.UUID) -> lis
     return access.current_members(session, room_id)
 
 
+def member_key(session: Session, *, caller: Caller, room_id: uuid.UUID, key_id: str) -> OrgKey:
+    """A public key of an organization that is or was a member of the room, revoked ones included (the
+    status says so): a dataset's manifest stays verifiable after its uploader left the room."""
+    access.seat(session, caller=caller, room_id=room_id)
+    key = session.get(OrgKey, key_id)
+    if key is None:
+        raise NotFound("key not found")
+    member = session.scalar(
+        select(RoomMember.id).where(
+            RoomMember.room_id == room_id, RoomMember.organization_id == key.organization_id
+        )
+    )
+    if member is None:
+        raise NotFound("key not found")
+    return key
+
+
 def _key_as_wire(key: OrgKey) -> wire.MemberKey:
     raw = b64url_encode(key.public_key)
     return wire.MemberKey(

@@ -15,6 +15,7 @@ ANY = str(uuid.uuid4())
 ROUTES = [
     ("GET", "/v1/rooms/{room}", None),
     ("GET", "/v1/rooms/{room}/members", None),
+    ("GET", "/v1/rooms/{room}/keys/{key}", None),
     ("POST", "/v1/rooms/{room}/members", {"organization_id": ANY}),
     ("POST", "/v1/rooms/{room}/accept", {}),
     ("PUT", "/v1/rooms/{room}/members/{org}/people", {"people": []}),
@@ -40,7 +41,9 @@ def test_an_outsider_sees_nothing_of_a_room(
 ) -> None:
     room = open_room(owner, {compressor: "contributor"})
     dataset = upload(compressor, room["id"], [owner, compressor])
-    url = path.format(room=room["id"], org=compressor.id, dataset=dataset["id"])
+    url = path.format(
+        room=room["id"], org=compressor.id, dataset=dataset["id"], key=compressor.signing_key_id
+    )
     response = outsider.call(method, url, json=body) if body is not None else outsider.call(method, url)
     assert response.status_code == 404, response.text
     assert response.json()["error"] == "NotFound"
@@ -209,3 +212,19 @@ def test_listing_rooms_filters_by_status(owner: Member, compressor: Member) -> N
     assert first["id"] in ids and second["id"] not in ids
     assert [room["id"] for room in compressor.get("/v1/rooms").json()] == [first["id"]]
     assert owner.get("/v1/rooms?status=maybe").json()["fields"][0]["loc"] == "query.status"
+
+
+def test_a_former_members_signing_key_stays_readable_in_the_room(
+    owner: Member, compressor: Member, motor: Member, outsider: Member
+) -> None:
+    room = open_room(owner, {compressor: "contributor", motor: "contributor"})
+    rid = room["id"]
+    dataset = upload(compressor, rid, [owner, compressor, motor])
+    owner.call("DELETE", f"/v1/rooms/{rid}/members/{compressor.id}")
+    key_id = dataset["manifest_signature"]["key_id"]
+    assert key_id not in str(motor.get(f"/v1/rooms/{rid}/members").json())
+    found = motor.get(f"/v1/rooms/{rid}/keys/{key_id}")
+    assert found.status_code == 200, found.text
+    assert found.json()["organization_id"] == str(compressor.id) and found.json()["use"] == "sig"
+    assert motor.get(f"/v1/rooms/{rid}/keys/{outsider.signing_key_id}").status_code == 404
+    assert outsider.get(f"/v1/rooms/{rid}/keys/{key_id}").status_code == 404
