@@ -57,23 +57,61 @@ def test_the_upload_route_is_404_for_an_outsider(owner: Member, compressor: Memb
 
 
 @pytest.mark.parametrize(
-    ("method", "path", "scope", "needed"),
-    [
-        ("GET", "/v1/rooms", "org:read", "rooms:read"),
-        ("GET", "/v1/rooms/{room}/datasets", "org:read", "rooms:read"),
-        ("POST", "/v1/rooms", "rooms:read", "rooms:write"),
-        ("POST", "/v1/rooms/{room}/annotations", "rooms:read", "rooms:write"),
-        ("PUT", "/v1/rooms/{room}/datasets/{room}/content", "rooms:read", "rooms:write"),
-        ("POST", "/v1/rooms/{room}/close", "rooms:read", "rooms:write"),
-    ],
+    ("method", "path", "body"), [*ROUTES, ("PUT", "/v1/rooms/{room}/datasets/{dataset}/content", None)]
 )
 def test_a_missing_scope_is_403_naming_it(
-    owner: Member, method: str, path: str, scope: str, needed: str
+    owner: Member, compressor: Member, method: str, path: str, body: object
 ) -> None:
-    room = open_room(owner)
-    response = owner.call(method, path.format(room=room["id"]), scope=scope, json={})
-    assert response.status_code == 403
+    room = open_room(owner, {compressor: "contributor"})
+    dataset = upload(compressor, room["id"], [owner, compressor])
+    url = path.format(
+        room=room["id"], org=compressor.id, dataset=dataset["id"], key=compressor.signing_key_id
+    )
+    needed = "rooms:read" if method == "GET" else "rooms:write"
+    held = "org:read" if method == "GET" else "rooms:read"
+    response = (
+        owner.call(method, url, scope=held, json=body)
+        if body is not None
+        else owner.call(method, url, scope=held)
+    )
+    assert response.status_code == 403, response.text
     assert needed in response.json()["detail"]
+
+
+def test_listing_and_opening_rooms_need_their_scopes(owner: Member) -> None:
+    assert owner.get("/v1/rooms", scope="org:read").status_code == 403
+    assert owner.post("/v1/rooms", scope="rooms:read", json={}).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "loc"),
+    [
+        ("GET", "/v1/rooms/not-a-uuid", None, "path.room_id"),
+        ("POST", "/v1/rooms/{room}/members", {"organization_id": "x"}, "body.organization_id"),
+        ("POST", "/v1/rooms/{room}/accept", {"people": [{"email": "a@b"}]}, "body.people.0.name"),
+        ("PUT", "/v1/rooms/{room}/members/{org}/people", {}, "body.people"),
+        ("POST", "/v1/rooms/{room}/datasets", {}, "body.id"),
+        (
+            "POST",
+            "/v1/rooms/{room}/datasets/{dataset}/wrapped-keys",
+            {"wrapped_keys": [{}]},
+            "body.wrapped_keys.0.organization_id",
+        ),
+        ("PATCH", "/v1/rooms/{room}/annotations/{dataset}", {}, "body"),
+        ("POST", "/v1/rooms/{room}/close", {"note": 5}, "body.note"),
+        ("GET", "/v1/rooms/{room}/timeline?limit=0", None, "query.limit"),
+        ("GET", "/v1/rooms/{room}/annotations?tag=maybe", None, "query.tag"),
+    ],
+)
+def test_malformed_requests_are_422_naming_the_field(
+    owner: Member, compressor: Member, method: str, path: str, body: object, loc: str | None
+) -> None:
+    room = open_room(owner, {compressor: "contributor"})
+    dataset = upload(compressor, room["id"], [owner, compressor])
+    url = path.format(room=room["id"], org=owner.id, dataset=dataset["id"])
+    response = owner.call(method, url, json=body) if body is not None else owner.call(method, url)
+    assert response.status_code == 422, response.text
+    assert response.json()["fields"][0]["loc"] == loc
 
 
 @pytest.mark.parametrize(
