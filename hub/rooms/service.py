@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from hub.auth.tokens import Caller
@@ -159,7 +159,8 @@ def set_people(
 
 def remove(session: Session, *, caller: Caller, room_id: uuid.UUID, org_id: uuid.UUID, now: datetime) -> None:
     """The owner removes a member, or a member leaves (declining an invitation is leaving). The removed
-    organization's wrapped keys go at once: it sees the room as 404 from now on and needs no key to come."""
+    organization's wrapped keys go at once: it sees the room as 404 from now on and needs no key to come.
+    The 8D steps it owned and had not signed off lose their owner."""
     leaving = org_id == caller.org_id
     seat = access.seat(
         session, caller=caller, room_id=room_id, accepted=not leaving, owner=not leaving, lock="update"
@@ -172,6 +173,13 @@ def remove(session: Session, *, caller: Caller, room_id: uuid.UUID, org_id: uuid
     if member is None:
         raise NotFound("member not found")
     member.removed_at = now
+    # Its open 8D steps go back to the room owner to assign; what it signed off stays signed.
+    session.execute(
+        update(RoomStep)
+        .where(RoomStep.room_id == room_id, RoomStep.owner_id == org_id, RoomStep.signed_off_at.is_(None))
+        .values(owner_id=None)
+        .execution_options(synchronize_session="fetch")
+    )
     dataset_ids = select(RoomDataset.id).where(RoomDataset.room_id == room_id)
     session.execute(
         delete(RoomWrappedKey).where(

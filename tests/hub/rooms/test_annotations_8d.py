@@ -109,3 +109,16 @@ def test_eight_d_ownership_sign_off_and_reopening(owner: Member, compressor: Mem
     assert (
         owner.put(f"/v1/rooms/{rid}/8d/D9", json={"content": "x"}).json()["fields"][0]["loc"] == "path.step"
     )
+
+
+def test_a_removed_members_open_steps_lose_their_owner(owner: Member, compressor: Member) -> None:
+    room = open_room(owner, {compressor: "contributor"})
+    rid = room["id"]
+    for step in ("D3", "D4"):
+        owner.put(f"/v1/rooms/{rid}/8d/{step}", json={"owner_id": str(compressor.id)})
+        compressor.put(f"/v1/rooms/{rid}/8d/{step}", json={"content": "done"})
+    compressor.post(f"/v1/rooms/{rid}/8d/D3/sign-off")
+    owner.call("DELETE", f"/v1/rooms/{rid}/members/{compressor.id}")
+    steps = {s["step"]: s for s in owner.get(f"/v1/rooms/{rid}/8d").json()}
+    assert steps["D3"]["owner_id"] == str(compressor.id) and steps["D3"]["signed_off_at"]
+    assert steps["D4"]["owner_id"] is None
