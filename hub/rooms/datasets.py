@@ -122,8 +122,17 @@ def create_dataset(
     _check_manifest(session, caller=caller, room_id=room_id, data=data)
     members = _check_wrapped_keys(session, room_id=room_id, keys=data.wrapped_keys, loc="body.wrapped_keys")
     given = {key.organization_id for key in data.wrapped_keys}
+    # A member that registered no X25519 key yet cannot be wrapped to: it does not block the upload, and
+    # shows in missing_keys until someone re-wraps for it.
+    wrappable = set(
+        session.scalars(
+            select(OrgKey.organization_id).where(
+                OrgKey.organization_id.in_(list(members)), OrgKey.use == "enc", OrgKey.status == "active"
+            )
+        )
+    )
     for org_id, member in members.items():
-        if member.accepted_at is not None and org_id not in given:
+        if member.accepted_at is not None and org_id not in given and org_id in wrappable:
             name = session.get(Organization, org_id)
             raise MissingWrappedKey(
                 f"no wrapped key for member organization {name.name if name else ''} ({org_id})",

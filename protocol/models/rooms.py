@@ -376,7 +376,7 @@ class DatasetManifest(WireModel):
 
 class DatasetCreate(WireModel):
     """Announce a dataset: its id (chosen by the client, so the ciphertext can bind it), sizes, digest,
-    the signed manifest and a wrapped key for every accepted member organization. The ciphertext follows
+    the signed manifest and a wrapped key for every accepted member organization that has an X25519 key. The ciphertext follows
     with ``PUT /v1/rooms/{room_id}/datasets/{id}/content``.
 
     Example:

@@ -10,11 +10,14 @@ from collections.abc import Iterator
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hub.models import RoomDataset, RoomDatasetChunk
 from hub.rooms.storage import ROW_BYTES
+from protocol.models.common import OrgKind
+from tests.hub.conftest import make_actor
 from tests.hub.rooms.conftest import Member, dataset_body, open_room, upload, wrapped_for
 
 
@@ -198,3 +201,16 @@ def test_only_the_content_route_escapes_the_generic_body_limit(owner: Member, co
     assert stored.status_code == 200, stored.text
     too_large = compressor.put(f"/v1/rooms/{room['id']}/members/{compressor.id}/people", content=big)
     assert too_large.status_code == 413
+
+
+def test_a_member_without_an_x25519_key_does_not_block_an_upload(
+    owner: Member, compressor: Member, db: Session, client: TestClient
+) -> None:
+    keyless = make_actor(db, client, OrgKind.SUPPLIER)
+    room = open_room(owner, {compressor: "contributor"})
+    owner.post(f"/v1/rooms/{room['id']}/members", json={"organization_id": str(keyless.org.id)})
+    keyless.post(f"/v1/rooms/{room['id']}/accept")
+    members = {m["organization_id"]: m for m in owner.get(f"/v1/rooms/{room['id']}/members").json()}
+    assert members[str(keyless.org.id)]["encryption_key"] is None
+    dataset = upload(compressor, room["id"], [owner, compressor])
+    assert dataset["missing_keys"] == [str(keyless.org.id)]
