@@ -49,8 +49,14 @@ def get_room(room_id: uuid.UUID, session: SessionDep, caller: Reader) -> schemas
     "/{room_id}/members",
     summary="Members with their roles, people and public keys (wrap data keys to `encryption_key`)",
 )
-def list_members(room_id: uuid.UUID, session: SessionDep, caller: Reader) -> list[schemas.Member]:
-    return service.members_as_wire(session, service.list_members(session, caller=caller, room_id=room_id))
+def list_members(
+    room_id: uuid.UUID,
+    session: SessionDep,
+    caller: Reader,
+    include_removed: Annotated[bool, Query(description="Also former members, with removed_at")] = False,
+) -> list[schemas.Member]:
+    members = service.list_members(session, caller=caller, room_id=room_id, include_removed=include_removed)
+    return service.members_as_wire(session, members)
 
 
 @router.get(

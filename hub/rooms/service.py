@@ -212,9 +212,19 @@ def list_rooms(session: Session, *, caller: Caller, status: RoomStatus | None = 
     return [Seat(room, member) for room, member in session.execute(query.order_by(Room.created_at.desc()))]
 
 
-def list_members(session: Session, *, caller: Caller, room_id: uuid.UUID) -> list[RoomMember]:
+def list_members(
+    session: Session, *, caller: Caller, room_id: uuid.UUID, include_removed: bool = False
+) -> list[RoomMember]:
     access.seat(session, caller=caller, room_id=room_id, accepted=False)
-    return access.current_members(session, room_id)
+    current = access.current_members(session, room_id)
+    if not include_removed:
+        return current
+    removed = session.scalars(
+        select(RoomMember)
+        .where(RoomMember.room_id == room_id, RoomMember.removed_at.is_not(None))
+        .order_by(RoomMember.removed_at)
+    )
+    return [*current, *removed]
 
 
 def member_key(session: Session, *, caller: Caller, room_id: uuid.UUID, key_id: str) -> OrgKey:

@@ -216,6 +216,9 @@ def test_a_removed_member_loses_the_room_and_its_keys(
         f"/v1/rooms/{rid}/datasets/{before['id']}/content",
     ):
         assert motor.get(url).status_code == 404
+    former = owner.get(f"/v1/rooms/{rid}/members?include_removed=true").json()
+    assert [m["removed_at"] is not None for m in former] == [False, False, True]
+    assert str(motor.id) not in str(owner.get(f"/v1/rooms/{rid}/members").json())
     held = db.scalar(
         select(func.count()).select_from(RoomWrappedKey).where(RoomWrappedKey.organization_id == motor.id)
     )
