@@ -24,6 +24,11 @@ from hub.jobs import PeriodicJob
 from hub.kpis.router import router as kpis_router
 from hub.observability import Metrics, RequestContext, configure_logging
 from hub.orgs.router import router as orgs_router
+from hub.rooms.datasets_router import CONTENT_PATH
+from hub.rooms.datasets_router import router as room_datasets_router
+from hub.rooms.expiry import expire_once
+from hub.rooms.record_router import router as room_record_router
+from hub.rooms.router import router as rooms_router
 from hub.rules.router import router as rules_router
 from hub.rules.standings_router import router as standings_router
 from hub.rules.sweep import sweep_once
@@ -68,6 +73,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "housekeeping", settings.housekeeping_interval_seconds, lambda: housekeeping_once(factory)
             ),
             sequencer,
+            PeriodicJob(
+                "rooms-expiry",
+                settings.room_expiry_interval_seconds,
+                lambda: expire_once(
+                    factory, signing_key=app.state.token_keys.private_key, key_id=app.state.token_keys.key_id
+                ),
+            ),
         ]
         for job in jobs:
             job.start()
@@ -94,5 +106,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(standings_router)
     app.include_router(webhooks_router)
     app.include_router(events_router)
-    app.add_middleware(RequestContext, metrics=app.state.metrics, max_body_bytes=settings.max_body_bytes)
+    app.include_router(rooms_router)
+    app.include_router(room_datasets_router)
+    app.include_router(room_record_router)
+    app.add_middleware(
+        RequestContext,
+        metrics=app.state.metrics,
+        max_body_bytes=settings.max_body_bytes,
+        own_limit_paths=CONTENT_PATH,
+    )
     return app

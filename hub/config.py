@@ -52,6 +52,14 @@ class Settings(BaseSettings):
     events_sequence_interval_seconds: float = Field(
         default=0.2, ge=0, description="0 turns the event sequencer off (events then never reach readers)"
     )
+    room_expiry_interval_seconds: float = Field(
+        default=60.0, ge=0, description="0 turns the room expiry job off"
+    )
+    room_dataset_max_bytes: int = Field(
+        default=4 * 1024**3,
+        ge=1024,
+        description="Largest dataset ciphertext a room accepts (streamed to storage)",
+    )
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

@@ -79,10 +79,19 @@ class Metrics:
 class RequestContext:
     """Pure ASGI middleware: assigns the request id, refuses oversized bodies, logs and measures each request."""
 
-    def __init__(self, app: ASGIApp, *, metrics: Metrics, max_body_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        metrics: Metrics,
+        max_body_bytes: int,
+        own_limit_paths: re.Pattern[str] | None = None,
+    ) -> None:
         self.app = app
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
+        # Uploads whose routes stream the body and bound it themselves (room datasets): no generic limit.
+        self.own_limit_paths = own_limit_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -102,12 +111,13 @@ class RequestContext:
                 message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
             await send(message)
 
+        own_limit = self.own_limit_paths is not None and self.own_limit_paths.match(scope["path"]) is not None
         try:
-            declared = _header(scope, b"content-length")
+            declared = None if own_limit else _header(scope, b"content-length")
             if declared is not None and (not declared.isdigit() or int(declared) > self.max_body_bytes):
                 await _too_large(send_with_id, self.max_body_bytes, request_id)
                 return
-            await self.app(scope, self._limited(receive), send_with_id)
+            await self.app(scope, receive if own_limit else self._limited(receive), send_with_id)
         except _BodyTooLarge:
             await _too_large(send_with_id, self.max_body_bytes, request_id)
         finally:

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, overload
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from protocol.encoding import b64url_encode
 from protocol.models.agreements import Agreement
@@ -49,6 +50,7 @@ from supplier_sdk.tokens import AccessToken, request_token
 
 if TYPE_CHECKING:
     from supplier_sdk.outbox import Outbox, QueuedReport
+    from supplier_sdk.rooms.client import Rooms
 
 
 def _sdk_version() -> str:
@@ -98,6 +100,7 @@ class Client:
         max_retries, backoff_base, backoff_cap, max_retry_after: the :class:`RetryPolicy`.
         user_agent: the ``User-Agent`` header.
         sleep: how to wait between attempts (``time.sleep``; tests record the waits instead).
+        encryption_key: the organization's X25519 private key, for room datasets (:attr:`rooms`); optional.
 
     Use it as a context manager, or call :meth:`close`. One client may be shared by threads.
 
@@ -124,6 +127,7 @@ class Client:
         max_retry_after: float = 60.0,
         user_agent: str = DEFAULT_USER_AGENT,
         sleep: Callable[[float], None] = time.sleep,
+        encryption_key: X25519PrivateKey | None = None,
     ) -> None:
         if not isinstance(private_key, Ed25519PrivateKey):
             raise TypeError(f"private_key must be an Ed25519 private key, not {type(private_key).__name__}")
@@ -139,6 +143,7 @@ class Client:
             max_retry_after=max_retry_after,
         )
         self._private_key = private_key
+        self._encryption_key = encryption_key
         self._signing_key_id = signing_key_id or key_id_for(public_key_raw(private_key))
         self._sleep = sleep
         self._token: AccessToken | None = None
@@ -191,6 +196,18 @@ class Client:
         """
         return f"{self.base_url}/oauth/token"
 
+    @property
+    def rooms(self) -> Rooms:
+        """The joint investigation rooms (:class:`~supplier_sdk.rooms.client.Rooms`), with ``encryption_key``.
+
+        Example::
+
+            room = hub.rooms.open(title="Compressor noise", expires_at=in_30_days)
+        """
+        from supplier_sdk.rooms.client import Rooms  # the rooms module builds on this one
+
+        return Rooms(self, encryption_key=self._encryption_key)
+
     # -- plumbing ---------------------------------------------------------------------------------------------
 
     def _exchange(
@@ -231,16 +248,35 @@ class Client:
         params: dict[str, Any] | None = None,
         json: Any = None,
         idempotency_key: str | None = None,
+        content: Callable[[], Iterator[bytes]] | None = None,
+        headers: dict[str, str] | None = None,
+        stream: bool = False,
+        timeout: float | None = None,
     ) -> httpx.Response:
-        headers: dict[str, str] = {}
+        """One request with token, retries and error mapping. ``content`` makes a fresh body per attempt;
+        with ``stream`` the successful response's body is left unread (the caller closes it)."""
+        extra: dict[str, str] = dict(headers or {})
         is_post = method.upper() == "POST"
         if is_post:
-            headers["Idempotency-Key"] = idempotency_key or str(uuid.uuid4())
+            extra["Idempotency-Key"] = idempotency_key or str(uuid.uuid4())
         refreshed = False
 
         def send() -> httpx.Response:
             bearer = {"Authorization": f"Bearer {self._access_token()}"}
-            return self._http.request(method, path, params=params, json=json, headers={**headers, **bearer})
+            request = self._http.build_request(
+                method,
+                path,
+                params=params,
+                json=json,
+                content=None if content is None else content(),
+                headers={**extra, **bearer},
+                timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else httpx.Timeout(timeout),
+            )
+            response = self._http.send(request, stream=stream)
+            if stream and response.status_code >= 400:
+                response.read()  # the error body, for error_from_response
+                response.close()
+            return response
 
         def reauthenticate() -> bool:
             nonlocal refreshed

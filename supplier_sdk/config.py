@@ -3,15 +3,17 @@
 Each setting comes from a command-line option when one is given, else from an environment variable, else from
 its default. This module is the only place the SDK reads the environment.
 
-=====================  ===============  =================================================================
-environment variable   option           meaning
-=====================  ===============  =================================================================
-``QUALINK_HUB_URL``    ``--hub``        the hub's base URL, e.g. ``https://hub.example``
-``QUALINK_CLIENT_ID``  ``--client-id``  the API client's id (``qlc_…``), registered for ``private_key_jwt``
-``QUALINK_KEY_FILE``   ``--key-file``   the organization's Ed25519 private key: PKCS#8 PEM, a base64url 32-byte
-                                        seed, or the raw 32 bytes
-``QUALINK_OUTBOX``     ``--outbox``     the offline outbox file (default ``~/.qualink/outbox.db``)
-=====================  ===============  =================================================================
+========================  ==================  ==================================================================
+environment variable      option              meaning
+========================  ==================  ==================================================================
+``QUALINK_HUB_URL``       ``--hub``           the hub's base URL, e.g. ``https://hub.example``
+``QUALINK_CLIENT_ID``     ``--client-id``     the API client's id (``qlc_…``), registered for ``private_key_jwt``
+``QUALINK_KEY_FILE``      ``--key-file``      the organization's Ed25519 private key: PKCS#8 PEM, a base64url 32-byte
+                                              seed, or the raw 32 bytes
+``QUALINK_OUTBOX``        ``--outbox``        the offline outbox file (default ``~/.qualink/outbox.db``)
+``QUALINK_ENC_KEY_FILE``  ``--enc-key-file``  the organization's X25519 private key, to which room data keys are
+                                              wrapped (rooms only): PKCS#8 PEM, base64url, or the raw 32 bytes
+========================  ==================  ==================================================================
 
 An empty variable counts as unset.
 
@@ -34,12 +36,14 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from protocol.errors import InvalidKey
 from protocol.signing import load_private_key
 from supplier_sdk.client import Client
 from supplier_sdk.errors import ConfigError
 from supplier_sdk.outbox import Outbox
+from supplier_sdk.rooms.keywrap import load_encryption_key
 
 HUB_URL_VAR = "QUALINK_HUB_URL"
 """Environment variable holding the hub's base URL (option ``--hub``).
@@ -73,6 +77,14 @@ Example:
     'QUALINK_OUTBOX'
 """
 
+ENC_KEY_FILE_VAR = "QUALINK_ENC_KEY_FILE"
+"""Environment variable naming the X25519 private key file for room datasets (option ``--enc-key-file``).
+
+Example:
+    >>> ENC_KEY_FILE_VAR
+    'QUALINK_ENC_KEY_FILE'
+"""
+
 DEFAULT_OUTBOX = Path("~/.qualink/outbox.db")
 """The outbox file when neither ``--outbox`` nor ``QUALINK_OUTBOX`` names one (``~`` is the user's home).
 
@@ -93,6 +105,7 @@ class SdkConfig:
         client_id: the API client id, or ``None``.
         key_file: the private key file, or ``None``.
         outbox_path: the outbox file (``~`` expanded).
+        enc_key_file: the X25519 private key file for room datasets, or ``None``.
 
     Example:
         >>> SdkConfig(hub_url=None, client_id=None, key_file=None, outbox_path=Path("/tmp/o.db")).outbox_path.name
@@ -103,6 +116,7 @@ class SdkConfig:
     client_id: str | None
     key_file: Path | None
     outbox_path: Path
+    enc_key_file: Path | None = None
 
     def require_credentials(self) -> tuple[str, str, Path]:
         """Return ``(hub_url, client_id, key_file)``, or raise :class:`ConfigError` naming the first missing one.
@@ -140,6 +154,34 @@ class SdkConfig:
             raise ConfigError(f"no key file: set {KEY_FILE_VAR} or pass --key-file")
         return read_key_file(self.key_file)
 
+    def encryption_key(self) -> X25519PrivateKey:
+        """Read the X25519 private key from :attr:`enc_key_file` (PEM, base64url or raw 32 bytes).
+
+        Raises:
+            ConfigError: no key file, or one that cannot be read or holds no X25519 private key.
+
+        Example:
+            >>> import tempfile
+            >>> path = Path(tempfile.mkdtemp()) / "org.enc.key"
+            >>> _ = path.write_text("A" * 43)
+            >>> config = SdkConfig(hub_url=None, client_id=None, key_file=None, outbox_path=DEFAULT_OUTBOX,
+            ...                    enc_key_file=path)
+            >>> isinstance(config.encryption_key(), X25519PrivateKey)
+            True
+        """
+        if self.enc_key_file is None:
+            raise ConfigError(f"no encryption key file: set {ENC_KEY_FILE_VAR} or pass --enc-key-file")
+        source = self.enc_key_file.expanduser()
+        try:
+            with source.open("rb") as handle:
+                data = handle.read(_MAX_KEY_FILE_BYTES + 1)
+        except OSError as exc:
+            raise ConfigError(f"cannot read encryption key file {source}: {exc.strerror or exc}") from None
+        try:
+            return load_encryption_key(data)
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(f"encryption key file {source} holds no X25519 private key: {exc}") from None
+
     def client(self, **options: Any) -> Client:
         """A :class:`~supplier_sdk.client.Client` for these settings; ``options`` go to its constructor.
 
@@ -153,6 +195,8 @@ class SdkConfig:
         """
         hub_url, client_id, _ = self.require_credentials()
         try:
+            if self.enc_key_file is not None and "encryption_key" not in options:
+                options["encryption_key"] = self.encryption_key()
             return Client(base_url=hub_url, client_id=client_id, private_key=self.private_key(), **options)
         except ValueError as exc:
             raise ConfigError(str(exc)) from exc
@@ -221,12 +265,13 @@ def load_config(
     client_id: str | None = None,
     key_file: str | Path | None = None,
     outbox: str | Path | None = None,
+    enc_key_file: str | Path | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> SdkConfig:
     """Resolve the settings: each given option wins over its environment variable, which wins over the default.
 
     Args:
-        hub, client_id, key_file, outbox: the command-line options (``None`` when not given).
+        hub, client_id, key_file, outbox, enc_key_file: the command-line options (``None`` when not given).
         environ: the environment to read (default ``os.environ``).
 
     Raises:
@@ -248,17 +293,20 @@ def load_config(
         hub_url = hub_url.rstrip("/")
     key = _pick(key_file, env, KEY_FILE_VAR)
     box = _pick(outbox, env, OUTBOX_VAR)
+    enc = _pick(enc_key_file, env, ENC_KEY_FILE_VAR)
     return SdkConfig(
         hub_url=hub_url,
         client_id=_pick(client_id, env, CLIENT_ID_VAR),
         key_file=None if key is None else Path(key).expanduser(),
         outbox_path=Path(box or DEFAULT_OUTBOX).expanduser(),
+        enc_key_file=None if enc is None else Path(enc).expanduser(),
     )
 
 
 __all__ = [
     "CLIENT_ID_VAR",
     "DEFAULT_OUTBOX",
+    "ENC_KEY_FILE_VAR",
     "HUB_URL_VAR",
     "KEY_FILE_VAR",
     "OUTBOX_VAR",

@@ -16,6 +16,8 @@ SCOPES: dict[str, str] = {
     "standings:read": "read standings and your inbox",
     "webhooks:admin": "subscribe webhooks to your organization's events, rotate their secrets, replay deliveries",
     "events:read": "stream your organization's events",
+    "rooms:read": "read the joint investigation rooms your organization is a member of",
+    "rooms:write": "open rooms, join them, upload encrypted datasets, annotate, write the 8D record, close",
     "operator:admin": "register organizations and verify the audit chain (operator only)",
 }
 

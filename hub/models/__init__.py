@@ -6,6 +6,17 @@ from hub.models.base import Base
 from hub.models.events import Event, Webhook, WebhookDelivery
 from hub.models.kpis import IdempotencyRecord, KpiReport
 from hub.models.orgs import ApiClient, Organization, OrgKey, UsedClientAssertion
+from hub.models.rooms import (
+    Room,
+    RoomAnnotation,
+    RoomAnnotationRevision,
+    RoomDataset,
+    RoomDatasetChunk,
+    RoomMember,
+    RoomStep,
+    RoomSummary,
+    RoomWrappedKey,
+)
 from hub.models.rules import (
     InboxNotification,
     Investigation,
@@ -30,6 +41,15 @@ __all__ = [
     "OrgKey",
     "Organization",
     "PeriodOutcome",
+    "Room",
+    "RoomAnnotation",
+    "RoomAnnotationRevision",
+    "RoomDataset",
+    "RoomDatasetChunk",
+    "RoomMember",
+    "RoomStep",
+    "RoomSummary",
+    "RoomWrappedKey",
     "Rule",
     "RuleSeriesState",
     "RuleVersion",

@@ -26,6 +26,8 @@ class AuditEntry(Base):
             sqlite_where=text("seq IS NULL"),
             postgresql_where=text("seq IS NULL"),
         ),
+        # A room's timeline is read from its audit entries.
+        Index("ix_audit_entries_subject", "subject_type", "subject_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)

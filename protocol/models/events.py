@@ -21,6 +21,7 @@ from uuid import UUID
 from pydantic import Field
 
 from protocol.models.common import WireModel
+from protocol.models.rooms import ROOM_EVENT_TYPES
 
 EVENT_TYPES = (
     "kpi_report.accepted",
@@ -30,9 +31,11 @@ EVENT_TYPES = (
     "agreement.terminated",
     "standing.changed",
     "notification.created",
+    *ROOM_EVENT_TYPES,
 )
 """The event types the hub publishes; ``payload`` is the wire model the API answers for the subject
-(``KpiReport``, ``Agreement``, ``Standing`` without history plus its ``change``, ``InboxNotification``).
+(``KpiReport``, ``Agreement``, ``Standing`` without history plus its ``change``, ``InboxNotification``);
+``room.*`` events carry ids only (see :data:`protocol.models.rooms.ROOM_EVENT_TYPES`).
 
 Example:
     >>> "kpi_report.accepted" in EVENT_TYPES

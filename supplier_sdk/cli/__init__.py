@@ -24,7 +24,7 @@ from collections.abc import Sequence
 import click
 import typer
 
-from supplier_sdk.cli import kpi, outbox, report
+from supplier_sdk.cli import kpi, outbox, report, room
 
 app = typer.Typer(
     name="supplier-sdk",
@@ -39,6 +39,7 @@ COMMAND_GROUPS: tuple[tuple[str, typer.Typer], ...] = (
     ("kpi", kpi.app),
     ("report", report.app),
     ("outbox", outbox.app),
+    ("room", room.app),
     # ("attest", attest.app),   supplier_sdk/cli/attest.py
 )
 for _name, _group in COMMAND_GROUPS:

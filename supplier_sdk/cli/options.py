@@ -105,6 +105,19 @@ KeyFileOption = Annotated[
 Example: ``key_file: KeyFileOption = None``
 """
 
+EncKeyFileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--enc-key-file",
+        help="X25519 private key for room datasets, PEM or base64url (env QUALINK_ENC_KEY_FILE).",
+        show_default=False,
+    ),
+]
+"""``--enc-key-file FILE``: the organization's X25519 private key (room data keys are wrapped to it).
+
+Example: ``enc_key_file: EncKeyFileOption = None``
+"""
+
 OutboxOption = Annotated[
     Path | None,
     typer.Option(
@@ -119,6 +132,7 @@ Example: ``outbox: OutboxOption = None``
 __all__ = [
     "ClientIdOption",
     "ColumnOption",
+    "EncKeyFileOption",
     "HubOption",
     "JsonOption",
     "KeyFileOption",

@@ -63,6 +63,12 @@ MODULES = [
     "supplier_sdk.cli.outbox",
     "supplier_sdk.cli.options",
     "supplier_sdk.webhooks",
+    "supplier_sdk.rooms.crypto",
+    "supplier_sdk.rooms.keywrap",
+    "supplier_sdk.rooms.manifest",
+    "supplier_sdk.rooms.client",
+    "supplier_sdk.rooms.transfer",
+    "supplier_sdk.cli.room",
 ]
 
 

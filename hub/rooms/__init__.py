@@ -1,0 +1,1 @@
+"""Joint investigation rooms: members, encrypted datasets, annotations, the 8D record, closing and export."""
