@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = False
     database_pool_size: int = Field(default=10, ge=1)
+    database_busy_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="how long a SQLite writer waits for the write lock before a 503"
+    )
     audit_seal_interval_seconds: float = Field(
         default=5.0, ge=0, description="0 turns the background sealer off"
     )

@@ -18,7 +18,7 @@ def make_engine(settings: Settings) -> Engine:
     if settings.is_sqlite:
         engine = create_engine(
             settings.database_url,
-            connect_args={"check_same_thread": False, "timeout": 30},
+            connect_args={"check_same_thread": False, "timeout": settings.database_busy_timeout_seconds},
         )
 
         @event.listens_for(engine, "connect")
@@ -28,7 +28,7 @@ def make_engine(settings: Settings) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA busy_timeout={int(settings.database_busy_timeout_seconds * 1000)}")
             cursor.close()
 
         @event.listens_for(engine, "begin")

@@ -23,6 +23,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hub.observability import current_request_id
@@ -153,6 +155,18 @@ def install_error_handlers(app: FastAPI) -> None:
             detail = f"no such endpoint: {request.method} {request.url.path}"
         body = {"error": name, "detail": detail, "request_id": current_request_id()}
         return _render(exc.status_code, body, getattr(exc, "headers", None))
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(PoolTimeout)
+    async def _database_busy(request: Request, exc: Exception) -> JSONResponse:
+        # A lock wait that ran out (SQLite's one writer), an exhausted pool or a lost connection: nothing was
+        # written, and the same request may simply be sent again, so say so instead of an opaque 500.
+        log.warning("database unavailable: %s", exc.__class__.__name__, extra={"path": request.url.path})
+        error = ServiceUnavailable(
+            "the database is busy or unreachable; nothing was changed, retry shortly",
+            headers={"Retry-After": "1"},
+        )
+        return _render(error.status_code, error.body(), error.headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -279,3 +279,27 @@ def test_previous_token_keys_are_read_from_pem_and_refused_when_not_ed25519() ->
     assert len(Settings(previous_token_public_keys=pems).previous_public_keys()) == 2
     with pytest.raises(ValueError, match="Ed25519 public keys"):
         Settings(previous_token_public_keys="not a key").previous_public_keys()
+
+
+# --- a busy database --------------------------------------------------------------------------------------------
+
+
+def test_a_write_lock_that_never_frees_is_a_503_that_invites_a_retry(fresh_database: str) -> None:
+    if not fresh_database.startswith("sqlite"):
+        pytest.skip("SQLite's single writer lock is what this provokes")
+    import sqlite3
+
+    holder = sqlite3.connect(fresh_database.removeprefix("sqlite:///"), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        settings = make_settings(fresh_database, database_busy_timeout_seconds=0.2)
+        with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+            response = client.post(
+                "/oauth/token", data={"grant_type": "client_credentials"}, auth=("nobody", "secret")
+            )
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert response.status_code == 503, response.text
+    assert response.headers["retry-after"] == "1"
+    assert_error(response, 503, "ServiceUnavailable")
