@@ -4,6 +4,15 @@ from hub.models.agreements import SupplyAgreement
 from hub.models.audit import AuditCheckpoint, AuditEntry
 from hub.models.base import Base
 from hub.models.events import Event, Webhook, WebhookDelivery
+from hub.models.genealogy import (
+    Asset,
+    AssetLink,
+    Hold,
+    InventoryPosition,
+    PartType,
+    Plant,
+    Shipment,
+)
 from hub.models.kpis import IdempotencyRecord, KpiReport
 from hub.models.orgs import ApiClient, Organization, OrgKey, UsedClientAssertion
 from hub.models.rules import (
@@ -19,20 +28,27 @@ from hub.models.rules import (
 
 __all__ = [
     "ApiClient",
+    "Asset",
+    "AssetLink",
     "AuditCheckpoint",
     "AuditEntry",
     "Base",
     "Event",
+    "Hold",
     "IdempotencyRecord",
     "InboxNotification",
+    "InventoryPosition",
     "Investigation",
     "KpiReport",
     "OrgKey",
     "Organization",
+    "PartType",
     "PeriodOutcome",
+    "Plant",
     "Rule",
     "RuleSeriesState",
     "RuleVersion",
+    "Shipment",
     "Standing",
     "StandingChange",
     "SupplyAgreement",
