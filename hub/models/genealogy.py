@@ -71,6 +71,13 @@ class Asset(IdMixin, CreatedMixin, Base):
         CheckConstraint("quantity IS NULL OR quantity >= 0", name="quantity_not_negative"),
         Index("ix_assets_model", "model"),
         Index("ix_assets_part_type_id", "part_type_id"),
+        # A forward trace goes from a lot to the serial parts made from it (batch_asset_id) on this index.
+        Index(
+            "ix_assets_batch_asset_id",
+            "batch_asset_id",
+            postgresql_where=text("batch_asset_id IS NOT NULL"),
+            sqlite_where=text("batch_asset_id IS NOT NULL"),
+        ),
     )
 
     organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
