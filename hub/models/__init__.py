@@ -14,6 +14,12 @@ from hub.models.genealogy import (
     Shipment,
 )
 from hub.models.kpis import IdempotencyRecord, KpiReport
+from hub.models.notifications import (
+    ContainmentAction,
+    NotificationAsset,
+    NotificationMessage,
+    QualityNotification,
+)
 from hub.models.orgs import ApiClient, Organization, OrgKey, UsedClientAssertion
 from hub.models.rules import (
     InboxNotification,
@@ -33,6 +39,7 @@ __all__ = [
     "AuditCheckpoint",
     "AuditEntry",
     "Base",
+    "ContainmentAction",
     "Event",
     "Hold",
     "IdempotencyRecord",
@@ -40,11 +47,14 @@ __all__ = [
     "InventoryPosition",
     "Investigation",
     "KpiReport",
+    "NotificationAsset",
+    "NotificationMessage",
     "OrgKey",
     "Organization",
     "PartType",
     "PeriodOutcome",
     "Plant",
+    "QualityNotification",
     "Rule",
     "RuleSeriesState",
     "RuleVersion",
