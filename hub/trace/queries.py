@@ -1,0 +1,442 @@
+"""The trace as recursive queries over ``asset_links``: the same SQLAlchemy Core expressions on PostgreSQL and SQLite.
+
+A step goes along an **edge** ``src → dst``:
+
+- forward (down the chain): a link's child to its parent (``ix_asset_links_child_id_parent_id``), and a lot to the
+  serial parts made from it (``ix_assets_batch_asset_id``): a serial part whose lot is traced contains that lot;
+- backward (up the chain): a link's parent to its child (``ix_asset_links_parent_id_child_id``), and a serial part
+  to its lot (primary key).
+
+A link is one level of depth; a lot → serial step is none (the serial part *is* made of the lot, it did not
+consume it). ``reach(id, depth)`` is a recursive CTE with ``UNION`` (not ``UNION ALL``): a row already found is not
+found again, so a cycle ends at the latest when the depth bound is reached, and a node met at several depths is
+kept once per depth (at most ``depth`` times). ``affected(id, depth)`` keeps each node once, at its smallest depth.
+Every other query here reads ``affected``; PostgreSQL materializes a recursive CTE once per statement, so a
+statement that aggregates several ways still walks the graph once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    CompoundSelect,
+    Integer,
+    Numeric,
+    Select,
+    String,
+    Subquery,
+    Uuid,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    literal_column,
+    null,
+    or_,
+    select,
+    union,
+    union_all,
+)
+
+from hub.models import Asset, AssetLink, Hold, InventoryPosition, PartType, Plant, Shipment
+
+Direction = Literal["forward", "backward"]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a trace covers: from which roots, which way, how many link levels deep, as of when."""
+
+    roots: Sequence[uuid.UUID]
+    direction: Direction
+    depth: int
+    as_of: datetime | None = None
+
+
+_asset = Asset.__table__
+_link = AssetLink.__table__
+_position = InventoryPosition.__table__
+_hold = Hold.__table__
+_shipment = Shipment.__table__
+
+
+def _int(value: int) -> ColumnElement[int]:
+    # Rendered inline, so PostgreSQL types both terms of the recursive CTE as integer (a bound 0 may arrive as int2).
+    return literal_column(str(int(value)), Integer)
+
+
+def edges(direction: Direction, as_of: datetime | None) -> Subquery:
+    """``(src, dst, step)``: where one step of the trace may go from ``src``; ``step`` is the depth it costs."""
+    if direction == "forward":
+        src, dst = _link.c.child_id, _link.c.parent_id
+        member_src, member_dst = _asset.c.batch_asset_id, _asset.c.id
+    else:
+        src, dst = _link.c.parent_id, _link.c.child_id
+        member_src, member_dst = _asset.c.id, _asset.c.batch_asset_id
+    links = select(src.label("src"), dst.label("dst"), _int(1).label("step")).where(dst.is_not(None))
+    members = select(member_src.label("src"), member_dst.label("dst"), _int(0).label("step")).where(
+        _asset.c.batch_asset_id.is_not(None)
+    )
+    if as_of is not None:
+        links = links.where(_link.c.created_on <= as_of)
+        members = members.where(_asset.c.created_at <= as_of)
+    return union_all(links, members).subquery("edges")
+
+
+def reach(roots: Sequence[uuid.UUID], direction: Direction, depth: int, as_of: datetime | None) -> CTE:
+    """The recursive CTE ``reach(id, depth)``: every node within ``depth`` link levels of a root, roots included."""
+    seed = select(_asset.c.id.label("id"), _int(0).label("depth")).where(_asset.c.id.in_(list(roots)))
+    found = seed.cte("reach", recursive=True)
+    step = edges(direction, as_of)
+    further = (
+        select(step.c.dst, (found.c.depth + step.c.step).label("depth"))
+        .select_from(found.join(step, step.c.src == found.c.id))
+        .where(found.c.depth + step.c.step <= depth)
+    )
+    return found.union(further)
+
+
+def affected(reached: CTE) -> CTE:
+    """``affected(id, depth)``: each reached node once, at the smallest depth it was met."""
+    return (
+        select(reached.c.id.label("id"), func.min(reached.c.depth).label("depth"))
+        .group_by(reached.c.id)
+        .cte("affected")
+    )
+
+
+def held(as_of: datetime | None) -> ColumnElement[Any]:
+    """Quantity of the current inventory position (correlated) blocked by holds in force (at ``as_of``)."""
+    active = [_hold.c.inventory_position_id == _position.c.id]
+    if as_of is None:
+        active.append(_hold.c.released_at.is_(None))
+    else:
+        active += [
+            _hold.c.placed_at <= as_of,
+            or_(_hold.c.released_at.is_(None), _hold.c.released_at > as_of),
+        ]
+    return (
+        select(func.coalesce(func.sum(_hold.c.quantity), 0))
+        .where(*active)
+        .correlate(_position)
+        .scalar_subquery()
+    )
+
+
+def positions(found: CTE, as_of: datetime | None) -> CTE:
+    """``positions``: inventory positions of affected assets with the quantity held on each."""
+    return (
+        select(
+            _position.c.id,
+            _position.c.asset_id,
+            _position.c.plant_id,
+            _position.c.location,
+            _position.c.quantity,
+            _position.c.unit,
+            held(as_of).label("held"),
+        )
+        .select_from(found.join(_position, _position.c.asset_id == found.c.id))
+        .cte("positions")
+    )
+
+
+def unresolved(found: CTE, direction: Direction, as_of: datetime | None) -> ColumnElement[bool]:
+    """True when an affected node has a link whose far end the hub does not know yet (the trace stops there)."""
+    near, far = (
+        (_link.c.child_id, _link.c.parent_id)
+        if direction == "forward"
+        else (_link.c.parent_id, _link.c.child_id)
+    )
+    where: list[ColumnElement[bool]] = [near.in_(select(found.c.id)), far.is_(None)]
+    if as_of is not None:
+        where.append(_link.c.created_on <= as_of)
+    return exists(select(_link.c.id).where(*where))
+
+
+def cut(
+    reached: CTE, found: CTE, direction: Direction, depth: int, as_of: datetime | None
+) -> ColumnElement[bool]:
+    """True when the depth limit left a link unfollowed: a node at the limit leads to one not reached."""
+    step = edges(direction, as_of)
+    return exists(
+        select(step.c.dst)
+        .select_from(reached.join(step, step.c.src == reached.c.id))
+        .where(reached.c.depth == depth, step.c.step == 1, step.c.dst.not_in(select(found.c.id)))
+    )
+
+
+def visible(
+    found: CTE, *, caller: uuid.UUID, roots: Sequence[uuid.UUID], as_of: datetime | None
+) -> ColumnElement[int]:
+    """1 for an affected asset (joined as ``assets``) the caller may see, else 0.
+
+    The caller sees its own assets, the roots (it was allowed to name them), and its direct partners' assets on
+    links that touch one of its own affected assets, whichever way the link points.
+    """
+    own = select(found.c.id).join(_asset, _asset.c.id == found.c.id).where(_asset.c.organization_id == caller)
+    partner_links = [_link.c.created_on <= as_of] if as_of is not None else []
+    partners = union(
+        select(_link.c.parent_id).where(_link.c.child_id.in_(own), *partner_links),
+        select(_link.c.child_id).where(_link.c.parent_id.in_(own), *partner_links),
+    )
+    return case(
+        (_asset.c.organization_id == caller, 1),
+        (_asset.c.id.in_(list(roots)), 1),
+        (_asset.c.id.in_(partners), 1),
+        else_=0,
+    )
+
+
+def _typed_null(kind: Any) -> ColumnElement[Any]:
+    return cast(null(), kind)
+
+
+GROUP_COLUMNS = (
+    "dim",
+    "organization_id",
+    "ref_id",
+    "label",
+    "unit",
+    "visible",
+    "root",
+    "n",
+    "quantity",
+    "held",
+)
+
+
+def groups(
+    scope: Scope,
+    *,
+    caller: uuid.UUID,
+) -> CompoundSelect:
+    """One statement, one walk of the graph: the affected set counted several ways, tagged by ``dim``.
+
+    Rows (``GROUP_COLUMNS``), each split by ``visible`` (may the caller see the asset):
+
+    - ``node``: assets by owner (``organization_id``), ``label`` = kind, ``root`` = is a root;
+    - ``part``: assets by part type (``ref_id``);
+    - ``model``: assets by vehicle/product model (``label``);
+    - ``location``: inventory by plant (``ref_id``), location (``label``) and unit, with the asset's owner in
+      ``organization_id``; ``n`` positions, quantity and held quantity;
+    - ``shipment``: quantities shipped to a customer plant (``ref_id``) by unit, the asset's owner in
+      ``organization_id``;
+    - ``unresolved`` / ``cut``: one row each with ``n`` = 1 when the trace met unknown links / the depth limit.
+    """
+    reached = reach(scope.roots, scope.direction, scope.depth, scope.as_of)
+    found = affected(reached)
+    nodes = (
+        select(
+            found.c.id,
+            _asset.c.organization_id,
+            _asset.c.kind,
+            _asset.c.part_type_id,
+            _asset.c.model,
+            visible(found, caller=caller, roots=scope.roots, as_of=scope.as_of).label("visible"),
+            case((found.c.id.in_(list(scope.roots)), 1), else_=0).label("root"),
+        )
+        .select_from(found.join(_asset, _asset.c.id == found.c.id))
+        .cte("nodes")
+    )
+    stock = positions(found, scope.as_of)
+    u, s, n = Uuid(), String(), Numeric(20, 4)
+    by_node = select(
+        literal("node", String).label("dim"),
+        nodes.c.organization_id,
+        _typed_null(u).label("ref_id"),
+        nodes.c.kind.label("label"),
+        _typed_null(s).label("unit"),
+        nodes.c.visible,
+        nodes.c.root,
+        func.count().label("n"),
+        _typed_null(n).label("quantity"),
+        _typed_null(n).label("held"),
+    ).group_by(nodes.c.organization_id, nodes.c.kind, nodes.c.visible, nodes.c.root)
+    by_part = select(
+        literal("part", String),
+        _typed_null(u),
+        nodes.c.part_type_id,
+        _typed_null(s),
+        _typed_null(s),
+        nodes.c.visible,
+        _int(0),
+        func.count(),
+        _typed_null(n),
+        _typed_null(n),
+    ).group_by(nodes.c.part_type_id, nodes.c.visible)
+    by_model = (
+        select(
+            literal("model", String),
+            _typed_null(u),
+            _typed_null(u),
+            nodes.c.model,
+            _typed_null(s),
+            nodes.c.visible,
+            _int(0),
+            func.count(),
+            _typed_null(n),
+            _typed_null(n),
+        )
+        .where(nodes.c.model.is_not(None))
+        .group_by(nodes.c.model, nodes.c.visible)
+    )
+    by_location = (
+        select(
+            literal("location", String),
+            nodes.c.organization_id,
+            stock.c.plant_id,
+            stock.c.location,
+            stock.c.unit,
+            nodes.c.visible,
+            _int(0),
+            func.count(),
+            func.sum(stock.c.quantity),
+            func.sum(stock.c.held),
+        )
+        .select_from(stock.join(nodes, nodes.c.id == stock.c.asset_id))
+        .group_by(nodes.c.organization_id, stock.c.plant_id, stock.c.location, stock.c.unit, nodes.c.visible)
+    )
+    shipped: list[ColumnElement[bool]] = [_shipment.c.plant_id.is_not(None)]
+    if scope.as_of is not None:
+        shipped.append(_shipment.c.shipped_on <= scope.as_of.date())
+    by_shipment = (
+        select(
+            literal("shipment", String),
+            nodes.c.organization_id,
+            _shipment.c.plant_id,
+            _typed_null(s),
+            _shipment.c.unit,
+            nodes.c.visible,
+            _int(0),
+            func.count(),
+            func.sum(_shipment.c.quantity),
+            _typed_null(n),
+        )
+        .select_from(nodes.join(_shipment, _shipment.c.asset_id == nodes.c.id))
+        .where(*shipped)
+        .group_by(nodes.c.organization_id, _shipment.c.plant_id, _shipment.c.unit, nodes.c.visible)
+    )
+
+    def flag(name: str, condition: ColumnElement[bool]) -> Select[Any]:
+        return select(
+            literal(name, String),
+            _typed_null(u),
+            _typed_null(u),
+            _typed_null(s),
+            _typed_null(s),
+            _int(0),
+            _int(0),
+            case((condition, 1), else_=0),
+            _typed_null(n),
+            _typed_null(n),
+        )
+
+    return union_all(
+        by_node,
+        by_part,
+        by_model,
+        by_location,
+        by_shipment,
+        flag("unresolved", unresolved(found, scope.direction, scope.as_of)),
+        flag("cut", cut(reached, found, scope.direction, scope.depth, scope.as_of)),
+    )
+
+
+def visible_nodes(
+    scope: Scope,
+    *,
+    caller: uuid.UUID,
+    limit: int,
+) -> Select[Any]:
+    """The affected assets the caller may see (at most ``limit``), nearest first, with their part number."""
+    found = affected(reach(scope.roots, scope.direction, scope.depth, scope.as_of))
+    return (
+        select(
+            _asset.c.id,
+            _asset.c.organization_id,
+            _asset.c.kind,
+            _asset.c.local_id,
+            _asset.c.catenax_id,
+            PartType.manufacturer_part_id,
+            _asset.c.model,
+            found.c.depth,
+        )
+        .select_from(
+            found.join(_asset, _asset.c.id == found.c.id).join(PartType, PartType.id == _asset.c.part_type_id)
+        )
+        .where(visible(found, caller=caller, roots=scope.roots, as_of=scope.as_of) == 1)
+        .order_by(found.c.depth, _asset.c.id)
+        .limit(limit)
+    )
+
+
+def visible_links(
+    scope: Scope,
+    *,
+    caller: uuid.UUID,
+    limit: int,
+) -> Select[Any]:
+    """Links between affected assets with one end the caller's own (at most ``limit``)."""
+    found = affected(reach(scope.roots, scope.direction, scope.depth, scope.as_of))
+    own = select(found.c.id).join(_asset, _asset.c.id == found.c.id).where(_asset.c.organization_id == caller)
+    where: list[ColumnElement[bool]] = [
+        _link.c.child_id.in_(select(found.c.id)),
+        _link.c.parent_id.in_(select(found.c.id)),
+        or_(_link.c.child_id.in_(own), _link.c.parent_id.in_(own)),
+    ]
+    if scope.as_of is not None:
+        where.append(_link.c.created_on <= scope.as_of)
+    return (
+        select(_link.c.parent_id, _link.c.child_id, _link.c.quantity, _link.c.unit)
+        .where(and_(*where))
+        .order_by(_link.c.id)
+        .limit(limit)
+    )
+
+
+def affected_positions(
+    scope: Scope,
+) -> Select[Any]:
+    """Every affected asset (unfiltered) with its inventory positions, one row per (asset, position or none)."""
+    found = affected(reach(scope.roots, scope.direction, scope.depth, scope.as_of))
+    return (
+        select(
+            found.c.id.label("asset_id"),
+            found.c.depth,
+            _asset.c.organization_id,
+            _asset.c.kind,
+            _position.c.id.label("position_id"),
+            _position.c.plant_id,
+            Plant.organization_id.label("plant_organization_id"),
+            _position.c.location,
+            _position.c.quantity,
+            _position.c.unit,
+        )
+        .select_from(
+            found.join(_asset, _asset.c.id == found.c.id)
+            .outerjoin(_position, _position.c.asset_id == found.c.id)
+            .outerjoin(Plant, Plant.id == _position.c.plant_id)
+        )
+        .order_by(found.c.depth, found.c.id, _position.c.id)
+    )
+
+
+def completeness(
+    scope: Scope,
+) -> Select[Any]:
+    """One row ``(unresolved, cut)``, each 1 or 0."""
+    reached = reach(scope.roots, scope.direction, scope.depth, scope.as_of)
+    found = affected(reached)
+    return select(
+        case((unresolved(found, scope.direction, scope.as_of), 1), else_=0).label("unresolved"),
+        case((cut(reached, found, scope.direction, scope.depth, scope.as_of), 1), else_=0).label("cut"),
+    )
