@@ -27,6 +27,7 @@ from hub.orgs.router import router as orgs_router
 from hub.rules.router import router as rules_router
 from hub.rules.standings_router import router as standings_router
 from hub.rules.sweep import sweep_once
+from hub.trace.router import router as trace_router
 from hub.webhooks.dispatcher import Dispatcher
 from hub.webhooks.router import router as webhooks_router
 
@@ -94,5 +95,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(standings_router)
     app.include_router(webhooks_router)
     app.include_router(events_router)
+    app.include_router(trace_router)
     app.add_middleware(RequestContext, metrics=app.state.metrics, max_body_bytes=settings.max_body_bytes)
     return app

@@ -17,6 +17,7 @@ SCOPES: dict[str, str] = {
     "webhooks:admin": "subscribe webhooks to your organization's events, rotate their secrets, replay deliveries",
     "events:read": "stream your organization's events",
     "operator:admin": "register organizations and verify the audit chain (operator only)",
+    "trace:read": "trace lots forward and backward: your own and your direct partners' assets, counts for the rest",
 }
 
 # Rules are an OEM's own: no other kind reads or writes them. Standings concern the OEM and the supplier.
