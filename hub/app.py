@@ -14,6 +14,7 @@ from hub.audit.sealer import audit_sealer
 from hub.auth.router import router as auth_router
 from hub.auth.tokens import TokenKeys
 from hub.config import Settings, get_settings
+from hub.containment.router import router as containment_router
 from hub.db import make_engine, make_session_factory
 from hub.errors import install_error_handlers
 from hub.events.router import router as events_router
@@ -22,6 +23,8 @@ from hub.health import router as health_router
 from hub.housekeeping import housekeeping_once
 from hub.jobs import PeriodicJob
 from hub.kpis.router import router as kpis_router
+from hub.notifications.escalation import escalate_once
+from hub.notifications.router import router as notifications_router
 from hub.observability import Metrics, RequestContext, configure_logging
 from hub.orgs.router import router as orgs_router
 from hub.rules.router import router as rules_router
@@ -68,6 +71,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             PeriodicJob(
                 "housekeeping", settings.housekeeping_interval_seconds, lambda: housekeeping_once(factory)
             ),
+            PeriodicJob(
+                "notifications-escalation",
+                settings.notifications_escalation_interval_seconds,
+                lambda: escalate_once(factory),
+            ),
             sequencer,
         ]
         for job in jobs:
@@ -95,6 +103,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(standings_router)
     app.include_router(webhooks_router)
     app.include_router(events_router)
+    app.include_router(notifications_router)
+    app.include_router(containment_router)
     app.include_router(trace_router)
     app.add_middleware(RequestContext, metrics=app.state.metrics, max_body_bytes=settings.max_body_bytes)
     return app

@@ -29,6 +29,8 @@ app.add_typer(org_app, name="org")
 app.add_typer(client_app, name="client")
 app.add_typer(audit_app, name="audit")
 app.add_typer(rules_app, name="rules")
+notifications_app = typer.Typer(help="Quality notifications and escalation.", no_args_is_help=True)
+app.add_typer(notifications_app, name="notifications")
 
 console = Console()
 err = Console(stderr=True)
@@ -328,6 +330,24 @@ def rules_sweep() -> None:
     with _session() as session:
         marked = sweep(session, now=utcnow())
     console.print(f"marked {marked} missing period(s)")
+
+
+@notifications_app.command("sweep")
+def notifications_sweep() -> None:
+    """Escalate every notification still unanswered past its target date (severity one step up, both told).
+
+    Every `hub serve` does this every minute on its own; run it by hand after downtime or from cron."""
+    from hub.models.base import utcnow
+    from hub.notifications.escalation import escalate
+
+    total = 0
+    while True:
+        with _session() as session:
+            escalated = escalate(session, now=utcnow())
+        total += escalated
+        if escalated == 0:
+            break
+    console.print(f"escalated {total} notification(s)")
 
 
 @app.command()

@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     rules_sweep_interval_seconds: float = Field(
         default=60.0, ge=0, description="0 turns the due-date sweep off"
     )
+    notifications_escalation_interval_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="0 turns off the job that escalates notifications past their target date",
+    )
     webhook_dispatch_interval_seconds: float = Field(
         default=0.25, ge=0, description="0 turns the webhook dispatcher off in `hub serve` (run `hub worker`)"
     )

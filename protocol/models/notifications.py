@@ -185,6 +185,12 @@ class NotificationForward(WireModel):
     target_date: AwareDatetime | None = None
     reason: str | None = Field(default=None, max_length=MAX_TEXT_LENGTH)
 
+    @model_validator(mode="after")
+    def _assets_once(self) -> NotificationForward:
+        if len(set(self.affected_asset_ids)) != len(self.affected_asset_ids):
+            raise ValueError("affected_asset_ids: an asset is named twice")
+        return self
+
 
 class NotificationMessage(WireModel):
     """One entry of a notification's history: a state change, a forward, an answer from the next tier or an
