@@ -19,6 +19,8 @@ from hub.db import make_engine, make_session_factory
 from hub.errors import install_error_handlers
 from hub.events.router import router as events_router
 from hub.events.sequencer import sequence_once, wake_on_publish
+from hub.genealogy.router import IMPORT_PATH
+from hub.genealogy.router import router as genealogy_router
 from hub.health import router as health_router
 from hub.housekeeping import housekeeping_once
 from hub.jobs import PeriodicJob
@@ -103,8 +105,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(standings_router)
     app.include_router(webhooks_router)
     app.include_router(events_router)
+    app.include_router(genealogy_router)
+    app.include_router(trace_router)
     app.include_router(notifications_router)
     app.include_router(containment_router)
-    app.include_router(trace_router)
-    app.add_middleware(RequestContext, metrics=app.state.metrics, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        RequestContext,
+        metrics=app.state.metrics,
+        max_body_bytes=settings.max_body_bytes,
+        body_limits={IMPORT_PATH: settings.genealogy_import_max_body_bytes},
+    )
     return app

@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     access_token_ttl_seconds: int = Field(default=600, ge=30, le=3600)
     client_assertion_max_age_seconds: int = Field(default=300, ge=30, le=3600)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    genealogy_import_max_body_bytes: int = Field(
+        default=8 * 1024**3, ge=1024, description="POST /v1/genealogy:import streams; its own body limit"
+    )
     report_max_skew_seconds: int = Field(default=300, ge=5)
     log_level: str = "INFO"
     log_json: bool = False

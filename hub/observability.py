@@ -79,10 +79,19 @@ class Metrics:
 class RequestContext:
     """Pure ASGI middleware: assigns the request id, refuses oversized bodies, logs and measures each request."""
 
-    def __init__(self, app: ASGIApp, *, metrics: Metrics, max_body_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        metrics: Metrics,
+        max_body_bytes: int,
+        body_limits: dict[str, int] | None = None,
+    ) -> None:
         self.app = app
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
+        # Paths that stream large bodies (a bulk import) and bring their own limit instead of the generic one.
+        self.body_limits = body_limits or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -102,14 +111,15 @@ class RequestContext:
                 message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
             await send(message)
 
+        limit = self.body_limits.get(scope["path"], self.max_body_bytes)
         try:
             declared = _header(scope, b"content-length")
-            if declared is not None and (not declared.isdigit() or int(declared) > self.max_body_bytes):
-                await _too_large(send_with_id, self.max_body_bytes, request_id)
+            if declared is not None and (not declared.isdigit() or int(declared) > limit):
+                await _too_large(send_with_id, limit, request_id)
                 return
-            await self.app(scope, self._limited(receive), send_with_id)
+            await self.app(scope, self._limited(receive, limit), send_with_id)
         except _BodyTooLarge:
-            await _too_large(send_with_id, self.max_body_bytes, request_id)
+            await _too_large(send_with_id, limit, request_id)
         finally:
             elapsed = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", "unmatched")
@@ -126,7 +136,7 @@ class RequestContext:
             )
             _request_id.reset(token)
 
-    def _limited(self, receive: Receive) -> Receive:
+    def _limited(self, receive: Receive, limit: int) -> Receive:
         seen = 0
 
         async def guarded() -> Message:
@@ -134,8 +144,8 @@ class RequestContext:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_body_bytes:
-                    raise _BodyTooLarge(self.max_body_bytes)
+                if seen > limit:
+                    raise _BodyTooLarge(limit)
             return message
 
         return guarded

@@ -16,6 +16,8 @@ SCOPES: dict[str, str] = {
     "standings:read": "read standings and your inbox",
     "webhooks:admin": "subscribe webhooks to your organization's events, rotate their secrets, replay deliveries",
     "events:read": "stream your organization's events",
+    "genealogy:write": "import your organization's part types, plants, lots, serial parts, links, shipments, inventory",
+    "genealogy:read": "read your organization's genealogy records",
     "operator:admin": "register organizations and verify the audit chain (operator only)",
     "trace:read": "trace lots forward and backward: your own and your direct partners' assets, counts for the rest",
     "alerts:read": "read the quality notifications your organization sent or received, and its containment actions",

@@ -1,0 +1,231 @@
+"""Incremental readers for the three import formats: bytes in (in chunks), ``(line, record dict)`` out.
+
+Memory stays bounded by the longest line (NDJSON, CSV) or the largest item (Catena-X JSON), never the file.
+A line that cannot be read becomes ``(line, ParseError)`` so the importer reports it and goes on.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+MAX_LINE_BYTES = 1024 * 1024
+MAX_ITEM_CHARS = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ParseError:
+    """A line or item that is not well-formed."""
+
+    reason: str
+    field: str | None = None
+
+
+Parsed = tuple[int, dict[str, Any] | ParseError]
+
+
+def _lines(chunks: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
+    """Split a byte stream into lines (numbered from 1), refusing lines over MAX_LINE_BYTES without buffering them."""
+    buffer = b""
+    number = 0
+    skipping = False
+    for chunk in chunks:
+        buffer += chunk
+        while True:
+            end = buffer.find(b"\n")
+            if end < 0:
+                break
+            line, buffer = buffer[:end], buffer[end + 1 :]
+            number += 1
+            if skipping:
+                skipping = False
+                yield number, b"\x00too long"
+                continue
+            yield number, line
+        if len(buffer) > MAX_LINE_BYTES:
+            buffer = b""
+            skipping = True
+    if skipping:
+        yield number + 1, b"\x00too long"
+    elif buffer.strip():
+        yield number + 1, buffer
+
+
+def ndjson_records(chunks: Iterable[bytes]) -> Iterator[Parsed]:
+    """One JSON object per line; blank lines are skipped."""
+    for number, line in _lines(chunks):
+        if line == b"\x00too long":
+            yield number, ParseError(f"line longer than {MAX_LINE_BYTES} bytes")
+            continue
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except (ValueError, UnicodeDecodeError) as exc:
+            yield number, ParseError(f"not JSON: {exc}")
+            continue
+        if not isinstance(value, dict):
+            yield number, ParseError("a line must be a JSON object")
+            continue
+        yield number, value
+
+
+def csv_records(chunks: Iterable[bytes], *, record_type: str | None) -> Iterator[Parsed]:
+    """A header line naming the fields, then one record per row; empty cells are absent fields.
+
+    The record type comes from ``record_type`` or a ``type`` column. Line numbers count the header as line 1."""
+    decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="replace")
+
+    def text_lines() -> Iterator[str]:
+        for _number, line in _lines(chunks):
+            yield decoder.decode(line + b"\n")
+
+    reader = csv.reader(text_lines())
+    try:
+        header = [name.strip() for name in next(reader)]
+    except StopIteration:
+        return
+    except csv.Error as exc:
+        yield 1, ParseError(f"unreadable CSV header: {exc}")
+        return
+    if record_type is None and "type" not in header:
+        yield (
+            1,
+            ParseError("the record type is neither given (?type=) nor a column", field="type"),
+        )
+        return
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield reader.line_num, ParseError(f"unreadable CSV row: {exc}")
+            continue
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            yield (
+                reader.line_num,
+                ParseError(f"{len(row)} cells where the header names {len(header)}"),
+            )
+            continue
+        record: dict[str, Any] = {name: cell for name, cell in zip(header, row, strict=True) if cell != ""}
+        if record_type is not None:
+            record.setdefault("type", record_type)
+        yield reader.line_num, record
+
+
+def catenax_items(chunks: Iterable[bytes]) -> Iterator[Parsed]:
+    """A JSON object, or an array of objects, read one item at a time. ``line`` is the item's position (1-based)."""
+    decoder = json.JSONDecoder()
+    text_decoder = codecs.getincrementaldecoder("utf-8")(errors="strict")
+    source = iter(chunks)
+    buffer = ""
+    exhausted = False
+
+    def more() -> bool:
+        nonlocal buffer, exhausted
+        for chunk in source:
+            buffer += text_decoder.decode(chunk)
+            return True
+        exhausted = True
+        return False
+
+    def skip_blanks() -> None:
+        nonlocal buffer
+        while True:
+            buffer = buffer.lstrip()
+            if buffer or exhausted or not more():
+                return
+
+    try:
+        skip_blanks()
+        if not buffer:
+            return
+        in_array = buffer[0] == "["
+        if in_array:
+            buffer = buffer[1:]
+        position = 0
+        while True:
+            skip_blanks()
+            if in_array and buffer.startswith("]"):
+                return
+            if not buffer:
+                if in_array:
+                    yield position + 1, ParseError("the JSON array is not closed")
+                return
+            try:
+                value, end = decoder.raw_decode(buffer)
+            except ValueError as exc:
+                if not exhausted and len(buffer) < MAX_ITEM_CHARS and more():
+                    continue
+                yield position + 1, ParseError(f"not JSON: {exc}")
+                return
+            # A number or literal may have been cut by the chunk boundary: only an object or array is whole.
+            buffer = buffer[end:]
+            position += 1
+            if not isinstance(value, dict):
+                yield position, ParseError("an item must be a JSON object")
+            else:
+                yield position, value
+            if not in_array:
+                return
+            skip_blanks()
+            if buffer.startswith(","):
+                buffer = buffer[1:]
+            elif not buffer.startswith("]"):
+                yield position + 1, ParseError("expected ',' or ']' between items")
+                return
+    except UnicodeDecodeError as exc:
+        yield 1, ParseError(f"not UTF-8: {exc}")
+
+
+def catenax_records(chunks: Iterable[bytes]) -> Iterator[Parsed]:
+    """Catena-X ``Batch`` / ``SerialPart`` / ``SingleLevelBomAsBuilt`` items as import records (a BOM gives one
+    ``link`` record per child). Items are validated against the wire models by the importer."""
+    for position, item in catenax_items(chunks):
+        if isinstance(item, ParseError):
+            yield position, item
+            continue
+        if "childItems" in item:
+            children = item.get("childItems")
+            if not isinstance(children, list):
+                yield (
+                    position,
+                    ParseError("childItems must be a list", field="childItems"),
+                )
+                continue
+            for child in children:
+                yield (
+                    position,
+                    {
+                        "type": "catenax_child",
+                        "parent": item.get("catenaXId"),
+                        "item": child,
+                    },
+                )
+            continue
+        identifiers = item.get("localIdentifiers")
+        keys = (
+            {i.get("key") for i in identifiers if isinstance(i, dict)}
+            if isinstance(identifiers, list)
+            else set()
+        )
+        if "partInstanceId" in keys:
+            yield position, {"type": "catenax_serial_part", "item": item}
+        elif "batchId" in keys:
+            yield position, {"type": "catenax_batch", "item": item}
+        else:
+            yield (
+                position,
+                ParseError(
+                    "neither a Batch (batchId), a SerialPart (partInstanceId) nor a SingleLevelBomAsBuilt "
+                    "(childItems)",
+                    field="localIdentifiers",
+                ),
+            )

@@ -1,0 +1,579 @@
+"""The streaming genealogy importer: validated records in, batched idempotent upserts out, a report at the end.
+
+Records are buffered per type and written every ``batch_rows`` rows, in dependency order (organizations, part
+types, plants, lots, serial parts, links, shipments, inventory), so a shipment may follow its lot anywhere in the
+same batch; across batches the file order counts, except for links, which wait for their lots. Each table's batch
+is one SELECT of the natural keys already present (to tell inserted, updated and unchanged apart) and one
+multi-row ``INSERT … ON CONFLICT DO UPDATE`` of what is new or changed, so a re-import writes nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Literal
+
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import Table, select, tuple_
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from hub.genealogy.formats import Parsed, ParseError
+from hub.genealogy.links import AssetRef, LinkWriter, Unresolved, aware, lookup
+from hub.models import Asset, InventoryPosition, Organization, PartType, Plant, Shipment
+from hub.models.base import utcnow, uuid7
+from protocol.models import genealogy as wire
+
+BATCH_ROWS = 5000
+MAX_LISTED_REJECTIONS = 1000
+_RECORD = TypeAdapter(wire.ImportRecord)
+_ORDER = (
+    "organization",
+    "part_type",
+    "plant",
+    "batch",
+    "serial_part",
+    "link",
+    "shipment",
+    "inventory",
+)
+
+
+class Importer:
+    """Feed it parsed rows, then :meth:`finish`. ``organization_id`` is the caller's organization; ``None`` is the
+    operator's import, where every record names its organization (and ``organization`` records are honoured)."""
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        organization_id: uuid.UUID | None,
+        format: Literal["ndjson", "csv", "catenax"],
+        batch_rows: int = BATCH_ROWS,
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
+        self.session = session
+        self.org = organization_id
+        self.batch_rows = batch_rows
+        self.progress = progress
+        self.dialect = session.get_bind().dialect.name
+        self.report = wire.ImportReport(format=format)
+        self.buffers: dict[str, list[tuple[int, Any]]] = {t: [] for t in _ORDER}
+        self.buffered = 0
+        self.links = LinkWriter(self)
+        self.touched: set[uuid.UUID] = set()
+        self.started = utcnow()
+
+    # --- counting ----------------------------------------------------------------------------------------------
+
+    def _counts(self, record_type: str) -> wire.TypeCounts:
+        counts = self.report.by_type.get(record_type)
+        if counts is None:
+            counts = self.report.by_type[record_type] = wire.TypeCounts()
+        return counts
+
+    def count(
+        self,
+        record_type: str,
+        *,
+        accepted: int = 0,
+        updated: int = 0,
+        unchanged: int = 0,
+    ) -> None:
+        counts = self._counts(record_type)
+        counts.accepted += accepted
+        counts.updated += updated
+        counts.unchanged += unchanged
+        self.report.accepted += accepted
+        self.report.updated += updated
+        self.report.unchanged += unchanged
+
+    def reject(self, line: int, record_type: str | None, field: str | None, reason: str) -> None:
+        self.report.rejected += 1
+        if record_type is not None:
+            self._counts(record_type).rejected += 1
+        if len(self.report.rejections) < MAX_LISTED_REJECTIONS:
+            self.report.rejections.append(
+                wire.RejectedRow(line=max(line, 1), type=record_type, field=field, reason=reason)
+            )
+
+    # --- intake ------------------------------------------------------------------------------------------------
+
+    def feed(self, rows: Iterable[Parsed]) -> None:
+        for line, raw in rows:
+            self.report.rows += 1
+            if isinstance(raw, ParseError):
+                self.reject(line, None, raw.field, raw.reason)
+            else:
+                self._accept(line, raw)
+            if self.buffered >= self.batch_rows:
+                self.flush()
+
+    def _accept(self, line: int, raw: dict[str, Any]) -> None:
+        kind = raw.get("type")
+        try:
+            if kind in ("catenax_batch", "catenax_serial_part", "catenax_child"):
+                records = _from_catenax(raw)
+            else:
+                records = [_RECORD.validate_python(raw)]
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            location = [str(p) for p in error["loc"] if p != kind]
+            field = ".".join(location) or None
+            self.reject(line, kind if isinstance(kind, str) else None, field, error["msg"])
+            return
+        for record in records:
+            owner = record.organization_id if not isinstance(record, wire.OrganizationRecord) else None
+            if isinstance(record, wire.OrganizationRecord):
+                if self.org is not None:
+                    self.reject(
+                        line,
+                        record.type,
+                        "type",
+                        "organizations are registered by the operator",
+                    )
+                    continue
+            elif self.org is not None:
+                if owner is not None and owner != self.org:
+                    self.reject(line, record.type, "organization_id", "not your organization")
+                    continue
+                record.organization_id = self.org
+            elif owner is None:
+                self.reject(
+                    line,
+                    record.type,
+                    "organization_id",
+                    "required in an operator import",
+                )
+                continue
+            self.buffers[record.type].append((line, record))
+            self.buffered += 1
+
+    def flush(self) -> None:
+        for record_type in _ORDER:
+            rows = self.buffers[record_type]
+            if rows:
+                self.buffers[record_type] = []
+                getattr(self, f"_write_{record_type}")(rows)
+        self.buffered = 0
+        if self.progress is not None:
+            self.progress(self.report.rows)
+
+    def finish(self) -> wire.ImportReport:
+        self.flush()
+        self.report.seconds = round((utcnow() - self.started).total_seconds(), 3)
+        return self.report
+
+    # --- the generic upsert ------------------------------------------------------------------------------------
+
+    def upsert(
+        self,
+        model: type[Any],
+        record_type: str,
+        rows: list[tuple[int, dict[str, Any]]],
+        *,
+        key: Sequence[str],
+        compare: Sequence[str],
+        on_insert: Callable[[dict[str, Any]], None] | None = None,
+        new_ids: bool = True,
+    ) -> tuple[dict[tuple[Any, ...], Any], set[tuple[Any, ...]]]:
+        """Insert new rows, update changed ones, count unchanged ones: the ids by natural key, and the natural
+        keys written (inserted or updated). ``new_ids``: make a UUID for a new row (False: the database numbers it)."""
+        table: Table = model.__table__
+        latest: dict[tuple[Any, ...], tuple[int, dict[str, Any]]] = {}
+        for line, values in rows:
+            natural = tuple(values[k] for k in key)
+            if natural in latest:
+                self.count(record_type, updated=1)  # a later row of the same file replaces it
+            latest[natural] = (line, values)
+        if not latest:
+            return {}, set()
+        columns = [table.c[k] for k in key]
+        existing = {
+            tuple(row[: len(key)]): row[len(key) :]
+            for row in self.session.execute(
+                select(*columns, table.c.id, *[table.c[c] for c in compare]).where(
+                    tuple_(*columns).in_(list(latest))
+                )
+            )
+        }
+        ids: dict[tuple[Any, ...], Any] = {}
+        written: set[tuple[Any, ...]] = set()
+        writes: list[dict[str, Any]] = []
+        inserted = updated = unchanged = 0
+        for natural, (_line, values) in latest.items():
+            found = existing.get(natural)
+            if found is None:
+                if new_ids:
+                    values["id"] = uuid7()
+                if on_insert is not None:
+                    on_insert(values)
+                writes.append(values)
+                written.add(natural)
+                inserted += 1
+                continue
+            ids[natural] = found[0]
+            if all(values.get(c) == found[1 + i] for i, c in enumerate(compare)):
+                unchanged += 1
+            else:
+                writes.append(values)
+                written.add(natural)
+                updated += 1
+        if writes:
+            statement = self.insert(table)
+            statement = statement.on_conflict_do_update(
+                index_elements=list(key),
+                set_={c: statement.excluded[c] for c in compare},
+            ).returning(*columns, table.c.id)
+            for row in self.session.execute(statement, writes):
+                ids[tuple(row[: len(key)])] = row[len(key)]
+        self.count(record_type, accepted=inserted, updated=updated, unchanged=unchanged)
+        return ids, written
+
+    def insert(self, table: Table) -> Any:
+        return (postgresql_insert if self.dialect == "postgresql" else sqlite_insert)(table)
+
+    # --- per type ------------------------------------------------------------------------------------------------
+
+    def _write_organization(self, rows: list[tuple[int, wire.OrganizationRecord]]) -> None:
+        table: Table = Organization.__table__  # type: ignore[assignment]
+        inserted = 0
+        for _line, record in rows:
+            statement = self.insert(table).values(
+                id=record.id, name=record.name, kind=record.kind, created_at=utcnow()
+            )
+            result = self.session.execute(statement.on_conflict_do_nothing().returning(table.c.id))
+            inserted += result.first() is not None
+        self.count("organization", accepted=inserted, unchanged=len(rows) - inserted)
+
+    def _write_part_type(self, rows: list[tuple[int, wire.PartTypeRecord]]) -> None:
+        values = [(line, r.model_dump(exclude={"type"})) for line, r in rows if self._org_known(line, r)]
+        self.upsert(
+            PartType,
+            "part_type",
+            values,
+            key=("organization_id", "manufacturer_part_id"),
+            compare=("customer_part_id", "name_at_manufacturer", "name_at_customer"),
+        )
+
+    def _write_plant(self, rows: list[tuple[int, wire.PlantRecord]]) -> None:
+        values = [(line, r.model_dump(exclude={"type"})) for line, r in rows if self._org_known(line, r)]
+        self.upsert(Plant, "plant", values, key=("organization_id", "code"), compare=("name",))
+
+    def _org_known(self, line: int, record: Any) -> bool:
+        if self.org is not None or record.organization_id in self.touched:
+            return True
+        if self.session.get(Organization, record.organization_id) is None:
+            self.reject(line, record.type, "organization_id", "unknown organization")
+            return False
+        self.touched.add(record.organization_id)
+        return True
+
+    def _part_types(self, records: list[tuple[int, Any]]) -> dict[tuple[uuid.UUID, str], uuid.UUID]:
+        """The part type ids the records name; part types not yet known are created from the record."""
+        wanted = {(r.organization_id, r.manufacturer_part_id): r for _l, r in records}
+        table: Table = PartType.__table__  # type: ignore[assignment]
+        found: dict[tuple[uuid.UUID, str], uuid.UUID] = {
+            (row[0], row[1]): row[2]
+            for row in self.session.execute(
+                select(table.c.organization_id, table.c.manufacturer_part_id, table.c.id).where(
+                    tuple_(table.c.organization_id, table.c.manufacturer_part_id).in_(list(wanted))
+                )
+            )
+        }
+        missing = [
+            {
+                "id": uuid7(),
+                "organization_id": org,
+                "manufacturer_part_id": number,
+                "name_at_manufacturer": r.name_at_manufacturer or number,
+                "customer_part_id": None,
+                "name_at_customer": None,
+            }
+            for (org, number), r in wanted.items()
+            if (org, number) not in found
+        ]
+        if missing:
+            statement = self.insert(table).on_conflict_do_nothing()
+            self.session.execute(statement, missing)
+            for row in self.session.execute(
+                select(table.c.organization_id, table.c.manufacturer_part_id, table.c.id).where(
+                    tuple_(table.c.organization_id, table.c.manufacturer_part_id).in_(
+                        [(m["organization_id"], m["manufacturer_part_id"]) for m in missing]
+                    )
+                )
+            ):
+                found[(row[0], row[1])] = row[2]
+        return found
+
+    def _write_batch(self, rows: list[tuple[int, wire.BatchRecord]]) -> None:
+        self._write_assets("batch", rows)
+
+    def _write_serial_part(self, rows: list[tuple[int, wire.SerialPartRecord]]) -> None:
+        self._write_assets("serial", rows)
+
+    def _write_assets(self, kind: str, rows: list[tuple[int, Any]]) -> None:
+        record_type = "batch" if kind == "batch" else "serial_part"
+        rows = [(line, r) for line, r in rows if self._org_known(line, r)]
+        if not rows:
+            return
+        part_types = self._part_types(rows)
+        lots: dict[tuple[uuid.UUID, str], uuid.UUID] = {}
+        if kind == "serial":
+            wanted = {(r.organization_id, r.batch_id) for _l, r in rows if r.batch_id}
+            if wanted:
+                a = Asset.__table__
+                lots = {
+                    (row[0], row[1]): row[2]
+                    for row in self.session.execute(
+                        select(a.c.organization_id, a.c.local_id, a.c.id).where(
+                            a.c.kind == "batch",
+                            tuple_(a.c.organization_id, a.c.local_id).in_(list(wanted)),
+                        )
+                    )
+                }
+        owners = self._catenax_owners({r.catenax_id for _l, r in rows if r.catenax_id})
+        values: list[tuple[int, dict[str, Any]]] = []
+        claimed: dict[str, tuple[uuid.UUID, str]] = {}
+        for line, r in rows:
+            local = r.batch_id if kind == "batch" else r.part_instance_id
+            if r.catenax_id:
+                holder = owners.get(r.catenax_id) or claimed.get(r.catenax_id)
+                if holder is not None and holder != (
+                    r.organization_id,
+                    f"{kind}/{local}",
+                ):
+                    self.reject(line, record_type, "catenax_id", "already names another asset")
+                    continue
+                claimed[r.catenax_id] = (r.organization_id, f"{kind}/{local}")
+            batch_asset_id = None
+            if kind == "serial" and r.batch_id:
+                batch_asset_id = lots.get((r.organization_id, r.batch_id))
+                if batch_asset_id is None:
+                    self.reject(line, record_type, "batch_id", "unknown lot")
+                    continue
+            values.append(
+                (
+                    line,
+                    {
+                        "organization_id": r.organization_id,
+                        "kind": kind,
+                        "local_id": local,
+                        "catenax_id": r.catenax_id,
+                        "part_type_id": part_types[(r.organization_id, r.manufacturer_part_id)],
+                        "batch_asset_id": batch_asset_id,
+                        "model": getattr(r, "model", None),
+                        "site": r.site,
+                        "production_date": aware(r.production_date),
+                        "quantity": getattr(r, "quantity", None),
+                        "unit": getattr(r, "unit", None),
+                    },
+                )
+            )
+        new: list[tuple[int, AssetRef]] = []
+        lines = {(v["organization_id"], v["kind"], v["local_id"]): line for line, v in values}
+
+        def remember(v: dict[str, Any]) -> None:
+            v["created_at"] = utcnow()
+            new.append(
+                (
+                    lines[(v["organization_id"], v["kind"], v["local_id"])],
+                    AssetRef(
+                        v["id"],
+                        v["organization_id"],
+                        v["kind"],
+                        v["local_id"],
+                        v["catenax_id"],
+                    ),
+                )
+            )
+
+        self.upsert(
+            Asset,
+            record_type,
+            values,
+            key=("organization_id", "kind", "local_id"),
+            compare=(
+                "catenax_id",
+                "part_type_id",
+                "batch_asset_id",
+                "model",
+                "site",
+                "production_date",
+                "quantity",
+                "unit",
+            ),
+            on_insert=remember,
+        )
+        if new:
+            self.links.resolve_arrivals(new, record_type)
+
+    def _catenax_owners(self, ids: set[str]) -> dict[str, tuple[uuid.UUID, str]]:
+        if not ids:
+            return {}
+        a = Asset.__table__
+        return {
+            row[0]: (row[1], f"{row[2]}/{row[3]}")
+            for row in self.session.execute(
+                select(a.c.catenax_id, a.c.organization_id, a.c.kind, a.c.local_id).where(
+                    a.c.catenax_id.in_(list(ids))
+                )
+            )
+        }
+
+    def _write_link(self, rows: list[tuple[int, wire.LinkRecord]]) -> None:
+        self.links.write(rows)
+
+    def _write_shipment(self, rows: list[tuple[int, wire.ShipmentRecord]]) -> None:
+        refs = lookup(self.session, [(r.asset, r.organization_id) for _l, r in rows])  # type: ignore[misc]
+        customers = {r.customer_organization_id for _l, r in rows}
+        known = set(self.session.scalars(select(Organization.id).where(Organization.id.in_(list(customers)))))
+        plants = self._plants({(r.customer_organization_id, r.plant) for _l, r in rows if r.plant})
+        values: list[tuple[int, dict[str, Any]]] = []
+        for line, r in rows:
+            ref = refs[(r.asset, r.organization_id)]  # type: ignore[index]
+            if isinstance(ref, Unresolved):
+                self.reject(line, "shipment", "asset", ref.reason)
+                continue
+            if ref.organization_id != r.organization_id:
+                self.reject(
+                    line,
+                    "shipment",
+                    "asset",
+                    "not your lot: you ship only what you made",
+                )
+                continue
+            if r.customer_organization_id not in known:
+                self.reject(line, "shipment", "customer_organization_id", "unknown organization")
+                continue
+            plant_id = plants.get((r.customer_organization_id, r.plant)) if r.plant else None
+            if r.plant and plant_id is None:
+                self.reject(line, "shipment", "plant", "unknown plant of the customer")
+                continue
+            values.append(
+                (
+                    line,
+                    {
+                        "organization_id": r.organization_id,
+                        "delivery_note": r.delivery_note,
+                        "asset_id": ref.id,
+                        "customer_organization_id": r.customer_organization_id,
+                        "plant_id": plant_id,
+                        "shipped_on": r.shipped_on,
+                        "quantity": r.quantity,
+                        "unit": r.unit,
+                    },
+                )
+            )
+        self.upsert(
+            Shipment,
+            "shipment",
+            values,
+            key=("organization_id", "delivery_note", "asset_id"),
+            compare=(
+                "customer_organization_id",
+                "plant_id",
+                "shipped_on",
+                "quantity",
+                "unit",
+            ),
+        )
+
+    def _plants(self, wanted: set[tuple[uuid.UUID, str]]) -> dict[tuple[uuid.UUID, str], uuid.UUID]:
+        if not wanted:
+            return {}
+        p = Plant.__table__
+        return {
+            (row[0], row[1]): row[2]
+            for row in self.session.execute(
+                select(p.c.organization_id, p.c.code, p.c.id).where(
+                    tuple_(p.c.organization_id, p.c.code).in_(list(wanted))
+                )
+            )
+        }
+
+    def _write_inventory(self, rows: list[tuple[int, wire.InventoryRecord]]) -> None:
+        refs = lookup(self.session, [(r.asset, r.organization_id) for _l, r in rows])  # type: ignore[misc]
+        plants = self._plants({(r.organization_id, r.plant) for _l, r in rows})  # type: ignore[misc]
+        values: list[tuple[int, dict[str, Any]]] = []
+        for line, r in rows:
+            ref = refs[(r.asset, r.organization_id)]  # type: ignore[index]
+            if isinstance(ref, Unresolved):
+                self.reject(line, "inventory", "asset", ref.reason)
+                continue
+            plant_id = plants.get((r.organization_id, r.plant))  # type: ignore[arg-type]
+            if plant_id is None:
+                self.reject(line, "inventory", "plant", "unknown plant of yours")
+                continue
+            values.append(
+                (
+                    line,
+                    {
+                        "asset_id": ref.id,
+                        "plant_id": plant_id,
+                        "location": r.location,
+                        "quantity": r.quantity,
+                        "unit": r.unit,
+                        "updated_at": utcnow(),
+                    },
+                )
+            )
+        self.upsert(
+            InventoryPosition,
+            "inventory",
+            values,
+            key=("asset_id", "plant_id", "location"),
+            compare=("quantity", "unit"),
+        )
+
+
+def _from_catenax(raw: dict[str, Any]) -> list[Any]:
+    """A Catena-X item (validated against the aspect model) as import records."""
+    kind = raw["type"]
+    if kind == "catenax_child":
+        child = wire.ChildItem.model_validate(raw["item"])
+        parent = raw.get("parent")
+        if not isinstance(parent, str):
+            raise ValidationError.from_exception_data(
+                "SingleLevelBomAsBuilt",
+                [{"type": "missing", "loc": ("catenaXId",), "input": raw}],
+            )
+        return [
+            wire.LinkRecord(
+                parent=parent,
+                child=child.catenaXId,
+                quantity=child.quantity.value if child.quantity else None,
+                unit=child.quantity.unit if child.quantity else None,
+                created_on=child.createdOn,
+            )
+        ]
+    item = wire.CatenaXItem.model_validate(raw["item"])
+    ids = {i.key: i.value for i in item.localIdentifiers}
+    organization_id = None
+    manufacturer = ids.get("manufacturerId")
+    if manufacturer is not None:
+        try:
+            organization_id = uuid.UUID(manufacturer)
+        except ValueError:
+            organization_id = None  # a BPNL: the hub keeps no BPNs, the caller's own organization is meant
+    info = item.manufacturingInformation
+    common: dict[str, Any] = {
+        "organization_id": organization_id,
+        "catenax_id": item.catenaXId,
+        "manufacturer_part_id": item.partTypeInformation.manufacturerPartId,
+        "name_at_manufacturer": item.partTypeInformation.nameAtManufacturer,
+        "production_date": info.date if info else None,
+        "site": info.sites[0].catenaXsiteId if info and info.sites else None,
+    }
+    if kind == "catenax_batch":
+        return [wire.BatchRecord(batch_id=ids["batchId"], **common)]
+    return [
+        wire.SerialPartRecord(
+            part_instance_id=ids["partInstanceId"],
+            batch_id=ids.get("batchId"),
+            # A vehicle (it has a VAN) is grouped by its model, which Catena-X names in the part type.
+            model=item.partTypeInformation.nameAtManufacturer if "van" in ids else None,
+            **common,
+        )
+    ]
