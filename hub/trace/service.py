@@ -186,32 +186,37 @@ def affected_assets(
     limit = _limit(depth)
     _require_existing(session, roots)
     scope = queries.Scope(roots=list(roots), direction=direction, depth=limit, as_of=as_of)
-    rows = session.execute(queries.affected_positions(scope)).all()
     levels: dict[uuid.UUID, int] = {}
     owners: dict[uuid.UUID, uuid.UUID] = {}
     positions = []
-    for row in rows:
-        levels.setdefault(row.asset_id, row.depth)
-        owners.setdefault(row.asset_id, row.organization_id)
-        if row.position_id is not None:
+    unresolved = cut = 0
+    for row in session.execute(queries.affected_positions(scope)):
+        (
+            asset_id,
+            level,
+            owner,
+            position_id,
+            plant_id,
+            plant_owner,
+            location,
+            quantity,
+            unit,
+            unresolved,
+            cut,
+        ) = row
+        if asset_id not in levels:
+            levels[asset_id] = level
+            owners[asset_id] = owner
+        if position_id is not None:
             positions.append(
-                AffectedPosition(
-                    position_id=row.position_id,
-                    asset_id=row.asset_id,
-                    plant_id=row.plant_id,
-                    plant_organization_id=row.plant_organization_id,
-                    location=row.location,
-                    quantity=row.quantity,
-                    unit=row.unit,
-                )
+                AffectedPosition(position_id, asset_id, plant_id, plant_owner, location, quantity, unit)
             )
-    flags = session.execute(queries.completeness(scope)).one()
     return AffectedSet(
         roots=tuple(roots),
         depth=levels,
         organization_of=owners,
         positions=positions,
-        incomplete_reasons=_reasons(bool(flags.unresolved), bool(flags.cut)),
+        incomplete_reasons=_reasons(bool(unresolved), bool(cut)),
         plant_ids=frozenset(p.plant_id for p in positions),
     )
 

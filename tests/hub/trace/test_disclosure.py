@@ -178,3 +178,15 @@ def test_listing_is_capped_and_says_so(
     result = run(db, network, "T1", "I2")
     assert len(result.nodes) == 1 and result.truncated
     assert result.affected_serials == 2  # the counts still cover everything
+
+
+def test_as_of_counts_only_holds_in_force_then_and_shipments_made_by_then(
+    db: Session, network: Network
+) -> None:
+    now = run(db, network, "T3", "C1")
+    then = run(db, network, "T3", "C1", as_of=BETWEEN)
+    before_shipping = run(db, network, "T3", "C1", as_of=BETWEEN.replace(month=1, day=1))
+    (q_now,), (q_then,), (q_early,) = (r.by_plant[0].quantities for r in (now, then, before_shipping))
+    assert (int(q_now.held), int(q_then.held)) == (100, 0)  # the hold was placed after March
+    assert int(q_then.quantity) == 300  # inventory is always today's
+    assert (int(q_then.shipped), int(q_early.shipped)) == (500, 0)
