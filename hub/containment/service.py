@@ -165,6 +165,8 @@ def release(
     session: Session, *, caller: Caller, alert: QualityNotification, reason: str, now: datetime
 ) -> int:
     """Release the alert's holds (one UPDATE) and close the actions still open; returns holds released."""
+    if alert.affected_count is None:  # never sent: nothing was held
+        return 0
     released = session.execute(
         update(Hold)
         .where(Hold.notification_id == alert.id, Hold.released_at.is_(None))

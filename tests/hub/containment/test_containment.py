@@ -290,3 +290,14 @@ def test_two_alerts_hold_the_same_stock_independently(db: Session, chain: Chain)
 
     assert held(db) == EXPECTED_HOLDS  # the second alert's holds remain
     assert read(chain.capacitor, second)["containment"]["holds_active"] == 6
+
+
+def test_cancelling_a_draft_alert_touches_no_stock(db: Session, chain: Chain) -> None:
+    nid = str(alert(chain)["id"])
+
+    assert moved(chain.capacitor, nid, "cancel")["status"] == "CANCELED"
+
+    assert held(db) == {}
+    assert read(chain.capacitor, nid)["containment"] is None
+    assert audit_actions(db, nid) == ["quality_notification.created", "quality_notification.canceled"]
+    assert_error(move(chain.capacitor, nid, "send"), 409, "Conflict")
