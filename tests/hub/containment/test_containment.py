@@ -14,7 +14,7 @@ from hub.models import ContainmentAction, Event, Hold, InventoryPosition, Plant
 from tests.hub.asserts import assert_error, audit_actions, audit_count, field_locs
 from tests.hub.conftest import Actor
 from tests.hub.notifications.chain import Chain
-from tests.hub.notifications.conftest import alert, move, moved, read
+from tests.hub.notifications.conftest import alert, create, move, moved, read
 
 ACTIONS = "/v1/containment-actions"
 
@@ -301,3 +301,26 @@ def test_cancelling_a_draft_alert_touches_no_stock(db: Session, chain: Chain) ->
     assert read(chain.capacitor, nid)["containment"] is None
     assert audit_actions(db, nid) == ["quality_notification.created", "quality_notification.canceled"]
     assert_error(move(chain.capacitor, nid, "send"), 409, "Conflict")
+
+
+def test_an_alert_to_several_customers_contains_once_for_the_whole_case(db: Session, chain: Chain) -> None:
+    # The connector maker's K1 went to the ECU maker, K2 straight to the OEM: a case with two children.
+    case = create(chain.connector, type="ALERT", affected_asset_ids=[chain.asset("K1"), chain.asset("K2")])
+    assert case["receiver_id"] is None and len(case["children"]) == 2
+    children = {c["receiver_id"]: c["id"] for c in case["children"]}
+
+    moved(chain.connector, case["id"], "send")
+
+    expected = {("ECU-1", "F1"): Decimal(50), ("OEM-1", "X"): Decimal(40), ("OEM-1", "yard"): Decimal(1)}
+    expected[("OEM-2", "Y")] = Decimal(10)
+    assert held(db) == expected
+    for receiver in (chain.ecu, chain.oem):
+        progress = read(receiver, children[str(receiver.org.id)])["containment"]
+        assert (progress["plants"], progress["holds_active"]) == (3, 4)
+    moved(chain.connector, children[str(chain.ecu.org.id)], "close", "ECU maker sorted its stock")
+    assert held(db) == expected  # closing one customer's part is not closing the alert
+
+    moved(chain.connector, case["id"], "close", "connector lots replaced")
+
+    assert held(db) == {}
+    assert {read(chain.connector, c)["status"] for c in children.values()} == {"CLOSED"}
