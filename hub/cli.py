@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub.config import Settings, get_settings
+from hub.genealogy.cli import genealogy_app, synth_app
 
 app = typer.Typer(name="hub", help="Qualink hub: serve the API and operate it.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
@@ -31,6 +32,8 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(rules_app, name="rules")
 notifications_app = typer.Typer(help="Quality notifications and escalation.", no_args_is_help=True)
 app.add_typer(notifications_app, name="notifications")
+app.add_typer(genealogy_app, name="genealogy")
+app.add_typer(synth_app, name="synth")
 
 console = Console()
 err = Console(stderr=True)

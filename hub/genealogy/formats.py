@@ -15,6 +15,7 @@ from typing import Any
 
 MAX_LINE_BYTES = 1024 * 1024
 MAX_ITEM_CHARS = 16 * 1024 * 1024
+TOO_LONG = b"\x00too long"
 
 
 @dataclass(frozen=True)
@@ -30,35 +31,37 @@ Parsed = tuple[int, dict[str, Any] | ParseError]
 
 def _lines(chunks: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
     """Split a byte stream into lines (numbered from 1), refusing lines over MAX_LINE_BYTES without buffering them."""
-    buffer = b""
+    pending = b""  # the unfinished line carried over from the previous chunk
     number = 0
-    skipping = False
+    skipping = False  # inside a line already found too long
     for chunk in chunks:
-        buffer += chunk
-        while True:
-            end = buffer.find(b"\n")
-            if end < 0:
-                break
-            line, buffer = buffer[:end], buffer[end + 1 :]
+        parts = chunk.split(b"\n")
+        for part in parts[:-1]:
             number += 1
             if skipping:
                 skipping = False
-                yield number, b"\x00too long"
+                yield number, TOO_LONG
                 continue
-            yield number, line
-        if len(buffer) > MAX_LINE_BYTES:
-            buffer = b""
+            line = pending + part if pending else part
+            pending = b""
+            yield number, TOO_LONG if len(line) > MAX_LINE_BYTES else line
+        tail = parts[-1]
+        if skipping:
+            continue
+        pending = pending + tail if pending else tail
+        if len(pending) > MAX_LINE_BYTES:
+            pending = b""
             skipping = True
     if skipping:
-        yield number + 1, b"\x00too long"
-    elif buffer.strip():
-        yield number + 1, buffer
+        yield number + 1, TOO_LONG
+    elif pending.strip():
+        yield number + 1, pending
 
 
 def ndjson_records(chunks: Iterable[bytes]) -> Iterator[Parsed]:
     """One JSON object per line; blank lines are skipped."""
     for number, line in _lines(chunks):
-        if line == b"\x00too long":
+        if line is TOO_LONG:
             yield number, ParseError(f"line longer than {MAX_LINE_BYTES} bytes")
             continue
         if not line.strip():

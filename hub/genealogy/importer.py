@@ -14,20 +14,22 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal
 
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import Table, select, tuple_
+from sqlalchemy import Table, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from hub.genealogy import bulk
 from hub.genealogy.formats import Parsed, ParseError
 from hub.genealogy.links import AssetRef, LinkWriter, Unresolved, aware, lookup
 from hub.models import Asset, InventoryPosition, Organization, PartType, Plant, Shipment
 from hub.models.base import utcnow, uuid7
 from protocol.models import genealogy as wire
 
-BATCH_ROWS = 5000
+BATCH_ROWS = 10_000
 MAX_LISTED_REJECTIONS = 1000
 _RECORD = TypeAdapter(wire.ImportRecord)
+_ASSETS: Table = Asset.__table__  # type: ignore[assignment]
 _ORDER = (
     "organization",
     "part_type",
@@ -189,14 +191,9 @@ class Importer:
             latest[natural] = (line, values)
         if not latest:
             return {}, set()
-        columns = [table.c[k] for k in key]
         existing = {
             tuple(row[: len(key)]): row[len(key) :]
-            for row in self.session.execute(
-                select(*columns, table.c.id, *[table.c[c] for c in compare]).where(
-                    tuple_(*columns).in_(list(latest))
-                )
-            )
+            for row in bulk.select_by_keys(self.session, table, key, list(latest), ("id", *compare))
         }
         ids: dict[tuple[Any, ...], Any] = {}
         written: set[tuple[Any, ...]] = set()
@@ -217,17 +214,15 @@ class Importer:
             if all(values.get(c) == found[1 + i] for i, c in enumerate(compare)):
                 unchanged += 1
             else:
+                if new_ids:
+                    values["id"] = found[0]
                 writes.append(values)
                 written.add(natural)
                 updated += 1
-        if writes:
-            statement = self.insert(table)
-            statement = statement.on_conflict_do_update(
-                index_elements=list(key),
-                set_={c: statement.excluded[c] for c in compare},
-            ).returning(*columns, table.c.id)
-            for row in self.session.execute(statement, writes):
-                ids[tuple(row[: len(key)])] = row[len(key)]
+        for row in bulk.upsert_rows(
+            self.session, table, writes, key=key, update=compare, returning=(*key, "id")
+        ):
+            ids[tuple(row[: len(key)])] = row[len(key)]
         self.count(record_type, accepted=inserted, updated=updated, unchanged=unchanged)
         return ids, written
 
@@ -274,13 +269,10 @@ class Importer:
         """The part type ids the records name; part types not yet known are created from the record."""
         wanted = {(r.organization_id, r.manufacturer_part_id): r for _l, r in records}
         table: Table = PartType.__table__  # type: ignore[assignment]
+        key = ("organization_id", "manufacturer_part_id")
         found: dict[tuple[uuid.UUID, str], uuid.UUID] = {
             (row[0], row[1]): row[2]
-            for row in self.session.execute(
-                select(table.c.organization_id, table.c.manufacturer_part_id, table.c.id).where(
-                    tuple_(table.c.organization_id, table.c.manufacturer_part_id).in_(list(wanted))
-                )
-            )
+            for row in bulk.select_by_keys(self.session, table, key, list(wanted), ("id",))
         }
         missing = [
             {
@@ -295,15 +287,9 @@ class Importer:
             if (org, number) not in found
         ]
         if missing:
-            statement = self.insert(table).on_conflict_do_nothing()
-            self.session.execute(statement, missing)
-            for row in self.session.execute(
-                select(table.c.organization_id, table.c.manufacturer_part_id, table.c.id).where(
-                    tuple_(table.c.organization_id, table.c.manufacturer_part_id).in_(
-                        [(m["organization_id"], m["manufacturer_part_id"]) for m in missing]
-                    )
-                )
-            ):
+            bulk.upsert_rows(self.session, table, missing, key=key, update=(), returning=("id",))
+            names = [(m["organization_id"], m["manufacturer_part_id"]) for m in missing]
+            for row in bulk.select_by_keys(self.session, table, key, names, ("id",)):
                 found[(row[0], row[1])] = row[2]
         return found
 
@@ -323,19 +309,20 @@ class Importer:
         if kind == "serial":
             wanted = {(r.organization_id, r.batch_id) for _l, r in rows if r.batch_id}
             if wanted:
-                a = Asset.__table__
                 lots = {
-                    (row[0], row[1]): row[2]
-                    for row in self.session.execute(
-                        select(a.c.organization_id, a.c.local_id, a.c.id).where(
-                            a.c.kind == "batch",
-                            tuple_(a.c.organization_id, a.c.local_id).in_(list(wanted)),
-                        )
+                    (row[0], row[2]): row[3]
+                    for row in bulk.select_by_keys(
+                        self.session,
+                        _ASSETS,
+                        ("organization_id", "kind", "local_id"),
+                        [(org, "batch", local) for org, local in wanted],
+                        ("id",),
                     )
                 }
         owners = self._catenax_owners({r.catenax_id for _l, r in rows if r.catenax_id})
         values: list[tuple[int, dict[str, Any]]] = []
         claimed: dict[str, tuple[uuid.UUID, str]] = {}
+        now = utcnow()
         for line, r in rows:
             local = r.batch_id if kind == "batch" else r.part_instance_id
             if r.catenax_id:
@@ -368,6 +355,7 @@ class Importer:
                         "production_date": aware(r.production_date),
                         "quantity": getattr(r, "quantity", None),
                         "unit": getattr(r, "unit", None),
+                        "created_at": now,
                     },
                 )
             )
@@ -375,7 +363,6 @@ class Importer:
         lines = {(v["organization_id"], v["kind"], v["local_id"]): line for line, v in values}
 
         def remember(v: dict[str, Any]) -> None:
-            v["created_at"] = utcnow()
             new.append(
                 (
                     lines[(v["organization_id"], v["kind"], v["local_id"])],
@@ -412,13 +399,14 @@ class Importer:
     def _catenax_owners(self, ids: set[str]) -> dict[str, tuple[uuid.UUID, str]]:
         if not ids:
             return {}
-        a = Asset.__table__
         return {
             row[0]: (row[1], f"{row[2]}/{row[3]}")
-            for row in self.session.execute(
-                select(a.c.catenax_id, a.c.organization_id, a.c.kind, a.c.local_id).where(
-                    a.c.catenax_id.in_(list(ids))
-                )
+            for row in bulk.select_by_keys(
+                self.session,
+                _ASSETS,
+                ("catenax_id",),
+                [(i,) for i in ids],
+                ("organization_id", "kind", "local_id"),
             )
         }
 
@@ -483,13 +471,11 @@ class Importer:
     def _plants(self, wanted: set[tuple[uuid.UUID, str]]) -> dict[tuple[uuid.UUID, str], uuid.UUID]:
         if not wanted:
             return {}
-        p = Plant.__table__
+        p: Table = Plant.__table__  # type: ignore[assignment]
         return {
             (row[0], row[1]): row[2]
-            for row in self.session.execute(
-                select(p.c.organization_id, p.c.code, p.c.id).where(
-                    tuple_(p.c.organization_id, p.c.code).in_(list(wanted))
-                )
+            for row in bulk.select_by_keys(
+                self.session, p, ("organization_id", "code"), list(wanted), ("id",)
             )
         }
 

@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Table, bindparam, delete, exists, or_, select, text, tuple_, update
+from sqlalchemy import Table, bindparam, delete, exists, or_, select, text
 from sqlalchemy.orm import Session
 
+from hub.genealogy import bulk
 from hub.models import Asset, AssetLink
 from hub.models.base import utcnow
 
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 
 KINDS = ("batch", "serial")
 _LINKS: Table = AssetLink.__table__  # type: ignore[assignment]
+_ASSETS: Table = Asset.__table__  # type: ignore[assignment]
 
 
 def aware(value: datetime | None) -> datetime | None:
@@ -40,17 +42,22 @@ def aware(value: datetime | None) -> datetime | None:
     return value
 
 
-_CYCLES = text(
-    """
+# A new link parent > child can close a cycle only if its parent is some link's child and its child some link's
+# parent: the anchor keeps only those, so a bottom-up import (components before assemblies) walks almost nothing.
+_CYCLE_QUERY = """
     WITH RECURSIVE down(link_id, node) AS (
-        SELECT id, child_id FROM asset_links WHERE id IN :ids
+        SELECT l.id, l.child_id FROM asset_links l
+        WHERE {ids}
+          AND EXISTS (SELECT 1 FROM asset_links a WHERE a.child_id = l.parent_id)
+          AND EXISTS (SELECT 1 FROM asset_links b WHERE b.parent_id = l.child_id)
         UNION
         SELECT d.link_id, x.child_id FROM down d JOIN asset_links x ON x.parent_id = d.node
         WHERE x.child_id IS NOT NULL
     )
     SELECT DISTINCT d.link_id FROM down d JOIN asset_links l ON l.id = d.link_id WHERE d.node = l.parent_id
-    """
-).bindparams(bindparam("ids", expanding=True))
+"""
+_CYCLES_POSTGRESQL = text(_CYCLE_QUERY.format(ids="l.id = ANY(CAST(:ids AS BIGINT[]))"))
+_CYCLES = text(_CYCLE_QUERY.format(ids="l.id IN :ids")).bindparams(bindparam("ids", expanding=True))
 
 
 @dataclass(frozen=True)
@@ -126,17 +133,14 @@ def lookup(
         for p in parsed.values()
         if isinstance(p, ParsedKey) and p.catenax_id is None
     }
-    a = Asset.__table__.c
-    columns = (a.id, a.organization_id, a.kind, a.local_id, a.catenax_id)
     by_catenax: dict[str, AssetRef] = {}
     by_natural: dict[tuple[Any, ...], AssetRef] = {}
-    if catenax:
-        for row in session.execute(select(*columns).where(a.catenax_id.in_(list(catenax)))):
-            by_catenax[row.catenax_id] = _ref(row)
-    if natural:
-        where = tuple_(a.organization_id, a.kind, a.local_id).in_(list(natural))
-        for row in session.execute(select(*columns).where(where)):
-            by_natural[(row.organization_id, row.kind, row.local_id)] = _ref(row)
+    rest = ("id", "organization_id", "kind", "local_id")
+    for row in bulk.select_by_keys(session, _ASSETS, ("catenax_id",), [(c,) for c in catenax], rest):
+        by_catenax[row[0]] = AssetRef(row[1], row[2], row[3], row[4], row[0])
+    key = ("organization_id", "kind", "local_id")
+    for row in bulk.select_by_keys(session, _ASSETS, key, list(natural), ("id", "catenax_id")):
+        by_natural[(row[0], row[1], row[2])] = AssetRef(row[3], row[0], row[1], row[2], row[4])
     answer: dict[tuple[str, uuid.UUID], AssetRef | Unresolved] = {}
     for pair, p in parsed.items():
         if isinstance(p, Unresolved):
@@ -233,7 +237,8 @@ class LinkWriter:
         refused: list[tuple[int, tuple[int, str]]] = []
         remaining = dict(candidates)
         while remaining:
-            cyclic = set(self.session.scalars(_CYCLES, {"ids": list(remaining)}))
+            query = _CYCLES_POSTGRESQL if self.session.get_bind().dialect.name == "postgresql" else _CYCLES
+            cyclic = set(self.session.scalars(query, {"ids": list(remaining)}))
             if not cyclic:
                 break
             worst = max(cyclic, key=lambda i: (remaining[i], i))
@@ -299,33 +304,23 @@ class LinkWriter:
                 by_key[ref.catenax_id] = (line, ref)
         keys = list(by_key)
         resolved: dict[int, int] = {}
-        child_rows = self.session.execute(
-            select(AssetLink.id, AssetLink.child_key).where(
-                AssetLink.child_id.is_(None), AssetLink.child_key.in_(keys)
-            )
-        ).all()
-        if child_rows:
-            self.session.execute(
-                update(_LINKS)
-                .where(_LINKS.c.id == bindparam("link_id"))
-                .values(child_id=bindparam("asset_id")),
-                [{"link_id": i, "asset_id": by_key[k][1].id} for i, k in child_rows],
-            )
-            resolved.update({i: by_key[k][0] for i, k in child_rows})
-        parent_rows = self.session.execute(
-            select(AssetLink.id, AssetLink.parent_key, AssetLink.organization_id).where(
-                AssetLink.parent_id.is_(None), AssetLink.parent_key.in_(keys)
-            )
-        ).all()
-        own = [(i, k) for i, k, org in parent_rows if by_key[k][1].organization_id == org]
-        if own:
-            self.session.execute(
-                update(_LINKS)
-                .where(_LINKS.c.id == bindparam("link_id"))
-                .values(parent_id=bindparam("asset_id")),
-                [{"link_id": i, "asset_id": by_key[k][1].id} for i, k in own],
-            )
-            resolved.update({i: by_key[k][0] for i, k in own})
+        wanted = [(k,) for k in keys]
+        child_rows = bulk.select_by_keys(
+            self.session, _LINKS, ("child_key",), wanted, ("id",), where="t.child_id IS NULL"
+        )
+        bulk.update_by_id(self.session, _LINKS, "child_id", [(i, by_key[k][1].id) for k, i in child_rows])
+        resolved.update({i: by_key[k][0] for k, i in child_rows})
+        parent_rows = bulk.select_by_keys(
+            self.session,
+            _LINKS,
+            ("parent_key",),
+            wanted,
+            ("id", "organization_id"),
+            where="t.parent_id IS NULL",
+        )
+        own = [(i, k) for k, i, org in parent_rows if by_key[k][1].organization_id == org]
+        bulk.update_by_id(self.session, _LINKS, "parent_id", [(i, by_key[k][1].id) for i, k in own])
+        resolved.update({i: by_key[k][0] for i, k in own})
         if not resolved:
             return
         self.importer.report.links_resolved += len(resolved)
