@@ -48,7 +48,7 @@ from sqlalchemy import (
     union_all,
 )
 
-from hub.models import Asset, AssetLink, Hold, InventoryPosition, PartType, Plant, Shipment
+from hub.models import Asset, AssetLink, Hold, InventoryPosition, Plant, Shipment
 
 Direction = Literal["forward", "backward"]
 
@@ -242,11 +242,7 @@ GROUP_COLUMNS = (
 )
 
 
-def groups(
-    scope: Scope,
-    *,
-    caller: uuid.UUID,
-) -> CompoundSelect:
+def groups(scope: Scope, *, caller: uuid.UUID, listed: int) -> CompoundSelect:
     """One statement, one walk of the graph: the affected set counted several ways, tagged by ``dim``.
 
     Rows (``GROUP_COLUMNS``), each split by ``visible`` (may the caller see the asset):
@@ -258,7 +254,11 @@ def groups(
       ``organization_id``; ``n`` positions, quantity and held quantity;
     - ``shipment``: quantities shipped to a customer plant (``ref_id``) by unit, the asset's owner in
       ``organization_id``;
-    - ``unresolved`` / ``cut``: one row each with ``n`` = 1 when the trace met unknown links / the depth limit.
+    - ``unresolved`` / ``cut``: one row each with ``n`` = 1 when the trace met unknown links / the depth limit;
+    - ``asset``: up to ``listed`` assets the caller sees (``ref_id``), nearest first, ``n`` = depth;
+    - ``link``: up to ``listed`` links on each side of the caller's own assets (``organization_id`` = child,
+      ``ref_id`` = parent, ``label`` = which side), with quantity and unit; a link between two own assets
+      comes twice.
     """
     reached = reach(scope.roots, scope.direction, scope.depth, scope.as_of)
     found = affected(reached)
@@ -269,6 +269,7 @@ def groups(
             _asset.c.kind,
             _asset.c.part_type_id,
             _asset.c.model,
+            found.c.depth,
             visible(found, caller=caller, roots=scope.roots, as_of=scope.as_of).label("visible"),
             case((found.c.id.in_(list(scope.roots)), 1), else_=0).label("root"),
         )
@@ -368,6 +369,51 @@ def groups(
             _typed_null(n),
         )
 
+    seen = (
+        select(
+            literal("asset", String).label("dim"),
+            nodes.c.organization_id,
+            nodes.c.id.label("ref_id"),
+            _typed_null(s).label("label"),
+            _typed_null(s).label("unit"),
+            nodes.c.visible,
+            nodes.c.root,
+            nodes.c.depth.label("n"),
+            _typed_null(n).label("quantity"),
+            _typed_null(n).label("held"),
+        )
+        .where(nodes.c.visible == 1)
+        .order_by(nodes.c.depth, nodes.c.id)
+        .limit(listed)
+        .subquery("seen")
+    )
+    own = select(nodes.c.id).where(nodes.c.organization_id == caller)
+    in_set = select(nodes.c.id)
+
+    def links(mine: ColumnElement[Any], other: ColumnElement[Any], name: str) -> Select[Any]:
+        where = [mine.in_(own), other.in_(in_set)]
+        if scope.as_of is not None:
+            where.append(_link.c.created_on <= scope.as_of)
+        listing = (
+            select(
+                literal("link", String).label("dim"),
+                _link.c.child_id.label("organization_id"),
+                _link.c.parent_id.label("ref_id"),
+                literal(name, String).label("label"),
+                _link.c.unit,
+                _int(1).label("visible"),
+                _int(0).label("root"),
+                _int(0).label("n"),
+                _link.c.quantity,
+                _typed_null(n).label("held"),
+            )
+            .where(*where)
+            .order_by(_link.c.id)
+            .limit(listed)
+            .subquery(name)
+        )
+        return select(*listing.c)
+
     return union_all(
         by_node,
         by_part,
@@ -376,58 +422,9 @@ def groups(
         by_shipment,
         flag("unresolved", unresolved(found, scope.direction, scope.as_of)),
         flag("cut", cut(reached, found, scope.direction, scope.depth, scope.as_of)),
-    )
-
-
-def visible_nodes(
-    scope: Scope,
-    *,
-    caller: uuid.UUID,
-    limit: int,
-) -> Select[Any]:
-    """The affected assets the caller may see (at most ``limit``), nearest first, with their part number."""
-    found = affected(reach(scope.roots, scope.direction, scope.depth, scope.as_of))
-    return (
-        select(
-            _asset.c.id,
-            _asset.c.organization_id,
-            _asset.c.kind,
-            _asset.c.local_id,
-            _asset.c.catenax_id,
-            PartType.manufacturer_part_id,
-            _asset.c.model,
-            found.c.depth,
-        )
-        .select_from(
-            found.join(_asset, _asset.c.id == found.c.id).join(PartType, PartType.id == _asset.c.part_type_id)
-        )
-        .where(visible(found, caller=caller, roots=scope.roots, as_of=scope.as_of) == 1)
-        .order_by(found.c.depth, _asset.c.id)
-        .limit(limit)
-    )
-
-
-def visible_links(
-    scope: Scope,
-    *,
-    caller: uuid.UUID,
-    limit: int,
-) -> Select[Any]:
-    """Links between affected assets with one end the caller's own (at most ``limit``)."""
-    found = affected(reach(scope.roots, scope.direction, scope.depth, scope.as_of))
-    own = select(found.c.id).join(_asset, _asset.c.id == found.c.id).where(_asset.c.organization_id == caller)
-    where: list[ColumnElement[bool]] = [
-        _link.c.child_id.in_(select(found.c.id)),
-        _link.c.parent_id.in_(select(found.c.id)),
-        or_(_link.c.child_id.in_(own), _link.c.parent_id.in_(own)),
-    ]
-    if scope.as_of is not None:
-        where.append(_link.c.created_on <= scope.as_of)
-    return (
-        select(_link.c.parent_id, _link.c.child_id, _link.c.quantity, _link.c.unit)
-        .where(and_(*where))
-        .order_by(_link.c.id)
-        .limit(limit)
+        select(*seen.c),
+        links(_link.c.child_id, _link.c.parent_id, "up"),
+        links(_link.c.parent_id, _link.c.child_id, "down"),
     )
 
 

@@ -239,7 +239,8 @@ def trace(
     roots = list(roots)
     _require_visible_roots(session, caller=caller, roots=roots, names=root_names)
     scope = queries.Scope(roots=roots, direction=direction, depth=limit, as_of=as_of)
-    rows = [GroupRow.of(r) for r in session.execute(queries.groups(scope, caller=caller.org_id))]
+    statement = queries.groups(scope, caller=caller.org_id, listed=LISTED + 1)
+    rows = [GroupRow.of(r) for r in session.execute(statement)]
     org_ids = {r.organization_id for r in rows if r.dim == "node" and r.visible and r.organization_id}
     part_ids = {r.ref_id for r in rows if r.dim == "part" and r.visible and r.ref_id}
     plant_ids = {r.ref_id for r in rows if r.dim in ("location", "shipment") and r.ref_id}
@@ -254,25 +255,16 @@ def trace(
         for p in session.scalars(select(Plant).where(Plant.id.in_(plant_ids)))
     }
     folded = fold(rows, caller=caller.org_id, organization_names=names, parts=parts, plants=plants)
-    root_set = set(roots)
-    nodes = [
-        TraceNode(
-            asset_id=row.id,
-            organization_id=row.organization_id,
-            kind=row.kind,
-            local_id=row.local_id,
-            catenax_id=row.catenax_id,
-            manufacturer_part_id=row.manufacturer_part_id,
-            model=row.model,
-            depth=row.depth,
-            root=row.id in root_set,
-        )
-        for row in session.execute(queries.visible_nodes(scope, caller=caller.org_id, limit=LISTED + 1))
-    ]
-    links = [
-        TraceLink(parent_id=row.parent_id, child_id=row.child_id, quantity=row.quantity, unit=row.unit)
-        for row in session.execute(queries.visible_links(scope, caller=caller.org_id, limit=LISTED + 1))
-    ]
+    nodes = _nodes(session, [r for r in rows if r.dim == "asset"])
+    links: dict[tuple[uuid.UUID, uuid.UUID], TraceLink] = {}
+    sides: dict[str, int] = {}
+    for r in rows:
+        if r.dim == "link" and r.organization_id is not None and r.ref_id is not None:
+            links.setdefault(
+                (r.organization_id, r.ref_id),
+                TraceLink(child_id=r.organization_id, parent_id=r.ref_id, quantity=r.quantity, unit=r.unit),
+            )
+            sides[r.label or ""] = sides.get(r.label or "", 0) + 1
     reasons = _reasons(folded.unresolved, folded.cut)
     reached = folded.affected_batches + folded.affected_serials
     return TraceResult(
@@ -285,8 +277,8 @@ def trace(
         affected_batches=folded.affected_batches,
         affected_serials=folded.affected_serials,
         nodes=nodes[:LISTED],
-        links=links[:LISTED],
-        truncated=len(nodes) > LISTED or len(links) > LISTED,
+        links=list(links.values())[:LISTED],
+        truncated=len(nodes) > LISTED or len(links) > LISTED or any(n > LISTED for n in sides.values()),
         by_organization=folded.by_organization,
         by_part=folded.by_part,
         by_model=folded.by_model,
@@ -294,6 +286,40 @@ def trace(
         by_location=folded.by_location,
         undisclosed=folded.undisclosed,
     )
+
+
+def _nodes(session: Session, listed: list[GroupRow]) -> list[TraceNode]:
+    """The listed assets' identities, in the order the trace found them."""
+    ids = [r.ref_id for r in listed if r.ref_id is not None]
+    found = session.execute(
+        select(
+            Asset.id,
+            Asset.organization_id,
+            Asset.kind,
+            Asset.local_id,
+            Asset.catenax_id,
+            PartType.manufacturer_part_id,
+            Asset.model,
+        )
+        .join(PartType, PartType.id == Asset.part_type_id)
+        .where(Asset.id.in_(ids))
+    )
+    by_id = {row.id: row for row in found}
+    return [
+        TraceNode(
+            asset_id=r.ref_id,
+            organization_id=by_id[r.ref_id].organization_id,
+            kind=by_id[r.ref_id].kind,
+            local_id=by_id[r.ref_id].local_id,
+            catenax_id=by_id[r.ref_id].catenax_id,
+            manufacturer_part_id=by_id[r.ref_id].manufacturer_part_id,
+            model=by_id[r.ref_id].model,
+            depth=r.n,
+            root=r.root,
+        )
+        for r in listed
+        if r.ref_id in by_id
+    ]
 
 
 def trace_request(session: Session, *, caller: Caller, request: TraceRequest) -> TraceResult:
