@@ -391,7 +391,7 @@ def groups(scope: Scope, *, caller: uuid.UUID, listed: int) -> CompoundSelect:
     in_set = select(nodes.c.id)
 
     def links(mine: ColumnElement[Any], other: ColumnElement[Any], name: str) -> Select[Any]:
-        where = [mine.in_(own), other.in_(in_set)]
+        where: list[ColumnElement[bool]] = [mine.in_(own), other.in_(in_set)]
         if scope.as_of is not None:
             where.append(_link.c.created_on <= scope.as_of)
         listing = (
