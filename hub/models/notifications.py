@@ -49,6 +49,8 @@ class QualityNotification(IdMixin, CreatedMixin, Base):
     parent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("quality_notifications.id"))
     forwarded_from_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("quality_notifications.id"))
     target_date: Mapped[datetime | None]
+    # Set once, on sending: the receiver sees a notification from then on, whatever happens to it later.
+    sent_at: Mapped[datetime | None]
     escalated_at: Mapped[datetime | None]
     # An alert's containment request, and how many assets its forward trace found when it was sent.
     containment_kind: Mapped[str | None] = mapped_column(String(16))

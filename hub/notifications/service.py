@@ -118,14 +118,11 @@ def _create(
 
 
 def _visible(caller: Caller) -> Any:
-    # A receiver sees nothing of a draft: it has not been sent to it yet.
+    # A receiver sees nothing of a draft, nor of one cancelled before it was sent: it never reached it.
     return select(QualityNotification).where(
         or_(
             QualityNotification.sender_id == caller.org_id,
-            and_(
-                QualityNotification.receiver_id == caller.org_id,
-                QualityNotification.status != NotificationStatus.CREATED.value,
-            ),
+            and_(QualityNotification.receiver_id == caller.org_id, QualityNotification.sent_at.is_not(None)),
         )
     )
 
@@ -229,6 +226,8 @@ def _apply(
 ) -> None:
     notification.status = step.target.value
     notification.updated_at = now
+    if step.target is NotificationStatus.SENT:
+        notification.sent_at = now
     message = _message(session, notification, caller=caller, event=step.event, reason=reason, now=now)
     session.flush()
     audit.record_for(

@@ -114,6 +114,7 @@ def _summary(
         parent_id=notification.parent_id if sender else None,
         forwarded_from_id=notification.forwarded_from_id if sender else None,
         target_date=notification.target_date,
+        sent_at=notification.sent_at,
         escalated_at=notification.escalated_at,
         created_at=notification.created_at,
         updated_at=notification.updated_at,
@@ -128,10 +129,10 @@ def publish(
     event: str,
     message: NotificationMessage | None = None,
 ) -> None:
-    """Tell both parties (the receiver only once the notification was sent) what changed, each in its own view."""
+    """Tell both parties (the receiver only once it was sent) what changed, each in its own view."""
     asset_ids = assets_of(session, [notification.id]).get(notification.id, [])
     parties = [notification.sender_id]
-    if notification.receiver_id is not None and notification.status != NotificationStatus.CREATED:
+    if notification.receiver_id is not None and notification.sent_at is not None:
         parties.append(notification.receiver_id)
     views = {}
     for org_id in parties:

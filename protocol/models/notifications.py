@@ -237,6 +237,7 @@ class QualityNotification(WireModel):
         receiver_id: ``None`` for a case (its children have the receivers).
         parent_id: the case this notification belongs to (shown to the sender only).
         forwarded_from_id: the investigation this one forwards (shown to its sender only).
+        sent_at: when it was sent (the receiver sees it from then on, also once cancelled).
         affected_asset_ids: the assets concerned (for a case's child: those of its receiver).
         messages: the history, oldest first.
         children: a case's child notifications (sender only).
@@ -259,6 +260,7 @@ class QualityNotification(WireModel):
     parent_id: UUID | None
     forwarded_from_id: UUID | None
     target_date: datetime | None
+    sent_at: datetime | None = None
     escalated_at: datetime | None
     created_at: datetime
     updated_at: datetime

@@ -94,8 +94,9 @@ def test_every_transition_not_allowed_from_a_state_is_refused_and_changes_nothin
         if state in {s.value for s in step.sources}:
             continue
         response = move(_actor(chain, name), nid, name, reason="try")
-        if state == "CREATED" and step.party == "receiver":
-            assert_error(response, 404, "NotFound")  # the receiver does not see a draft at all
+        if state in ("CREATED", "CANCELED") and step.party == "receiver":
+            # The receiver sees nothing of a draft, nor of one cancelled before it was sent.
+            assert_error(response, 404, "NotFound")
         else:
             assert_error(response, 409, "Conflict", detail=f"a {state} notification cannot be")
 
@@ -322,3 +323,21 @@ def test_every_change_reaches_both_parties_as_events_in_their_own_view(db: Sessi
     ).first()
     assert sent is not None and sent.payload["message"]["reason"] == "please check"
     assert read(chain.ecu, nid)["parent_id"] is None
+
+
+def test_a_draft_cancelled_unsent_never_reaches_the_receiver(db: Session, chain: Chain) -> None:
+    draft = investigation(chain)["id"]
+    moved(chain.oem, draft, "cancel", "typo in the lot number")
+
+    assert_error(chain.ecu.get(f"{BASE}/{draft}"), 404, "NotFound")
+    assert chain.ecu.get(BASE).json()["items"] == []
+    told = db.scalars(
+        select(Event).where(Event.organization_id == chain.ecu.org.id, Event.subject_id == draft)
+    )
+    assert list(told) == []
+
+    withdrawn = investigation(chain)["id"]
+    sent_at = moved(chain.oem, withdrawn, "send")["sent_at"]
+    moved(chain.oem, withdrawn, "cancel", "wrong supplier")
+    seen = read(chain.ecu, withdrawn)
+    assert (seen["status"], seen["sent_at"]) == ("CANCELED", sent_at)
