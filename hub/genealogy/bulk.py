@@ -27,9 +27,18 @@ def _arrays(
     table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]], session: Session
 ) -> tuple[str, dict[str, Any]]:
     """``unnest(CAST(:c0 AS type[]), …) AS v(col, …)`` and its parameters."""
-    casts = ", ".join(f"CAST(:c{i} AS {_pg_type(table, c, session)}[])" for i, c in enumerate(columns))
+    casts = ", ".join(f"CAST(%(c{i})b AS {_pg_type(table, c, session)}[])" for i, c in enumerate(columns))
     params = {f"c{i}": [row[i] for row in rows] for i in range(len(columns))}
     return f"unnest({casts}) AS v({', '.join(columns)})", params
+
+
+def _run(session: Session, statement: str, params: dict[str, Any]) -> list[Any]:
+    """Straight through psycopg in the session's transaction: arrays go over in binary (no text quoting of
+    every element) and rows come back as plain tuples."""
+    raw: Any = session.connection().connection.driver_connection
+    with raw.cursor(binary=True) as cursor:
+        cursor.execute(statement, params)
+        return cursor.fetchall() if cursor.description is not None else []
 
 
 def select_by_keys(
@@ -52,7 +61,7 @@ def select_by_keys(
         on = " AND ".join(f"t.{k} = v.{k}" for k in key)
         extra = f" WHERE {where}" if where else ""
         statement = f"SELECT {chosen} FROM {table.name} t JOIN {source} ON {on}{extra}"  # noqa: S608 - names from metadata
-        return list(session.execute(text(statement), params))
+        return _run(session, statement, params)
     result: list[Any] = []
     key_columns = [table.c[k] for k in key]
     for start in range(0, len(keys), SQLITE_CHUNK):
@@ -90,7 +99,7 @@ def upsert_rows(
             f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT {', '.join(columns)} FROM {source} "  # noqa: S608
             f"ON CONFLICT ({', '.join(key)}) {conflict} RETURNING {', '.join(returning)}"
         )
-        return list(session.execute(text(statement), params))
+        return _run(session, statement, params)
     insert: Any = sqlite_insert(table)
     if update:
         insert = insert.on_conflict_do_update(
@@ -108,7 +117,7 @@ def update_by_id(session: Session, table: Table, column: str, pairs: Sequence[tu
     if session.get_bind().dialect.name == "postgresql":
         source, params = _arrays(table, ["id", column], pairs, session)
         statement = f"UPDATE {table.name} t SET {column} = v.{column} FROM {source} WHERE t.id = v.id"  # noqa: S608
-        session.execute(text(statement), params)
+        _run(session, statement, params)
         return
     change = table.update().where(table.c.id == bindparam("pk")).values({column: bindparam("value")})
     session.execute(change, [{"pk": pk, "value": value} for pk, value in pairs])
