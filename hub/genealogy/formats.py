@@ -181,6 +181,9 @@ def catenax_items(chunks: Iterable[bytes]) -> Iterator[Parsed]:
             skip_blanks()
             if buffer.startswith(","):
                 buffer = buffer[1:]
+            elif not buffer:
+                yield position + 1, ParseError("the JSON array is not closed")
+                return
             elif not buffer.startswith("]"):
                 yield position + 1, ParseError("expected ',' or ']' between items")
                 return

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from hub.app import create_app
+from hub.config import Settings
+from hub.db import get_session
 from hub.models import Asset, AssetLink, AuditEntry, Event, InventoryPosition, PartType, Plant, Shipment
 from tests.hub.conftest import Actor
 
@@ -312,3 +317,32 @@ def test_missing_scope_is_403_and_malformed_requests_422(supplier: Actor) -> Non
     assert response.status_code == 422 and response.json()["fields"][0]["loc"] == "query.type"
     response = post(supplier, "a\n", "text/csv", params={"type": "nonsense"})
     assert response.status_code == 422 and "type" in response.json()["fields"][0]["loc"]
+
+
+def test_imports_have_their_own_body_limit(db: Session, settings: Settings, supplier: Actor) -> None:
+    small = settings.model_copy(update={"max_body_bytes": 2048, "genealogy_import_max_body_bytes": 64 * 1024})
+    app = create_app(small)
+
+    def _session() -> Iterator[Session]:
+        yield db
+        db.commit()
+
+    app.dependency_overrides[get_session] = _session
+    lots = ndjson(
+        *[{"type": "batch", "batch_id": f"B{i:05d}", "manufacturer_part_id": "C"} for i in range(200)]
+    )
+    assert 2048 < len(lots) < 64 * 1024
+    headers = {**supplier.headers(), "Content-Type": "application/x-ndjson"}
+    with TestClient(app, base_url="http://localhost:8000") as http:
+        response = http.post(URL, content=lots, headers=headers)
+        assert response.status_code == 200 and response.json()["accepted"] == 200
+        too_big = (lots * 20).encode()
+        response = http.post(URL, content=too_big, headers=headers)
+        assert response.status_code == 413 and "65536" in response.json()["detail"]
+        streamed = http.post(
+            URL, content=iter([too_big[i : i + 8192] for i in range(0, len(too_big), 8192)]), headers=headers
+        )
+        assert streamed.status_code == 413
+        other = http.post("/v1/trace", content=lots, headers={**headers, "Content-Type": "application/json"})
+        assert other.status_code == 413
+    assert db.scalar(select(func.count()).select_from(Asset)) == 200
