@@ -439,7 +439,6 @@ def affected_positions(scope: Scope) -> Select[Any]:
         select(
             found.c.id.label("asset_id"),
             found.c.depth,
-            _asset.c.organization_id,
             _position.c.id.label("position_id"),
             _position.c.plant_id,
             Plant.organization_id.label("plant_organization_id"),
@@ -450,9 +449,9 @@ def affected_positions(scope: Scope) -> Select[Any]:
             case((cut(reached, found, scope.direction, scope.depth, scope.as_of), 1), else_=0).label("cut"),
         )
         .select_from(
-            found.join(_asset, _asset.c.id == found.c.id)
-            .outerjoin(_position, _position.c.asset_id == found.c.id)
-            .outerjoin(Plant, Plant.id == _position.c.plant_id)
+            found.outerjoin(_position, _position.c.asset_id == found.c.id).outerjoin(
+                Plant, Plant.id == _position.c.plant_id
+            )
         )
         .order_by(found.c.depth, found.c.id, _position.c.id)
     )

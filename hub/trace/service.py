@@ -60,7 +60,6 @@ class AffectedSet:
 
     roots: tuple[uuid.UUID, ...]
     depth: dict[uuid.UUID, int]
-    organization_of: dict[uuid.UUID, uuid.UUID]
     positions: list[AffectedPosition]
     incomplete_reasons: tuple[str, ...] = ()
     plant_ids: frozenset[uuid.UUID] = field(default=frozenset())
@@ -187,26 +186,11 @@ def affected_assets(
     _require_existing(session, roots)
     scope = queries.Scope(roots=list(roots), direction=direction, depth=limit, as_of=as_of)
     levels: dict[uuid.UUID, int] = {}
-    owners: dict[uuid.UUID, uuid.UUID] = {}
     positions = []
     unresolved = cut = 0
     for row in session.execute(queries.affected_positions(scope)):
-        (
-            asset_id,
-            level,
-            owner,
-            position_id,
-            plant_id,
-            plant_owner,
-            location,
-            quantity,
-            unit,
-            unresolved,
-            cut,
-        ) = row
-        if asset_id not in levels:
-            levels[asset_id] = level
-            owners[asset_id] = owner
+        asset_id, level, position_id, plant_id, plant_owner, location, quantity, unit, unresolved, cut = row
+        levels.setdefault(asset_id, level)
         if position_id is not None:
             positions.append(
                 AffectedPosition(position_id, asset_id, plant_id, plant_owner, location, quantity, unit)
@@ -214,7 +198,6 @@ def affected_assets(
     return AffectedSet(
         roots=tuple(roots),
         depth=levels,
-        organization_of=owners,
         positions=positions,
         incomplete_reasons=_reasons(bool(unresolved), bool(cut)),
         plant_ids=frozenset(p.plant_id for p in positions),

@@ -183,6 +183,9 @@ def test_forward_trace_from_a_tier3_lot_with_10000_descendants() -> None:
         plan = "\n".join(r[0] for r in connection.execute(text(f"EXPLAIN (ANALYZE, BUFFERS) {compiled}")))
     print(plan)
     print(f"hot lot: {handles['descendants']} descendants expected; CTE found {reached} (root included)")
+    print(
+        f"load average during the run: {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs"
+    )
     print(f"affected set (recursive CTE, ids fetched)  median {cte_ms:7.1f} ms over {RUNS} runs")
     print(f"affected_assets (ids + inventory)          median {affected_ms:7.1f} ms ({in_set} assets)")
     print(f"trace (groups, disclosure, lists)          median {trace_ms:7.1f} ms ({counted} beyond the root)")
