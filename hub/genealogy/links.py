@@ -46,9 +46,8 @@ def aware(value: datetime | None) -> datetime | None:
 # parent: the anchor keeps only those, so a bottom-up import (components before assemblies) walks almost nothing.
 _CYCLE_QUERY = """
     WITH RECURSIVE down(link_id, node) AS (
-        SELECT l.id, l.child_id FROM asset_links l
-        WHERE {ids}
-          AND EXISTS (SELECT 1 FROM asset_links a WHERE a.child_id = l.parent_id)
+        SELECT l.id, l.child_id FROM {source}
+        WHERE {ids} EXISTS (SELECT 1 FROM asset_links a WHERE a.child_id = l.parent_id)
           AND EXISTS (SELECT 1 FROM asset_links b WHERE b.parent_id = l.child_id)
         UNION
         SELECT d.link_id, x.child_id FROM down d JOIN asset_links x ON x.parent_id = d.node
@@ -56,8 +55,15 @@ _CYCLE_QUERY = """
     )
     SELECT DISTINCT d.link_id FROM down d JOIN asset_links l ON l.id = d.link_id WHERE d.node = l.parent_id
 """
-_CYCLES_POSTGRESQL = text(_CYCLE_QUERY.format(ids="l.id = ANY(CAST(:ids AS BIGINT[]))"))
-_CYCLES = text(_CYCLE_QUERY.format(ids="l.id IN :ids")).bindparams(bindparam("ids", expanding=True))
+# A join with the unnested array, not "= ANY(array)", which a sequential scan would test element by element.
+_CYCLES_POSTGRESQL = text(
+    _CYCLE_QUERY.format(
+        source="unnest(CAST(:ids AS BIGINT[])) AS n(id) JOIN asset_links l ON l.id = n.id", ids=""
+    )
+)
+_CYCLES = text(_CYCLE_QUERY.format(source="asset_links l", ids="l.id IN :ids AND")).bindparams(
+    bindparam("ids", expanding=True)
+)
 
 
 @dataclass(frozen=True)
