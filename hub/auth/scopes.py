@@ -28,8 +28,9 @@ SCOPES: dict[str, str] = {
 # Rules are an OEM's own: no other kind reads or writes them. Standings concern the OEM and the supplier.
 _RULES = frozenset({"rules:admin", "rules:read"})
 
-# Quality notifications and containment are between parts makers: a lab neither raises nor contains them.
-_TRACEABILITY_WRITES = frozenset({"alerts:write", "containment:write"})
+# Quality notifications and containment are between parts makers: a lab neither raises nor contains them,
+# nor imports lots, parts and links (genealogy).
+_TRACEABILITY_WRITES = frozenset({"alerts:write", "containment:write", "genealogy:write"})
 
 # Scopes an organization kind may ever hold: a supplier can never be given the operator's powers by mistake.
 _ALLOWED_BY_KIND: dict[OrgKind, frozenset[str]] = {

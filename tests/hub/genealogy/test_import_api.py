@@ -7,14 +7,17 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hub.app import create_app
+from hub.auth.scopes import check_grantable
 from hub.config import Settings
 from hub.db import get_session
 from hub.models import Asset, AssetLink, AuditEntry, Event, InventoryPosition, PartType, Plant, Shipment
+from protocol.models.common import OrgKind
 from tests.hub.conftest import Actor
 
 URL = "/v1/genealogy:import"
@@ -346,3 +349,10 @@ def test_imports_have_their_own_body_limit(db: Session, settings: Settings, supp
         other = http.post("/v1/trace", content=lots, headers={**headers, "Content-Type": "application/json"})
         assert other.status_code == 413
     assert db.scalar(select(func.count()).select_from(Asset)) == 200
+
+
+def test_genealogy_scopes_go_to_parts_makers_only() -> None:
+    for kind in (OrgKind.SUPPLIER, OrgKind.OEM):
+        check_grantable(kind, ["genealogy:write", "genealogy:read"])
+    with pytest.raises(ValueError, match="genealogy:write"):
+        check_grantable(OrgKind.LAB, ["genealogy:write"])
