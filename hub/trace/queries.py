@@ -81,24 +81,26 @@ def _step(
     """One step from each ``frontier`` row: the joins, the node each joined row reaches, and the depth it costs.
 
     Each frontier row is paired with a two-row ``kind`` table (1: along a link, 0: lot ↔ serial part) and left-joined
-    to ``asset_links`` and to ``assets`` with the join condition naming the kind. Every join is an equality on the
-    frontier's id, so the database probes the indexes once per frontier row. (A ``UNION ALL`` of the two edge kinds
-    as one subquery reads better but PostgreSQL does not push the join into it inside a recursive CTE: it scans
-    every link on every level.)
+    to ``asset_links`` and to ``assets`` on ``key = CASE WHEN kind = ... THEN frontier.id END``: the key is the
+    frontier's id for the matching kind and NULL for the other, so each frontier row costs one index probe per edge
+    kind (a NULL key ends a probe at once). (A ``UNION ALL`` of the two edge kinds as one subquery reads better, but
+    PostgreSQL does not push the join into it inside a recursive CTE and scans every link on every level.)
     """
     kind = union_all(select(_int(1).label("step")), select(_int(0).label("step"))).subquery("kind")
+    along_link = case((kind.c.step == 1, frontier.c.id))
+    along_lot = case((kind.c.step == 0, frontier.c.id))
     member = _asset.alias("member")
     if direction == "forward":
         near, far = _link.c.child_id, _link.c.parent_id
-        member_on, member_dst = member.c.batch_asset_id == frontier.c.id, member.c.id
+        member_on, member_dst = member.c.batch_asset_id == along_lot, member.c.id
     else:
         near, far = _link.c.parent_id, _link.c.child_id
         member_on, member_dst = (
-            and_(member.c.id == frontier.c.id, member.c.batch_asset_id.is_not(None)),
-            (member.c.batch_asset_id),
+            and_(member.c.id == along_lot, member.c.batch_asset_id.is_not(None)),
+            member.c.batch_asset_id,
         )
-    link_on: list[ColumnElement[bool]] = [kind.c.step == 1, near == frontier.c.id, far.is_not(None)]
-    member_conditions: list[ColumnElement[bool]] = [kind.c.step == 0, member_on]
+    link_on: list[ColumnElement[bool]] = [near == along_link, far.is_not(None)]
+    member_conditions: list[ColumnElement[bool]] = [member_on]
     if as_of is not None:
         link_on.append(_link.c.created_on <= as_of)
         member_conditions.append(member.c.created_at <= as_of)
