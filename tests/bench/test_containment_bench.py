@@ -154,6 +154,8 @@ def test_alert_raised_places_all_holds_and_actions() -> None:
         f"\nnetwork: {assets:,} assets, {positions:,} inventory positions, {plants:,} plants ({url.split('/')[-1]})"
     )
 
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(f"machine load (1, 5, 15 min) before measuring: {load} on {os.cpu_count()} cores")
     trace_ms, _, in_set = _median_ms(traced, RUNS)
     send_ms, times, (affected, holds, actions, plant_count) = _median_ms(sent, RUNS)  # type: ignore[misc]
 
