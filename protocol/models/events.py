@@ -44,11 +44,13 @@ EVENT_TYPES = (
     "containment_action.opened",
     "containment_action.acknowledged",
     "containment_action.closed",
+    "genealogy.imported",
 )
 """The event types the hub publishes; ``payload`` is the wire model the API answers for the subject
 (``KpiReport``, ``Agreement``, ``Standing`` without history plus its ``change``, ``InboxNotification``;
 ``QualityNotification`` without history plus the ``message`` of the change; ``ContainmentAction`` for the plant's
-organization, and for the alert's sender only ``{notification_id, progress}``).
+organization, and for the alert's sender only ``{notification_id, progress}``; for ``genealogy.imported`` the
+counts of ``ImportReport``).
 
 Example:
     >>> "kpi_report.accepted" in EVENT_TYPES
