@@ -184,9 +184,11 @@ def test_rejected_rows_are_reported_with_line_field_and_reason_and_the_rest_kept
             },
             {"type": "gadget"},
         )
+        + '{"type": ["batch"]}\n'
     )
     report = post(supplier, body).json()
-    assert (report["rows"], report["accepted"], report["rejected"]) == (6, 1, 5)
+    assert (report["rows"], report["accepted"], report["rejected"]) == (7, 1, 6)
+    assert set(report["by_type"]) == {"batch", "shipment"}
     reasons = {r["line"]: (r["field"], r["reason"]) for r in report["rejections"]}
     assert reasons[2][1].startswith("not JSON")
     assert reasons[3][0] == "quantity" and "greater than or equal to 0" in reasons[3][1]
