@@ -95,10 +95,8 @@ def _step(
         member_on, member_dst = member.c.batch_asset_id == along_lot, member.c.id
     else:
         near, far = _link.c.parent_id, _link.c.child_id
-        member_on, member_dst = (
-            and_(member.c.id == along_lot, member.c.batch_asset_id.is_not(None)),
-            member.c.batch_asset_id,
-        )
+        # A serial part without a lot yields NULL and is dropped with the other dead ends.
+        member_on, member_dst = member.c.id == along_lot, member.c.batch_asset_id
     link_on: list[ColumnElement[bool]] = [near == along_link, far.is_not(None)]
     member_conditions: list[ColumnElement[bool]] = [member_on]
     if as_of is not None:
