@@ -3,9 +3,10 @@
 The rules (DESIGN.md "Identity, permissions and minimal sharing"; Catena-X: each company sees only its direct
 customers and direct suppliers):
 
-- **Assets**: the caller sees its own, the roots it named, and its direct partners' assets on links that touch one
+- **Assets**: the caller sees its own, the roots it named, its direct partners' assets on links that touch one
   of its own affected assets (the customer's assembly its lot went into; the supplier's lot that went into its
-  assembly). Every other asset is *undisclosed*: it is counted (lots, serial parts), never identified.
+  assembly), and lots shipped to it. Every other asset is *undisclosed*: it is counted (lots, serial parts), never
+  identified. A serial part made from a lot does not disclose the lot, nor the lot its serial parts.
 - **Organizations**: named when they own an asset the caller sees; the owners of undisclosed assets are only
   counted ("3 lots at 2 undisclosed organizations").
 - **Part types and models**: named when an asset the caller sees carries them. A vehicle model is therefore named

@@ -207,8 +207,8 @@ def visible(
 ) -> ColumnElement[int]:
     """1 for an affected asset (joined as ``assets``) the caller may see, else 0.
 
-    The caller sees its own assets, the roots (it was allowed to name them), and its direct partners' assets on
-    links that touch one of its own affected assets, whichever way the link points.
+    The caller sees its own assets, the roots (it was allowed to name them), its direct partners' assets on links
+    that touch one of its own affected assets, whichever way the link points, and the lots shipped to it.
     """
     own = select(found.c.id).join(_asset, _asset.c.id == found.c.id).where(_asset.c.organization_id == caller)
     partner_links = [_link.c.created_on <= as_of] if as_of is not None else []
@@ -216,10 +216,14 @@ def visible(
         select(_link.c.parent_id).where(_link.c.child_id.in_(own), *partner_links),
         select(_link.c.child_id).where(_link.c.parent_id.in_(own), *partner_links),
     )
+    received = [_shipment.c.customer_organization_id == caller, _shipment.c.asset_id.in_(select(found.c.id))]
+    if as_of is not None:
+        received.append(_shipment.c.shipped_on <= as_of.date())
     return case(
         (_asset.c.organization_id == caller, 1),
         (_asset.c.id.in_(list(roots)), 1),
         (_asset.c.id.in_(partners), 1),
+        (_asset.c.id.in_(select(_shipment.c.asset_id).where(*received)), 1),
         else_=0,
     )
 

@@ -190,3 +190,12 @@ def test_as_of_counts_only_holds_in_force_then_and_shipments_made_by_then(
     assert (int(q_now.held), int(q_then.held)) == (100, 0)  # the hold was placed after March
     assert int(q_then.quantity) == 300  # inventory is always today's
     assert (int(q_then.shipped), int(q_early.shipped)) == (500, 0)
+
+
+def test_a_lot_shipped_to_the_caller_is_disclosed_from_its_shipping_date(
+    db: Session, network: Network
+) -> None:
+    assert nodes(network, run(db, network, "OEM", "V1", direction="backward")) == {"V1", "S1", "I1"}
+    before = run(db, network, "OEM", "V1", direction="backward", as_of=BETWEEN.replace(month=1, day=1))
+    assert nodes(network, before) == {"V1", "S1"}  # I1 was shipped on 2 January
+    assert before.undisclosed.batches == 4

@@ -95,3 +95,42 @@ def test_malformed_requests_are_422_naming_the_field(
     assert response.status_code == 422, response.text
     locs = [f["loc"] for f in response.json()["fields"]]
     assert any(loc.startswith(field) for loc in locs), locs
+
+
+def test_several_roots_in_one_request_and_the_404_names_the_one_refused(parties: Parties) -> None:
+    t1, net = parties.actors["T1"], parties.net
+    both = t1.post(
+        "/v1/trace",
+        json={"roots": [{"local_id": local(parties, "I1")}, {"local_id": local(parties, "I2")}]},
+        scope="trace:read",
+    )
+    assert both.status_code == 200, both.text
+    listed = {n["local_id"]: (n["depth"], n["root"]) for n in both.json()["nodes"]}
+    assert listed[local(parties, "I1")] == (0, True) and listed[local(parties, "I2")] == (0, True)
+    assert listed[local(parties, "S1")] == (0, False)  # a serial part of lot I1 sits at its lot's level
+    assert {local(parties, v) for v in ("V1", "V2", "V3")} <= set(listed)
+    refused = t1.post(
+        "/v1/trace",
+        json={"roots": [{"local_id": local(parties, "I1")}, {"asset_id": str(net.id("C2"))}]},
+        scope="trace:read",
+    )
+    assert refused.status_code == 404
+    assert refused.json()["detail"].startswith("roots[1]")
+
+
+def test_a_serial_part_as_root_by_its_part_instance_id(parties: Parties) -> None:
+    oem = parties.actors["OEM"]
+    response = oem.post(
+        "/v1/trace",
+        json={"roots": [{"local_id": local(parties, "V1"), "kind": "serial"}], "direction": "backward"},
+        scope="trace:read",
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    # S1 went into V1; its lot I1 was shipped to the OEM; M1 and its two component lots are only counted.
+    assert {n["local_id"] for n in body["nodes"]} == {local(parties, v) for v in ("V1", "S1", "I1")}
+    assert body["undisclosed"]["batches"] == 3
+    wrong_kind = oem.post(
+        "/v1/trace", json={"roots": [{"local_id": local(parties, "V1")}]}, scope="trace:read"
+    )  # kind defaults to batch: there is no lot by that id
+    assert wrong_kind.status_code == 404
