@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 
 import pytest
 from sqlalchemy.orm import Session
 
 from hub.errors import NotFound
 from hub.trace import service
+from hub.trace.disclosure import GroupRow, PlantInfo, fold
 from protocol.models.trace import TraceResult
 from tests.hub.trace.conftest import BETWEEN, Network
 
@@ -199,3 +201,39 @@ def test_a_lot_shipped_to_the_caller_is_disclosed_from_its_shipping_date(
     before = run(db, network, "OEM", "V1", direction="backward", as_of=BETWEEN.replace(month=1, day=1))
     assert nodes(network, before) == {"V1", "S1"}  # I1 was shipped on 2 January
     assert before.undisclosed.batches == 4
+
+
+def test_fold_names_the_callers_own_plant_even_for_an_undisclosed_lot_and_hides_a_strangers() -> None:
+    me, partner, stranger = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    mine, theirs = uuid.uuid4(), uuid.uuid4()
+
+    def row(dim: str, org: uuid.UUID | None, ref: uuid.UUID | None, visible: bool, n: int = 1) -> GroupRow:
+        quantity = Decimal(10) if dim == "location" else None
+        return GroupRow(
+            dim,
+            org,
+            ref,
+            "BIN-1" if dim == "location" else "batch",
+            "pcs",
+            visible,
+            False,
+            n,
+            quantity,
+            quantity,
+        )
+
+    rows = [
+        row("node", partner, None, True),
+        row("node", stranger, None, False, n=3),
+        row("location", stranger, mine, False),  # a stranger's lot in my own plant
+        row("location", stranger, theirs, False),  # a stranger's lot in a stranger's plant
+    ]
+    plants = {mine: PlantInfo(me, "MY-PLANT", "mine"), theirs: PlantInfo(stranger, "THEIR-PLANT", "theirs")}
+    folded = fold(rows, caller=me, organization_names={partner: "Partner"}, parts={}, plants=plants)
+    assert [p.code for p in folded.by_plant] == ["MY-PLANT"]
+    assert [(loc.code, int(loc.quantity), int(loc.held)) for loc in folded.by_location] == [
+        ("MY-PLANT", 10, 10)
+    ]
+    assert (folded.undisclosed.plants, folded.undisclosed.positions) == (1, 1)
+    assert (folded.undisclosed.batches, folded.undisclosed.organizations) == (3, 1)
+    assert [g.name for g in folded.by_organization] == ["Partner"]
