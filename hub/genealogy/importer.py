@@ -28,6 +28,7 @@ from protocol.models import genealogy as wire
 
 BATCH_ROWS = 10_000
 MAX_LISTED_REJECTIONS = 1000
+ANALYZE_FROM = 20_000
 _RECORD = TypeAdapter(wire.ImportRecord)
 _ASSETS: Table = Asset.__table__  # type: ignore[assignment]
 _CATENAX_TYPES = {"catenax_batch": "batch", "catenax_serial_part": "serial_part", "catenax_child": "link"}
@@ -70,6 +71,7 @@ class Importer:
         self.buffered = 0
         self.links = LinkWriter(self)
         self.touched: set[uuid.UUID] = set()
+        self.analyzed_at = 0
         self.started = utcnow()
 
     # --- counting ----------------------------------------------------------------------------------------------
@@ -165,8 +167,19 @@ class Importer:
                 self.buffers[record_type] = []
                 getattr(self, f"_write_{record_type}")(rows)
         self.buffered = 0
+        self._analyze_when_grown()
         if self.progress is not None:
             self.progress(self.report.rows)
+
+    def _analyze_when_grown(self) -> None:
+        """PostgreSQL plans the batch statements from table statistics, which know nothing of the rows this
+        (uncommitted) import wrote: once it has written as many rows again as at the last look, ANALYZE the
+        tables it writes (inside the transaction, ANALYZE sees them), so lookups keep using the indexes."""
+        written = self.report.accepted
+        if self.dialect != "postgresql" or written < max(ANALYZE_FROM, 2 * self.analyzed_at):
+            return
+        self.session.execute(text("ANALYZE assets, asset_links, shipments, inventory_positions"))
+        self.analyzed_at = written
 
     def finish(self) -> wire.ImportReport:
         self.flush()
