@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Table, bindparam, delete, exists, or_, select, text
@@ -105,6 +106,7 @@ class ParsedKey:
         return self.catenax_id or f"{self.organization_id}/{self.kind}/{self.local_id}"
 
 
+@lru_cache(maxsize=65_536)
 def parse_key(key: str, *, own: uuid.UUID) -> ParsedKey | Unresolved:
     parts = key.split("/")
     if len(parts) == 1:
