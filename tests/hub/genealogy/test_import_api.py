@@ -358,3 +358,21 @@ def test_genealogy_scopes_go_to_parts_makers_only() -> None:
         check_grantable(kind, ["genealogy:write", "genealogy:read"])
     with pytest.raises(ValueError, match="genealogy:write"):
         check_grantable(OrgKind.LAB, ["genealogy:write"])
+
+
+def test_a_waiting_link_that_closes_a_cycle_when_its_lot_arrives_is_removed_and_named(
+    db: Session, supplier: Actor
+) -> None:
+    early = ndjson(
+        {"type": "batch", "batch_id": "A", "manufacturer_part_id": "C"},
+        {"type": "link", "parent": "batch/A", "child": "batch/B"},
+        {"type": "link", "parent": "batch/B", "child": "batch/A"},
+    )
+    report = post(supplier, early).json()
+    assert report["accepted"] == 3 and report["rejected"] == 0
+    assert db.scalar(select(func.count()).select_from(AssetLink).where(AssetLink.child_id.is_(None))) == 1
+    report = post(supplier, ndjson({"type": "batch", "batch_id": "B", "manufacturer_part_id": "C"})).json()
+    assert report["by_type"]["batch"]["accepted"] == 1 and report["links_resolved"] == 1
+    assert report["rejections"][0]["line"] == 1 and report["rejections"][0]["field"] == "link"
+    assert "cycle:" in report["rejections"][0]["reason"] and "removed" in report["rejections"][0]["reason"]
+    assert db.scalar(select(func.count()).select_from(AssetLink)) == 1
