@@ -87,6 +87,12 @@ def _limit(depth: int | None) -> int:
     return depth
 
 
+def _aware(as_of: datetime | None) -> datetime | None:
+    if as_of is not None and as_of.utcoffset() is None:
+        raise InvalidInput("as_of must carry a time zone (UTC)", loc="as_of")
+    return as_of
+
+
 def _reasons(unresolved: bool, cut: bool) -> tuple[str, ...]:
     return tuple(name for name, flag in (("depth_limit", cut), ("unresolved_links", unresolved)) if flag)
 
@@ -182,7 +188,7 @@ def affected_assets(
     """The whole affected set with its inventory positions, for the hub's own use (no disclosure filter).
 
     Raises NotFound naming a root that does not exist, InvalidInput for a depth outside 1..100."""
-    limit = _limit(depth)
+    limit, as_of = _limit(depth), _aware(as_of)
     _require_existing(session, roots)
     scope = queries.Scope(roots=list(roots), direction=direction, depth=limit, as_of=as_of)
     levels: dict[uuid.UUID, int] = {}
@@ -218,7 +224,7 @@ def trace(
 
     Raises NotFound for a root the caller may not trace from (named as given in ``root_names``, else by id),
     InvalidInput for a depth outside 1..100."""
-    limit = _limit(depth)
+    limit, as_of = _limit(depth), _aware(as_of)
     roots = list(roots)
     _require_visible_roots(session, caller=caller, roots=roots, names=root_names)
     scope = queries.Scope(roots=roots, direction=direction, depth=limit, as_of=as_of)

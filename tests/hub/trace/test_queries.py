@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 import pytest
 from sqlalchemy.orm import Session
@@ -101,3 +102,6 @@ def test_unknown_root_and_bad_depth_are_refused_naming_them(db: Session, network
     assert info.value.loc == "depth"
     with pytest.raises(InvalidInput):
         service.affected_assets(db, roots=[])
+    with pytest.raises(InvalidInput) as naive:
+        service.affected_assets(db, roots=[network.id("C1")], as_of=datetime(2026, 3, 1))
+    assert naive.value.loc == "as_of"
