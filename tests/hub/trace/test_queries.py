@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from decimal import Decimal
 
 import pytest
 from sqlalchemy.orm import Session
 
 from hub.errors import InvalidInput, NotFound
+from hub.models import AssetLink
 from hub.trace import service
 from tests.hub.trace.conftest import BETWEEN, Network
 
@@ -105,3 +107,26 @@ def test_unknown_root_and_bad_depth_are_refused_naming_them(db: Session, network
     with pytest.raises(InvalidInput) as naive:
         service.affected_assets(db, roots=[network.id("C1")], as_of=datetime(2026, 3, 1))
     assert naive.value.loc == "as_of"
+
+
+def test_a_node_met_along_paths_of_different_lengths_keeps_its_shortest_depth(
+    db: Session, network: Network
+) -> None:
+    c4, m1, i1 = (network.assets[n] for n in ("C4", "M1", "I1"))
+    for parent in (m1, i1):  # C4 goes into M1 and, skipping a tier, straight into I1
+        db.add(
+            AssetLink(
+                parent_key=str(parent.catenax_id),
+                child_key=str(c4.catenax_id),
+                parent_id=parent.id,
+                child_id=c4.id,
+                quantity=Decimal(1),
+                unit="unit:piece",
+                organization_id=parent.organization_id,
+            )
+        )
+    db.flush()
+    found = service.affected_assets(db, roots=[c4.id])
+    depth = {name: found.depth[network.id(name)] for name in network.names(found.asset_ids)}
+    assert depth == {"C4": 0, "M1": 1, "I1": 1, "S1": 1, "I2": 2, "V1": 2, "V2": 3, "V3": 3}
+    assert service.affected_assets(db, roots=[c4.id], depth=1).incomplete_reasons == ("depth_limit",)
