@@ -204,7 +204,10 @@ def test_genealogy_import_rows_per_second_on_postgresql() -> None:
         elapsed, rows, rejected = _http(http_url, path)
         http_assets, http_links = _counts(http_url)
 
-    print(f"\nsynthetic network: {LOTS} lots, {records} records, {size_mb:.0f} MB NDJSON")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(
+        f"\nsynthetic network: {LOTS} lots, {records} records, {size_mb:.0f} MB NDJSON; load average {load}"
+    )
     print(
         f"CLI import:   {records} rows in {first:.1f} s = {records / first:,.0f} rows/s (process wall time)"
     )
