@@ -9,6 +9,7 @@ multi-row ``INSERT … ON CONFLICT DO UPDATE`` of what is new or changed, so a r
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal
@@ -112,12 +113,30 @@ class Importer:
     def feed(self, rows: Iterable[Parsed]) -> None:
         for line, raw in rows:
             self.report.rows += 1
-            if isinstance(raw, ParseError):
+            if isinstance(raw, bytes):
+                self._accept_json(line, raw)
+            elif isinstance(raw, ParseError):
                 self.reject(line, None, raw.field, raw.reason)
             else:
                 self._accept(line, raw)
             if self.buffered >= self.batch_rows:
                 self.flush()
+
+    def _accept_json(self, line: int, raw: bytes) -> None:
+        try:
+            record = _RECORD.validate_json(raw)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            if error["type"] == "json_invalid":
+                self.reject(line, None, None, f"not JSON: {error['msg']}")
+                return
+            parsed = json.loads(raw)
+            if not isinstance(parsed, dict):
+                self.reject(line, None, None, "a line must be a JSON object")
+                return
+            self._accept(line, parsed)  # reports the error as for any other record
+            return
+        self._take(line, [record])
 
     def _accept(self, line: int, raw: dict[str, Any]) -> None:
         kind = raw.get("type")
@@ -132,6 +151,9 @@ class Importer:
             known = _CATENAX_TYPES.get(kind, kind) if isinstance(kind, str) else None
             self.reject(line, known if known in _ORDER else None, field, error["msg"])
             return
+        self._take(line, records)
+
+    def _take(self, line: int, records: list[Any]) -> None:
         for record in records:
             owner = record.organization_id if not isinstance(record, wire.OrganizationRecord) else None
             if isinstance(record, wire.OrganizationRecord):
