@@ -205,6 +205,7 @@ class Importer:
 
     def finish(self) -> wire.ImportReport:
         self.flush()
+        self.report.rejections.sort(key=lambda r: r.line)
         self.report.seconds = round((utcnow() - self.started).total_seconds(), 3)
         return self.report
 
