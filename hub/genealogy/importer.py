@@ -70,6 +70,7 @@ class Importer:
         self.report = wire.ImportReport(format=format)
         self.buffers: dict[str, list[tuple[int, Any]]] = {t: [] for t in _ORDER}
         self.buffered = 0
+        self.rows = 0
         self.links = LinkWriter(self)
         self.touched: set[uuid.UUID] = set()
         self.analyzed_at = 0
@@ -112,7 +113,7 @@ class Importer:
 
     def feed(self, rows: Iterable[Parsed]) -> None:
         for line, raw in rows:
-            self.report.rows += 1
+            self.rows += 1  # a plain int: the report validates every assignment
             if isinstance(raw, bytes):
                 self._accept_json(line, raw)
             elif isinstance(raw, ParseError):
@@ -191,7 +192,7 @@ class Importer:
         self.buffered = 0
         self._analyze_when_grown()
         if self.progress is not None:
-            self.progress(self.report.rows)
+            self.progress(self.rows)
 
     def _analyze_when_grown(self) -> None:
         """PostgreSQL plans the batch statements from table statistics, which know nothing of the rows this
@@ -205,6 +206,7 @@ class Importer:
 
     def finish(self) -> wire.ImportReport:
         self.flush()
+        self.report.rows = self.rows
         self.report.rejections.sort(key=lambda r: r.line)
         self.report.seconds = round((utcnow() - self.started).total_seconds(), 3)
         return self.report
