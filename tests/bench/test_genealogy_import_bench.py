@@ -5,7 +5,7 @@
 
 The data is a synthetic network (``hub synth genealogy``, 4 tiers, seed 21; ``GENEALOGY_BENCH_LOTS`` lots,
 default 50,000, about 4.4 records per lot: part types, plants, lots, vehicles, ~3 links per lot, shipments,
-inventory). Each run gets a fresh database.
+inventory). Each path gets a fresh database, dropped afterwards.
 
 - CLI: ``hub genealogy import FILE`` as the operator, the whole multi-organization file in one process.
 - HTTP: each organization imports its own records with its own client (``genealogy:write``): one streamed
@@ -39,7 +39,7 @@ from hub.demo.server import free_port
 from hub.genealogy.synth import write_ndjson
 from hub.models import Asset, AssetLink, Organization
 from hub.orgs import service as orgs
-from tests.conftest import create_postgres_database
+from tests.conftest import _drop_database, create_postgres_database
 
 LOTS = int(os.environ.get("GENEALOGY_BENCH_LOTS", "50000"))
 PHASES = ("part_type", "plant", "batch", "serial_part", "link", "shipment", "inventory")
@@ -195,14 +195,20 @@ def test_genealogy_import_rows_per_second_on_postgresql() -> None:
         size_mb = path.stat().st_size / 1e6
 
         cli_url = _database()
-        first, first_out = _cli(cli_url, path)
-        assets, links = _counts(cli_url)
-        again, again_out = _cli(cli_url, path)
-        assert f"{records} unchanged" in again_out, again_out
+        try:
+            first, first_out = _cli(cli_url, path)
+            assets, links = _counts(cli_url)
+            again, again_out = _cli(cli_url, path)
+            assert f"{records} unchanged" in again_out, again_out
+        finally:
+            _drop_database(cli_url)
 
         http_url = _database()
-        elapsed, rows, rejected = _http(http_url, path)
-        http_assets, http_links = _counts(http_url)
+        try:
+            elapsed, rows, rejected = _http(http_url, path)
+            http_assets, http_links = _counts(http_url)
+        finally:
+            _drop_database(http_url)
 
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(
