@@ -10,9 +10,14 @@ from __future__ import annotations
 import codecs
 import csv
 import json
+import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
+
+from pydantic import ValidationError
+
+from protocol.models import genealogy as wire
 
 MAX_LINE_BYTES = 1024 * 1024
 MAX_ITEM_CHARS = 16 * 1024 * 1024
@@ -227,3 +232,54 @@ def catenax_records(chunks: Iterable[bytes]) -> Iterator[Parsed]:
                     field="localIdentifiers",
                 ),
             )
+
+
+def records_from_catenax(raw: dict[str, Any]) -> list[Any]:
+    """A Catena-X item (validated against the aspect model) as import records."""
+    kind = raw["type"]
+    if kind == "catenax_child":
+        child = wire.ChildItem.model_validate(raw["item"])
+        parent = raw.get("parent")
+        if not isinstance(parent, str):
+            raise ValidationError.from_exception_data(
+                "SingleLevelBomAsBuilt",
+                [{"type": "missing", "loc": ("catenaXId",), "input": raw}],
+            )
+        return [
+            wire.LinkRecord(
+                parent=parent,
+                child=child.catenaXId,
+                quantity=child.quantity.value if child.quantity else None,
+                unit=child.quantity.unit if child.quantity else None,
+                created_on=child.createdOn,
+            )
+        ]
+    item = wire.CatenaXItem.model_validate(raw["item"])
+    ids = {i.key: i.value for i in item.localIdentifiers}
+    organization_id = None
+    manufacturer = ids.get("manufacturerId")
+    if manufacturer is not None:
+        try:
+            organization_id = uuid.UUID(manufacturer)
+        except ValueError:
+            organization_id = None  # a BPNL: the hub keeps no BPNs, the caller's own organization is meant
+    info = item.manufacturingInformation
+    common: dict[str, Any] = {
+        "organization_id": organization_id,
+        "catenax_id": item.catenaXId,
+        "manufacturer_part_id": item.partTypeInformation.manufacturerPartId,
+        "name_at_manufacturer": item.partTypeInformation.nameAtManufacturer,
+        "production_date": info.date if info else None,
+        "site": info.sites[0].catenaXsiteId if info and info.sites else None,
+    }
+    if kind == "catenax_batch":
+        return [wire.BatchRecord(batch_id=ids["batchId"], **common)]
+    return [
+        wire.SerialPartRecord(
+            part_instance_id=ids["partInstanceId"],
+            batch_id=ids.get("batchId"),
+            # A vehicle (it has a VAN) is grouped by its model, which Catena-X names in the part type.
+            model=item.partTypeInformation.nameAtManufacturer if "van" in ids else None,
+            **common,
+        )
+    ]
