@@ -14,14 +14,19 @@ from hub.audit.sealer import audit_sealer
 from hub.auth.router import router as auth_router
 from hub.auth.tokens import TokenKeys
 from hub.config import Settings, get_settings
+from hub.containment.router import router as containment_router
 from hub.db import make_engine, make_session_factory
 from hub.errors import install_error_handlers
 from hub.events.router import router as events_router
 from hub.events.sequencer import sequence_once, wake_on_publish
+from hub.genealogy.router import IMPORT_PATH
+from hub.genealogy.router import router as genealogy_router
 from hub.health import router as health_router
 from hub.housekeeping import housekeeping_once
 from hub.jobs import PeriodicJob
 from hub.kpis.router import router as kpis_router
+from hub.notifications.escalation import escalate_once
+from hub.notifications.router import router as notifications_router
 from hub.observability import Metrics, RequestContext, configure_logging
 from hub.orgs.router import router as orgs_router
 from hub.rooms.datasets_router import CONTENT_PATH
@@ -32,6 +37,7 @@ from hub.rooms.router import router as rooms_router
 from hub.rules.router import router as rules_router
 from hub.rules.standings_router import router as standings_router
 from hub.rules.sweep import sweep_once
+from hub.trace.router import router as trace_router
 from hub.webhooks.dispatcher import Dispatcher
 from hub.webhooks.router import router as webhooks_router
 
@@ -72,6 +78,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             PeriodicJob(
                 "housekeeping", settings.housekeeping_interval_seconds, lambda: housekeeping_once(factory)
             ),
+            PeriodicJob(
+                "notifications-escalation",
+                settings.notifications_escalation_interval_seconds,
+                lambda: escalate_once(factory),
+            ),
             sequencer,
             PeriodicJob(
                 "rooms-expiry",
@@ -109,10 +120,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(rooms_router)
     app.include_router(room_datasets_router)
     app.include_router(room_record_router)
+    app.include_router(genealogy_router)
+    app.include_router(trace_router)
+    app.include_router(notifications_router)
+    app.include_router(containment_router)
     app.add_middleware(
         RequestContext,
         metrics=app.state.metrics,
         max_body_bytes=settings.max_body_bytes,
         own_limit_paths=CONTENT_PATH,
+        body_limits={IMPORT_PATH: settings.genealogy_import_max_body_bytes},
     )
     return app

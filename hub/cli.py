@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub.config import Settings, get_settings
+from hub.genealogy.cli import genealogy_app, synth_app
 
 app = typer.Typer(name="hub", help="Qualink hub: serve the API and operate it.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
@@ -29,6 +30,10 @@ app.add_typer(org_app, name="org")
 app.add_typer(client_app, name="client")
 app.add_typer(audit_app, name="audit")
 app.add_typer(rules_app, name="rules")
+notifications_app = typer.Typer(help="Quality notifications and escalation.", no_args_is_help=True)
+app.add_typer(notifications_app, name="notifications")
+app.add_typer(genealogy_app, name="genealogy")
+app.add_typer(synth_app, name="synth")
 
 console = Console()
 err = Console(stderr=True)
@@ -328,6 +333,24 @@ def rules_sweep() -> None:
     with _session() as session:
         marked = sweep(session, now=utcnow())
     console.print(f"marked {marked} missing period(s)")
+
+
+@notifications_app.command("sweep")
+def notifications_sweep() -> None:
+    """Escalate every notification still unanswered past its target date (severity one step up, both told).
+
+    Every `hub serve` does this every minute on its own; run it by hand after downtime or from cron."""
+    from hub.models.base import utcnow
+    from hub.notifications.escalation import escalate
+
+    total = 0
+    while True:
+        with _session() as session:
+            escalated = escalate(session, now=utcnow())
+        total += escalated
+        if escalated == 0:
+            break
+    console.print(f"escalated {total} notification(s)")
 
 
 @app.command()

@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     access_token_ttl_seconds: int = Field(default=600, ge=30, le=3600)
     client_assertion_max_age_seconds: int = Field(default=300, ge=30, le=3600)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    genealogy_import_max_body_bytes: int = Field(
+        default=8 * 1024**3, ge=1024, description="POST /v1/genealogy:import streams; its own body limit"
+    )
     report_max_skew_seconds: int = Field(default=300, ge=5)
     log_level: str = "INFO"
     log_json: bool = False
@@ -47,6 +50,11 @@ class Settings(BaseSettings):
     housekeeping_interval_seconds: float = Field(default=600.0, ge=0, description="0 turns housekeeping off")
     rules_sweep_interval_seconds: float = Field(
         default=60.0, ge=0, description="0 turns the due-date sweep off"
+    )
+    notifications_escalation_interval_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="0 turns off the job that escalates notifications past their target date",
     )
     webhook_dispatch_interval_seconds: float = Field(
         default=0.25, ge=0, description="0 turns the webhook dispatcher off in `hub serve` (run `hub worker`)"

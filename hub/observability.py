@@ -86,12 +86,15 @@ class RequestContext:
         metrics: Metrics,
         max_body_bytes: int,
         own_limit_paths: re.Pattern[str] | None = None,
+        body_limits: dict[str, int] | None = None,
     ) -> None:
         self.app = app
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
         # Uploads whose routes stream the body and bound it themselves (room datasets): no generic limit.
         self.own_limit_paths = own_limit_paths
+        # Paths that stream large bodies (a bulk import) and bring their own limit instead of the generic one.
+        self.body_limits = body_limits or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -112,14 +115,15 @@ class RequestContext:
             await send(message)
 
         own_limit = self.own_limit_paths is not None and self.own_limit_paths.match(scope["path"]) is not None
+        limit = self.body_limits.get(scope["path"], self.max_body_bytes)
         try:
             declared = None if own_limit else _header(scope, b"content-length")
-            if declared is not None and (not declared.isdigit() or int(declared) > self.max_body_bytes):
-                await _too_large(send_with_id, self.max_body_bytes, request_id)
+            if declared is not None and (not declared.isdigit() or int(declared) > limit):
+                await _too_large(send_with_id, limit, request_id)
                 return
-            await self.app(scope, receive if own_limit else self._limited(receive), send_with_id)
+            await self.app(scope, receive if own_limit else self._limited(receive, limit), send_with_id)
         except _BodyTooLarge:
-            await _too_large(send_with_id, self.max_body_bytes, request_id)
+            await _too_large(send_with_id, limit, request_id)
         finally:
             elapsed = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", "unmatched")
@@ -136,7 +140,7 @@ class RequestContext:
             )
             _request_id.reset(token)
 
-    def _limited(self, receive: Receive) -> Receive:
+    def _limited(self, receive: Receive, limit: int) -> Receive:
         seen = 0
 
         async def guarded() -> Message:
@@ -144,8 +148,8 @@ class RequestContext:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_body_bytes:
-                    raise _BodyTooLarge(self.max_body_bytes)
+                if seen > limit:
+                    raise _BodyTooLarge(limit)
             return message
 
         return guarded

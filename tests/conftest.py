@@ -56,6 +56,7 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
     overrides.setdefault("audit_seal_interval_seconds", 0)
     overrides.setdefault("rules_sweep_interval_seconds", 0)
     overrides.setdefault("housekeeping_interval_seconds", 0)
+    overrides.setdefault("notifications_escalation_interval_seconds", 0)
     overrides.setdefault("webhook_dispatch_interval_seconds", 0)
     overrides.setdefault("events_sequence_interval_seconds", 0)
     overrides.setdefault("room_expiry_interval_seconds", 0)

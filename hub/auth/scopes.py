@@ -18,18 +18,31 @@ SCOPES: dict[str, str] = {
     "events:read": "stream your organization's events",
     "rooms:read": "read the joint investigation rooms your organization is a member of",
     "rooms:write": "open rooms, join them, upload encrypted datasets, annotate, write the 8D record, close",
+    "genealogy:write": "import your organization's part types, plants, lots, serial parts, links, shipments, inventory",
+    "genealogy:read": "read your organization's genealogy records",
     "operator:admin": "register organizations and verify the audit chain (operator only)",
+    "trace:read": "trace lots forward and backward: your own and your direct partners' assets, counts for the rest",
+    "alerts:read": "read the quality notifications your organization sent or received, and its containment actions",
+    "alerts:write": "create, send, answer, forward and close quality notifications (investigations and alerts)",
+    "containment:write": "acknowledge and close the containment actions of your organization's plants",
 }
 
 # Rules are an OEM's own: no other kind reads or writes them. Standings concern the OEM and the supplier.
 _RULES = frozenset({"rules:admin", "rules:read"})
+
+# Quality notifications and containment are between parts makers: a lab neither raises nor contains them,
+# nor imports lots, parts and links (genealogy).
+_TRACEABILITY_WRITES = frozenset({"alerts:write", "containment:write", "genealogy:write"})
 
 # Scopes an organization kind may ever hold: a supplier can never be given the operator's powers by mistake.
 _ALLOWED_BY_KIND: dict[OrgKind, frozenset[str]] = {
     OrgKind.OPERATOR: frozenset(SCOPES),
     OrgKind.OEM: frozenset(SCOPES) - {"operator:admin", "kpi:write"},
     OrgKind.SUPPLIER: frozenset(SCOPES) - {"operator:admin"} - _RULES,
-    OrgKind.LAB: frozenset(SCOPES) - {"operator:admin", "agreements:write", "standings:read"} - _RULES,
+    OrgKind.LAB: frozenset(SCOPES)
+    - {"operator:admin", "agreements:write", "standings:read"}
+    - _RULES
+    - _TRACEABILITY_WRITES,
 }
 
 

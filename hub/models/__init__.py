@@ -4,7 +4,22 @@ from hub.models.agreements import SupplyAgreement
 from hub.models.audit import AuditCheckpoint, AuditEntry
 from hub.models.base import Base
 from hub.models.events import Event, Webhook, WebhookDelivery
+from hub.models.genealogy import (
+    Asset,
+    AssetLink,
+    Hold,
+    InventoryPosition,
+    PartType,
+    Plant,
+    Shipment,
+)
 from hub.models.kpis import IdempotencyRecord, KpiReport
+from hub.models.notifications import (
+    ContainmentAction,
+    NotificationAsset,
+    NotificationMessage,
+    QualityNotification,
+)
 from hub.models.orgs import ApiClient, Organization, OrgKey, UsedClientAssertion
 from hub.models.rooms import (
     Room,
@@ -30,17 +45,27 @@ from hub.models.rules import (
 
 __all__ = [
     "ApiClient",
+    "Asset",
+    "AssetLink",
     "AuditCheckpoint",
     "AuditEntry",
     "Base",
+    "ContainmentAction",
     "Event",
+    "Hold",
     "IdempotencyRecord",
     "InboxNotification",
+    "InventoryPosition",
     "Investigation",
     "KpiReport",
+    "NotificationAsset",
+    "NotificationMessage",
     "OrgKey",
     "Organization",
+    "PartType",
     "PeriodOutcome",
+    "Plant",
+    "QualityNotification",
     "Room",
     "RoomAnnotation",
     "RoomAnnotationRevision",
@@ -53,6 +78,7 @@ __all__ = [
     "Rule",
     "RuleSeriesState",
     "RuleVersion",
+    "Shipment",
     "Standing",
     "StandingChange",
     "SupplyAgreement",

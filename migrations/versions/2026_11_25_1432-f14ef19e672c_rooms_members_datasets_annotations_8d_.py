@@ -3,7 +3,7 @@
 Also indexes audit entries by subject: a room's timeline is read from them.
 
 Revision ID: f14ef19e672c
-Revises: b5d7e623829d
+Revises: e068f4e66867
 Create Date: 2026-11-25 14:32:02.100925
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import hub.models.base
 
 revision: str = "f14ef19e672c"
-down_revision: str | None = "b5d7e623829d"
+down_revision: str | None = "e068f4e66867"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

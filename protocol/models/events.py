@@ -31,11 +31,29 @@ EVENT_TYPES = (
     "agreement.terminated",
     "standing.changed",
     "notification.created",
+    "quality_notification.created",
+    "quality_notification.sent",
+    "quality_notification.received",
+    "quality_notification.acknowledged",
+    "quality_notification.accepted",
+    "quality_notification.declined",
+    "quality_notification.closed",
+    "quality_notification.canceled",
+    "quality_notification.forwarded",
+    "quality_notification.answered",
+    "quality_notification.escalated",
+    "containment_action.opened",
+    "containment_action.acknowledged",
+    "containment_action.closed",
+    "genealogy.imported",
     *ROOM_EVENT_TYPES,
 )
 """The event types the hub publishes; ``payload`` is the wire model the API answers for the subject
-(``KpiReport``, ``Agreement``, ``Standing`` without history plus its ``change``, ``InboxNotification``);
-``room.*`` events carry ids only (see :data:`protocol.models.rooms.ROOM_EVENT_TYPES`).
+(``KpiReport``, ``Agreement``, ``Standing`` without history plus its ``change``, ``InboxNotification``;
+``QualityNotification`` without history plus the ``message`` of the change; ``ContainmentAction`` for the plant's
+organization, and for the alert's sender only ``{notification_id, progress}``; for ``genealogy.imported`` the
+counts of ``ImportReport``); ``room.*`` events carry ids only (see
+:data:`protocol.models.rooms.ROOM_EVENT_TYPES`).
 
 Example:
     >>> "kpi_report.accepted" in EVENT_TYPES

@@ -1,0 +1,1 @@
+"""Genealogy: part types, plants, as-built assets and links, shipments, inventory; import and synthetic networks."""

@@ -1,0 +1,73 @@
+"""``POST /v1/genealogy:import``: the request body streams into the importer, which runs in a worker thread."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Annotated
+
+import anyio
+import anyio.from_thread
+from fastapi import APIRouter, Depends, Query, Request
+
+from hub.auth.deps import require
+from hub.auth.tokens import Caller
+from hub.config import Settings
+from hub.db import SessionDep
+from hub.errors import ERROR_RESPONSES
+from hub.genealogy import service
+from protocol.models.genealogy import ImportReport, RecordType
+
+router = APIRouter(prefix="/v1", tags=["genealogy"], responses=ERROR_RESPONSES)
+
+Writer = Annotated[Caller, Depends(require("genealogy:write"))]
+
+IMPORT_PATH = "/v1/genealogy:import"
+
+
+def _blocking(stream: AsyncIterator[bytes]) -> Iterator[bytes]:
+    """The request body, read chunk by chunk from the worker thread the import runs in."""
+
+    async def chunk() -> bytes:
+        return await stream.__anext__()
+
+    while True:
+        try:
+            yield anyio.from_thread.run(chunk)
+        except StopAsyncIteration:
+            return
+
+
+@router.post(
+    "/genealogy:import",
+    summary="Import part types, plants, lots, serial parts, links, shipments and inventory (NDJSON, CSV or "
+    "Catena-X JSON), streaming; rejected rows are reported, the rest is kept",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/x-ndjson": {"schema": {"type": "string"}},
+                "text/csv": {"schema": {"type": "string"}},
+                "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+            },
+        }
+    },
+)
+async def import_genealogy(
+    request: Request,
+    session: SessionDep,
+    caller: Writer,
+    type: Annotated[RecordType | None, Query(description="CSV only: the record type of every row")] = None,
+) -> ImportReport:
+    settings: Settings = request.app.state.settings
+    format = service.format_of(request.headers.get("content-type"))
+    chunks = _blocking(request.stream().__aiter__())
+    return await anyio.to_thread.run_sync(
+        lambda: service.import_genealogy(
+            session,
+            caller=caller,
+            chunks=chunks,
+            format=format,
+            record_type=type,
+            max_bytes=settings.genealogy_import_max_body_bytes,
+        )
+    )

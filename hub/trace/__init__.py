@@ -1,0 +1,1 @@
+"""Forward and backward traces through the lot genealogy, filtered by minimal disclosure."""
