@@ -35,8 +35,8 @@ class Room(IdMixin, CreatedMixin, Base):
     owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
     status: Mapped[str] = mapped_column(String(16), default="open")
     deletion_policy: Mapped[str] = mapped_column(String(32))
-    # The quality notification the room was opened from; validated once the notifications domain exists.
-    notification_id: Mapped[uuid.UUID | None]
+    # The alert or investigation the room was opened from, one its opener sent or received.
+    notification_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("quality_notifications.id"))
     expires_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
     closed_by: Mapped[str | None] = mapped_column(String(200))

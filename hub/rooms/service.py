@@ -13,6 +13,7 @@ from hub.auth.tokens import Caller
 from hub.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hub.models import Organization, OrgKey, Room, RoomDataset, RoomMember, RoomStep, RoomWrappedKey
 from hub.models.base import uuid7
+from hub.notifications import service as notifications
 from hub.rooms import access
 from hub.rooms.access import Seat
 from protocol.encoding import b64url_encode
@@ -31,6 +32,18 @@ def _organization(session: Session, org_id: uuid.UUID, loc: str) -> Organization
     return org
 
 
+def _source_notification(session: Session, *, caller: Caller, notification_id: uuid.UUID) -> None:
+    # A room may grow out of an alert or investigation only its opener took part in; any other id, existing or
+    # not, is the same unknown reference, so a room cannot be used to probe other organizations' cases.
+    try:
+        notifications.get(session, caller=caller, notification_id=notification_id)
+    except NotFound:
+        raise InvalidInput(
+            "no quality notification your organization sent or received has this id",
+            loc="body.notification_id",
+        ) from None
+
+
 def open_room(session: Session, *, caller: Caller, data: wire.RoomCreate, now: datetime) -> Seat:
     if data.expires_at <= now:
         raise InvalidInput("expires_at must be in the future", loc="body.expires_at")
@@ -41,6 +54,8 @@ def open_room(session: Session, *, caller: Caller, data: wire.RoomCreate, now: d
         if invite.organization_id == caller.org_id or invite.organization_id in invited:
             raise InvalidInput("each organization is a member once (the owner is one already)", loc=loc)
         invited.add(invite.organization_id)
+    if data.notification_id is not None:
+        _source_notification(session, caller=caller, notification_id=data.notification_id)
     room = Room(
         id=uuid7(),
         title=data.title,
@@ -48,8 +63,6 @@ def open_room(session: Session, *, caller: Caller, data: wire.RoomCreate, now: d
         owner_id=caller.org_id,
         status=RoomStatus.OPEN.value,
         deletion_policy=data.deletion_policy.value,
-        # Kept unchecked until the notifications domain is merged: then it must name a notification the
-        # caller's organization sent or received (422 on body.notification_id otherwise).
         notification_id=data.notification_id,
         expires_at=data.expires_at,
         created_at=now,
