@@ -4,7 +4,7 @@ from hub.models.agreements import SupplyAgreement
 from hub.models.audit import AuditCheckpoint, AuditEntry
 from hub.models.base import Base
 from hub.models.events import Event, Webhook, WebhookDelivery
-from hub.models.kpis import IdempotencyRecord, KpiReport
+from hub.models.kpis import IdempotencyRecord, KpiAttestation, KpiReport
 from hub.models.orgs import ApiClient, Organization, OrgKey, UsedClientAssertion
 from hub.models.rules import (
     InboxNotification,
@@ -26,6 +26,7 @@ __all__ = [
     "IdempotencyRecord",
     "InboxNotification",
     "Investigation",
+    "KpiAttestation",
     "KpiReport",
     "OrgKey",
     "Organization",
