@@ -1,0 +1,452 @@
+"""``cpk_at_least``: the committed aggregates of a period's measurements give a capability index ≥ t.
+
+Units. Every measurement x is scaled by the public resolution: ``y = (x - LSL)/resolution`` must be an
+integer (the prover refuses otherwise), ``W = (USL - LSL)/resolution`` likewise; t = p/d is the threshold as
+a reduced fraction. All algebra below is over integers.
+
+**Overall sigma (Ppk; ``subgroups`` absent).** With N values, S1 = Σy, S2 = Σy², Q = N·S2 - S1²,
+a = N·W - S1 (N times the distance to USL), b = S1 (N times the distance to LSL) and the sample SD
+s² = Q/(N(N-1)) (divisor N-1, no c4, as the SDK prints Pp/Ppk)::
+
+    Ppk ≥ t  ⇔  for z in {a, b}: z ≥ 0 and (N-1)·d²·z² - 9·N·p²·Q ≥ 0        (exact)
+
+**Pooled within-subgroup sigma (Cpk; subgroup sizes n₁…n_k public).** The SDK (Minitab's default) prints
+sigma_within = Sp/c4(nu+1), Sp² = Σⱼ(S2ⱼ - S1ⱼ²/nⱼ)/nu, nu = Σ(nⱼ - 1), with the *grand* mean for the distances.
+Let M = lcm(nⱼ) and Q = M·S2 - Σⱼ (M/nⱼ)·S1ⱼ² = M·nu·Sp² (S2 = ΣΣy², S1ⱼ the subgroup sums). c4 is not
+rational; Kershaw's inequality Γ(x+1)/Γ(x+½) > √(x+¼) gives c4(m)² > (2m-3)/(2m-2), i.e. with m = nu+1
+``c4(nu+1)² > (2nu-1)/(2nu)``. Requiring ``(2nu-1)/(2nu)·(z/N)² ≥ 9t²·Sp²`` therefore implies
+``c4²·(z/N)² ≥ 9t²·Sp²``, i.e. the SDK's Cpk ≥ t. Multiplied out::
+
+    for z in {a, b}: z ≥ 0 and (2nu-1)·M·d²·z² - 18·p²·N²·Q ≥ 0               (conservative, nu ≥ 1)
+
+so a verified pooled proof means the SDK's printed Cpk (with the c4(nu+1) correction) is ≥ t; near the
+threshold an honest prover whose printed Cpk is a hair above t may be refused (the bound sits just below c4²).
+
+**Commitments** (Pedersen, fresh blindings): overall: S1, S2, S1sq; pooled: S1/j and S1sq/j per subgroup, S2
+and S1sq (S1 = Σ S1/j is derived). Square proofs: S1sq = S1² (and S1sq/j = S1/j² in the pooled form). Every
+other quantity is derived homomorphically: a = N·W - S1, a² = N²W² - 2NW·S1 + S1sq, b² = S1sq, Q, and
+D_z = c₁·z² - c₂·Q. One aggregated range proof shows a, b ∈ [0, 2^w_z), Q ∈ [0, 2^w_q) — without this
+check a "negative variance" (S2 < S1²/N) would pass — and D_a, D_b ∈ [0, 2^w_d).
+
+**No wrap-around.** Commitments hold values mod r (r ≈ 2²⁵⁴·⁹). w_z = bitlen(N·W), w_d = bitlen(c₁·(NW)²),
+w_q = bitlen(⌊c₁·(NW)²/c₂⌋) are public functions of N, W, t (so an honest witness always fits) and the
+statement is refused unless 4^w_z < r/4 and c₂·2^w_q + 2^w_d < r/2. Then: b = S1 < 2^w_z, so S1sq ≡ S1² is
+the integer square (< r); a < 2^w_z likewise makes the derived a² the integer a²; and X = c₁z² - c₂Q is
+> -c₂·2^w_q, so if X were negative, D_z ≡ X + r ≥ r - c₂·2^w_q > 2^w_d, which the range proof refuses.
+So the verified relation is the integer inequality. (Per-subgroup sums are not range-proven: their relation
+to Q holds modulo r, and as integers once an auditor opens them within sane bounds.)
+
+Example:
+    >>> from decimal import Decimal
+    >>> st = CpkStatement(n=5, lsl=Decimal("9.0"), usl=Decimal("11.0"), resolution=Decimal("0.1"),
+    ...                   threshold=Decimal("1.33"), subgroups=None)
+    >>> st.width, st.threshold_fraction, st.widths
+    (20, (133, 100), (7, 7, 9, 29, 29))
+    >>> st.meets([10, 10, 11, 9, 10])  # y values: mean 10 = centre, tiny spread
+    True
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from functools import cached_property
+
+from protocol.zk.errors import ProofInvalid
+from protocol.zk.group.base import ORDER
+from protocol.zk.pedersen import Combination, Opening
+from protocol.zk.statements.relations import Relations
+
+STATEMENT = "cpk_at_least"
+"""The statement name absorbed by the transcript and written in the attestation.
+
+Example:
+    >>> STATEMENT
+    'cpk_at_least'
+"""
+
+MAX_SUBGROUPS = 500
+"""The most subgroups a pooled statement may have (one commitment and one square proof each).
+
+Example:
+    >>> MAX_SUBGROUPS
+    500
+"""
+
+
+def decimal_text(value: Decimal) -> str:
+    """The canonical text of a finite decimal: no exponent, no trailing zeros (``"10"``, ``"1.33"``).
+
+    Example:
+        >>> decimal_text(Decimal("1.330")), decimal_text(Decimal("1E+1")), decimal_text(Decimal("-0.0"))
+        ('1.33', '10', '0')
+    """
+    if not value.is_finite():
+        raise ValueError("a public input is a finite decimal")
+    text = format(value.normalize(), "f")
+    return "0" if text in {"-0", "0"} else text
+
+
+def parse_decimal(text: object, name: str) -> Decimal:
+    """Parse a public decimal input, refusing anything but its canonical text (``check="public input …"``).
+
+    Example:
+        >>> parse_decimal("1.33", "threshold")
+        Decimal('1.33')
+        >>> parse_decimal("1.330", "threshold")
+        Traceback (most recent call last):
+        ...
+        protocol.zk.errors.ProofInvalid: public input threshold is not a canonical decimal
+    """
+    try:
+        value = Decimal(text) if isinstance(text, str) else None
+    except InvalidOperation:
+        value = None
+    if value is None or not value.is_finite() or decimal_text(value) != text:
+        raise ProofInvalid(f"public input {name} is not a canonical decimal", check=f"public input {name}")
+    return value
+
+
+def scaled(value: Decimal, resolution: Decimal, what: str) -> int:
+    """``value / resolution`` as an integer; ``ValueError`` when it is not a whole number of steps.
+
+    Example:
+        >>> scaled(Decimal("10.25"), Decimal("0.05"), "x")
+        205
+        >>> scaled(Decimal("10.26"), Decimal("0.05"), "x")
+        Traceback (most recent call last):
+        ...
+        ValueError: x = 10.26 is not a multiple of the resolution 0.05
+    """
+    ratio = Fraction(value) / Fraction(resolution)
+    if ratio.denominator != 1:
+        raise ValueError(f"{what} = {value} is not a multiple of the resolution {resolution}")
+    return ratio.numerator
+
+
+@dataclass(frozen=True)
+class CpkStatement:
+    """The public inputs of ``cpk_at_least`` and the algebra derived from them.
+
+    Args:
+        n: number of measurements N.
+        lsl, usl, resolution: specification limits and measurement resolution (decimals).
+        threshold: t (a positive decimal).
+        subgroups: sizes of consecutive subgroups (pooled within-subgroup sigma), or ``None`` (overall sigma).
+
+    Example:
+        >>> st = CpkStatement(n=4, lsl=Decimal("0"), usl=Decimal("1"), resolution=Decimal("0.01"),
+        ...                   threshold=Decimal("1"), subgroups=(2, 2))
+        >>> st.commitment_names()
+        ['S1/0', 'S1/1', 'S1sq', 'S1sq/0', 'S1sq/1', 'S2']
+    """
+
+    n: int
+    lsl: Decimal
+    usl: Decimal
+    resolution: Decimal
+    threshold: Decimal
+    subgroups: tuple[int, ...] | None
+
+    def __post_init__(self) -> None:
+        if self.n < 2:
+            raise ValueError("a capability statement needs at least 2 measurements")
+        if not self.resolution > 0:
+            raise ValueError("the resolution is positive")
+        if not self.usl > self.lsl:
+            raise ValueError("USL must be above LSL")
+        if not self.threshold > 0:
+            raise ValueError("the threshold is positive")
+        if self.subgroups is not None:
+            if not 1 <= len(self.subgroups) <= MAX_SUBGROUPS or any(k < 1 for k in self.subgroups):
+                raise ValueError(f"between 1 and {MAX_SUBGROUPS} subgroups, each of at least one value")
+            if sum(self.subgroups) != self.n:
+                raise ValueError("the subgroup sizes add up to n")
+            if self.dof < 1:
+                raise ValueError("pooled sigma needs a subgroup with at least two values")
+        scaled(self.usl - self.lsl, self.resolution, "USL - LSL")
+        wz, wq, wd = self.widths[0], self.widths[2], self.widths[3]
+        _, c2 = self.coefficients
+        if max(wz, wq, wd) > 128 or 4**wz >= ORDER // 4 or c2 * 2**wq + 2**wd >= ORDER // 2:
+            raise ValueError(
+                "the statement's numbers are too large for a sound range proof; use a coarser resolution"
+            )
+
+    @property
+    def form(self) -> str:
+        """``"overall"`` (Ppk) or ``"pooled"`` (within-subgroup Cpk).
+
+        Example:
+            >>> CpkStatement(n=2, lsl=Decimal(0), usl=Decimal(1), resolution=Decimal(1), threshold=Decimal(1),
+            ...              subgroups=None).form
+            'overall'
+        """
+        return "overall" if self.subgroups is None else "pooled"
+
+    @cached_property
+    def width(self) -> int:
+        """W = (USL - LSL)/resolution.
+
+        Example:
+            >>> CpkStatement(n=2, lsl=Decimal(0), usl=Decimal(3), resolution=Decimal("0.5"),
+            ...              threshold=Decimal(1), subgroups=None).width
+            6
+        """
+        return scaled(self.usl - self.lsl, self.resolution, "USL - LSL")
+
+    @cached_property
+    def threshold_fraction(self) -> tuple[int, int]:
+        """(p, d): the threshold as a reduced fraction.
+
+        Example:
+            >>> CpkStatement(n=2, lsl=Decimal(0), usl=Decimal(1), resolution=Decimal(1),
+            ...              threshold=Decimal("1.50"), subgroups=None).threshold_fraction
+            (3, 2)
+        """
+        f = Fraction(self.threshold)
+        return f.numerator, f.denominator
+
+    @cached_property
+    def dof(self) -> int:
+        """nu: N - 1 for overall sigma, Σ(nⱼ - 1) for pooled.
+
+        Example:
+            >>> CpkStatement(n=6, lsl=Decimal(0), usl=Decimal(1), resolution=Decimal(1),
+            ...              threshold=Decimal(1), subgroups=(3, 3)).dof
+            4
+        """
+        return self.n - 1 if self.subgroups is None else sum(k - 1 for k in self.subgroups)
+
+    @cached_property
+    def lcm(self) -> int:
+        """M = lcm of the subgroup sizes (1 for overall sigma).
+
+        Example:
+            >>> CpkStatement(n=10, lsl=Decimal(0), usl=Decimal(1), resolution=Decimal(1),
+            ...              threshold=Decimal(1), subgroups=(4, 6)).lcm
+            12
+        """
+        return 1 if self.subgroups is None else math.lcm(*self.subgroups)
+
+    @cached_property
+    def coefficients(self) -> tuple[int, int]:
+        """(c₁, c₂) of the inequality c₁·z² - c₂·Q ≥ 0.
+
+        Example:
+            >>> CpkStatement(n=5, lsl=Decimal(0), usl=Decimal(1), resolution=Decimal(1),
+            ...              threshold=Decimal(1), subgroups=None).coefficients
+            (4, 45)
+        """
+        p, d = self.threshold_fraction
+        if self.subgroups is None:
+            return (self.n - 1) * d * d, 9 * self.n * p * p
+        return (2 * self.dof - 1) * self.lcm * d * d, 18 * p * p * self.n * self.n
+
+    @cached_property
+    def widths(self) -> tuple[int, int, int, int, int]:
+        """Range widths in bits of a, b, Q, D_a, D_b (public functions of N, W, t; see the module docstring).
+
+        Example:
+            >>> CpkStatement(n=5, lsl=Decimal(0), usl=Decimal(1), resolution=Decimal(1),
+            ...              threshold=Decimal(1), subgroups=None).widths
+            (3, 3, 2, 7, 7)
+        """
+        nw = self.n * self.width
+        c1, c2 = self.coefficients
+        wz = nw.bit_length()
+        wq = max(1, (c1 * nw * nw // c2).bit_length())
+        wd = (c1 * nw * nw).bit_length()
+        return wz, wz, wq, wd, wd
+
+    def commitment_names(self) -> list[str]:
+        """The names of the commitments an attestation carries, sorted.
+
+        Example:
+            >>> CpkStatement(n=5, lsl=Decimal(0), usl=Decimal(1), resolution=Decimal(1),
+            ...              threshold=Decimal(1), subgroups=None).commitment_names()
+            ['S1', 'S1sq', 'S2']
+        """
+        if self.subgroups is None:
+            return ["S1", "S1sq", "S2"]
+        k = len(self.subgroups)
+        return sorted([f"S1/{j}" for j in range(k)] + [f"S1sq/{j}" for j in range(k)] + ["S1sq", "S2"])
+
+    def _s1(self) -> Combination:
+        if self.subgroups is None:
+            return Combination(0, {"S1": 1})
+        return Combination(0, {f"S1/{j}": 1 for j in range(len(self.subgroups))})
+
+    def relations(self) -> Relations:
+        """The square and range relations the proof establishes (see the module docstring).
+
+        Example:
+            >>> rel = CpkStatement(n=5, lsl=Decimal(0), usl=Decimal(1), resolution=Decimal(1),
+            ...                    threshold=Decimal(1), subgroups=None).relations()
+            >>> len(rel.squares), [w for _, w in rel.ranges]
+            (1, [3, 3, 2, 7, 7])
+        """
+        nw = self.n * self.width
+        c1, c2 = self.coefficients
+        s1 = self._s1()
+        a = Combination(nw, {k: -v for k, v in s1.coefficients.items()})
+        b = s1
+        a_sq = Combination(nw * nw, {**{k: -2 * nw * v for k, v in s1.coefficients.items()}, "S1sq": 1})
+        b_sq = Combination(0, {"S1sq": 1})
+        if self.subgroups is None:
+            q = Combination(0, {"S2": self.n, "S1sq": -1})
+            squares = [(s1, "S1sq")]
+        else:
+            m = self.lcm
+            q = Combination(0, {"S2": m, **{f"S1sq/{j}": -(m // k) for j, k in enumerate(self.subgroups)}})
+            squares = [(Combination(0, {f"S1/{j}": 1}), f"S1sq/{j}") for j in range(len(self.subgroups))]
+            squares.append((s1, "S1sq"))
+
+        def difference(z_sq: Combination) -> Combination:
+            names = set(z_sq.coefficients) | set(q.coefficients)
+            coefficients = {
+                name: c1 * z_sq.coefficients.get(name, 0) - c2 * q.coefficients.get(name, 0) for name in names
+            }
+            return Combination(c1 * z_sq.constant, {k: v for k, v in sorted(coefficients.items()) if v})
+
+        wz, _, wq, wd, _ = self.widths
+        return Relations(
+            squares=squares,
+            ranges=[(a, wz), (b, wz), (q, wq), (difference(a_sq), wd), (difference(b_sq), wd)],
+        )
+
+    def witness(self, ys: Sequence[int]) -> dict[str, int]:
+        """The committed values (by name) for scaled measurements ``ys`` (y = (x - LSL)/resolution).
+
+        Example:
+            >>> CpkStatement(n=3, lsl=Decimal(0), usl=Decimal(9), resolution=Decimal(1),
+            ...              threshold=Decimal(1), subgroups=None).witness([1, 2, 3])
+            {'S1': 6, 'S2': 14, 'S1sq': 36}
+        """
+        if len(ys) != self.n:
+            raise ValueError(f"the statement is about {self.n} measurements, got {len(ys)}")
+        if self.subgroups is None:
+            s1 = sum(ys)
+            return {"S1": s1, "S2": sum(y * y for y in ys), "S1sq": s1 * s1}
+        values: dict[str, int] = {"S2": sum(y * y for y in ys)}
+        start = 0
+        for j, k in enumerate(self.subgroups):
+            part = sum(ys[start : start + k])
+            values[f"S1/{j}"] = part
+            values[f"S1sq/{j}"] = part * part
+            start += k
+        values["S1sq"] = sum(ys) ** 2
+        return values
+
+    def meets(self, ys: Sequence[int]) -> bool:
+        """True when every range relation holds for ``ys`` (what an honest prover checks first).
+
+        Example:
+            >>> st = CpkStatement(n=3, lsl=Decimal(0), usl=Decimal(9), resolution=Decimal(1),
+            ...                   threshold=Decimal(1), subgroups=None)
+            >>> st.meets([1, 2, 3]), st.meets([4, 5, 4])
+            (False, True)
+        """
+        values = self.witness(ys)
+        return all(0 <= form.evaluate(values) < 1 << w for form, w in self.relations().ranges)
+
+    def openings(self, ys: Sequence[int]) -> dict[str, Opening]:
+        """Fresh openings of every commitment for ``ys``.
+
+        Example:
+            >>> st = CpkStatement(n=3, lsl=Decimal(0), usl=Decimal(9), resolution=Decimal(1),
+            ...                   threshold=Decimal(1), subgroups=None)
+            >>> st.openings([4, 5, 4])["S1"].value
+            13
+        """
+        return {name: Opening.fresh(value) for name, value in self.witness(ys).items()}
+
+    def public(self) -> dict[str, int | str]:
+        """The named public inputs (absorbed by the transcript and written in the attestation).
+
+        Example:
+            >>> CpkStatement(n=5, lsl=Decimal(0), usl=Decimal(1), resolution=Decimal(1),
+            ...              threshold=Decimal("1.33"), subgroups=None).public()["threshold_p"]
+            133
+        """
+        p, d = self.threshold_fraction
+        wz, _, wq, wd, _ = self.widths
+        return {
+            "n": self.n,
+            "lsl": decimal_text(self.lsl),
+            "usl": decimal_text(self.usl),
+            "resolution": decimal_text(self.resolution),
+            "threshold": decimal_text(self.threshold),
+            "threshold_p": p,
+            "threshold_d": d,
+            "sigma": self.form,
+            "subgroups": "" if self.subgroups is None else ",".join(str(k) for k in self.subgroups),
+            "bits_z": wz,
+            "bits_q": wq,
+            "bits_d": wd,
+        }
+
+    @classmethod
+    def from_public(cls, public: Mapping[str, object]) -> CpkStatement:
+        """Rebuild the statement from attestation public inputs, checking every derived value.
+
+        Raises ``ProofInvalid`` with ``check="public input <name>"`` for a missing, malformed or inconsistent
+        input.
+
+        Example:
+            >>> st = CpkStatement(n=5, lsl=Decimal(0), usl=Decimal(1), resolution=Decimal(1),
+            ...                   threshold=Decimal("1.33"), subgroups=None)
+            >>> CpkStatement.from_public(st.public()) == st
+            True
+            >>> CpkStatement.from_public({**st.public(), "bits_q": 64})
+            Traceback (most recent call last):
+            ...
+            protocol.zk.errors.ProofInvalid: public input bits_q does not match the statement
+        """
+
+        def get(name: str, kind: type) -> object:
+            value = public.get(name)
+            if isinstance(value, bool) or not isinstance(value, kind):
+                raise ProofInvalid(
+                    f"public input {name} is missing or mistyped", check=f"public input {name}"
+                )
+            return value
+
+        n = get("n", int)
+        sigma = get("sigma", str)
+        text = get("subgroups", str)
+        if sigma not in {"overall", "pooled"} or (sigma == "overall") != (text == ""):
+            raise ProofInvalid("public input sigma is 'overall' or 'pooled'", check="public input sigma")
+        subgroups = None
+        if sigma == "pooled":
+            parts = str(text).split(",")
+            if not all(p.isdigit() and str(int(p)) == p for p in parts):
+                raise ProofInvalid(
+                    "public input subgroups is a list of sizes", check="public input subgroups"
+                )
+            subgroups = tuple(int(p) for p in parts)
+        try:
+            statement = cls(
+                n=int(str(n)),
+                lsl=parse_decimal(get("lsl", str), "lsl"),
+                usl=parse_decimal(get("usl", str), "usl"),
+                resolution=parse_decimal(get("resolution", str), "resolution"),
+                threshold=parse_decimal(get("threshold", str), "threshold"),
+                subgroups=subgroups,
+            )
+        except ValueError as exc:
+            raise ProofInvalid(
+                f"the public inputs do not form a statement: {exc}", check="public input"
+            ) from exc
+        expected = statement.public()
+        for name in sorted(set(expected) | set(public)):
+            if public.get(name) != expected.get(name):
+                raise ProofInvalid(
+                    f"public input {name} does not match the statement", check=f"public input {name}"
+                )
+        return statement
+
+
+__all__ = ["MAX_SUBGROUPS", "STATEMENT", "CpkStatement", "decimal_text", "parse_decimal", "scaled"]
