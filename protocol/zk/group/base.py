@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol, TypeAlias, runtime_checkable
 
-from protocol.zk.errors import InvalidScalar
+from protocol.zk.errors import InvalidPoint, InvalidScalar
 
 ORDER = 0x73EDA753299D7D483339D80809A1D80553BDA402FFFE5BFEFFFFFFFF00000001
 """r, the prime order of the BLS12-381 G1 subgroup and the modulus of every scalar.
@@ -122,6 +122,40 @@ class GroupBackend(Protocol):
     def hash_to_g1(self, msg: bytes, dst: bytes) -> Point: ...
 
 
+def parse_compressed(data: bytes) -> tuple[int, bool] | None:
+    """Check the byte layout of a ZCash compressed G1 point; return ``(x, y_is_larger)``, ``None`` for identity.
+
+    Checks what needs no curve arithmetic: 48 bytes, the compression flag set, the infinity encoding exactly
+    ``0xc0`` followed by zeros, and ``x < p``. The caller still solves for y (on-curve check) and tests the
+    subgroup. Raises :class:`~protocol.zk.errors.InvalidPoint`.
+
+    Example:
+        >>> parse_compressed(bytes([0xC0]) + bytes(47)) is None
+        True
+        >>> x, larger = parse_compressed(bytes.fromhex("97f1d3a73197d7942695638c4fa9ac0fc3688c4f9774b905"
+        ...                                            "a14e3a3f171bac586c55e83ff97a1aeffb3af00adb22c6bb"))
+        >>> hex(x)[:8], larger
+        ('0x17f1d3', False)
+        >>> parse_compressed(bytes([0xE0]) + bytes(47))
+        Traceback (most recent call last):
+        ...
+        protocol.zk.errors.InvalidPoint: not a compressed G1 point: the identity is 0xc0 followed by zeros
+    """
+    if len(data) != POINT_SIZE:
+        raise InvalidPoint(f"a G1 point is {POINT_SIZE} bytes, got {len(data)}")
+    flags = data[0] >> 5
+    if not flags & 0b100:
+        raise InvalidPoint("not a compressed G1 point: the compression flag is not set")
+    x = int.from_bytes(bytes([data[0] & 0x1F]) + data[1:], "big")
+    if flags & 0b010:
+        if flags & 0b001 or x:
+            raise InvalidPoint("not a compressed G1 point: the identity is 0xc0 followed by zeros")
+        return None
+    if x >= FIELD_MODULUS:
+        raise InvalidPoint("not a compressed G1 point: x is not below the field modulus")
+    return x, bool(flags & 0b001)
+
+
 def check_scalar(k: int) -> int:
     """Return ``k`` if it is a canonical scalar (``0 ≤ k < r``), else raise ``InvalidScalar``.
 
@@ -175,6 +209,7 @@ __all__ = [
     "SCALAR_SIZE",
     "GroupBackend",
     "check_scalar",
+    "parse_compressed",
     "scalar_from_bytes",
     "scalar_to_bytes",
 ]

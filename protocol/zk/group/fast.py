@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 
 from protocol.zk.errors import InvalidPoint
 from protocol.zk.group import pippenger
-from protocol.zk.group.base import FIELD_MODULUS, ORDER, POINT_SIZE
+from protocol.zk.group.base import FIELD_MODULUS, ORDER, POINT_SIZE, parse_compressed
 from protocol.zk.group.rfc9380 import H_EFF, map_to_curve_sum
 
 try:  # the ``fast`` extra
@@ -396,28 +396,20 @@ class FastBackend:
             >>> group.eq(group.decode(group.encode(group.generator())), group.generator())
             True
         """
-        if len(data) != POINT_SIZE:
-            raise InvalidPoint(f"a G1 point is {POINT_SIZE} bytes, got {len(data)}")
-        flags = data[0] >> 5
-        if not flags & 0b100:
-            raise InvalidPoint("not a compressed G1 point: the compression flag is not set")
-        x_int = int.from_bytes(bytes([data[0] & 0x1F]) + data[1:], "big")
-        if flags & 0b010:
-            if flags & 0b001 or x_int:
-                raise InvalidPoint("not a compressed G1 point: the infinity encoding must be 0xc0 and zeros")
+        parsed = parse_compressed(data)
+        if parsed is None:
             if not allow_identity:
                 raise InvalidPoint("the identity point is not allowed here")
             return _IDENTITY
-        if x_int >= FIELD_MODULUS:
-            raise InvalidPoint("not a compressed G1 point: x is not below the field modulus")
+        x_int, larger = parsed
         p = _P
         x = _mpz(x_int)
         rhs = (x * x * x + _B) % p
         y = pow(rhs, _SQRT_EXP, p)
         if y * y % p != rhs:
             raise InvalidPoint("the point is not on the curve")
-        if (y > _HALF_P) != bool(flags & 0b001):
-            y = p - y
+        if (y > _HALF_P) != larger:
+            y = (p - y) % p
         point = (x, y, _ONE)
         if not in_subgroup(point):
             raise InvalidPoint("the point is not in the prime-order subgroup")
