@@ -108,6 +108,13 @@ class Attestation(WireModel):
 
 
 Statement = CpkStatement | MtbfStatement
+"""The statement an attestation proves: :class:`CpkStatement` or :class:`MtbfStatement`.
+
+Example:
+    >>> isinstance(MtbfStatement(threshold=Decimal(1), resolution=Decimal(1), form="point", confidence=None,
+    ...                          r_max=None), CpkStatement | MtbfStatement)
+    True
+"""
 
 
 def parse_statement(att: Attestation) -> Statement:
