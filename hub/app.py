@@ -21,6 +21,7 @@ from hub.events.sequencer import sequence_once, wake_on_publish
 from hub.health import router as health_router
 from hub.housekeeping import housekeeping_once
 from hub.jobs import PeriodicJob
+from hub.kpis.router import context_router as attestation_context_router
 from hub.kpis.router import router as kpis_router
 from hub.observability import Metrics, RequestContext, configure_logging
 from hub.orgs.router import router as orgs_router
@@ -94,5 +95,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(standings_router)
     app.include_router(webhooks_router)
     app.include_router(events_router)
+    app.include_router(attestation_context_router)
     app.add_middleware(RequestContext, metrics=app.state.metrics, max_body_bytes=settings.max_body_bytes)
     return app
