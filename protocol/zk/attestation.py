@@ -211,8 +211,9 @@ def prove_mtbf_at_least(
 
     ``form="point"``: T/r ≥ M (r = 0 meets). ``form="chi2_lower"``: the time-terminated lower bound
     2T/χ²(C; 2r+2) ≥ M at ``confidence`` C, through a public line above the quantile for r ≤ ``r_max``
-    (default: the smallest 2^k - 1 ≥ failures with k ≥ 4, revealing only r < 2^k). T is committed rounded
-    down to ``resolution``.
+    (default: the octave [2^(k-1), 2^k - 1] holding ``failures``, [0, 15] for up to 15 failures, which is all
+    the proof reveals about r; an explicit ``r_max`` = 2^k - 1 proves over [0, r_max] instead, looser). T is
+    committed rounded down to ``resolution``.
 
     Example:
         >>> ctx = BindingContext(hub="h", supplier="s", key_id="k", agreement="a", period="2026-11",
@@ -225,13 +226,14 @@ def prove_mtbf_at_least(
     """
     if isinstance(failures, bool) or not isinstance(failures, int) or failures < 0:
         raise ValueError("failures is a non-negative integer")
+    r_min = 0
     if form == "chi2_lower" and r_max is None:
         k = max(4, failures.bit_length())
         if k > MAX_R_BITS:
             raise ValueError(f"the chi-square form supports at most {2**MAX_R_BITS - 1} failures")
-        r_max = (1 << k) - 1
+        r_max, r_min = (1 << k) - 1, 0 if k == 4 else 1 << (k - 1)
     statement = MtbfStatement(
-        threshold=threshold, resolution=resolution, form=form, confidence=confidence, r_max=r_max
+        threshold=threshold, resolution=resolution, form=form, confidence=confidence, r_max=r_max, r_min=r_min
     )
     ratio = Fraction(Decimal(hours)) / Fraction(resolution)
     hours_scaled = ratio.numerator // ratio.denominator

@@ -6,19 +6,23 @@ an integer; M = p/d and the resolution rho = rho_n/rho_d are public decimals.
 **Point form** (MTBF = T/r): T/r ≥ M ⇔ T - M·r ≥ 0, which also covers r = 0 (an infinite point estimate
 meets any M). **Chi-square lower-bound form** (time-terminated test, confidence C): the lower bound is
 2T/χ²(C; 2r+2), and 2T/χ²(C; 2r+2) ≥ M ⇔ T ≥ M·g(r) with g(r) = χ²(C; 2r+2)/2. g is not linear in r, so
-the statement uses a public line alpha + beta·r that lies above g at every integer r in [0, r_max]; then
+the statement uses a public line alpha + beta·r that lies above g at every integer r in [r_min, r_max]; then
 T ≥ M·(alpha + beta·r) implies the bound. Both forms are the one inequality with (alpha, beta) = (0, 1) for the point form::
 
     D = K₁·T_s - K₂ - K₃·r ≥ 0,   K₁ = rho_n·d·alpha_d·beta_d,  K₂ = p·rho_d·alpha_n·beta_d,  K₃ = p·rho_d·betaₙ·alpha_d.
 
 For even degrees of freedom the chi-square quantile is a Poisson tail: P(χ²₂ₖ ≤ 2u) = P(Poisson(u) ≥ k), so
 g(r) is the u with P(Poisson(u) ≤ r) = 1 - C. This module computes it in pure Python (no SciPy in
-``protocol``): the prover picks the line (the chord of g over [0, r_max], lifted until it is above g at
+``protocol``): the prover picks the line (the chord of g over [r_min, r_max], lifted until it is above g at
 every integer, rounded up to 10⁻⁶), and the verifier re-checks the line it is given, P(Poisson(alpha + beta·r) ≤ r)
-≤ 1 - C for every integer r ≤ r_max, with a relative safety margin. The tests compare with scipy.stats.chi2.
+≤ 1 - C for every integer r in [r_min, r_max], with a relative safety margin. The tests compare with
+scipy.stats.chi2.
 
-r_max = 2^k - 1 (k ≥ 4, public) and the range proof r ∈ [0, 2^k) is the bound r ≤ r_max; it reveals only that
-r < 2^k. Range proof: T_s - 1 ∈ [0, 2⁴⁸) (T > 0), r ∈ [0, 2^k) (k = 32 in the point form) and
+The failure range [r_min, r_max] is public, r_max - r_min + 1 = 2^w a power of two, and the range proof
+r - r_min ∈ [0, 2^w) is the bound. By default the prover takes the smallest k ≥ 4 with r < 2^k and the bucket
+[2^(k-1), 2^k) (or [0, 15] for k = 4), revealing only that bucket; a line over one octave is within a few percent
+of g, where a line over [0, 2^k) would be up to ~2.7 times g at r = 0 (the tests measure the slack). Range
+proof: T_s - 1 ∈ [0, 2⁴⁸) (T > 0), r - r_min ∈ [0, 2^w) (r ∈ [0, 2³²) in the point form) and
 D ∈ [0, 2^w_d) with w_d = bitlen(K₁·2⁴⁸); the statement is refused unless K₂ + K₃·2^k + 2^w_d < r_group/2,
 so a negative integer D cannot wrap into the range (the CPK module docstring gives the argument).
 
@@ -70,7 +74,7 @@ Example:
 """
 
 MAX_R_BITS = 8
-"""Chi-square form: r_max = 2^k - 1 with 4 ≤ k ≤ 8 (so at most 255 failures).
+"""Chi-square form: r_max ≤ 2^8 - 1 (so at most 255 failures).
 
 Example:
     >>> 2**MAX_R_BITS - 1
@@ -121,23 +125,26 @@ def chi2_half_quantile(confidence: float, failures: int) -> float:
     return hi
 
 
-def chi2_line(confidence: float, r_max: int) -> tuple[Fraction, Fraction]:
-    """The public line (alpha, beta) with alpha + beta·r ≥ g(r) for every integer r in [0, r_max] (prover side).
+def chi2_line(confidence: float, r_max: int, r_min: int = 0) -> tuple[Fraction, Fraction]:
+    """The public line (alpha, beta) with alpha + beta·r ≥ g(r) for every integer r in [r_min, r_max] (prover side).
 
     Example:
         >>> alpha, beta = chi2_line(0.9, 15)
         >>> all(float(alpha + beta * r) >= chi2_half_quantile(0.9, r) for r in range(16))
         True
     """
-    g = [chi2_half_quantile(confidence, r) for r in range(r_max + 1)]
-    beta = Fraction(math.ceil((g[-1] - g[0]) / r_max * _LINE_DENOMINATOR), _LINE_DENOMINATOR)
-    lift = max(value - float(beta) * r for r, value in enumerate(g))
+    rs = range(r_min, r_max + 1)
+    g = [chi2_half_quantile(confidence, r) for r in rs]
+    beta = Fraction(math.ceil((g[-1] - g[0]) / (r_max - r_min) * _LINE_DENOMINATOR), _LINE_DENOMINATOR)
+    lift = max(value - float(beta) * r for r, value in zip(rs, g, strict=True))
     alpha = Fraction(math.ceil(lift * _LINE_DENOMINATOR) + 1, _LINE_DENOMINATOR)
     return alpha, beta
 
 
-def line_is_upper_bound(confidence: float, r_max: int, alpha: Fraction, beta: Fraction) -> bool:
-    """The verifier's re-check: P(Poisson(alpha + beta·r) ≤ r) ≤ (1 - C)·(1 - 10⁻⁹) for every r in [0, r_max].
+def line_is_upper_bound(
+    confidence: float, r_max: int, alpha: Fraction, beta: Fraction, r_min: int = 0
+) -> bool:
+    """The verifier's re-check: P(Poisson(alpha + beta·r) ≤ r) ≤ (1 - C)·(1 - 10⁻⁹) for every r in [r_min, r_max].
 
     Example:
         >>> line_is_upper_bound(0.9, 15, *chi2_line(0.9, 15))
@@ -146,7 +153,7 @@ def line_is_upper_bound(confidence: float, r_max: int, alpha: Fraction, beta: Fr
         False
     """
     target = (1.0 - confidence) * (1.0 - _MARGIN)
-    return all(poisson_cdf(r, float(alpha + beta * r)) <= target for r in range(r_max + 1))
+    return all(poisson_cdf(r, float(alpha + beta * r)) <= target for r in range(r_min, r_max + 1))
 
 
 def _fraction_text(value: Fraction) -> str:
@@ -170,7 +177,8 @@ class MtbfStatement:
     Args:
         threshold: M in hours (positive decimal); resolution: hours per unit of T_s.
         form: ``"point"`` or ``"chi2_lower"``; confidence: C in (0.5, 1) for the chi-square form.
-        r_max: 2^k - 1 for the chi-square form (``None`` picks the smallest k ≥ 4 at proving time);
+        r_max, r_min: the public failure range of the chi-square form (r_max - r_min + 1 a power of two ≥ 16,
+            r_max < 256);
         alpha, beta: the public line (``None``: computed by :func:`chi2_line`).
 
     Example:
@@ -185,6 +193,7 @@ class MtbfStatement:
     form: str
     confidence: Decimal | None
     r_max: int | None
+    r_min: int = 0
     alpha: Fraction | None = None
     beta: Fraction | None = None
 
@@ -192,14 +201,14 @@ class MtbfStatement:
         if not self.threshold > 0 or not self.resolution > 0:
             raise ValueError("the threshold and the resolution are positive")
         if self.form == "point":
-            if self.confidence is not None or self.r_max is not None:
-                raise ValueError("the point form has no confidence and no r_max")
+            if self.confidence is not None or self.r_max is not None or self.r_min:
+                raise ValueError("the point form has no confidence, r_min or r_max")
         elif self.form == "chi2_lower":
             if self.confidence is None or not Decimal("0.5") <= self.confidence < 1:
                 raise ValueError("the chi-square form needs a confidence in [0.5, 1)")
-            r_max = self.r_max
-            if r_max is None or (r_max + 1) & r_max or not 4 <= (r_max + 1).bit_length() - 1 <= MAX_R_BITS:
-                raise ValueError(f"r_max is 2^k - 1 with 4 <= k <= {MAX_R_BITS}")
+            r_max, span = self.r_max, (self.r_max or 0) - self.r_min + 1
+            if r_max is None or self.r_min < 0 or span & (span - 1) or span < 16 or r_max >= 1 << MAX_R_BITS:
+                raise ValueError("r_max - r_min + 1 is a power of two >= 16, r_min >= 0 and r_max <= 255")
         else:
             raise ValueError("form is 'point' or 'chi2_lower'")
         _, k2, k3 = self.coefficients
@@ -221,7 +230,7 @@ class MtbfStatement:
         if self.alpha is not None and self.beta is not None:
             return self.alpha, self.beta
         assert self.confidence is not None and self.r_max is not None
-        return chi2_line(float(self.confidence), self.r_max)
+        return chi2_line(float(self.confidence), self.r_max, self.r_min)
 
     @cached_property
     def coefficients(self) -> tuple[int, int, int]:
@@ -250,7 +259,7 @@ class MtbfStatement:
             ...               r_max=None).widths
             (48, 32, 49)
         """
-        r_bits = POINT_R_BITS if self.r_max is None else (self.r_max + 1).bit_length() - 1
+        r_bits = POINT_R_BITS if self.r_max is None else (self.r_max - self.r_min + 1).bit_length() - 1
         return T_BITS, r_bits, (self.coefficients[0] << T_BITS).bit_length()
 
     def relations(self) -> Relations:
@@ -268,7 +277,7 @@ class MtbfStatement:
             squares=[],
             ranges=[
                 (Combination(-1, {"T": 1}), t_bits),
-                (Combination(0, {"r": 1}), r_bits),
+                (Combination(-self.r_min, {"r": 1}), r_bits),
                 (Combination(-k2, {"T": k1, "r": -k3}), d_bits),
             ],
         )
@@ -315,6 +324,7 @@ class MtbfStatement:
             "form": self.form,
             "confidence": "" if self.confidence is None else decimal_text(self.confidence),
             "r_max": -1 if self.r_max is None else self.r_max,
+            "r_min": self.r_min,
             "alpha": _fraction_text(alpha),
             "beta": _fraction_text(beta),
             "bits_t": t_bits,
@@ -341,8 +351,10 @@ class MtbfStatement:
         confidence = public.get("confidence")
         if form not in {"point", "chi2_lower"}:
             raise ProofInvalid("public input form is 'point' or 'chi2_lower'", check="public input form")
-        if isinstance(r_max, bool) or not isinstance(r_max, int):
-            raise ProofInvalid("public input r_max is an integer", check="public input r_max")
+        r_min = public.get("r_min")
+        for name, value in (("r_max", r_max), ("r_min", r_min)):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ProofInvalid(f"public input {name} is an integer", check=f"public input {name}")
         alpha = _parse_fraction(public.get("alpha"), "alpha")
         beta = _parse_fraction(public.get("beta"), "beta")
         try:
@@ -352,6 +364,7 @@ class MtbfStatement:
                 form=str(form),
                 confidence=None if confidence == "" else parse_decimal(confidence, "confidence"),
                 r_max=None if r_max == -1 else r_max,
+                r_min=int(str(r_min)),
                 alpha=alpha if form == "chi2_lower" else None,
                 beta=beta if form == "chi2_lower" else None,
             )
@@ -361,7 +374,9 @@ class MtbfStatement:
             ) from exc
         if statement.form == "chi2_lower":
             assert statement.confidence is not None and statement.r_max is not None
-            if not line_is_upper_bound(float(statement.confidence), statement.r_max, alpha, beta):
+            if not line_is_upper_bound(
+                float(statement.confidence), statement.r_max, alpha, beta, statement.r_min
+            ):
                 raise ProofInvalid(
                     "the public line is not above the chi-square quantile", check="public input alpha"
                 )
