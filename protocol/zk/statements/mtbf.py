@@ -363,7 +363,7 @@ class MtbfStatement:
                 resolution=parse_decimal(public.get("resolution"), "resolution"),
                 form=str(form),
                 confidence=None if confidence == "" else parse_decimal(confidence, "confidence"),
-                r_max=None if r_max == -1 else r_max,
+                r_max=None if r_max == -1 else int(str(r_max)),
                 r_min=int(str(r_min)),
                 alpha=alpha if form == "chi2_lower" else None,
                 beta=beta if form == "chi2_lower" else None,
