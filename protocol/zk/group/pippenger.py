@@ -1,6 +1,9 @@
 """Pippenger's bucket method for multi-scalar multiplication on BLS12-381 G1, on integers.
 
-Scalars are cut into signed ``c``-bit digits (``-2^(c-1) ≤ d < 2^(c-1)``), so each window needs only
+Each scalar is first split by the GLV endomorphism: ``k = low + high·z²`` with both halves below ``z²``
+(about 2^128), and ``k·P = low·P + high·(-sigma(P))`` where ``sigma(x, y) = (β·x, y)`` costs one field
+multiplication; this halves the number of windows (and so the bucket folding) for twice the terms. It relies on
+P being in G1, which every decoded or hashed point is. Scalars are cut into signed ``c``-bit digits (``-2^(c-1) ≤ d < 2^(c-1)``), so each window needs only
 ``2^(c-1)`` buckets and a negative digit adds the negated point. Every bucket of every window is summed in
 affine coordinates, in rounds: each round adds neighbouring pairs inside every bucket, and all the slopes of
 a round share one field inversion (Montgomery's trick), which makes an addition cost about six field
@@ -21,34 +24,42 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 
-from protocol.zk.group import fast
+from protocol.zk.group import jacobian
 
 Affine = tuple[int, int]
+_SPLIT = jacobian.SPLIT
 
 
 def window_bits(n: int) -> int:
-    """The window width c for ``n`` terms (measured on this code; see tests/bench/test_zk_group_bench.py).
+    """The window width c for ``n`` terms after the GLV split (measured: tests/bench/test_zk_group_bench.py).
 
     Example:
-        >>> [window_bits(n) for n in (4, 64, 1024)]
-        [2, 5, 8]
+        >>> [window_bits(n) for n in (8, 128, 2048)]
+        [3, 5, 8]
     """
-    if n < 8:
-        return 2
-    if n < 32:
-        return 3
-    if n < 64:
-        return 4
-    if n < 128:
-        return 5
-    if n < 512:
-        return 6
-    if n < 1536:
-        return 8
-    if n < 6000:
-        return 9
-    return 10
+    for limit, bits in ((48, 3), (96, 4), (192, 5), (1024, 6), (1536, 7), (8192, 8)):
+        if n < limit:
+            return bits
+    return 9
+
+
+@cache
+def _layout(c: int) -> tuple[int, int]:
+    """Number of windows and the offset H that turns unsigned digits into signed ones, for width ``c``.
+
+    With ``H = half·(1 + 2^c + ... + 2^((W-2)c))``, the digits ``u`` of ``k + H`` give
+    ``k = Σ_{j<W-1} (u_j - half)·2^(jc) + u_top·2^((W-1)c)``: signed digits in ``[-half, half)`` without a
+    carry loop, and a top digit in ``[0, half]`` for every ``k < z²`` (the bound after the GLV split).
+    """
+    half = 1 << (c - 1)
+    windows = -(-_SPLIT.bit_length() // c)
+    while True:
+        offset = sum(half << (j * c) for j in range(windows - 1))
+        if (_SPLIT - 1 + offset) >> ((windows - 1) * c) <= half:
+            return windows, offset
+        windows += 1
 
 
 def _batch_inverse(values: list[int], p: int) -> list[int]:
@@ -57,7 +68,7 @@ def _batch_inverse(values: list[int], p: int) -> list[int]:
     for value in values:
         prefix.append(acc)
         acc = acc * value % p
-    inverse = fast._invert(acc, p)
+    inverse = jacobian.invert(acc, p)
     out = [0] * len(values)
     for index in range(len(values) - 1, -1, -1):
         out[index] = prefix[index] * inverse % p
@@ -71,14 +82,14 @@ def sum_buckets(buckets: list[list[Affine]]) -> None:
     An empty list stands for the identity (also when the points cancel).
 
     Example:
-        >>> from protocol.zk.group.fast import FastBackend, mul, to_affine
-        >>> g = FastBackend().generator()
+        >>> from protocol.zk.group.jacobian import GENERATOR, mul, to_affine
+        >>> g = GENERATOR
         >>> buckets = [[to_affine(mul(g, 1)), to_affine(mul(g, 2)), to_affine(mul(g, 4))], [to_affine(g)]]
         >>> sum_buckets(buckets)
         >>> buckets[0] == [to_affine(mul(g, 7))], buckets[1] == [to_affine(g)]
         (True, True)
     """
-    p = fast._P
+    p = jacobian.P
     active = [index for index, bucket in enumerate(buckets) if len(bucket) > 1]
     while active:
         pairs: list[tuple[int, int, int, int, int]] = []  # (bucket, x1, y1, x2, y2)
@@ -109,7 +120,7 @@ def sum_buckets(buckets: list[list[Affine]]) -> None:
         active = [index for index in active if len(buckets[index]) > 1]
 
 
-def msm(points: Sequence[fast.Jacobian], scalars: Sequence[int]) -> fast.Jacobian:
+def msm(points: Sequence[jacobian.Jacobian], scalars: Sequence[int]) -> jacobian.Jacobian:
     """``Σ kᵢ·Pᵢ`` for Jacobian points (normalized here with one shared inversion) and scalars in ``[0, r)``.
 
     Example:
@@ -118,40 +129,45 @@ def msm(points: Sequence[fast.Jacobian], scalars: Sequence[int]) -> fast.Jacobia
         >>> FastBackend().eq(msm([g, g, g], [1, 1, 1]), FastBackend().mul(g, 3))
         True
     """
-    affine = fast.normalize(points)
-    terms = [(x, y, k) for (x, y, z), k in zip(affine, scalars, strict=True) if z and k]
+    p, beta = jacobian.P, jacobian.BETA
+    terms = []
+    for (x, y, z), k in zip(jacobian.normalize(points), scalars, strict=True):
+        if z and k:
+            high, low = divmod(k, _SPLIT)  # k·P = low·P + high·z²·P = low·P + high·(-sigma(P))
+            if low:
+                terms.append((x, y, low))
+            if high:
+                terms.append((beta * x % p, p - y, high))
     if not terms:
-        return fast._IDENTITY
-    p = fast._P
+        return jacobian.IDENTITY
     c = window_bits(len(terms))
-    half, full, mask = 1 << (c - 1), 1 << c, (1 << c) - 1
-    windows = 255 // c + 2
+    half, mask = 1 << (c - 1), (1 << c) - 1
+    windows, offset = _layout(c)
+    prepared = [((x, y), (x, p - y), k + offset) for x, y, k in terms]
     buckets: list[list[Affine]] = [[] for _ in range(windows * half)]
-    for x, y, k in terms:
-        negated = p - y
-        carry = 0
-        base = -1
-        while k or carry:
-            digit = (k & mask) + carry
-            k >>= c
-            if digit >= half:
-                digit -= full
-                carry = 1
-            else:
-                carry = 0
-            if digit > 0:
-                buckets[base + digit].append((x, y))
-            elif digit < 0:
-                buckets[base - digit].append((x, negated))
-            base += half
+    for window in range(windows - 1):
+        shift = window * c
+        positive = window * half - half - 1  # digit u - half > 0 goes to bucket u - half - 1
+        negative = window * half + half - 1  # digit u - half < 0 goes to bucket half - u - 1
+        for point, negated, k in prepared:
+            u = (k >> shift) & mask
+            if u > half:
+                buckets[positive + u].append(point)
+            elif u < half:
+                buckets[negative - u].append(negated)
+    shift, base = (windows - 1) * c, (windows - 1) * half - 1
+    for point, _, k in prepared:  # the top digit is unsigned and at most half (see _layout)
+        u = k >> shift
+        if u:
+            buckets[base + u].append(point)
     sum_buckets(buckets)
-    total = fast._IDENTITY
-    add, add_mixed, double = fast.add, fast.add_mixed, fast.double
+    total = jacobian.IDENTITY
+    add, add_mixed, double = jacobian.add, jacobian.add_mixed, jacobian.double
     for window in range(windows - 1, -1, -1):
         if total[2]:
             for _ in range(c):
                 total = double(total)
-        running = acc = fast._IDENTITY
+        running = acc = jacobian.IDENTITY
         for bucket in reversed(buckets[window * half : (window + 1) * half]):
             if bucket:
                 running = add_mixed(running, *bucket[0])

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from protocol.zk.errors import InvalidPoint
 from protocol.zk.group import available_backends, get_backend
 from protocol.zk.group.base import FIELD_MODULUS, ORDER, GroupBackend
-from protocol.zk.group.fast import in_subgroup
+from protocol.zk.group.jacobian import in_subgroup
 from tests.protocol.zk.group_cases import _jacobian_mul_order_is_identity, _sqrt, point_outside_subgroup
 
 BACKENDS = [get_backend(name) for name in available_backends()]
