@@ -1,9 +1,10 @@
 """Many KPI reports in one request (an SDK outbox flushing its queue): judged one by one, proofs verified together.
 
-Each item goes through the same checks as a single ``POST /v1/kpi-reports`` (:func:`hub.kpis.service.prepare`).
-The KPI-ZK proofs of the items that pass are then verified in one batch (random linear combination, one
-multi-scalar multiplication; a failing batch falls back to verifying each, to name the culprits). Each
-surviving item is stored in a savepoint of its own, so that one item's conflict (a duplicate period, a replayed
+The KPI-ZK proofs of all items are verified first, in one batch (random linear combination, one multi-scalar
+multiplication; a failing batch falls back to verifying each, to name the culprits), before the request touches
+the database. Each item then goes through the same checks, in the same order, as a single
+``POST /v1/kpi-reports`` (:func:`hub.kpis.service.prepare`, the proof's verdict in its turn). Each surviving
+item is stored in a savepoint of its own, so that one item's conflict (a duplicate period, a replayed
 nonce) never undoes another's. The answer lists, per item and in order, the status a single POST would have
 had, with the stored report or the error.
 """
@@ -44,6 +45,7 @@ def submit_batch(
 ) -> wire.KpiReportBatchResults:
     if caller.org_kind is not OrgKind.SUPPLIER:
         raise Forbidden("only a supplier submits KPI reports")
+    verdicts = attestations.verify_early(batch.items)  # CPU only, before the first query
     results: dict[int, wire.KpiReportBatchResult] = {}
     ready: dict[int, service.Prepared] = {}
     for index, item in enumerate(batch.items):
@@ -58,6 +60,8 @@ def submit_batch(
                 max_skew=max_skew,
                 binding=binding,
             )
+            if isinstance(prepared, service.Prepared) and prepared.attestation and prepared.expected:
+                attestations.settle(prepared.attestation, prepared.expected, verdicts[index])
         except HubError as exc:
             results[index] = _refused(index, exc)
             continue
@@ -66,13 +70,6 @@ def submit_batch(
             results[index] = wire.KpiReportBatchResult(index=index, status=201, report=report, replayed=True)
         else:
             ready[index] = prepared
-
-    proven = [index for index, prepared in ready.items() if prepared.attestation is not None]
-    outcomes = attestations.verify_batch([ready[index].attestation for index in proven])  # type: ignore[misc]
-    for index, failure in zip(proven, outcomes, strict=True):
-        if failure is not None:
-            results[index] = _refused(index, failure)
-            del ready[index]
 
     for index, prepared in ready.items():
         try:

@@ -245,6 +245,7 @@ def submit(
     max_skew: timedelta,
     binding: attestations.Binding,
 ) -> Submitted:
+    [verdict] = attestations.verify_early([submission])  # CPU only, before the first query
     prepared = prepare(
         session,
         caller=caller,
@@ -257,7 +258,7 @@ def submit(
     if isinstance(prepared, Submitted):
         return prepared
     if prepared.attestation is not None and prepared.expected is not None:
-        attestations.verify(prepared.attestation, prepared.expected)
+        attestations.settle(prepared.attestation, prepared.expected, verdict)
     return store(session, caller=caller, prepared=prepared, now=now)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import copy
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -333,3 +333,15 @@ def _replace(proof: dict[str, Any], path: list[str], value: str) -> None:
     for key in path[:-1]:
         node = node[key]
     node[path[-1]] = value
+
+
+def test_a_bad_proof_is_reported_in_its_turn_after_the_signature_checks(
+    proving: Reporting, db: Session
+) -> None:
+    """The hub verifies the proof before it reads the database, but names the failure DESIGN.md's order gives."""
+    payload = proven_payload(proving, cpk_proof(context_of(proving)))
+    payload = payload.model_copy(update={"proof": tampered(payload.proof or {})})
+    stale = proving.envelope(payload, signed_at=datetime.now(UTC) - timedelta(minutes=10))
+    response = proving.supplier.post("/v1/kpi-reports", json=proving.body(stale))
+    assert response.status_code == 422 and response.json()["error"] == "StaleSignature"
+    assert _stored(db) == 0
