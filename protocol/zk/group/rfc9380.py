@@ -26,6 +26,7 @@ from py_ecc.optimized_bls12_381.constants import (
 )
 
 from protocol.zk.group.base import FIELD_MODULUS
+from protocol.zk.group.jacobian import invert, mpz
 
 H_EFF = 0xD201000000010001
 """``h_eff`` of the suite: multiplying by it clears the G1 cofactor (RFC 9380, section 8.8.1).
@@ -35,14 +36,17 @@ Example:
     '0xd201000000010001'
 """
 
-_P = FIELD_MODULUS
-_A = int(ISO_11_A.n)
-_B = int(ISO_11_B.n)
+_P = mpz(FIELD_MODULUS)  # gmpy2 when installed: the square roots and inversions dominate
+_A = mpz(int(ISO_11_A.n))
+_B = mpz(int(ISO_11_B.n))
 _Z = 11
-_X_NUM = [int(c.n) for c in ISO_11_X_NUMERATOR]
-_X_DEN = [int(c.n) for c in ISO_11_X_DENOMINATOR]
-_Y_NUM = [int(c.n) for c in ISO_11_Y_NUMERATOR]
-_Y_DEN = [int(c.n) for c in ISO_11_Y_DENOMINATOR]
+_X_NUM = [mpz(int(c.n)) for c in ISO_11_X_NUMERATOR]
+_X_DEN = [mpz(int(c.n)) for c in ISO_11_X_DENOMINATOR]
+_Y_NUM = [mpz(int(c.n)) for c in ISO_11_Y_NUMERATOR]
+_Y_DEN = [mpz(int(c.n)) for c in ISO_11_Y_DENOMINATOR]
+_SQRT_EXP = (FIELD_MODULUS + 1) // 4
+_MINUS_B_OVER_A = -_B * invert(_A, _P) % _P
+_X1_EXCEPTIONAL = _B * invert(_Z * _A % _P, _P) % _P  # B / (Z·A), when Z²u⁴ + Zu² = 0
 _L = 64  # bytes per field element: ceil((381 + 128) / 8)
 
 
@@ -75,11 +79,11 @@ def hash_to_field(msg: bytes, dst: bytes, count: int = 2) -> list[int]:
         True
     """
     data = expand_message_xmd(msg, dst, count * _L)
-    return [int.from_bytes(data[i * _L : (i + 1) * _L], "big") % _P for i in range(count)]
+    return [int.from_bytes(data[i * _L : (i + 1) * _L], "big") % FIELD_MODULUS for i in range(count)]
 
 
 def _sqrt(value: int) -> int | None:
-    root = pow(value, (_P + 1) // 4, _P)
+    root = pow(value, _SQRT_EXP, _P)
     return root if root * root % _P == value else None
 
 
@@ -99,9 +103,10 @@ def map_to_curve(u: int) -> tuple[int, int]:
         0
     """
     p = _P
+    u = mpz(u)
     tv1 = _Z * u * u % p
     tv2 = (tv1 * tv1 + tv1) % p
-    x1 = _B * pow(_Z * _A, -1, p) % p if tv2 == 0 else -_B * pow(_A, -1, p) * (1 + pow(tv2, -1, p)) % p
+    x1 = _X1_EXCEPTIONAL if tv2 == 0 else _MINUS_B_OVER_A * (1 + invert(tv2, p)) % p
     y = _sqrt((x1 * x1 * x1 + _A * x1 + _B) % p)
     x = x1
     if y is None:
@@ -115,7 +120,7 @@ def map_to_curve(u: int) -> tuple[int, int]:
     y_num, y_den = _poly(_Y_NUM, x), _poly(_Y_DEN, x)
     if x_den == 0 or y_den == 0:  # pragma: no cover - the exceptional case maps to the identity
         raise ArithmeticError("the isogeny maps this input to the identity")
-    return x_num * pow(x_den, -1, p) % p, y * y_num * pow(y_den, -1, p) % p
+    return int(x_num * invert(x_den, p) % p), int(y * y_num * invert(y_den, p) % p)
 
 
 def _affine_add(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int] | None:
@@ -123,11 +128,11 @@ def _affine_add(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int] | Non
     if a[0] == b[0]:
         if (a[1] + b[1]) % p == 0:
             return None
-        slope = 3 * a[0] * a[0] * pow(2 * a[1], -1, p) % p
+        slope = 3 * a[0] * a[0] * invert(2 * a[1] % p, p) % p
     else:
-        slope = (b[1] - a[1]) * pow(b[0] - a[0], -1, p) % p
+        slope = (b[1] - a[1]) * invert((b[0] - a[0]) % p, p) % p
     x = (slope * slope - a[0] - b[0]) % p
-    return x, (slope * (a[0] - x) - a[1]) % p
+    return int(x), int((slope * (a[0] - x) - a[1]) % p)
 
 
 def map_to_curve_sum(msg: bytes, dst: bytes) -> tuple[int, int] | None:
