@@ -151,3 +151,25 @@ def test_large_msm_with_repeats_and_cancellations_matches_the_sum_of_scalars() -
         # the same scalar twice on the same point: both halves land in the same buckets
         assert group.encode(group.msm([h] * 64, [3] * 64)) == group.encode(group.mul(g, 5 * 3 * 64))
         assert group.is_identity(group.msm([g, group.neg(g)] * 40, [rng.randrange(ORDER)] * 80))
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    n=st.integers(min_value=3, max_value=400),
+    seed=st.integers(min_value=0, max_value=2**32),
+    small=st.booleans(),
+)
+def test_msm_of_known_multiples_equals_one_multiplication(n: int, seed: int, small: bool) -> None:
+    # Points kᵢ·G with known kᵢ: Σ sᵢ·(kᵢ·G) = (Σ sᵢ·kᵢ)·G, on every backend but the slow reference.
+    rng = random.Random(seed)
+    multiples = [
+        rng.randrange(1, 8) if small else rng.randrange(ORDER) for _ in range(n)
+    ]  # small: many repeats
+    coefficients = [rng.choice([0, 1, ORDER - 1, rng.randrange(ORDER)]) for _ in range(n)]
+    expected_scalar = sum(s * k for s, k in zip(coefficients, multiples, strict=True))
+    for group in BACKENDS:
+        if group.name == "reference":
+            continue
+        g = group.generator()
+        points = [group.mul(g, k) for k in multiples]
+        assert group.encode(group.msm(points, coefficients)) == group.encode(group.mul(g, expected_scalar))
