@@ -72,11 +72,10 @@ def double(pt: Jacobian) -> Jacobian:
     p = P
     a = x * x % p
     b = y * y % p
-    c = b * b % p
+    c = b * b  # left unreduced: both uses are reduced right after
     d = 2 * ((x + b) * (x + b) - a - c) % p
     e = 3 * a
-    f = e * e % p
-    x3 = (f - 2 * d) % p
+    x3 = (e * e - 2 * d) % p
     return x3, (e * (d - x3) - 8 * c) % p, 2 * y * z % p
 
 
