@@ -35,6 +35,7 @@ Example:
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from pathlib import Path
@@ -307,6 +308,9 @@ def verify_file(source: str | Path | Attestation | dict[str, Any], *, backend: A
     return attestation
 
 
+_HUB_NONCE = re.compile(r"[A-Za-z0-9_-]{43}")  # what a hub issues: 32 HMAC bytes, base64url
+
+
 def attach(payload: KpiReportPayload, attestation: Attestation) -> KpiReportPayload:
     """The payload with the attestation as ``proof``, its commitments (in name order) and the hub nonce.
 
@@ -317,13 +321,13 @@ def attach(payload: KpiReportPayload, attestation: Attestation) -> KpiReportPayl
     """
     commitments = [attestation.commitments[name] for name in sorted(attestation.commitments)]
     nonce = attestation.context().nonce
-    return payload.model_copy(
-        update={
-            "proof": attestation.model_dump(mode="json"),
-            "commitments": commitments,
-            "hub_nonce": nonce if OFFLINE_CONTEXT["nonce"] != nonce else None,
-        }
+    fields = payload.model_dump(mode="json")
+    fields.update(
+        proof=attestation.model_dump(mode="json"),
+        commitments=commitments,
+        hub_nonce=nonce if _HUB_NONCE.fullmatch(nonce) else None,  # an offline nonce is no hub's
     )
+    return KpiReportPayload.model_validate(fields)
 
 
 def needs_proof(agreement: Agreement, payload: KpiReportPayload) -> bool:

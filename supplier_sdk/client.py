@@ -93,6 +93,9 @@ Example:
 """
 
 
+_BATCH_BYTES = 512 * 1024  # half the hub's default body limit (HUB_MAX_BODY_BYTES)
+
+
 class Client:
     """A connection to the Qualink hub for one API client of a supplier organization.
 
@@ -400,18 +403,29 @@ class Client:
 
         The hub judges each as a single POST would and verifies their proofs as one batch; the results come
         in the order given, each with the status, report or error a single POST would have had. At most
-        :data:`~protocol.models.kpi.MAX_BATCH` reports. The outbox flush uses this for several queued reports.
+        :data:`~protocol.models.kpi.MAX_BATCH` reports; they go in as many requests as keep each body under
+        512 KiB. The outbox flush uses this for several queued reports.
 
         Example::
 
             results = hub.submit_batch([(payload, "shaft-W47"), (other, "shaft-W48")])
             refused = [r for r in results if r.status >= 400]
         """
-        items = [
-            KpiReportBatchItem(envelope=self.sign_report(payload), idempotency_key=key)
-            for payload, key in reports
-        ]
-        body = KpiReportBatch(items=items).model_dump(mode="json")
+        results: list[KpiReportBatchResult] = []
+        chunk: list[dict[str, Any]] = []
+        size = 0
+        for payload, key in reports:
+            item = KpiReportBatchItem(envelope=self.sign_report(payload), idempotency_key=key)
+            item_size = len(item.model_dump_json())
+            if chunk and size + item_size > _BATCH_BYTES:  # proofs are ~15 KiB: stay below body limits
+                results += self._post_batch(chunk)
+                chunk, size = [], 0
+            chunk.append(item.model_dump(mode="json"))
+            size += item_size
+        return results + (self._post_batch(chunk) if chunk else [])
+
+    def _post_batch(self, items: list[dict[str, Any]]) -> list[KpiReportBatchResult]:
+        body = KpiReportBatch.model_validate({"items": items}).model_dump(mode="json")
         answer = self.request("POST", "/v1/kpi-reports:batch", json=body)
         return KpiReportBatchResults.model_validate(answer).results
 

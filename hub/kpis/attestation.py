@@ -314,6 +314,11 @@ def check(
     spec = terms.specs.get(payload.characteristic or "") if statement == "cpk_at_least" else None
     _check_public(_statement(attestation), payload=payload, term=term, spec=spec)
     _check_context(attestation, expected)
+    if payload.hub_nonce is not None and not hmac.compare_digest(payload.hub_nonce, expected.nonce):
+        raise errors.ProofContextMismatch(
+            "context check failed: hub_nonce is not the nonce this hub issued for the period",
+            loc="body.envelope.payload.hub_nonce",
+        )
     if payload.commitments != commitments_of(attestation):
         raise errors.ProofCommitmentMismatch(
             "commitments check failed: the report's commitments are not the proof's (in name order)",

@@ -14,6 +14,7 @@ from hub.errors import ERROR_RESPONSES
 from hub.kpis import attestation, batch, service
 from hub.models.base import utcnow
 from protocol.models.common import KpiName
+from protocol.models.errors import ErrorBody
 from protocol.models.kpi import KpiReport, KpiReportBatch, KpiReportBatchResults, KpiReportSubmit
 from protocol.models.pages import Page
 from protocol.zk.attestation import BindingContext
@@ -44,7 +45,7 @@ def _binding(request: Request) -> attestation.Binding:
     summary="Submit a signed KPI report (supplier)",
     responses={
         409: {"description": "DuplicateReport, ReplayedNonce or an inactive agreement"},
-        422: {"description": _PROOF_ERRORS},
+        422: {"model": ErrorBody, "description": _PROOF_ERRORS},
     },
 )
 def submit(

@@ -53,7 +53,7 @@ from supplier_sdk.attest import (
 )
 from supplier_sdk.cli.kpi import fail
 from supplier_sdk.cli.options import ColumnOption, SubgroupColumnOption, SubgroupSizeOption
-from supplier_sdk.kpi import KpiInputError, read_measurements
+from supplier_sdk.kpi import read_measurements
 
 app = typer.Typer(
     name="attest",
@@ -168,7 +168,9 @@ def cpk_command(
             subgroup_size=subgroup_size,
             subgroup_labels=measured.labels,
         )
-    except KpiInputError as exc:
+    except (
+        ValueError
+    ) as exc:  # KpiInputError, or inputs that form no statement (limits off the resolution, ...)
         fail(str(exc))
     except WitnessDoesNotMeet as exc:
         fail(f"the data do not meet the threshold CPK ≥ {t}: {exc}; no proof written")
@@ -214,7 +216,9 @@ def mtbf_command(
             confidence=level,
             context=binding,
         )
-    except KpiInputError as exc:
+    except (
+        ValueError
+    ) as exc:  # KpiInputError, or inputs that form no statement (limits off the resolution, ...)
         fail(str(exc))
     except WitnessDoesNotMeet as exc:
         fail(f"the data do not meet the threshold MTBF ≥ {m} h: {exc}; no proof written")

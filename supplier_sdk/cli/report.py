@@ -287,7 +287,7 @@ def _prove(
         )
     except WitnessDoesNotMeet as exc:
         fail(f"the data do not meet the threshold in the proof's terms, so no proof exists: {exc}")
-    except (AgreementMismatch, KpiInputError) as exc:
+    except ValueError as exc:  # AgreementMismatch, KpiInputError, inputs that form no statement
         fail(str(exc))
 
 

@@ -193,6 +193,10 @@ def test_bad_cpk_options_and_contexts_exit_2(data: Path, tmp_path: Path) -> None
     assert runner.invoke(app, _cpk_args(data, out, "--context", str(bad))).exit_code == 2
     res = runner.invoke(app, [*_cpk_args(data, out)[:-2], "--out", str(out), "--resolution", "0"])
     assert res.exit_code == 2 and not out.exists()
+    off_grid = [a if a != "24.98" else "24.9805" for a in _cpk_args(data, out)]  # LSL off the resolution
+    res = runner.invoke(app, off_grid)
+    assert res.exit_code == 2 and res.stderr.startswith("error: ") and res.stderr.count("\n") == 1
+    assert not out.exists()
 
 
 def test_verify_exit_1_names_the_failed_check(data: Path, tmp_path: Path) -> None:

@@ -122,3 +122,27 @@ def test_queued_proven_reports_flush_in_one_batch(
     reports = list(network.client(network.oem).reports(agreement_id=reporting.agreement.id, kpi=KpiName.CPK))
     assert sorted(r.period for r in reports) == sorted(weeks)
     assert all(r.proven and r.value is None and r.meets for r in reports)
+
+
+def test_a_batch_larger_than_the_body_budget_goes_in_several_requests(
+    network: Network, reporting: Reporting, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hub = network.client(reporting.supplier)
+    weeks = past_weeks(2)
+    proven = []
+    for week in weeks:
+        payload = build_mtbf_report(agreement=reporting.agreement, period=week, hours=60_000, failures=1)
+        context = hub.attestation_context(reporting.agreement.id, kpi="mtbf", period=week)
+        proven.append(
+            attest_report(payload, agreement=reporting.agreement, context=context, hours=60_000, failures=1)
+        )
+    monkeypatch.setattr("supplier_sdk.client._BATCH_BYTES", 1)  # every report over budget: one request each
+    transport = CountingTransport()
+
+    results = network.client(reporting.supplier, transport=transport).submit_batch(
+        [(payload, f"chunk-{i}") for i, payload in enumerate(proven)]
+    )
+
+    assert [r.status for r in results] == [201, 201] and all(r.report and r.report.proven for r in results)
+    assert [r.report.period for r in results if r.report] == weeks
+    assert transport.paths("POST").count("/v1/kpi-reports:batch") == 2

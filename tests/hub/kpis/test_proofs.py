@@ -263,6 +263,13 @@ def test_a_proof_bound_to_another_context(proving: Reporting, db: Session, field
     assert field in body["detail"]
 
 
+def test_a_hub_nonce_in_the_payload_that_is_not_the_proofs(proving: Reporting, db: Session) -> None:
+    payload = proven_payload(proving, cpk_proof(context_of(proving)))
+    assert payload.hub_nonce == context_of(proving).nonce  # attach() copies it from the context
+    payload = payload.model_copy(update={"hub_nonce": context_of(proving, period=TWO_WEEKS_AGO).nonce})
+    _refused(submit(proving, payload), "ProofContextMismatch", db, loc="hub_nonce")
+
+
 def test_a_proof_replayed_for_another_period(proving: Reporting, db: Session) -> None:
     """Proven for last week and accepted; the same proof is refused for the week before."""
     attestation = cpk_proof(context_of(proving))
