@@ -22,26 +22,36 @@ rational; Kershaw's inequality Γ(x+1)/Γ(x+½) > √(x+¼) gives c4(m)² > (2m-
 so a verified pooled proof means the SDK's printed Cpk (with the c4(nu+1) correction) is ≥ t; near the
 threshold an honest prover whose printed Cpk is a hair above t may be refused (the bound sits just below c4²).
 
-**Commitments** (Pedersen, fresh blindings): overall: S1, S2, S1sq; pooled: S1/j and S1sq/j per subgroup, S2
-and S1sq (S1 = Σ S1/j is derived). Square proofs: S1sq = S1² (and S1sq/j = S1/j² in the pooled form). Every
-other quantity is derived homomorphically: a = N·W - S1, a² = N²W² - 2NW·S1 + S1sq, b² = S1sq, Q, and
-D_z = c₁·z² - c₂·Q. One aggregated range proof shows a, b ∈ [0, 2^w_z), Q ∈ [0, 2^w_q) — without this
-check a "negative variance" (S2 < S1²/N) would pass — and D_a, D_b ∈ [0, 2^w_d).
+**Proof shape: one distance bound instead of two squared differences.** The prover also commits to
+Z = ⌈√(c₂·Q/c₁)⌉, the smallest integer with c₁·Z² ≥ c₂·Q (c₁, c₂ the coefficients above), and proves
 
-**No wrap-around.** Commitments hold values mod r (r ≈ 2²⁵⁴·⁹). w_z = bitlen(N·W), w_d = bitlen(c₁·(NW)²),
+    Z ≥ 0,  a - Z ≥ 0,  b - Z ≥ 0,  Q ≥ 0,  E = c₁·Z² - c₂·Q ≥ 0
+
+which is equivalent to the inequality for both z (min(a, b) ≥ Z ≥ 0 and c₁·min(a,b)² ≥ c₁·Z² ≥ c₂·Q; and
+an honest min(a, b) ≥ √(c₂Q/c₁) is an integer, so it is ≥ Z). One big-width range (E) replaces two
+(D_a, D_b), which keeps a typical proof at 128 bits instead of 256.
+
+**Commitments** (Pedersen, fresh blindings): overall: S1, S2, S1sq, Z, Zsq; pooled: S1/j and S1sq/j per
+subgroup, S2, S1sq, Z and Zsq (S1 = Σ S1/j is derived). Square proofs: Zsq = Z², and the S1 squares
+(S1sq = S1², S1sq/j = S1/j²) that Q needs. Every other quantity is derived homomorphically: a = N·W - S1,
+b = S1, Q and E. One aggregated range proof shows Z, a - Z, b - Z ∈ [0, 2^w_z), Q ∈ [0, 2^w_q) — without
+this check a "negative variance" (S2 < S1²/N) would pass — and E ∈ [0, 2^w_e).
+
+**No wrap-around.** Commitments hold values mod r (r ≈ 2²⁵⁴·⁹). w_z = bitlen(N·W), w_e = bitlen(c₁·(NW)²),
 w_q = bitlen(⌊c₁·(NW)²/c₂⌋) are public functions of N, W, t (so an honest witness always fits) and the
-statement is refused unless 4^w_z < r/4 and c₂·2^w_q + 2^w_d < r/2. Then: b = S1 < 2^w_z, so S1sq ≡ S1² is
-the integer square (< r); a < 2^w_z likewise makes the derived a² the integer a²; and X = c₁z² - c₂Q is
-> -c₂·2^w_q, so if X were negative, D_z ≡ X + r ≥ r - c₂·2^w_q > 2^w_d, which the range proof refuses.
-So the verified relation is the integer inequality. (Per-subgroup sums are not range-proven: their relation
-to Q holds modulo r, and as integers once an auditor opens them within sane bounds.)
+statement is refused unless 4^(w_z+1) < r/4 and c₂·2^w_q + 2^w_e < r/2. Then: Z < 2^w_z, so Zsq ≡ Z² is
+the integer square; a = (a - Z) + Z and b = (b - Z) + Z are integers in [Z, 2^(w_z+1)) (so a + b ≡ N·W holds
+as integers and S1 = b, S1sq = b² exactly); and X = c₁Z² - c₂Q is > -c₂·2^w_q, so if X were negative,
+E ≡ X + r ≥ r - c₂·2^w_q > 2^w_e, which the range proof refuses. So the verified relation is the integer
+inequality. (Per-subgroup sums are not range-proven: their relation to Q holds modulo r, and as integers
+once an auditor opens them within sane bounds.)
 
 Example:
     >>> from decimal import Decimal
     >>> st = CpkStatement(n=5, lsl=Decimal("9.0"), usl=Decimal("11.0"), resolution=Decimal("0.1"),
     ...                   threshold=Decimal("1.33"), subgroups=None)
     >>> st.width, st.threshold_fraction, st.widths
-    (20, (133, 100), (7, 7, 9, 29, 29))
+    (20, (133, 100), (7, 9, 29))
     >>> st.meets([10, 10, 11, 9, 10])  # y values: mean 10 = centre, tiny spread
     True
 """
@@ -141,7 +151,7 @@ class CpkStatement:
         >>> st = CpkStatement(n=4, lsl=Decimal("0"), usl=Decimal("1"), resolution=Decimal("0.01"),
         ...                   threshold=Decimal("1"), subgroups=(2, 2))
         >>> st.commitment_names()
-        ['S1/0', 'S1/1', 'S1sq', 'S1sq/0', 'S1sq/1', 'S2']
+        ['S1/0', 'S1/1', 'S1sq', 'S1sq/0', 'S1sq/1', 'S2', 'Z', 'Zsq']
     """
 
     n: int
@@ -168,9 +178,9 @@ class CpkStatement:
             if self.dof < 1:
                 raise ValueError("pooled sigma needs a subgroup with at least two values")
         scaled(self.usl - self.lsl, self.resolution, "USL - LSL")
-        wz, wq, wd = self.widths[0], self.widths[2], self.widths[3]
+        wz, wq, we = self.widths
         _, c2 = self.coefficients
-        if max(wz, wq, wd) > 128 or 4**wz >= ORDER // 4 or c2 * 2**wq + 2**wd >= ORDER // 2:
+        if max(wz, wq, we) > 128 or 4 ** (wz + 1) >= ORDER // 4 or c2 * 2**wq + 2**we >= ORDER // 2:
             raise ValueError(
                 "the statement's numbers are too large for a sound range proof; use a coarser resolution"
             )
@@ -246,20 +256,17 @@ class CpkStatement:
         return (2 * self.dof - 1) * self.lcm * d * d, 18 * p * p * self.n * self.n
 
     @cached_property
-    def widths(self) -> tuple[int, int, int, int, int]:
-        """Range widths in bits of a, b, Q, D_a, D_b (public functions of N, W, t; see the module docstring).
+    def widths(self) -> tuple[int, int, int]:
+        """Range widths (w_z, w_q, w_e) in bits: of Z, a - Z and b - Z; of Q; of E (see the module docstring).
 
         Example:
             >>> CpkStatement(n=5, lsl=Decimal(0), usl=Decimal(1), resolution=Decimal(1),
             ...              threshold=Decimal(1), subgroups=None).widths
-            (3, 3, 2, 7, 7)
+            (3, 2, 7)
         """
         nw = self.n * self.width
         c1, c2 = self.coefficients
-        wz = nw.bit_length()
-        wq = max(1, (c1 * nw * nw // c2).bit_length())
-        wd = (c1 * nw * nw).bit_length()
-        return wz, wz, wq, wd, wd
+        return nw.bit_length(), max(1, (c1 * nw * nw // c2).bit_length()), (c1 * nw * nw).bit_length()
 
     def commitment_names(self) -> list[str]:
         """The names of the commitments an attestation carries, sorted.
@@ -267,12 +274,13 @@ class CpkStatement:
         Example:
             >>> CpkStatement(n=5, lsl=Decimal(0), usl=Decimal(1), resolution=Decimal(1),
             ...              threshold=Decimal(1), subgroups=None).commitment_names()
-            ['S1', 'S1sq', 'S2']
+            ['S1', 'S1sq', 'S2', 'Z', 'Zsq']
         """
         if self.subgroups is None:
-            return ["S1", "S1sq", "S2"]
+            return ["S1", "S1sq", "S2", "Z", "Zsq"]
         k = len(self.subgroups)
-        return sorted([f"S1/{j}" for j in range(k)] + [f"S1sq/{j}" for j in range(k)] + ["S1sq", "S2"])
+        names = [f"S1/{j}" for j in range(k)] + [f"S1sq/{j}" for j in range(k)] + ["S1sq", "S2", "Z", "Zsq"]
+        return sorted(names)
 
     def _s1(self) -> Combination:
         if self.subgroups is None:
@@ -286,15 +294,13 @@ class CpkStatement:
             >>> rel = CpkStatement(n=5, lsl=Decimal(0), usl=Decimal(1), resolution=Decimal(1),
             ...                    threshold=Decimal(1), subgroups=None).relations()
             >>> len(rel.squares), [w for _, w in rel.ranges]
-            (1, [3, 3, 2, 7, 7])
+            (2, [3, 3, 3, 2, 7])
         """
         nw = self.n * self.width
         c1, c2 = self.coefficients
         s1 = self._s1()
-        a = Combination(nw, {k: -v for k, v in s1.coefficients.items()})
-        b = s1
-        a_sq = Combination(nw * nw, {**{k: -2 * nw * v for k, v in s1.coefficients.items()}, "S1sq": 1})
-        b_sq = Combination(0, {"S1sq": 1})
+        a_minus_z = Combination(nw, {**{k: -v for k, v in s1.coefficients.items()}, "Z": -1})
+        b_minus_z = Combination(0, {**s1.coefficients, "Z": -1})
         if self.subgroups is None:
             q = Combination(0, {"S2": self.n, "S1sq": -1})
             squares = [(s1, "S1sq")]
@@ -302,19 +308,12 @@ class CpkStatement:
             m = self.lcm
             q = Combination(0, {"S2": m, **{f"S1sq/{j}": -(m // k) for j, k in enumerate(self.subgroups)}})
             squares = [(Combination(0, {f"S1/{j}": 1}), f"S1sq/{j}") for j in range(len(self.subgroups))]
-            squares.append((s1, "S1sq"))
-
-        def difference(z_sq: Combination) -> Combination:
-            names = set(z_sq.coefficients) | set(q.coefficients)
-            coefficients = {
-                name: c1 * z_sq.coefficients.get(name, 0) - c2 * q.coefficients.get(name, 0) for name in names
-            }
-            return Combination(c1 * z_sq.constant, {k: v for k, v in sorted(coefficients.items()) if v})
-
-        wz, _, wq, wd, _ = self.widths
+        squares.append((Combination(0, {"Z": 1}), "Zsq"))
+        e = Combination(0, {"Zsq": c1, **{k: -c2 * v for k, v in q.coefficients.items()}})
+        wz, wq, we = self.widths
         return Relations(
             squares=squares,
-            ranges=[(a, wz), (b, wz), (q, wq), (difference(a_sq), wd), (difference(b_sq), wd)],
+            ranges=[(Combination(0, {"Z": 1}), wz), (a_minus_z, wz), (b_minus_z, wz), (q, wq), (e, we)],
         )
 
     def witness(self, ys: Sequence[int]) -> dict[str, int]:
@@ -323,21 +322,29 @@ class CpkStatement:
         Example:
             >>> CpkStatement(n=3, lsl=Decimal(0), usl=Decimal(9), resolution=Decimal(1),
             ...              threshold=Decimal(1), subgroups=None).witness([1, 2, 3])
-            {'S1': 6, 'S2': 14, 'S1sq': 36}
+            {'S1': 6, 'S2': 14, 'S1sq': 36, 'Z': 9, 'Zsq': 81}
         """
         if len(ys) != self.n:
             raise ValueError(f"the statement is about {self.n} measurements, got {len(ys)}")
+        values: dict[str, int] = {}
         if self.subgroups is None:
-            s1 = sum(ys)
-            return {"S1": s1, "S2": sum(y * y for y in ys), "S1sq": s1 * s1}
-        values: dict[str, int] = {"S2": sum(y * y for y in ys)}
-        start = 0
-        for j, k in enumerate(self.subgroups):
-            part = sum(ys[start : start + k])
-            values[f"S1/{j}"] = part
-            values[f"S1sq/{j}"] = part * part
-            start += k
+            values["S1"] = sum(ys)
+        else:
+            start = 0
+            for j, k in enumerate(self.subgroups):
+                part = sum(ys[start : start + k])
+                values[f"S1/{j}"] = part
+                values[f"S1sq/{j}"] = part * part
+                start += k
+        values["S2"] = sum(y * y for y in ys)
         values["S1sq"] = sum(ys) ** 2
+        # Z: the smallest integer with c1·Z² ≥ c2·Q (Q ≥ 0 for real data, by Cauchy-Schwarz).
+        c1, c2 = self.coefficients
+        q = self.relations().ranges[3][0].evaluate({**values, "Z": 0, "Zsq": 0})
+        z = math.isqrt(max(0, -(-c2 * q // c1)))
+        while c1 * z * z < c2 * q:
+            z += 1
+        values["Z"], values["Zsq"] = z, z * z
         return values
 
     def meets(self, ys: Sequence[int]) -> bool:
@@ -372,7 +379,7 @@ class CpkStatement:
             133
         """
         p, d = self.threshold_fraction
-        wz, _, wq, wd, _ = self.widths
+        wz, wq, we = self.widths
         return {
             "n": self.n,
             "lsl": decimal_text(self.lsl),
@@ -385,7 +392,7 @@ class CpkStatement:
             "subgroups": "" if self.subgroups is None else ",".join(str(k) for k in self.subgroups),
             "bits_z": wz,
             "bits_q": wq,
-            "bits_d": wd,
+            "bits_e": we,
         }
 
     @classmethod

@@ -131,6 +131,7 @@ CPK_CHANGES: dict[str, Any] = {
     "resolution": "0.0005",
     "sigma": "pooled",
     "bits_q": 64,
+    "bits_e": 64,
 }
 
 
@@ -242,23 +243,26 @@ def test_the_statement_name_is_bound() -> None:
     assert rejected(att.model_copy(update={"statement": "cpk_at_least"})).check.startswith("public input")
 
 
-def cheating_cpk(values: list[int], statement: CpkStatement, forged: dict[int, int]) -> Attestation:
-    """A prover that skips its own checks: range value ``j`` is replaced by ``forged[j]`` (in range)."""
+def cheating_cpk(
+    values: list[int], statement: CpkStatement, witness: dict[str, int], forged: dict[int, int]
+) -> Attestation:
+    """A prover that skips its own checks: it commits to ``witness`` (any values it likes) and proves range
+    ``j`` for ``forged[j]`` (the low bits of the real, out-of-range value) instead of the committed value."""
     gens = generators(0, default_backend())
     group = gens.backend
     relations = statement.relations()
-    openings = {
-        "S1": Opening.fresh(sum(values)),
-        "S2": Opening.fresh(forged.get(-1, sum(v * v for v in values))),
-        "S1sq": Opening.fresh(sum(values) ** 2),
-    }
+    openings = {name: Opening.fresh(value) for name, value in witness.items()}
     points = {k: o.commit(gens) for k, o in openings.items()}
     encoded = {k: group.encode(p) for k, p in points.items()}
     transcript = statement_transcript(STATEMENT, CONTEXT, statement.public(), encoded)
     squares = [
         square_to_json(
             prove_square(
-                transcript, gens, x=form.opening(openings), square=openings[name], commitment=points["S1"]
+                transcript,
+                gens,
+                x=form.opening(openings),
+                square=openings[name],
+                commitment=form.commitment(points, gens),
             )
         )
         for form, name in relations.squares
@@ -278,46 +282,39 @@ def cheating_cpk(values: list[int], statement: CpkStatement, forged: dict[int, i
     )
 
 
+SMALL = CpkStatement(
+    n=4, lsl=Decimal(0), usl=Decimal(100), resolution=Decimal(1), threshold=Decimal("1.33"), subgroups=None
+)
+
+
 def test_a_negative_variance_witness_is_rejected() -> None:
     """S2 < S1²/n: Q is negative, so its commitment holds r - |Q|; forging Q's low bits fails the range proof."""
-    statement = CpkStatement(
-        n=4,
-        lsl=Decimal(0),
-        usl=Decimal(100),
-        resolution=Decimal(1),
-        threshold=Decimal("1.33"),
-        subgroups=None,
-    )
     values = [40, 50, 50, 60]  # the mean is centred; the cheat claims S2 = S1²/n - 1 (impossible data)
     s1 = sum(values)
-    fake_s2 = s1 * s1 // 4 - 1
-    q = 4 * fake_s2 - s1 * s1  # negative
+    witness = {"S1": s1, "S2": s1 * s1 // 4 - 1, "S1sq": s1 * s1, "Z": 0, "Zsq": 0}
+    q_form = SMALL.relations().ranges[3][0]
+    q = q_form.evaluate(witness)
     assert q < 0
-    # With Q < 0 every D_z is positive: without the Q range proof the cheat would pass.
-    c1, c2 = statement.coefficients
-    honest_d = [c1 * z * z - c2 * q for z in (4 * 100 - s1, s1)]
-    assert all(d > 0 for d in honest_d)
-    att = cheating_cpk(values, statement, {-1: fake_s2, 2: q % (1 << statement.widths[2])})
+    # With Q < 0 every other relation holds (E = -c2·Q > 0): only the range proof on Q stands in the way.
+    ranges = SMALL.relations().ranges
+    assert [0 <= form.evaluate(witness) < 1 << w for form, w in ranges] == [True, True, True, False, True]
+    att = cheating_cpk(values, SMALL, witness, {3: q})
     assert rejected(att).check == "range proof"
-    # The honest prover refuses the same (impossible) witness outright.
-    assert not all(
-        0 <= form.evaluate({"S1": s1, "S2": fake_s2, "S1sq": s1 * s1}) < 1 << w
-        for form, w in statement.relations().ranges
-    )
 
 
 def test_a_cheating_prover_below_the_threshold_is_rejected() -> None:
-    statement = CpkStatement(
-        n=4,
-        lsl=Decimal(0),
-        usl=Decimal(100),
-        resolution=Decimal(1),
-        threshold=Decimal("1.33"),
-        subgroups=None,
-    )
-    values = [10, 90, 20, 80]  # wide spread: D_a < 0
-    att = cheating_cpk(values, statement, {3: 12345})
-    assert rejected(att).check == "range proof"
+    values = [10, 90, 20, 80]  # wide spread: Cpk far below 1.33
+    honest = SMALL.witness(values)
+    a, b = 400 - honest["S1"], honest["S1"]
+    z = min(a, b)  # Z small enough for a - Z, b - Z >= 0; then E = c1·Z² - c2·Q < 0
+    witness = {**honest, "Z": z, "Zsq": z * z}
+    e = SMALL.relations().ranges[4][0].evaluate(witness)
+    assert e < 0
+    assert rejected(cheating_cpk(values, SMALL, witness, {4: e})).check == "range proof"
+    # The honest Z makes a - Z negative instead; forging that fails too.
+    a_minus_z = SMALL.relations().ranges[1][0].evaluate(honest)
+    assert a_minus_z < 0
+    assert rejected(cheating_cpk(values, SMALL, honest, {1: a_minus_z})).check == "range proof"
     with pytest.raises(WitnessDoesNotMeet):
         prove_cpk_at_least(
             [Decimal(v) for v in values],
@@ -328,6 +325,13 @@ def test_a_cheating_prover_below_the_threshold_is_rejected() -> None:
             subgroups=None,
             context=CONTEXT,
         )
+
+
+def test_the_cheating_prover_passes_when_it_does_not_cheat() -> None:
+    """Control: the same construction with an honest witness and no forgery verifies."""
+    values = [49, 50, 50, 51]
+    att = cheating_cpk(values, SMALL, SMALL.witness(values), {})
+    verify_attestation(att, expected=CONTEXT)
 
 
 def test_batch_verification_names_the_culprits() -> None:

@@ -83,7 +83,7 @@ def test_pooled_form_with_unequal_subgroups_uses_the_lcm() -> None:
     ys = ys_of(values)
     groups = [ys[:4], ys[4:10], ys[10:]]
     ssw = sum(sum((y - Fraction(sum(g), len(g))) ** 2 for y in g) for g in groups)
-    q_form = st_.relations().ranges[2][0]
+    q_form = st_.relations().ranges[3][0]
     assert q_form.evaluate(st_.witness(ys)) == 12 * ssw
 
 
@@ -153,11 +153,11 @@ def test_widths_leave_no_room_for_wrap_around() -> None:
     from protocol.zk.group.base import ORDER
 
     st_ = statement(500, threshold="3")
-    wz, _, wq, wd, _ = st_.widths
+    wz, wq, we = st_.widths
     c1, c2 = st_.coefficients
     nw = st_.n * st_.width
-    assert nw < 1 << wz and c1 * nw * nw < 1 << wd and c1 * nw * nw // c2 < 1 << wq
-    assert 4**wz < ORDER // 4 and c2 * 2**wq + 2**wd < ORDER // 2
+    assert nw < 1 << wz and c1 * nw * nw < 1 << we and c1 * nw * nw // c2 < 1 << wq
+    assert 4 ** (wz + 1) < ORDER // 4 and c2 * 2**wq + 2**we < ORDER // 2
 
 
 def test_public_inputs_round_trip_and_are_canonical() -> None:
@@ -200,7 +200,7 @@ def test_an_attestation_carries_public_inputs_commitments_and_proof_only(pooled:
     for value in capable_values()[:10]:
         assert f'"{value}"' not in text
     assert set(att.proof) == {"squares", "range"}
-    assert len(att.proof["squares"]) == (13 if pooled else 1)
+    assert len(att.proof["squares"]) == (13 if pooled else 2)
 
 
 def test_each_proof_uses_fresh_randomness() -> None:
