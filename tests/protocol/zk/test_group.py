@@ -154,3 +154,24 @@ print("ok")
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+@pytest.mark.parametrize(
+    "case", load_vectors("kpi_zk_v1_decode_rejects.json")["cases"], ids=lambda case: case["name"]
+)
+def test_checked_in_rejects(group: GroupBackend, case: dict[str, object]) -> None:
+    data = bytes.fromhex(str(case["hex"]))
+    with pytest.raises(InvalidPoint):
+        group.decode(data)
+    if case.get("allowed_as_identity"):
+        assert group.is_identity(group.decode(data, allow_identity=True))
+    else:
+        with pytest.raises(InvalidPoint):
+            group.decode(data, allow_identity=True)
+
+
+def test_checked_in_rejects_match_the_generated_ones() -> None:
+    checked_in = {
+        case["name"]: case["hex"] for case in load_vectors("kpi_zk_v1_decode_rejects.json")["cases"]
+    }
+    assert all(checked_in[name] == data.hex() for name, data in MALFORMED.items())
