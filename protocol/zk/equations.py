@@ -4,7 +4,8 @@ Every KPI-ZK check (a sigma proof, the two equations of a Bulletproofs range pro
 ``scalar·point`` terms that must sum to the identity. Instead of evaluating each equation on its own, the
 verifier multiplies every equation by a fresh random 128-bit weight and evaluates the sum once: if any
 equation is false, the weighted sum is the identity with probability at most 2⁻¹²⁸. Terms on the shared
-generators (G, H, U, Gᵢ, Hᵢ) are merged by key before the multiplication, which is what makes verifying a
+generators (G, H, U, Gᵢ, Hᵢ) are merged by key before the multiplication (and terms on one point object, such
+as a commitment used by several equations, by identity), which is what makes verifying a
 batch of proofs much cheaper than verifying them one by one (Bulletproofs §6.2).
 
 Example:
@@ -97,11 +98,18 @@ def combined_holds(backend: GroupBackend, equations: Sequence[Equation], weights
     fixed: dict[object, int] = {}
     points: list[Point] = []
     scalars: list[int] = []
+    index: dict[int, int] = {}  # a point object used by several equations (a commitment) is one MSM term
     for equation, weight in zip(equations, weights, strict=True):
         for key, k in equation.fixed.items():
             fixed[key] = (fixed.get(key, 0) + weight * k) % ORDER
-        points.extend(equation.points)
-        scalars.extend(weight * k % ORDER for k in equation.scalars)
+        for point, k in zip(equation.points, equation.scalars, strict=True):
+            at = index.get(id(point))
+            if at is None:
+                index[id(point)] = len(points)
+                points.append(point)
+                scalars.append(weight * k % ORDER)
+            else:
+                scalars[at] = (scalars[at] + weight * k) % ORDER
     gens = generators(_vector_size(list(fixed)), backend)
     named = {"g": gens.g, "h": gens.h, "u": gens.u}
     for key, k in fixed.items():

@@ -22,8 +22,8 @@ The failure range [r_min, r_max] is public, r_max - r_min + 1 = 2^w a power of t
 r - r_min ∈ [0, 2^w) is the bound. By default the prover takes the smallest k ≥ 4 with r < 2^k and the bucket
 [2^(k-1), 2^k) (or [0, 15] for k = 4), revealing only that bucket; a line over one octave is within a few percent
 of g, where a line over [0, 2^k) would be up to ~2.7 times g at r = 0 (the tests measure the slack). Range
-proof: T_s - 1 ∈ [0, 2⁴⁸) (T > 0), r - r_min ∈ [0, 2^w) (r ∈ [0, 2³²) in the point form) and
-D ∈ [0, 2^w_d) with w_d = bitlen(K₁·2⁴⁸); the statement is refused unless K₂ + K₃·2^k + 2^w_d < r_group/2,
+proof: T_s - 1 ∈ [0, 2⁴⁴) (T > 0), r - r_min ∈ [0, 2^w) (r ∈ [0, 2³²) in the point form) and
+D ∈ [0, 2^w_d) with w_d = bitlen(K₁·2⁴⁴); the statement is refused unless K₂ + K₃·2^k + 2^w_d < r_group/2,
 so a negative integer D cannot wrap into the range (the CPK module docstring gives the argument).
 
 Example:
@@ -57,12 +57,13 @@ Example:
     'mtbf_at_least'
 """
 
-T_BITS = 48
-"""Width of the range proof on T_s - 1 (at 0.001 h resolution, up to 2.8·10¹¹ hours).
+T_BITS = 44
+"""Width of the range proof on T_s - 1 (at 0.001 h resolution, up to 1.7·10¹⁰ hours); with r < 2³² and
+D < K₁·2⁴⁴ the point form's ranges total 121 bits for K₁ = 1, so its proof is 128 bits wide.
 
 Example:
     >>> T_BITS
-    48
+    44
 """
 
 POINT_R_BITS = 32
@@ -257,7 +258,7 @@ class MtbfStatement:
         Example:
             >>> MtbfStatement(threshold=Decimal(50), resolution=Decimal(1), form="point", confidence=None,
             ...               r_max=None).widths
-            (48, 32, 49)
+            (44, 32, 45)
         """
         r_bits = POINT_R_BITS if self.r_max is None else (self.r_max - self.r_min + 1).bit_length() - 1
         return T_BITS, r_bits, (self.coefficients[0] << T_BITS).bit_length()
@@ -269,7 +270,7 @@ class MtbfStatement:
             >>> rel = MtbfStatement(threshold=Decimal(50), resolution=Decimal(1), form="point", confidence=None,
             ...                     r_max=None).relations()
             >>> [w for _, w in rel.ranges]
-            [48, 32, 49]
+            [44, 32, 45]
         """
         k1, k2, k3 = self.coefficients
         t_bits, r_bits, d_bits = self.widths
