@@ -79,7 +79,8 @@ def _batch_inverse(values: list[int], p: int) -> list[int]:
 def sum_buckets(buckets: list[list[Affine]]) -> None:
     """Replace each bucket (a list of affine points) in place by a list of at most one point: their sum.
 
-    An empty list stands for the identity (also when the points cancel).
+    An empty list stands for the identity (also when the points cancel). Between rounds a sum's y coordinate
+    is left unreduced (x must stay reduced: it is compared); everything is reduced before returning.
 
     Example:
         >>> from protocol.zk.group.jacobian import GENERATOR, mul, to_affine
@@ -102,7 +103,7 @@ def sum_buckets(buckets: list[list[Affine]]) -> None:
                 pairs.append((index, x1, y1, x2, y2))
                 if x1 != x2:
                     denominators.append(x2 - x1)
-                elif y1 == y2:
+                elif (y1 - y2) % p == 0:
                     denominators.append(2 * y1)
                 else:
                     denominators.append(1)  # P + (-P): no slope needed
@@ -111,13 +112,17 @@ def sum_buckets(buckets: list[list[Affine]]) -> None:
         for (index, x1, y1, x2, y2), inverse in zip(pairs, inverses, strict=True):
             if x1 != x2:
                 slope = (y2 - y1) * inverse % p
-            elif y1 == y2:
+            elif (y1 - y2) % p == 0:
                 slope = 3 * x1 * x1 * inverse % p
             else:
                 continue
             x3 = (slope * slope - x1 - x2) % p
-            buckets[index].append((x3, (slope * (x1 - x3) - y1) % p))
+            buckets[index].append((x3, slope * (x1 - x3) - y1))  # y stays unreduced until the end
         active = [index for index in active if len(buckets[index]) > 1]
+    for bucket in buckets:
+        if bucket:
+            x, y = bucket[0]
+            bucket[0] = (x, y % p)
 
 
 def msm(points: Sequence[jacobian.Jacobian], scalars: Sequence[int]) -> jacobian.Jacobian:
