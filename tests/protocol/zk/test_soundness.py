@@ -29,6 +29,7 @@ from protocol.zk.sigma import prove_square
 from protocol.zk.statements.context import statement_transcript
 from protocol.zk.statements.cpk import STATEMENT, CpkStatement
 from protocol.zk.statements.encoding import range_to_json, square_to_json
+from protocol.zk.statements.mtbf import MtbfStatement
 from tests.protocol.zk.group_cases import point_outside_subgroup, x_off_curve
 from tests.protocol.zk.proof_cases import CONTEXT, LSL, RESOLUTION, USL, cpk_attestation, mtbf_attestation
 
@@ -142,6 +143,43 @@ def test_changing_a_public_input_is_rejected(name: str, value: Any) -> None:
     check = rejected(changed).check
     # Inconsistent derived inputs are caught by the statement check, consistent ones by the transcript.
     assert check.startswith("public input") or check in {"range proof", "square relation"}
+
+
+MTBF_CHANGES: list[tuple[str, Any]] = [
+    ("threshold", "50001"),
+    ("threshold", "40000"),
+    ("resolution", "0.01"),
+    ("confidence", "0.8"),
+    ("form", "point"),
+    ("r_max", 31),
+    ("r_min", 1),
+    ("beta", "1/1"),
+    ("bits_d", 64),
+]
+
+
+@pytest.mark.parametrize(("name", "value"), MTBF_CHANGES)
+def test_changing_an_mtbf_public_input_is_rejected(name: str, value: Any) -> None:
+    att = mtbf_attestation("chi2_lower")
+    changed = att.model_copy(update={"public": {**att.public, name: value}})
+    check = rejected(changed).check
+    assert check.startswith("public input") or check in {"range proof", "proof encoding"}
+
+
+def test_a_lower_threshold_with_consistent_inputs_fails_the_mtbf_proof() -> None:
+    """Claiming the same proof for M = 40000 h (derived inputs recomputed) fails on the transcript."""
+    att = mtbf_attestation("chi2_lower")
+    original = MtbfStatement.from_public(att.statement_public())
+    lower = MtbfStatement(
+        threshold=Decimal(40000),
+        resolution=original.resolution,
+        form=original.form,
+        confidence=original.confidence,
+        r_max=original.r_max,
+        r_min=original.r_min,
+    )
+    changed = att.model_copy(update={"public": {**att.public, **lower.public()}})
+    assert rejected(changed).check in {"range proof", "proof encoding"}
 
 
 @pytest.mark.parametrize(
@@ -350,7 +388,7 @@ def test_batch_verification_names_the_culprits() -> None:
     assert verify_attestations(good) == [None, None, None]
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     n=st.integers(10, 60),
     sd=st.floats(0.004, 0.02),
