@@ -205,6 +205,9 @@ class FastBackend:
     def from_affine(self, x: int, y: int) -> Jacobian:
         """A point from affine integer coordinates, unchecked (for conversions between trusted backends).
 
+        ``mul`` and ``msm`` use the GLV endomorphism, which is only right on G1: give this only points known
+        to be in G1; untrusted bytes go through :meth:`decode`.
+
         Example:
             >>> group = FastBackend()
             >>> g = group.generator()
