@@ -7,7 +7,7 @@ logarithm between any two of them — never ``H = k·G``. The messages are ASCII
 - ``b"H"``: the blinding generator of Pedersen commitments ``C = v·G + r·H``;
 - ``b"U"``: the extra generator of the Bulletproofs inner-product argument;
 - ``b"G/0"``, ``b"G/1"``, …: the vector Gᵢ; ``b"H/0"``, ``b"H/1"``, …: the vector Hᵢ;
-- any other label through :func:`named_generator` (e.g. ``b"MTBF/T"``), for statements that need one.
+- any other label through :func:`named_generator` (e.g. ``b"MTBF-T"``; a label never contains ``/``), for statements that need one.
 
 Results are cached per backend; vectors grow on demand and a request for ``size`` returns their first
 ``size`` elements, so the generators for 64 are a prefix of those for 128. The known-answer vectors in
