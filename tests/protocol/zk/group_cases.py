@@ -18,20 +18,20 @@ def load_vectors(name: str) -> dict[str, Any]:
     return data
 
 
-def _sqrt(value: int) -> int | None:
+def sqrt_mod_p(value: int) -> int | None:
     root = pow(value, (P + 1) // 4, P)
     return root if root * root % P == value % P else None
 
 
-def _compress(x: int, y: int) -> bytes:
+def compress(x: int, y: int) -> bytes:
     flags = 0x80 | (0x20 if y > (P - 1) // 2 else 0)
     raw = bytearray(x.to_bytes(48, "big"))
     raw[0] |= flags
     return bytes(raw)
 
 
-def _jacobian_mul_order_is_identity(x: int, y: int) -> bool:
-    """r·(x, y) = O? Affine double-and-add on integers, independent of every backend."""
+def r_times_is_identity(x: int, y: int) -> bool:
+    """Whether r·(x, y) = O: affine double-and-add on integers, independent of every backend."""
 
     def add(a: tuple[int, int] | None, b: tuple[int, int] | None) -> tuple[int, int] | None:
         if a is None:
@@ -63,9 +63,9 @@ def point_outside_subgroup(seed: int = 0) -> bytes:
     counter = seed
     while True:
         x = int.from_bytes(hashlib.sha256(b"outside %d" % counter).digest(), "big") % P
-        y = _sqrt((x**3 + 4) % P)
-        if y is not None and not _jacobian_mul_order_is_identity(x, y):
-            return _compress(x, y)
+        y = sqrt_mod_p((x**3 + 4) % P)
+        if y is not None and not r_times_is_identity(x, y):
+            return compress(x, y)
         counter += 1
 
 
@@ -74,8 +74,8 @@ def x_off_curve(seed: int = 0) -> bytes:
     counter = seed
     while True:
         x = int.from_bytes(hashlib.sha256(b"off %d" % counter).digest(), "big") % P
-        if _sqrt((x**3 + 4) % P) is None:
-            return _compress(x, 0)
+        if sqrt_mod_p((x**3 + 4) % P) is None:
+            return compress(x, 0)
         counter += 1
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -12,7 +13,13 @@ from protocol.zk.errors import InvalidPoint
 from protocol.zk.group import available_backends, get_backend
 from protocol.zk.group.base import FIELD_MODULUS, ORDER, GroupBackend
 from protocol.zk.group.jacobian import in_subgroup
-from tests.protocol.zk.group_cases import _jacobian_mul_order_is_identity, _sqrt, point_outside_subgroup
+from tests.protocol.zk.group_cases import (
+    GENERATOR_HEX,
+    point_outside_subgroup,
+    r_times_is_identity,
+    sqrt_mod_p,
+    x_off_curve,
+)
 
 BACKENDS = [get_backend(name) for name in available_backends()]
 REFERENCE = get_backend("reference")
@@ -83,23 +90,24 @@ def test_random_bytes_are_refused_or_accepted_by_all(data: bytes) -> None:
     assert len(outcomes) == 1
 
 
-@settings(max_examples=300, deadline=None)
-@given(x=st.integers(min_value=0, max_value=2**381))
-def test_flag_bits_on_a_valid_x(x: int) -> None:
-    # Same x with every combination of the three flag bits: all backends agree on each.
-    g = bytes.fromhex(
-        "97f1d3a73197d7942695638c4fa9ac0fc3688c4f9774b905a14e3a3f171bac586c55e83ff97a1aeffb3af00adb22c6bb"
-    )
-    for flags in range(8):
-        data = bytes([(flags << 5) | (g[0] & 0x1F)]) + g[1:]
+@pytest.mark.parametrize("flags", range(8))
+def test_every_flag_combination_on_three_kinds_of_x(flags: int) -> None:
+    # The generator's x, an x off the curve, an x of a point outside G1: all backends agree for each flag
+    # combination, and the generator decodes exactly under 0b100 / 0b101 (the sign picks G or -G).
+    generator = bytes.fromhex(GENERATOR_HEX)
+    for base in (generator, x_off_curve(), point_outside_subgroup()):
+        data = bytes([(flags << 5) | (base[0] & 0x1F)]) + base[1:]
         results = set()
         for group in BACKENDS:
             try:
                 results.add(group.encode(group.decode(data, allow_identity=True)))
             except InvalidPoint:
                 results.add(b"refused")
-        assert len(results) == 1, flags
-        assert (b"refused" not in results) == (flags in (0b100, 0b101))
+        assert len(results) == 1, (flags, base.hex()[:8])
+        if base is generator:
+            assert (b"refused" not in results) == (flags in (0b100, 0b101))
+        else:
+            assert results == {b"refused"}
 
 
 @settings(max_examples=20, deadline=None)
@@ -109,11 +117,11 @@ def test_fast_subgroup_test_matches_multiplication_by_r(seed: int) -> None:
     rng = random.Random(seed)
     while True:
         x = rng.randrange(FIELD_MODULUS)
-        y = _sqrt((x**3 + 4) % FIELD_MODULUS)
+        y = sqrt_mod_p((x**3 + 4) % FIELD_MODULUS)
         if y is not None:
             break
     point = FAST.from_affine(x, y)  # type: ignore[attr-defined]
-    assert in_subgroup(point) == _jacobian_mul_order_is_identity(x, y)
+    assert in_subgroup(point) == r_times_is_identity(x, y)
     k = rng.randrange(1, ORDER)
     member = FAST.affine(FAST.mul(FAST.generator(), k))  # type: ignore[attr-defined]
     assert in_subgroup(FAST.from_affine(*member))  # type: ignore[attr-defined]
