@@ -6,6 +6,8 @@ import random
 from decimal import Decimal
 from functools import cache
 
+import py_ecc  # noqa: F401  # importing py-ecc raises the recursion limit; do it before hypothesis runs
+
 from protocol.zk.attestation import Attestation, BindingContext, prove_cpk_at_least, prove_mtbf_at_least
 
 CONTEXT = BindingContext(

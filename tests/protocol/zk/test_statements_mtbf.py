@@ -199,3 +199,27 @@ def test_malformed_public_inputs_are_rejected(name: str, value: object) -> None:
 def test_statements_outside_the_supported_forms_are_refused(kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         MtbfStatement(threshold=Decimal(1), resolution=Decimal(1), **kwargs)  # type: ignore[arg-type]
+
+
+@settings(max_examples=10, deadline=None)
+@given(
+    failures=st.integers(0, 40),
+    margin=st.floats(1.0, 3.0),
+    form=st.sampled_from(["point", "chi2_lower"]),
+    confidence=st.sampled_from(["0.6", "0.9", "0.95"]),
+)
+def test_tests_that_meet_the_threshold_always_verify(
+    failures: int, margin: float, form: str, confidence: str
+) -> None:
+    threshold = Decimal(50000)
+    g = max(failures, 1) if form == "point" else stats.chi2.ppf(float(confidence), 2 * failures + 2) / 2
+    hours = Decimal(int(float(threshold) * g * margin * 1.1) + 1)  # 10 % above the line's worst slack
+    att = prove_mtbf_at_least(
+        hours=hours,
+        failures=failures,
+        threshold=threshold,
+        form="point" if form == "point" else "chi2_lower",
+        confidence=None if form == "point" else Decimal(confidence),
+        context=MTBF_CONTEXT,
+    )
+    verify_attestation(att, expected=MTBF_CONTEXT)
