@@ -1,6 +1,6 @@
 """The default backend: BLS12-381 G1 on plain integers, Jacobian coordinates and Pippenger MSM.
 
-Field elements are ``gmpy2.mpz`` when gmpy2 is importable (the ``fast`` extra; about three times faster)
+Field elements are ``gmpy2.mpz`` when gmpy2 is importable (the ``fast`` extra; 2-3 times faster)
 and Python ``int`` otherwise; the results are the same integers either way. Points are Jacobian triples
 ``(X, Y, Z)`` representing ``(X/Z², Y/Z³)``; the identity has ``Z = 0``. Points made by :meth:`decode` and
 :meth:`hash_to_g1` are affine (``Z = 1``), which lets the multi-scalar multiplication skip normalizing them.

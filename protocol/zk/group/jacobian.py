@@ -1,7 +1,7 @@
 """BLS12-381 G1 arithmetic on integers: the field, Jacobian coordinates, scalar multiplication, subgroup test.
 
 The building blocks of :class:`~protocol.zk.group.fast.FastBackend` and :mod:`~protocol.zk.group.pippenger`.
-Field elements are ``gmpy2.mpz`` when gmpy2 is importable (the ``fast`` extra; about three times faster)
+Field elements are ``gmpy2.mpz`` when gmpy2 is importable (the ``fast`` extra; 2-3 times faster)
 and Python ``int`` otherwise; the results are the same integers either way. Points are Jacobian triples
 ``(X, Y, Z)`` representing ``(X/Z², Y/Z³)``; the identity has ``Z = 0``.
 
