@@ -352,3 +352,28 @@ def test_a_bad_proof_is_reported_in_its_turn_after_the_signature_checks(
     response = proving.supplier.post("/v1/kpi-reports", json=proving.body(stale))
     assert response.status_code == 422 and response.json()["error"] == "StaleSignature"
     assert _stored(db) == 0
+
+
+def test_the_nonce_key_is_the_configured_secret_or_derived_from_the_token_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("HUB_ATTESTATION_SECRET", raising=False)
+    monkeypatch.delenv("HUB_TOKEN_SIGNING_KEY", raising=False)
+    from cryptography.hazmat.primitives import serialization
+    from pydantic import ValidationError
+
+    from hub.config import Settings
+
+    development = Settings(environment="development")
+    assert development.attestation_key() == Settings(environment="development").attestation_key()
+    own_key = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    derived = Settings(token_signing_key=own_key.decode()).attestation_key()
+    assert derived != development.attestation_key() and len(derived) == 32
+    assert own_key not in derived  # a one-way derivation, not the key itself
+    configured = Settings(attestation_secret="s" * 32, token_signing_key=own_key.decode())
+    assert configured.attestation_key() == b"s" * 32
+    assert "s" * 32 not in repr(configured)
+    with pytest.raises(ValidationError, match="attestation_secret"):
+        Settings(attestation_secret="too short")
