@@ -32,7 +32,7 @@ an honest min(a, b) ≥ √(c₂Q/c₁) is an integer, so it is ≥ Z). One big-
 (D_a, D_b), which keeps a typical proof at 128 bits instead of 256.
 
 **Commitments** (Pedersen, fresh blindings): overall: S1, S2, S1sq, Z, Zsq; pooled: S1/j and S1sq/j per
-subgroup, S2, S1sq, Z and Zsq (S1 = Σ S1/j is derived). Square proofs: Zsq = Z², and the S1 squares
+subgroup, S2, Z and Zsq (S1 = Σ S1/j is derived; the pooled Q needs no overall S1²). Square proofs: Zsq = Z², and the S1 squares
 (S1sq = S1², S1sq/j = S1/j²) that Q needs. Every other quantity is derived homomorphically: a = N·W - S1,
 b = S1, Q and E. One aggregated range proof shows Z, a - Z, b - Z ∈ [0, 2^w_z), Q ∈ [0, 2^w_q) — without
 this check a "negative variance" (S2 < S1²/N) would pass — and E ∈ [0, 2^w_e).
@@ -40,11 +40,11 @@ this check a "negative variance" (S2 < S1²/N) would pass — and E ∈ [0, 2^w_
 **No wrap-around.** Commitments hold values mod r (r ≈ 2²⁵⁴·⁹). w_z = bitlen(N·W), w_e = bitlen(c₁·(NW)²),
 w_q = bitlen(⌊c₁·(NW)²/c₂⌋) are public functions of N, W, t (so an honest witness always fits) and the
 statement is refused unless 4^(w_z+1) < r/4 and c₂·2^w_q + 2^w_e < r/2. Then: Z < 2^w_z, so Zsq ≡ Z² is
-the integer square; a = (a - Z) + Z and b = (b - Z) + Z are integers in [Z, 2^(w_z+1)) (so a + b ≡ N·W holds
-as integers and S1 = b, S1sq = b² exactly); and X = c₁Z² - c₂Q is > -c₂·2^w_q, so if X were negative,
-E ≡ X + r ≥ r - c₂·2^w_q > 2^w_e, which the range proof refuses. So the verified relation is the integer
-inequality. (Per-subgroup sums are not range-proven: their relation to Q holds modulo r, and as integers
-once an auditor opens them within sane bounds.)
+the integer square; a = (a - Z) + Z and b = (b - Z) + Z are integers in [Z, 2^(w_z+1)) (so a + b ≡ N·W
+holds as integers, and in the overall form S1 = b, S1sq = b² exactly); and X = c₁Z² - c₂Q is > -c₂·2^w_q,
+so if X were negative, E ≡ X + r ≥ r - c₂·2^w_q > 2^w_e, which the range proof refuses. So the verified
+relation is the integer inequality. (Per-subgroup sums are not range-proven: their relation to Q holds
+modulo r, and as integers once an auditor opens them within sane bounds.)
 
 Example:
     >>> from decimal import Decimal
@@ -151,7 +151,7 @@ class CpkStatement:
         >>> st = CpkStatement(n=4, lsl=Decimal("0"), usl=Decimal("1"), resolution=Decimal("0.01"),
         ...                   threshold=Decimal("1"), subgroups=(2, 2))
         >>> st.commitment_names()
-        ['S1/0', 'S1/1', 'S1sq', 'S1sq/0', 'S1sq/1', 'S2', 'Z', 'Zsq']
+        ['S1/0', 'S1/1', 'S1sq/0', 'S1sq/1', 'S2', 'Z', 'Zsq']
     """
 
     n: int
@@ -279,7 +279,7 @@ class CpkStatement:
         if self.subgroups is None:
             return ["S1", "S1sq", "S2", "Z", "Zsq"]
         k = len(self.subgroups)
-        names = [f"S1/{j}" for j in range(k)] + [f"S1sq/{j}" for j in range(k)] + ["S1sq", "S2", "Z", "Zsq"]
+        names = [f"S1/{j}" for j in range(k)] + [f"S1sq/{j}" for j in range(k)] + ["S2", "Z", "Zsq"]
         return sorted(names)
 
     def _s1(self) -> Combination:
@@ -337,7 +337,8 @@ class CpkStatement:
                 values[f"S1sq/{j}"] = part * part
                 start += k
         values["S2"] = sum(y * y for y in ys)
-        values["S1sq"] = sum(ys) ** 2
+        if self.subgroups is None:
+            values["S1sq"] = sum(ys) ** 2
         # Z: the smallest integer with c1·Z² ≥ c2·Q (Q ≥ 0 for real data, by Cauchy-Schwarz).
         c1, c2 = self.coefficients
         q = self.relations().ranges[3][0].evaluate({**values, "Z": 0, "Zsq": 0})
