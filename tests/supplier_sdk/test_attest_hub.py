@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from protocol.models.common import DisclosureMode, KpiName
+from protocol.models.kpi import KpiReportPayload
 from supplier_sdk.attest import attest_report, needs_proof
 from supplier_sdk.cli import app
 from supplier_sdk.outbox import Outbox, QueuedReport
@@ -146,3 +147,33 @@ def test_a_batch_larger_than_the_body_budget_goes_in_several_requests(
     assert [r.status for r in results] == [201, 201] and all(r.report and r.report.proven for r in results)
     assert [r.report.period for r in results if r.report] == weeks
     assert transport.paths("POST").count("/v1/kpi-reports:batch") == 2
+
+
+def test_a_batch_flush_settles_each_entry_on_its_own(
+    network: Network, reporting: Reporting, tmp_path: Path
+) -> None:
+    """One entry refused (its period is stored already), one sent: the refusal is kept, the other is gone."""
+    live = network.client(reporting.supplier)
+    stored_week, new_week = past_weeks(2)
+
+    def short(week: str) -> KpiReportPayload:  # 500 h per failure misses 5000 h: no proof needed
+        return build_mtbf_report(agreement=reporting.agreement, period=week, hours=1000, failures=2)
+
+    live.submit_report(short(stored_week))
+    outbox = Outbox(tmp_path / "outbox.db")
+    down = network.client(reporting.supplier, base_url=closed_url(), max_retries=0)
+    for week in (stored_week, new_week):
+        down.submit_report(short(week), outbox=outbox)
+    transport = CountingTransport()
+
+    result = outbox.flush(network.client(reporting.supplier, transport=transport))
+
+    assert (result.sent, result.failed, result.remaining) == (1, 1, 0)
+    assert (
+        transport.paths("POST") == ["/oauth/token", "/v1/kpi-reports:batch"]
+        or transport.paths("POST").count("/v1/kpi-reports:batch") == 1
+    )
+    [rejected] = outbox.rejected()
+    assert (rejected.error, rejected.http_status) == ("DuplicateReport", 409)
+    assert rejected.payload is not None and rejected.payload.period == stored_week
+    assert [r.period for r in result.reports] == [new_week]
