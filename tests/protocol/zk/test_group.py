@@ -175,3 +175,14 @@ def test_checked_in_rejects_match_the_generated_ones() -> None:
         case["name"]: case["hex"] for case in load_vectors("kpi_zk_v1_decode_rejects.json")["cases"]
     }
     assert all(checked_in[name] == data.hex() for name, data in MALFORMED.items())
+
+
+def test_domain_tags_up_to_255_bytes_and_no_longer() -> None:
+    encodings = {
+        get_backend(name).encode(get_backend(name).hash_to_g1(b"m", b"x" * 255))
+        for name in available_backends()
+    }
+    assert len(encodings) == 1
+    for name in available_backends():
+        with pytest.raises(ValueError, match="255"):
+            get_backend(name).hash_to_g1(b"m", b"x" * 256)
