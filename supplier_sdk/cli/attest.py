@@ -6,13 +6,16 @@ Commands::
                 [--subgroup-size N | --subgroup-column NAME] --threshold T [--context FILE] --out PROOF.json
     attest mtbf --hours H --failures R --threshold M [--form point|chi2-lower --confidence C]
                 [--context FILE] --out PROOF.json
+    attest context --agreement ID --kpi cpk|ppk|mtbf --period P [--characteristic CODE] [--out CTX.json]
     verify PROOF.json
 
 The data options are those of ``supplier-sdk kpi capability``. ``--context`` is a JSON object with the binding
 fields (``hub``, ``supplier``, ``key_id``, ``agreement``, ``characteristic``, ``period``, ``kpi``, ``nonce``),
 for instance the answer of ``GET /v1/agreements/{id}/attestation-context``; fields it leaves out take the
-offline defaults of :data:`supplier_sdk.attest.OFFLINE_CONTEXT` (a hub accepts only its own context). The
-proof file holds the statement, its public inputs, commitments and proof; never a measurement.
+offline defaults of :data:`supplier_sdk.attest.OFFLINE_CONTEXT` (a hub accepts only its own context).
+``attest context`` fetches that answer from the hub (credentials as for ``report submit``), so that the proof can
+be made later on a machine without network, and sent with ``report submit --proof PROOF.json``. The proof file
+holds the statement, its public inputs, commitments and proof; never a measurement.
 
 Exit status: ``attest`` 0 when the proof is written, 2 for bad input **or data that do not meet the
 threshold** (one ``error: ...`` line; no file is written); ``verify`` 0 and ``valid: ...`` for a valid proof,
@@ -32,6 +35,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import uuid
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from pathlib import Path
@@ -52,7 +56,16 @@ from supplier_sdk.attest import (
     verify_file,
 )
 from supplier_sdk.cli.kpi import fail
-from supplier_sdk.cli.options import ColumnOption, SubgroupColumnOption, SubgroupSizeOption
+from supplier_sdk.cli.options import (
+    ClientIdOption,
+    ColumnOption,
+    HubOption,
+    KeyFileOption,
+    SubgroupColumnOption,
+    SubgroupSizeOption,
+)
+from supplier_sdk.cli.report import KpiOption, describe_refusal, not_sent, open_client, resolve_config
+from supplier_sdk.errors import HubError, HubUnreachable
 from supplier_sdk.kpi import read_measurements
 
 app = typer.Typer(
@@ -224,6 +237,50 @@ def mtbf_command(
         fail(f"the data do not meet the threshold MTBF ≥ {m} h: {exc}; no proof written")
     size = write_proof(attestation, out)
     typer.echo(f"proved MTBF ≥ {m} h ({form.value}) → {out} ({size} bytes, no test data inside)")
+
+
+@app.command("context")
+def context_command(
+    agreement_id: Annotated[str, typer.Option("--agreement", help="The supply agreement's id.")],
+    kpi: Annotated[KpiOption, typer.Option("--kpi", help="The KPI the proof is for (cpk, ppk, mtbf).")],
+    period: Annotated[str, typer.Option("--period", help="ISO week (2026-W48) or month (2026-11).")],
+    characteristic: Annotated[
+        str | None, typer.Option("--characteristic", help="Characteristic code (cpk, ppk).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write the context here (default: stdout).")
+    ] = None,
+    hub: HubOption = None,
+    client_id: ClientIdOption = None,
+    key_file: KeyFileOption = None,
+) -> None:
+    """Fetch the binding context (with the hub's nonce) a proof for this period must be made under.
+
+    Example: supplier-sdk attest context --agreement 0193… --kpi cpk --period 2026-W48 --characteristic DIA-01
+    --out ctx.json
+    """
+    try:
+        agreement_uuid = uuid.UUID(agreement_id)
+    except ValueError:
+        fail(f"--agreement must be an agreement id (a UUID), not {agreement_id!r}")
+    config = resolve_config(hub=hub, client_id=client_id, key_file=key_file, outbox=None)
+    with open_client(config) as client:
+        try:
+            context = client.attestation_context(
+                agreement_uuid, kpi=kpi.value, period=period, characteristic=characteristic
+            )
+        except HubError as exc:
+            if exc.unavailable:
+                not_sent(str(exc))
+            fail(f"hub refused: {describe_refusal(exc)}")
+        except HubUnreachable as exc:
+            not_sent(str(exc))
+    text = json.dumps(context.model_dump(mode="json"), indent=2)
+    if out is None:
+        typer.echo(text)
+        return
+    out.write_text(text + "\n", encoding="utf-8")
+    typer.echo(f"context for {kpi.value} {period} written to {out} (nonce {context.nonce[:12]}…)")
 
 
 def verify_command(

@@ -6,11 +6,14 @@ Command::
                   [--characteristic CODE] --data FILE [--column NAME]
                   [--subgroup-size N | --subgroup-column NAME] [--sigma pooled|rbar|sbar|mr]
                   [--part PART --hours T --failures R]          (mtbf, instead of --data)
+                  [--proof PROOF.json]
                   [--json] [--hub URL] [--client-id ID] [--key-file FILE] [--outbox FILE]
 
 When the agreement's disclosure mode for the KPI asks for a proof (``threshold``, ``value+proof``) and the claim
 is "meets", the report carries a KPI-ZK attestation made here from the same data, bound to the context the hub
 gives for that period (``GET /v1/agreements/{id}/attestation-context``); a report queued in the outbox keeps it.
+``--proof`` attaches a proof made beforehand instead (``supplier-sdk attest context`` then ``attest cpk|mtbf``,
+possibly on another machine): then the report can be built and queued while the hub is unreachable.
 
 The hub and credentials come from ``--hub`` / ``--client-id`` / ``--key-file`` or ``QUALINK_HUB_URL`` /
 ``QUALINK_CLIENT_ID`` / ``QUALINK_KEY_FILE`` (see :mod:`supplier_sdk.config`). The agreement is fetched from the
@@ -47,7 +50,7 @@ from protocol.errors import InvalidPeriod
 from protocol.models.agreements import Agreement
 from protocol.models.kpi import KpiReport, KpiReportPayload
 from protocol.periods import parse_period
-from supplier_sdk.attest import WitnessDoesNotMeet, attest_report, needs_proof
+from supplier_sdk.attest import WitnessDoesNotMeet, attach, attest_report, needs_proof, read_proof
 from supplier_sdk.cli.kpi import fail
 from supplier_sdk.cli.options import (
     ClientIdOption,
@@ -374,6 +377,9 @@ def submit_command(
         float | None, typer.Option("--hours", help="Total accumulated test hours (mtbf).")
     ] = None,
     failures: Annotated[int | None, typer.Option("--failures", help="Failures observed (mtbf).")] = None,
+    proof: Annotated[
+        Path | None, typer.Option("--proof", help="A KPI-ZK proof made beforehand (supplier-sdk attest).")
+    ] = None,
     as_json: JsonOption = False,
     hub: HubOption = None,
     client_id: ClientIdOption = None,
@@ -427,7 +433,12 @@ def submit_command(
             hours=hours,
             failures=failures,
         )
-        if needs_proof(agreement, payload):
+        if proof is not None:
+            try:
+                payload = attach(payload, read_proof(proof))
+            except ValueError as exc:
+                fail(str(exc))
+        elif needs_proof(agreement, payload):
             if unavailable is not None:
                 not_sent(f"{unavailable}; the agreement asks for a KPI-ZK proof, whose context needs the hub")
             payload = _prove(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from protocol.models.common import DisclosureMode, KpiName
 from protocol.models.kpi import KpiReportPayload
@@ -177,3 +177,57 @@ def test_a_batch_flush_settles_each_entry_on_its_own(
     assert (rejected.error, rejected.http_status) == ("DuplicateReport", 409)
     assert rejected.payload is not None and rejected.payload.period == stored_week
     assert [r.period for r in result.reports] == [new_week]
+
+
+def test_prove_offline_then_submit_and_queue_with_the_proof_file(
+    network: Network, reporting: Reporting, tmp_path: Path
+) -> None:
+    """attest context (online) → attest cpk (offline) → report submit --proof, also while the hub is down."""
+    runner = CliRunner()
+    data = tmp_path / "dia.csv"
+    data.write_text("lot,diameter\n" + "".join(f"L{i // 5},{v:.3f}\n" for i, v in enumerate(GOOD)))
+    env = {
+        "QUALINK_HUB_URL": network.base_url,
+        "QUALINK_CLIENT_ID": reporting.supplier.client_id,
+        "QUALINK_KEY_FILE": str(reporting.supplier.write_key(tmp_path)),
+        "QUALINK_OUTBOX": str(tmp_path / "outbox.db"),
+    }
+    agreement = str(reporting.agreement.id)
+    weeks = past_weeks(3)
+    proofs = {}
+    for week in weeks:
+        context = tmp_path / f"ctx-{week}.json"
+        fetched = runner.invoke(
+            app,
+            ["attest", "context", "--agreement", agreement, "--kpi", "cpk", "--period", week,
+             "--characteristic", "DIA-01", "--out", str(context)],
+            env=env,
+        )  # fmt: skip
+        assert fetched.exit_code == 0, fetched.output
+        proofs[week] = tmp_path / f"proof-{week}.json"
+        made = runner.invoke(
+            app,
+            ["attest", "cpk", "--data", str(data), "--column", "diameter", "--subgroup-column", "lot",
+             "--lsl", "24.980", "--usl", "25.020", "--resolution", "0.001", "--threshold", "1.33",
+             "--context", str(context), "--out", str(proofs[week])],
+        )  # fmt: skip
+        assert made.exit_code == 0, made.output
+
+    def submit(week: str, proof: Path, **extra: str) -> Result:
+        args = ["report", "submit", "--agreement", agreement, "--kpi", "cpk", "--period", week, "--data",
+                str(data), "--column", "diameter", "--subgroup-column", "lot", "--proof", str(proof), "--json"]  # fmt: skip
+        return runner.invoke(app, args, env={**env, **extra})
+
+    sent = submit(weeks[0], proofs[weeks[0]])
+    assert sent.exit_code == 0, sent.output
+    assert json.loads(sent.stdout)["report"]["proven"] is True
+    wrong = submit(weeks[1], proofs[weeks[2]])  # another week's proof
+    assert wrong.exit_code == 2 and "ProofContextMismatch" in wrong.stderr
+    queued = submit(weeks[1], proofs[weeks[1]], QUALINK_HUB_URL=closed_url())  # hub down: the kept agreement
+    assert queued.exit_code == 0 and json.loads(queued.stdout)["status"] == "queued", queued.output
+    assert json.loads(queued.stdout)["entry"]["proven"] is True
+
+    flushed = runner.invoke(app, ["outbox", "flush", "--json"], env=env)
+    assert flushed.exit_code == 0, flushed.output
+    reports = list(network.client(network.oem).reports(agreement_id=reporting.agreement.id))
+    assert sorted(r.period for r in reports) == sorted(weeks[:2]) and all(r.proven for r in reports)
