@@ -276,6 +276,29 @@ def test_missing_and_extra_proof_parts_are_rejected() -> None:
     assert rejected(att.model_copy(update={"commitments": extra})).check == "commitments"
 
 
+@pytest.mark.parametrize(
+    "proof",
+    [
+        {},
+        {"squares": "x", "range": {}},
+        {"squares": [], "range": {}, "extra": 1},
+        {"squares": [1, 2], "range": 1},
+        {"squares": [{"A1": 1}, {}], "range": {}},
+    ],
+)
+def test_a_malformed_proof_structure_is_rejected_as_proof_encoding(proof: dict[str, Any]) -> None:
+    att = cpk_attestation(False)
+    assert rejected(att.model_copy(update={"proof": proof})).check == "proof encoding"
+
+
+def test_non_text_proof_parts_are_rejected() -> None:
+    att = cpk_attestation(False)
+    for path, value in [(("range", "t_hat"), 5), (("range", "L"), ["x"]), (("range", "A"), None)]:
+        proof = copy.deepcopy(att.proof)
+        proof[path[0]][path[1]] = value
+        assert rejected(att.model_copy(update={"proof": proof})).check in {"proof encoding", "point encoding"}
+
+
 def test_the_statement_name_is_bound() -> None:
     att = mtbf_attestation("chi2_lower")
     assert rejected(att.model_copy(update={"statement": "cpk_at_least"})).check.startswith("public input")
