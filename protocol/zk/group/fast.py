@@ -6,7 +6,7 @@ and Python ``int`` otherwise; the results are the same integers either way. Poin
 :meth:`hash_to_g1` are affine (``Z = 1``), which lets the multi-scalar multiplication skip normalizing them.
 
 - ``mul``: GLV split and a joint signed window (:func:`protocol.zk.group.jacobian.mul`).
-- ``msm``: Pippenger with the GLV split and signed digits; bucket sums are accumulated in affine coordinates,
+- ``msm``: up to 16 terms, Straus (:func:`protocol.zk.group.jacobian.multi_mul`); beyond, Pippenger with the GLV split and signed digits; bucket sums are accumulated in affine coordinates,
   all buckets of all windows at once, in rounds that share one field inversion (Montgomery's trick), then
   combined with running sums in Jacobian coordinates. See :mod:`protocol.zk.group.pippenger`.
 - ``decode``: canonical x, the curve equation, and the subgroup test of Scott (2021)
@@ -39,6 +39,7 @@ from protocol.zk.group.jacobian import (
     mpz,
     mul,
     mul_plain,
+    multi_mul,
     neg,
     normalize,
     to_affine,
@@ -48,6 +49,7 @@ from protocol.zk.group.rfc9380 import H_EFF, map_to_curve_sum
 HALF_P = (FIELD_MODULUS - 1) // 2
 SQRT_EXP = (FIELD_MODULUS + 1) // 4
 B = 4
+STRAUS_LIMIT = 16  # up to this many terms one shared doubling chain beats Pippenger's buckets (measured)
 
 
 class FastBackend:
@@ -110,7 +112,7 @@ class FastBackend:
         return mul(p, k)
 
     def msm(self, points: Sequence[Jacobian], scalars: Sequence[int]) -> Jacobian:
-        """``Σ kᵢ·Pᵢ`` by Pippenger's bucket method (scalars reduced modulo r).
+        """``Σ kᵢ·Pᵢ`` (scalars reduced modulo r): Straus up to 16 terms, Pippenger's buckets beyond.
 
         Example:
             >>> group = FastBackend()
@@ -120,11 +122,8 @@ class FastBackend:
         """
         if len(points) != len(scalars):
             raise ValueError(f"msm needs as many scalars as points, got {len(scalars)} and {len(points)}")
-        if len(points) <= 2:
-            total = IDENTITY
-            for point, scalar in zip(points, scalars, strict=True):
-                total = add(total, mul(point, scalar))
-            return total
+        if len(points) <= STRAUS_LIMIT:
+            return multi_mul(points, scalars)
         return pippenger.msm(points, [k % ORDER for k in scalars])
 
     def encode(self, p: Jacobian) -> bytes:
