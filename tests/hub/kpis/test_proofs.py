@@ -247,7 +247,9 @@ def test_a_proof_over_another_sample_size(proving: Reporting, db: Session) -> No
     )
 
 
-@pytest.mark.parametrize("field", ["period", "supplier", "nonce", "key_id", "hub", "agreement"])
+@pytest.mark.parametrize(
+    "field", ["period", "supplier", "nonce", "key_id", "hub", "agreement", "kpi", "characteristic"]
+)
 def test_a_proof_bound_to_another_context(proving: Reporting, db: Session, field: str) -> None:
     context = context_of(proving)
     other = {
@@ -257,6 +259,8 @@ def test_a_proof_bound_to_another_context(proving: Reporting, db: Session, field
         "key_id": "someone-else",
         "hub": "https://other-hub.example",
         "agreement": str(uuid.uuid4()),
+        "kpi": "ppk",  # a PPK context's proof sent as the CPK report
+        "characteristic": "DIA-02",
     }[field]
     attestation = cpk_proof(context.model_copy(update={field: other}))
     body = _refused(submit(proving, proven_payload(proving, attestation)), "ProofContextMismatch", db)
