@@ -264,7 +264,10 @@ def _equations(att: Attestation, expected: BindingContext | None, group: GroupBa
             raise ProofInvalid(
                 f"commitment {name} is not a valid point: {exc}", check="point encoding"
             ) from exc
-    transcript = statement_transcript(att.statement, context, att.statement_public(), encoded)
+    try:
+        transcript = statement_transcript(att.statement, context, att.statement_public(), encoded)
+    except TypeError as exc:  # a public input that is neither an int nor a str (only without validation)
+        raise ProofInvalid(str(exc), check="public input") from exc
     return relation_equations(transcript, generators(0, group), statement.relations(), points, att.proof)
 
 
