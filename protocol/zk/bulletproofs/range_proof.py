@@ -235,6 +235,9 @@ def verify_range(
     n = padded_length(widths)
     if len(commitments) != len(widths):
         raise ValueError("one width per commitment")
+    rounds = len(proof.ipa.l_points)
+    if rounds != len(proof.ipa.r_points) or 1 << rounds != n:
+        raise ValueError("the inner-product proof has the wrong number of rounds")  # before decoding anything
     a_point, s_point = group.decode(proof.a), group.decode(proof.s)
     t1_point, t2_point = group.decode(proof.t1), group.decode(proof.t2)
     l_points = [group.decode(p) for p in proof.ipa.l_points]
