@@ -181,6 +181,10 @@ def prove_cpk_at_least(
         ...
         protocol.zk.errors.WitnessDoesNotMeet: the data does not meet CPK >= 1.33 (overall sigma)
     """
+    if any(isinstance(x, float) for x in (*values, lsl, usl, resolution, threshold)):
+        raise TypeError(
+            "measurements, limits and threshold are Decimals: a binary float has no exact decimal value"
+        )
     ys = [scaled(Decimal(x) - lsl, resolution, "a measurement - LSL") for x in values]
     statement = CpkStatement(
         n=len(ys),
