@@ -39,6 +39,7 @@ from protocol.zk.errors import InvalidPoint, ProofInvalid, WitnessDoesNotMeet
 from protocol.zk.generators import generators
 from protocol.zk.group import GroupBackend, default_backend
 from protocol.zk.group.base import Point
+from protocol.zk.pedersen import Opening, VectorOpening
 from protocol.zk.statements import cpk, mtbf
 from protocol.zk.statements.context import CONTEXT_FIELDS, BindingContext, statement_transcript
 from protocol.zk.statements.cpk import CpkStatement, scaled
@@ -136,17 +137,19 @@ def parse_statement(att: Attestation) -> Statement:
 def _attest(
     name: str,
     statement: Statement,
-    openings: dict[str, Any],
+    openings: dict[str, Opening],
     context: BindingContext,
     backend: GroupBackend | None,
+    vectors: dict[str, VectorOpening] | None = None,
 ) -> Attestation:
     group = backend or default_backend()
     gens = generators(0, group)
     points = {key: opening.commit(gens) for key, opening in openings.items()}
+    points.update({key: vector.commit(gens) for key, vector in (vectors or {}).items()})
     encoded = {key: group.encode(point) for key, point in points.items()}
     public = statement.public()
     transcript = statement_transcript(name, context, public, encoded)
-    proof = prove_relations(transcript, gens, statement.relations(), openings, points)
+    proof = prove_relations(transcript, gens, statement.relations(), openings, points, vectors)
     return Attestation(
         statement=name,
         public={**public, **context.model_dump()},
@@ -196,7 +199,8 @@ def prove_cpk_at_least(
     )
     if not statement.meets(ys):
         raise WitnessDoesNotMeet(f"the data does not meet CPK >= {threshold} ({statement.form} sigma)")
-    return _attest(cpk.STATEMENT, statement, dict(statement.openings(ys)), context, backend)
+    openings = statement.openings(ys)
+    return _attest(cpk.STATEMENT, statement, openings, context, backend, statement.vector_openings(ys))
 
 
 def prove_mtbf_at_least(

@@ -9,7 +9,7 @@ as a commitment used by several equations, by identity), which is what makes ver
 batch of proofs much cheaper than verifying them one by one (Bulletproofs §6.2).
 
 Example:
-    >>> from protocol.zk.generators import generators
+    >>> from protocol.zk.generators import generators, vector_generators
     >>> from protocol.zk.group import get_backend
     >>> gens = generators(0, get_backend("reference"))
     >>> eq = Equation("doubling")
@@ -24,7 +24,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 
-from protocol.zk.generators import generators
+from protocol.zk.generators import generators, vector_generators
 from protocol.zk.group import GroupBackend
 from protocol.zk.group.base import ORDER, Point
 
@@ -34,7 +34,8 @@ _WEIGHT_BITS = 128
 class Equation:
     """``Σ scalar·point = identity``: terms on named shared generators plus terms on other points.
 
-    Shared generators are keyed: ``"g"``, ``"h"``, ``"u"``, ``("G", i)`` and ``("H", i)`` for the vectors.
+    Shared generators are keyed: ``"g"``, ``"h"``, ``"u"``, ``("G", i)`` and ``("H", i)`` for the Bulletproofs
+    vectors, ``("P", i)`` for the vector commitment of subgroup sums (``vector_generators(b"P", …)``).
 
     Args:
         name: the check this equation stands for, reported in ``ProofInvalid.check`` when it fails.
@@ -76,10 +77,10 @@ class Equation:
         self.scalars.append(scalar % ORDER)
 
 
-def _vector_size(keys: Sequence[object]) -> int:
+def _vector_size(keys: Sequence[object], labels: set[str]) -> int:
     size = 0
     for key in keys:
-        if isinstance(key, tuple):
+        if isinstance(key, tuple) and key[0] in labels:
             size = max(size, key[1] + 1)
     return size
 
@@ -110,13 +111,17 @@ def combined_holds(backend: GroupBackend, equations: Sequence[Equation], weights
                 scalars.append(weight * k % ORDER)
             else:
                 scalars[at] = (scalars[at] + weight * k) % ORDER
-    gens = generators(_vector_size(list(fixed)), backend)
+    gens = generators(_vector_size(list(fixed), {"G", "H"}), backend)
     named = {"g": gens.g, "h": gens.h, "u": gens.u}
+    vectors = {"G": gens.g_vec, "H": gens.h_vec}
+    extra = _vector_size(list(fixed), {"P"})
+    if extra:
+        vectors["P"] = vector_generators(b"P", extra, backend)
     for key, k in fixed.items():
         if k == 0:
             continue
         if isinstance(key, tuple):
-            points.append(gens.g_vec[key[1]] if key[0] == "G" else gens.h_vec[key[1]])
+            points.append(vectors[key[0]][key[1]])
         else:
             points.append(named[str(key)])
         scalars.append(k)

@@ -25,7 +25,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from protocol.zk.generators import Generators
+from protocol.zk.generators import Generators, vector_generators
 from protocol.zk.group.base import ORDER, Point
 
 
@@ -131,4 +131,51 @@ class Combination:
         return gens.backend.msm([gens.g] + [p for _, p in pairs], [self.constant] + [k for k, _ in pairs])
 
 
-__all__ = ["Combination", "Opening", "random_scalar"]
+VECTOR_LABEL = b"P"
+"""The hash-to-curve label of the generators Pⱼ of vector commitments (``P/0``, ``P/1``, …).
+
+Example:
+    >>> VECTOR_LABEL
+    b'P'
+"""
+
+
+@dataclass(frozen=True)
+class VectorOpening:
+    """The secret behind a vector commitment ``Σ vⱼ·Pⱼ + r·H`` (one commitment to many integers).
+
+    Example:
+        >>> VectorOpening((1, 2, 3), 5).values
+        (1, 2, 3)
+    """
+
+    values: tuple[int, ...]
+    blinding: int
+
+    @classmethod
+    def fresh(cls, values: tuple[int, ...]) -> VectorOpening:
+        """An opening of ``values`` with a fresh random blinding.
+
+        Example:
+            >>> len(VectorOpening.fresh((4, 5)).values)
+            2
+        """
+        return cls(tuple(values), random_scalar())
+
+    def commit(self, gens: Generators) -> Point:
+        """``Σ vⱼ·Pⱼ + r·H`` with the generators ``Pⱼ = hash_to_g1(b"P/j", DST)``.
+
+        Example:
+            >>> from protocol.zk.generators import generators
+            >>> from protocol.zk.group import get_backend
+            >>> gens = generators(0, get_backend("reference"))
+            >>> p = vector_generators(VECTOR_LABEL, 1, gens.backend)[0]
+            >>> gens.backend.eq(VectorOpening((1,), 0).commit(gens), p)
+            True
+        """
+        bases = vector_generators(VECTOR_LABEL, len(self.values), gens.backend)
+        scalars = [v % ORDER for v in self.values] + [self.blinding % ORDER]
+        return gens.backend.msm([*bases, gens.h], scalars)
+
+
+__all__ = ["VECTOR_LABEL", "Combination", "Opening", "VectorOpening", "random_scalar"]

@@ -31,11 +31,13 @@ which is equivalent to the inequality for both z (min(a, b) ≥ Z ≥ 0 and c₁
 an honest min(a, b) ≥ √(c₂Q/c₁) is an integer, so it is ≥ Z). One big-width range (E) replaces two
 (D_a, D_b), which keeps a typical proof at 128 bits instead of 256.
 
-**Commitments** (Pedersen, fresh blindings): overall: S1, S2, S1sq, Z, Zsq; pooled: S1/j and S1sq/j per
-subgroup, S2, Z and Zsq (S1 = Σ S1/j is derived; the pooled Q needs no overall S1²). Square proofs: Zsq = Z², and the S1 squares
-(S1sq = S1², S1sq/j = S1/j²) that Q needs. Every other quantity is derived homomorphically: a = N·W - S1,
-b = S1, Q and E. One aggregated range proof shows Z, a - Z, b - Z ∈ [0, 2^w_z), Q ∈ [0, 2^w_q) — without
-this check a "negative variance" (S2 < S1²/N) would pass — and E ∈ [0, 2^w_e).
+**Commitments** (Pedersen, fresh blindings): overall: S1, S2, S1sq, Z, Zsq; pooled: P, S1, S2, T, Z, Zsq,
+where P = Σ S1ⱼ·Pⱼ + r·H is one vector commitment to the subgroup sums (generators Pⱼ from hash-to-curve) and
+T = Σⱼ (M/nⱼ)·S1ⱼ². Sigma proofs: Zsq = Z²; overall S1sq = S1²; pooled, one quadratic-form proof that S1 = Σ S1ⱼ
+and T = Σ (M/nⱼ)·S1ⱼ² over the values in P (:func:`protocol.zk.sigma.prove_quadratic`: one scalar per subgroup,
+four points in all). Every other quantity is derived homomorphically: a = N·W - S1, b = S1, Q (overall
+N·S2 - S1sq, pooled M·S2 - T) and E. One aggregated range proof shows Z, a - Z, b - Z ∈ [0, 2^w_z),
+Q ∈ [0, 2^w_q) — without this check a "negative variance" (S2 < S1²/N) would pass — and E ∈ [0, 2^w_e).
 
 **No wrap-around.** Commitments hold values mod r (r ≈ 2²⁵⁴·⁹). w_z = bitlen(N·W), w_e = bitlen(c₁·(NW)²),
 w_q = bitlen(⌊c₁·(NW)²/c₂⌋) are public functions of N, W, t (so an honest witness always fits) and the
@@ -43,8 +45,8 @@ statement is refused unless 4^(w_z+1) < r/4 and c₂·2^w_q + 2^w_e < r/2. Then:
 the integer square; a = (a - Z) + Z and b = (b - Z) + Z are integers in [Z, 2^(w_z+1)) (so a + b ≡ N·W
 holds as integers, and in the overall form S1 = b, S1sq = b² exactly); and X = c₁Z² - c₂Q is > -c₂·2^w_q,
 so if X were negative, E ≡ X + r ≥ r - c₂·2^w_q > 2^w_e, which the range proof refuses. So the verified
-relation is the integer inequality. (Per-subgroup sums are not range-proven: their relation to Q holds
-modulo r, and as integers once an auditor opens them within sane bounds.)
+relation is the integer inequality. (Subgroup sums are not range-proven one by one: T = Σ (M/nⱼ)·S1ⱼ² holds
+modulo r, and as integers once an auditor opens P within sane bounds.)
 
 Example:
     >>> from decimal import Decimal
@@ -67,8 +69,8 @@ from functools import cached_property
 
 from protocol.zk.errors import ProofInvalid
 from protocol.zk.group.base import ORDER
-from protocol.zk.pedersen import Combination, Opening
-from protocol.zk.statements.relations import Relations
+from protocol.zk.pedersen import Combination, Opening, VectorOpening
+from protocol.zk.statements.relations import QuadraticForm, Relations
 
 STATEMENT = "cpk_at_least"
 """The statement name absorbed by the transcript and written in the attestation.
@@ -78,12 +80,12 @@ Example:
     'cpk_at_least'
 """
 
-MAX_SUBGROUPS = 500
-"""The most subgroups a pooled statement may have (one commitment and one square proof each).
+MAX_SUBGROUPS = 10_000
+"""The most subgroups a pooled statement may have (one 32-byte answer and one hashed generator each).
 
 Example:
     >>> MAX_SUBGROUPS
-    500
+    10000
 """
 
 
@@ -151,7 +153,7 @@ class CpkStatement:
         >>> st = CpkStatement(n=4, lsl=Decimal("0"), usl=Decimal("1"), resolution=Decimal("0.01"),
         ...                   threshold=Decimal("1"), subgroups=(2, 2))
         >>> st.commitment_names()
-        ['S1/0', 'S1/1', 'S1sq/0', 'S1sq/1', 'S2', 'Z', 'Zsq']
+        ['P', 'S1', 'S2', 'T', 'Z', 'Zsq']
     """
 
     n: int
@@ -278,14 +280,7 @@ class CpkStatement:
         """
         if self.subgroups is None:
             return ["S1", "S1sq", "S2", "Z", "Zsq"]
-        k = len(self.subgroups)
-        names = [f"S1/{j}" for j in range(k)] + [f"S1sq/{j}" for j in range(k)] + ["S2", "Z", "Zsq"]
-        return sorted(names)
-
-    def _s1(self) -> Combination:
-        if self.subgroups is None:
-            return Combination(0, {"S1": 1})
-        return Combination(0, {f"S1/{j}": 1 for j in range(len(self.subgroups))})
+        return ["P", "S1", "S2", "T", "Z", "Zsq"]
 
     def relations(self) -> Relations:
         """The square and range relations the proof establishes (see the module docstring).
@@ -298,23 +293,50 @@ class CpkStatement:
         """
         nw = self.n * self.width
         c1, c2 = self.coefficients
-        s1 = self._s1()
-        a_minus_z = Combination(nw, {**{k: -v for k, v in s1.coefficients.items()}, "Z": -1})
-        b_minus_z = Combination(0, {**s1.coefficients, "Z": -1})
+        a_minus_z = Combination(nw, {"S1": -1, "Z": -1})
+        b_minus_z = Combination(0, {"S1": 1, "Z": -1})
+        squares = [(Combination(0, {"Z": 1}), "Zsq")]
+        quadratic = None
         if self.subgroups is None:
             q = Combination(0, {"S2": self.n, "S1sq": -1})
-            squares = [(s1, "S1sq")]
+            squares.append((Combination(0, {"S1": 1}), "S1sq"))
         else:
-            m = self.lcm
-            q = Combination(0, {"S2": m, **{f"S1sq/{j}": -(m // k) for j, k in enumerate(self.subgroups)}})
-            squares = [(Combination(0, {f"S1/{j}": 1}), f"S1sq/{j}") for j in range(len(self.subgroups))]
-        squares.append((Combination(0, {"Z": 1}), "Zsq"))
+            q = Combination(0, {"S2": self.lcm, "T": -1})
+            quadratic = QuadraticForm(vector="P", total="S1", result="T", weights=self.weights)
         e = Combination(0, {"Zsq": c1, **{k: -c2 * v for k, v in q.coefficients.items()}})
         wz, wq, we = self.widths
         return Relations(
             squares=squares,
             ranges=[(Combination(0, {"Z": 1}), wz), (a_minus_z, wz), (b_minus_z, wz), (q, wq), (e, we)],
+            quadratic=quadratic,
         )
+
+    @cached_property
+    def weights(self) -> tuple[int, ...]:
+        """The pooled form's weights M/nⱼ of the squared subgroup sums (empty for overall sigma).
+
+        Example:
+            >>> CpkStatement(n=10, lsl=Decimal(0), usl=Decimal(1), resolution=Decimal(1),
+            ...              threshold=Decimal(1), subgroups=(4, 6)).weights
+            (3, 2)
+        """
+        return () if self.subgroups is None else tuple(self.lcm // k for k in self.subgroups)
+
+    def subgroup_sums(self, ys: Sequence[int]) -> tuple[int, ...]:
+        """S1ⱼ, the sums of the consecutive subgroups (empty for overall sigma).
+
+        Example:
+            >>> CpkStatement(n=4, lsl=Decimal(0), usl=Decimal(9), resolution=Decimal(1),
+            ...              threshold=Decimal(1), subgroups=(1, 3)).subgroup_sums([1, 2, 3, 4])
+            (1, 9)
+        """
+        if self.subgroups is None:
+            return ()
+        sums, start = [], 0
+        for k in self.subgroups:
+            sums.append(sum(ys[start : start + k]))
+            start += k
+        return tuple(sums)
 
     def witness(self, ys: Sequence[int]) -> dict[str, int]:
         """The committed values (by name) for scaled measurements ``ys`` (y = (x - LSL)/resolution).
@@ -326,19 +348,12 @@ class CpkStatement:
         """
         if len(ys) != self.n:
             raise ValueError(f"the statement is about {self.n} measurements, got {len(ys)}")
-        values: dict[str, int] = {}
+        values: dict[str, int] = {"S1": sum(ys), "S2": sum(y * y for y in ys)}
         if self.subgroups is None:
-            values["S1"] = sum(ys)
+            values["S1sq"] = values["S1"] ** 2
         else:
-            start = 0
-            for j, k in enumerate(self.subgroups):
-                part = sum(ys[start : start + k])
-                values[f"S1/{j}"] = part
-                values[f"S1sq/{j}"] = part * part
-                start += k
-        values["S2"] = sum(y * y for y in ys)
-        if self.subgroups is None:
-            values["S1sq"] = sum(ys) ** 2
+            sums = self.subgroup_sums(ys)
+            values["T"] = sum(w * x * x for w, x in zip(self.weights, sums, strict=True))
         # Z: the smallest integer with c1·Z² ≥ c2·Q (Q ≥ 0 for real data, by Cauchy-Schwarz).
         c1, c2 = self.coefficients
         q = self.relations().ranges[3][0].evaluate({**values, "Z": 0, "Zsq": 0})
@@ -370,6 +385,19 @@ class CpkStatement:
             13
         """
         return {name: Opening.fresh(value) for name, value in self.witness(ys).items()}
+
+    def vector_openings(self, ys: Sequence[int]) -> dict[str, VectorOpening]:
+        """Fresh openings of the vector commitments for ``ys``: ``{"P": subgroup sums}`` (pooled), else ``{}``.
+
+        Example:
+            >>> st = CpkStatement(n=4, lsl=Decimal(0), usl=Decimal(9), resolution=Decimal(1),
+            ...                   threshold=Decimal(1), subgroups=(2, 2))
+            >>> st.vector_openings([1, 2, 3, 4])["P"].values
+            (3, 7)
+        """
+        if self.subgroups is None:
+            return {}
+        return {"P": VectorOpening.fresh(self.subgroup_sums(ys))}
 
     def public(self) -> dict[str, int | str]:
         """The named public inputs (absorbed by the transcript and written in the attestation).

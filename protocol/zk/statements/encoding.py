@@ -23,7 +23,7 @@ from protocol.zk.bulletproofs.inner_product import InnerProductProof
 from protocol.zk.bulletproofs.range_proof import RangeProof
 from protocol.zk.errors import InvalidScalar, ProofInvalid
 from protocol.zk.group.base import POINT_SIZE, scalar_from_bytes, scalar_to_bytes
-from protocol.zk.sigma import SquareProof
+from protocol.zk.sigma import QuadraticProof, SquareProof
 
 
 def point_to_text(data: bytes) -> str:
@@ -102,6 +102,7 @@ def _exact_keys(data: Any, keys: set[str], what: str) -> None:
 
 _RANGE_KEYS = {"A", "S", "T1", "T2", "t_hat", "tau_x", "mu", "L", "R", "a", "b"}
 _SQUARE_KEYS = {"A1", "A2", "s_x", "s_r", "s_rel"}
+_QUADRATIC_KEYS = {"A", "A_sum", "T0", "T1", "s", "s_r", "s_sum", "tau"}
 
 
 def range_to_json(proof: RangeProof) -> dict[str, Any]:
@@ -186,9 +187,55 @@ def square_from_json(data: Any) -> SquareProof:
     )
 
 
+def quadratic_to_json(proof: QuadraticProof) -> dict[str, Any]:
+    """A quadratic-form proof as a JSON-ready dict.
+
+    Example:
+        >>> p = QuadraticProof(bytes(48), bytes(48), bytes(48), bytes(48), (1, 2), 3, 4, 5)
+        >>> len(quadratic_to_json(p)["s"])
+        2
+    """
+    return {
+        "A": point_to_text(proof.a),
+        "A_sum": point_to_text(proof.a_sum),
+        "T0": point_to_text(proof.t0),
+        "T1": point_to_text(proof.t1),
+        "s": [scalar_to_text(k) for k in proof.s],
+        "s_r": scalar_to_text(proof.s_r),
+        "s_sum": scalar_to_text(proof.s_sum),
+        "tau": scalar_to_text(proof.tau),
+    }
+
+
+def quadratic_from_json(data: Any, count: int) -> QuadraticProof:
+    """The inverse of :func:`quadratic_to_json`, expecting ``count`` answers; ``ProofInvalid`` when malformed.
+
+    Example:
+        >>> p = QuadraticProof(bytes(48), bytes(48), bytes(48), bytes(48), (1, 2), 3, 4, 5)
+        >>> quadratic_from_json(quadratic_to_json(p), 2) == p
+        True
+    """
+    _exact_keys(data, _QUADRATIC_KEYS, "quadratic-form proof")
+    answers = data["s"]
+    if not isinstance(answers, list) or len(answers) != count:
+        raise ProofInvalid(f"the quadratic-form proof has {count} answers", check="proof encoding")
+    return QuadraticProof(
+        a=point_from_text(data["A"]),
+        a_sum=point_from_text(data["A_sum"]),
+        t0=point_from_text(data["T0"]),
+        t1=point_from_text(data["T1"]),
+        s=tuple(scalar_from_text(k) for k in answers),
+        s_r=scalar_from_text(data["s_r"]),
+        s_sum=scalar_from_text(data["s_sum"]),
+        tau=scalar_from_text(data["tau"]),
+    )
+
+
 __all__ = [
     "point_from_text",
     "point_to_text",
+    "quadratic_from_json",
+    "quadratic_to_json",
     "range_from_json",
     "range_to_json",
     "scalar_from_text",

@@ -31,10 +31,33 @@ from protocol.zk.equations import Equation
 from protocol.zk.errors import InvalidPoint, ProofInvalid
 from protocol.zk.generators import Generators
 from protocol.zk.group.base import Point
-from protocol.zk.pedersen import Combination, Opening
-from protocol.zk.sigma import prove_square, verify_square
-from protocol.zk.statements.encoding import range_from_json, range_to_json, square_from_json, square_to_json
+from protocol.zk.pedersen import Combination, Opening, VectorOpening
+from protocol.zk.sigma import prove_quadratic, prove_square, verify_quadratic, verify_square
+from protocol.zk.statements.encoding import (
+    quadratic_from_json,
+    quadratic_to_json,
+    range_from_json,
+    range_to_json,
+    square_from_json,
+    square_to_json,
+)
 from protocol.zk.transcript import Transcript
+
+
+@dataclass(frozen=True)
+class QuadraticForm:
+    """``total`` holds Σ xⱼ and ``result`` holds Σ weightsⱼ·xⱼ² for the values x of the vector commitment
+    ``vector`` (the pooled-sigma subgroup sums).
+
+    Example:
+        >>> QuadraticForm(vector="P", total="S1", result="T", weights=(5, 5)).weights
+        (5, 5)
+    """
+
+    vector: str
+    total: str
+    result: str
+    weights: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -44,6 +67,7 @@ class Relations:
     Attributes:
         squares: ``(form, name)``: the commitment ``name`` holds the square of the form's value.
         ranges: ``(form, width)``: the form's value lies in ``[0, 2^width)``.
+        quadratic: an optional :class:`QuadraticForm` over a vector commitment, proven first.
 
     Example:
         >>> Relations(squares=[], ranges=[(Combination(0, {"r": 1}), 8)]).ranges[0][1]
@@ -52,6 +76,7 @@ class Relations:
 
     squares: Sequence[tuple[Combination, str]]
     ranges: Sequence[tuple[Combination, int]]
+    quadratic: QuadraticForm | None = None
 
 
 def _form_point(form: Combination, commitments: Mapping[str, Point], gens: Generators) -> Point:
@@ -68,6 +93,7 @@ def prove_relations(
     relations: Relations,
     openings: Mapping[str, Opening],
     commitments: Mapping[str, Point],
+    vectors: Mapping[str, VectorOpening] | None = None,
 ) -> dict[str, Any]:
     """Prove every relation (the transcript has absorbed the statement already); returns the proof's JSON.
 
@@ -81,6 +107,18 @@ def prove_relations(
         >>> sorted(proof)
         ['range', 'squares']
     """
+    result: dict[str, Any] = {}
+    quadratic = relations.quadratic
+    if quadratic is not None:
+        quadratic_proof = prove_quadratic(
+            transcript,
+            gens,
+            vector=(vectors or {})[quadratic.vector],
+            total=openings[quadratic.total],
+            form=openings[quadratic.result],
+            weights=quadratic.weights,
+        )
+        result["quadratic"] = quadratic_to_json(quadratic_proof)
     squares = []
     for form, name in relations.squares:
         point = _form_point(form, commitments, gens)
@@ -91,7 +129,7 @@ def prove_relations(
     values = [form.opening(openings) for form, _ in relations.ranges]
     widths = [width for _, width in relations.ranges]
     range_proof = prove_range(transcript, gens, openings=values, widths=widths)
-    return {"squares": squares, "range": range_to_json(range_proof)}
+    return {**result, "squares": squares, "range": range_to_json(range_proof)}
 
 
 def relation_equations(
@@ -110,15 +148,27 @@ def relation_equations(
         >>> relation_equations(Transcript(b"t"), gens, Relations([], []), {}, {"squares": []})
         Traceback (most recent call last):
         ...
-        protocol.zk.errors.ProofInvalid: the proof has fields 'squares' and 'range'
+        protocol.zk.errors.ProofInvalid: the proof has fields range, squares
     """
-    if not isinstance(proof, Mapping) or set(proof) != {"squares", "range"}:
-        raise ProofInvalid("the proof has fields 'squares' and 'range'", check="proof encoding")
+    quadratic = relations.quadratic
+    keys = {"squares", "range"} | ({"quadratic"} if quadratic is not None else set())
+    if not isinstance(proof, Mapping) or set(proof) != keys:
+        raise ProofInvalid(f"the proof has fields {', '.join(sorted(keys))}", check="proof encoding")
     squares = proof["squares"]
     if not isinstance(squares, list) or len(squares) != len(relations.squares):
         raise ProofInvalid(f"the proof has {len(relations.squares)} square proofs", check="proof encoding")
     equations: list[Equation] = []
     try:
+        if quadratic is not None:
+            equations += verify_quadratic(
+                transcript,
+                gens,
+                quadratic_from_json(proof["quadratic"], len(quadratic.weights)),
+                vector=commitments[quadratic.vector],
+                total=commitments[quadratic.total],
+                form=commitments[quadratic.result],
+                weights=quadratic.weights,
+            )
         for (form, name), data in zip(relations.squares, squares, strict=True):
             point = _form_point(form, commitments, gens)
             equations += verify_square(
@@ -140,4 +190,4 @@ def relation_equations(
     return equations
 
 
-__all__ = ["Relations", "prove_relations", "relation_equations"]
+__all__ = ["QuadraticForm", "Relations", "prove_relations", "relation_equations"]

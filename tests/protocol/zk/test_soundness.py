@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import math
 import random
 from decimal import Decimal
 from typing import Any
@@ -30,8 +31,20 @@ from protocol.zk.statements.context import statement_transcript
 from protocol.zk.statements.cpk import STATEMENT, CpkStatement
 from protocol.zk.statements.encoding import range_to_json, square_to_json
 from protocol.zk.statements.mtbf import MtbfStatement
+from protocol.zk.statements.relations import prove_relations
 from tests.protocol.zk.group_cases import point_outside_subgroup, x_off_curve
-from tests.protocol.zk.proof_cases import CONTEXT, LSL, RESOLUTION, USL, cpk_attestation, mtbf_attestation
+from tests.protocol.zk.proof_cases import (
+    CONTEXT,
+    LSL,
+    RESOLUTION,
+    USL,
+    capable_values,
+    cpk_attestation,
+    mtbf_attestation,
+)
+
+EQUATION_CHECKS = {"range proof", "square relation", "subgroup sums", "quadratic form"}
+"""The checks named when a well-formed proof fails its group equations."""
 
 QUICK = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -114,7 +127,7 @@ def test_changing_any_scalar_of_a_proof_is_rejected(which: str, data: st.DataObj
     value = int.from_bytes(b64url_decode(get(att, path)), "big")
     delta = data.draw(st.integers(1, ORDER - 1), label="delta")
     text = b64url_encode(((value + delta) % ORDER).to_bytes(32, "big"))
-    assert rejected(replaced(att, path, text)).check in {"range proof", "square relation"}
+    assert rejected(replaced(att, path, text)).check in EQUATION_CHECKS
 
 
 def test_swapping_two_proof_points_is_rejected() -> None:
@@ -142,7 +155,7 @@ def test_changing_a_public_input_is_rejected(name: str, value: Any) -> None:
     changed = att.model_copy(update={"public": {**att.public, name: value}})
     check = rejected(changed).check
     # Inconsistent derived inputs are caught by the statement check, consistent ones by the transcript.
-    assert check.startswith("public input") or check in {"range proof", "square relation"}
+    assert check.startswith("public input") or check in EQUATION_CHECKS
 
 
 MTBF_CHANGES: list[tuple[str, Any]] = [
@@ -203,7 +216,7 @@ def test_a_consistent_but_different_statement_fails_the_proof(name: str, value: 
     assert statement.public() != public
     changed = att.model_copy(update={"public": {**att.public, **statement.public()}})
     # Same widths: the transcript differs, so the equations fail; other widths: the proof has the wrong shape.
-    assert rejected(changed).check in {"range proof", "square relation", "proof encoding"}
+    assert rejected(changed).check in EQUATION_CHECKS | {"proof encoding"}
 
 
 @pytest.mark.parametrize(
@@ -216,7 +229,7 @@ def test_a_proof_replayed_in_another_context_is_rejected(field: str) -> None:
     # Against the hub's expected context: refused before any group work.
     assert rejected(replayed, expected=CONTEXT).check == "context binding"
     # Even with the expected context rewritten to match, the transcript no longer fits the proof.
-    assert rejected(replayed, expected=replayed.context()).check in {"range proof", "square relation"}
+    assert rejected(replayed, expected=replayed.context()).check in EQUATION_CHECKS
 
 
 def test_replay_for_another_period_or_supplier_in_mtbf() -> None:
@@ -386,6 +399,41 @@ def test_a_cheating_prover_below_the_threshold_is_rejected() -> None:
             subgroups=None,
             context=CONTEXT,
         )
+
+
+def test_a_pooled_prover_that_understates_the_within_variation_is_rejected() -> None:
+    """T larger than Σ (M/nⱼ)·S1ⱼ² makes Q (the pooled variation) smaller; every range still holds, so only the
+    quadratic-form proof stands in the way."""
+    values = capable_values(60, sd=0.03)  # pooled Cpk ≈ 1.1: does not meet 1.33 honestly
+    statement = CpkStatement(
+        n=60, lsl=LSL, usl=USL, resolution=RESOLUTION, threshold=Decimal("1.33"), subgroups=(5,) * 12
+    )
+    ys = [int((v - LSL) / RESOLUTION) for v in values]
+    assert not statement.meets(ys)
+    honest = statement.witness(ys)
+    m = statement.lcm
+    fake_t = m * honest["S2"] - 1  # Q = M·S2 - T = 1: almost no within variation
+    c1, c2 = statement.coefficients
+    z = math.isqrt(-(-c2 // c1)) + 1
+    witness = {**honest, "T": fake_t, "Z": z, "Zsq": z * z}
+    ranges = statement.relations().ranges
+    assert all(0 <= form.evaluate(witness) < 1 << w for form, w in ranges)
+    gens = generators(0, default_backend())
+    openings = {name: Opening.fresh(value) for name, value in witness.items()}
+    vectors = statement.vector_openings(ys)  # the true subgroup sums
+    points = {k: o.commit(gens) for k, o in openings.items()} | {
+        k: v.commit(gens) for k, v in vectors.items()
+    }
+    encoded = {k: gens.backend.encode(p) for k, p in points.items()}
+    transcript = statement_transcript(STATEMENT, CONTEXT, statement.public(), encoded)
+    proof = prove_relations(transcript, gens, statement.relations(), openings, points, vectors)
+    att = Attestation(
+        statement="cpk_at_least",
+        public={**statement.public(), **CONTEXT.model_dump()},
+        commitments={k: b64url_encode(v) for k, v in encoded.items()},
+        proof=proof,
+    )
+    assert rejected(att).check == "quadratic form"
 
 
 def test_the_cheating_prover_passes_when_it_does_not_cheat() -> None:

@@ -216,8 +216,10 @@ def test_an_attestation_carries_public_inputs_commitments_and_proof_only(pooled:
     # No measurement, no aggregate: the only decimals are the public limits, resolution and threshold.
     for value in capable_values()[:10]:
         assert f'"{value}"' not in text
-    assert set(att.proof) == {"squares", "range"}
-    assert len(att.proof["squares"]) == (13 if pooled else 2)
+    assert set(att.proof) == ({"quadratic", "squares", "range"} if pooled else {"squares", "range"})
+    assert len(att.proof["squares"]) == (1 if pooled else 2)
+    if pooled:
+        assert len(att.proof["quadratic"]["s"]) == 12  # one answer per subgroup
 
 
 def test_each_proof_uses_fresh_randomness() -> None:
