@@ -1,4 +1,4 @@
-"""Sigma proofs on Pedersen commitments, made non-interactive with the transcript: opening and square.
+"""Sigma proofs on Pedersen commitments, made non-interactive with the transcript: opening, square, quadratic form.
 
 - **Opening** of ``C = v·G + r·H``: commit ``A = kᵥ·G + kᵣ·H``, challenge ``c``, answer ``sᵥ = kᵥ + c·v``,
   ``sᵣ = kᵣ + c·r``; the verifier checks ``sᵥ·G + sᵣ·H = A + c·C``.
