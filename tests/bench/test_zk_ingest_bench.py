@@ -4,7 +4,7 @@ Run on demand (not part of the suite; SQLite unless HUB_TEST_DATABASE_URL names 
 
     pytest tests/bench/test_zk_ingest_bench.py -s -p no:cacheprovider --override-ini addopts=
 
-Each report carries a CPK proof over 125 values in 25 subgroups of 5 (pooled sigma, 52 commitments), made
+Each report carries a CPK proof over 125 values in 25 subgroups of 5 (pooled sigma), made
 before the clock starts (proving is the supplier's cost). HUB_BENCH_REPORTS (default 16) sets how many.
 Printed: the hub's verification alone (in process), then end to end per report, single vs batch.
 """
