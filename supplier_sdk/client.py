@@ -417,7 +417,7 @@ class Client:
         for payload, key in reports:
             item = KpiReportBatchItem(envelope=self.sign_report(payload), idempotency_key=key)
             item_size = len(item.model_dump_json())
-            if chunk and size + item_size > _BATCH_BYTES:  # a proven report is several KiB: stay below body limits
+            if chunk and size + item_size > _BATCH_BYTES:  # proven reports are KiBs: stay below the limit
                 results += self._post_batch(chunk)
                 chunk, size = [], 0
             chunk.append(item.model_dump(mode="json"))
