@@ -24,6 +24,7 @@ from hub.genealogy.router import router as genealogy_router
 from hub.health import router as health_router
 from hub.housekeeping import housekeeping_once
 from hub.jobs import PeriodicJob
+from hub.kpis.router import context_router as attestation_context_router
 from hub.kpis.router import router as kpis_router
 from hub.notifications.escalation import escalate_once
 from hub.notifications.router import router as notifications_router
@@ -124,6 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(trace_router)
     app.include_router(notifications_router)
     app.include_router(containment_router)
+    app.include_router(attestation_context_router)
     app.add_middleware(
         RequestContext,
         metrics=app.state.metrics,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 from functools import lru_cache
 from typing import Literal
@@ -38,6 +39,10 @@ class Settings(BaseSettings):
         default=8 * 1024**3, ge=1024, description="POST /v1/genealogy:import streams; its own body limit"
     )
     report_max_skew_seconds: int = Field(default=300, ge=5)
+    # KPI-ZK: the HMAC key from which every worker derives the same attestation nonce for a supplier's period
+    # without storing it. Unset, it is derived from the token signing key (so production, which refuses the
+    # development key, never runs on a public one); set it to keep nonces stable across token-key rotations.
+    attestation_secret: str | None = Field(default=None, repr=False, min_length=32)
     log_level: str = "INFO"
     log_json: bool = False
     database_pool_size: int = Field(default=10, ge=1)
@@ -91,6 +96,13 @@ class Settings(BaseSettings):
         if not isinstance(key, Ed25519PrivateKey):
             raise ValueError("HUB_TOKEN_SIGNING_KEY must be an Ed25519 private key in PEM (PKCS#8)")
         return key
+
+    def attestation_key(self) -> bytes:
+        """The HMAC-SHA256 key for KPI-ZK nonces."""
+        if self.attestation_secret:
+            return self.attestation_secret.encode()
+        seed = self.signing_key().private_bytes_raw()
+        return hmac.new(seed, b"qualink KPI-ZK attestation nonces", hashlib.sha256).digest()
 
     def previous_public_keys(self) -> list[Ed25519PublicKey]:
         if not self.previous_token_public_keys:

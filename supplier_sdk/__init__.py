@@ -7,6 +7,8 @@ The pieces, each in its own module:
   an ``Idempotency-Key`` on every POST, protocol models out;
 - ``build_*_report`` (:mod:`supplier_sdk.reports`): KPI report payloads computed with :mod:`supplier_sdk.kpi`
   and checked against the supply agreement;
+- :mod:`supplier_sdk.attest`: KPI-ZK proofs that CPK ≥ t or MTBF ≥ M from the same data, without sending it
+  (``attest_report`` attaches one to a payload; ``Client.attestation_context`` gives the hub's binding);
 - :class:`Outbox` (:mod:`supplier_sdk.outbox`): a local SQLite queue for reports while the hub is unreachable;
   its entries and results are in :mod:`supplier_sdk.outbox_entries`, how concurrent flushes share it in
   :mod:`supplier_sdk.outbox_claims`;

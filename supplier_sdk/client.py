@@ -28,7 +28,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any, overload
 
@@ -39,10 +39,20 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from protocol.encoding import b64url_encode
 from protocol.models.agreements import Agreement
 from protocol.models.common import AgreementStatus, KeyStatus, KeyUse, KpiName
-from protocol.models.kpi import KPI_REPORT_TYPE, KpiReport, KpiReportPayload, KpiReportSubmit
+from protocol.models.kpi import (
+    KPI_REPORT_TYPE,
+    KpiReport,
+    KpiReportBatch,
+    KpiReportBatchItem,
+    KpiReportBatchResult,
+    KpiReportBatchResults,
+    KpiReportPayload,
+    KpiReportSubmit,
+)
 from protocol.models.orgs import Organization, OrgKey, OrgKeyRegister
 from protocol.models.pages import Page
 from protocol.signing import SignedEnvelope, key_id_for, public_key_raw, sign_envelope
+from protocol.zk.attestation import BindingContext
 from supplier_sdk.errors import ConflictError, HubError, HubUnreachable
 from supplier_sdk.events import StreamEvent, follow
 from supplier_sdk.retry import RetryPolicy, exchange
@@ -83,6 +93,9 @@ Example:
     >>> TOKEN_REFRESH_MARGIN
     30.0
 """
+
+
+_BATCH_BYTES = 512 * 1024  # half the hub's default body limit (HUB_MAX_BODY_BYTES)
 
 
 class Client:
@@ -420,6 +433,59 @@ class Client:
         response = self._send("POST", "/v1/kpi-reports", json=body, idempotency_key=idempotency_key)
         replayed = response.headers.get("idempotent-replayed", "").lower() == "true"
         return KpiReport.model_validate(response.json()), replayed
+
+    def submit_batch(self, reports: Sequence[tuple[KpiReportPayload, str]]) -> list[KpiReportBatchResult]:
+        """Sign each ``(payload, idempotency_key)`` now and post them together (``POST /v1/kpi-reports:batch``).
+
+        The hub judges each as a single POST would and verifies their proofs as one batch; the results come
+        in the order given, each with the status, report or error a single POST would have had. At most
+        :data:`~protocol.models.kpi.MAX_BATCH` reports; they go in as many requests as keep each body under
+        512 KiB. The outbox flush uses this for several queued reports.
+
+        Example::
+
+            results = hub.submit_batch([(payload, "shaft-W47"), (other, "shaft-W48")])
+            refused = [r for r in results if r.status >= 400]
+        """
+        results: list[KpiReportBatchResult] = []
+        chunk: list[dict[str, Any]] = []
+        size = 0
+        for payload, key in reports:
+            item = KpiReportBatchItem(envelope=self.sign_report(payload), idempotency_key=key)
+            item_size = len(item.model_dump_json())
+            if chunk and size + item_size > _BATCH_BYTES:  # proven reports are KiBs: stay below the limit
+                results += self._post_batch(chunk)
+                chunk, size = [], 0
+            chunk.append(item.model_dump(mode="json"))
+            size += item_size
+        return results + (self._post_batch(chunk) if chunk else [])
+
+    def _post_batch(self, items: list[dict[str, Any]]) -> list[KpiReportBatchResult]:
+        body = KpiReportBatch.model_validate({"items": items}).model_dump(mode="json")
+        answer = self.request("POST", "/v1/kpi-reports:batch", json=body)
+        return KpiReportBatchResults.model_validate(answer).results
+
+    def attestation_context(
+        self,
+        agreement_id: uuid.UUID | str,
+        *,
+        kpi: KpiName | str,
+        period: str,
+        characteristic: str | None = None,
+    ) -> BindingContext:
+        """The context (with the hub's nonce) a KPI-ZK proof for this period must be bound to.
+
+        Bound to this client's signing key; the hub gives the same nonce for the same period every time.
+
+        Example::
+
+            context = hub.attestation_context(agreement.id, kpi="cpk", period="2026-W48", characteristic="DIA-01")
+        """
+        params = {"kpi": KpiName(kpi).value, "period": period, "key_id": self._signing_key_id}
+        if characteristic is not None:
+            params["characteristic"] = characteristic
+        path = f"/v1/agreements/{uuid.UUID(str(agreement_id))}/attestation-context"
+        return BindingContext.model_validate(self.request("GET", path, params=params))
 
     def _deliver(self, payload: KpiReportPayload, idempotency_key: str) -> tuple[KpiReport, bool]:
         """Sign now and post; return the report and whether the hub replayed an earlier answer for the key."""

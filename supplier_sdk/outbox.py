@@ -16,7 +16,11 @@ When the hub cannot be reached, or is not available after the client's retries (
 - when it was queued, how often a flush tried it and the last error.
 
 Flush semantics: entries go least-tried first, then oldest first (so one entry the hub keeps failing on
-cannot hold back the others for ever); only entries queued before the flush began are considered.
+cannot hold back the others for ever); only entries queued before the flush began are considered. When
+several entries are waiting they go up to ``batch_size`` at a time in one ``POST /v1/kpi-reports:batch`` (the hub
+verifies their KPI-ZK proofs as one batch and answers per entry); a hub without that endpoint, or a batch it
+cannot take whole, gets them one by one. An entry keeps the proof it was queued with: the hub nonce it is
+bound to is the same for the period whenever the entry arrives.
 
 - **2xx** (stored, or replayed): the entry is deleted;
 - a **refusal** (any 4xx but the two below: ``InvalidSignature``, ``DuplicateReport``, ``NotFound``, a 409 that
@@ -60,15 +64,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import httpx
 from pydantic import ValidationError
 
 from protocol.encoding import canonical_bytes, format_utc
 from protocol.models.agreements import Agreement
-from protocol.models.kpi import KpiReport, KpiReportPayload
-from supplier_sdk.errors import AuthenticationError, HubError, HubUnreachable
+from protocol.models.kpi import MAX_BATCH, KpiReport, KpiReportBatchResult, KpiReportPayload
+from supplier_sdk.errors import AuthenticationError, HubError, HubUnreachable, error_from_response
 from supplier_sdk.outbox_claims import (
     SELECT_PENDING,
-    claim_next,
+    claim_several,
     delete_claimed,
     reject_claimed,
     release,
@@ -158,6 +163,7 @@ class Outbox:
         lease_seconds: how long a flush's claim on an entry protects it from other flushes; an entry
             claimed by a flush that died becomes claimable again after this.
         busy_timeout: seconds to wait for another process's write lock.
+        batch_size: most entries a flush sends in one batch request (1 sends each on its own).
 
     Example:
         >>> import tempfile
@@ -166,7 +172,17 @@ class Outbox:
         ([], [])
     """
 
-    def __init__(self, path: str | Path, *, lease_seconds: float = 300.0, busy_timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        lease_seconds: float = 300.0,
+        busy_timeout: float = 30.0,
+        batch_size: int = MAX_BATCH,
+    ) -> None:
+        if not 1 <= batch_size <= MAX_BATCH:
+            raise ValueError(f"batch_size must be 1 to {MAX_BATCH}, not {batch_size}")
+        self.batch_size = batch_size
         self.path = Path(path).expanduser()
         self.lease_seconds = lease_seconds
         self.busy_timeout = busy_timeout
@@ -316,11 +332,21 @@ class Outbox:
         tally = _Tally()
         with self._connect() as db:
             last_id = int(db.execute("SELECT COALESCE(MAX(id), 0) FROM pending").fetchone()[0])
+            batching = self.batch_size > 1
             while tally.stopped is None:
-                row = claim_next(db, owner=owner, last_id=last_id, lease_seconds=self.lease_seconds)
-                if row is None:
+                rows = claim_several(
+                    db,
+                    owner=owner,
+                    last_id=last_id,
+                    lease_seconds=self.lease_seconds,
+                    limit=self.batch_size if batching else 1,
+                )
+                if not rows:
                     break
-                self._flush_one(db, owner, client, row, tally)
+                if len(rows) > 1 and self._flush_batch(db, owner, client, rows, tally):
+                    continue
+                batching = batching and len(rows) == 1
+                self._flush_each(db, owner, client, rows, tally)
             remaining = int(db.execute("SELECT COUNT(*) FROM pending").fetchone()[0])
         return FlushResult(
             sent=tally.sent,
@@ -332,16 +358,85 @@ class Outbox:
             stopped=tally.stopped,
         )
 
-    def _flush_one(
-        self, db: sqlite3.Connection, owner: str, client: Client, row: tuple[Any, ...], tally: _Tally
-    ) -> None:
+    def _readable_entry(
+        self, db: sqlite3.Connection, owner: str, row: tuple[Any, ...], tally: _Tally
+    ) -> OutboxEntry | None:
         try:
-            entry = self._entry(row)
+            return self._entry(row)
         except ValidationError as exc:  # written by another SDK version and no longer a valid payload here
             why = " ".join(str(exc).split())[:500]
             rejected = reject_claimed(db, owner=owner, row=row, error="InvalidPayload", detail=why)
             if rejected is not None:
                 tally.rejections.append(self._rejected_entry(rejected))
+            return None
+
+    def _flush_each(
+        self, db: sqlite3.Connection, owner: str, client: Client, rows: list[tuple[Any, ...]], tally: _Tally
+    ) -> None:
+        for index, row in enumerate(rows):
+            if tally.stopped is not None:  # give back what this flush claimed but will not send
+                for rest in rows[index:]:
+                    release(db, owner=owner, entry_id=rest[0], error=tally.stopped)
+                return
+            self._flush_one(db, owner, client, row, tally)
+
+    def _flush_batch(
+        self, db: sqlite3.Connection, owner: str, client: Client, rows: list[tuple[Any, ...]], tally: _Tally
+    ) -> bool:
+        """Send claimed ``rows`` as one batch; ``False`` (nothing settled) when they must go one by one."""
+        entries = [(row, entry) for row in rows if (entry := self._readable_entry(db, owner, row, tally))]
+        if not entries:
+            return True
+        try:
+            results = client.submit_batch([(entry.payload, entry.idempotency_key) for _, entry in entries])
+        except HubUnreachable as exc:
+            tally.stopped = str(exc)
+        except HubError as exc:
+            if not (exc.unavailable or _caller_refused(exc)):
+                return False  # no batch endpoint (404, 405), a batch too large (413), ...: one by one
+            tally.stopped = str(exc)
+        except BaseException as exc:
+            for row, _ in entries:
+                release(db, owner=owner, entry_id=row[0], error=f"{type(exc).__name__}: {exc}")
+            raise
+        else:
+            for (row, _), result in zip(entries, results, strict=True):
+                self._settle(db, owner, row, result, tally)
+            return True
+        for row, _ in entries:
+            release(db, owner=owner, entry_id=row[0], error=tally.stopped or "")
+        return True
+
+    def _settle(
+        self,
+        db: sqlite3.Connection,
+        owner: str,
+        row: tuple[Any, ...],
+        result: KpiReportBatchResult,
+        tally: _Tally,
+    ) -> None:
+        if result.status < 400 and result.report is not None:
+            delete_claimed(db, owner=owner, entry_id=row[0])
+            tally.sent += 1
+            tally.replayed += int(result.replayed)
+            tally.reports.append(result.report)
+            return
+        body = {"error": result.error or f"HTTP {result.status}", "detail": result.detail or "refused"}
+        error = error_from_response(httpx.Response(result.status, json=body))
+        if error.unavailable or error.retryable or _caller_refused(error):
+            release(db, owner=owner, entry_id=row[0], error=str(error))
+            return
+        rejected = reject_claimed(
+            db, owner=owner, row=row, error=error.error, detail=error.detail, http_status=error.http_status
+        )
+        if rejected is not None:
+            tally.rejections.append(self._rejected_entry(rejected))
+
+    def _flush_one(
+        self, db: sqlite3.Connection, owner: str, client: Client, row: tuple[Any, ...], tally: _Tally
+    ) -> None:
+        entry = self._readable_entry(db, owner, row, tally)
+        if entry is None:
             return
         try:
             report, replayed = client._deliver(entry.payload, entry.idempotency_key)

@@ -85,6 +85,30 @@ def claim_next(
     return None if row is None else tuple(row)
 
 
+def claim_several(
+    db: sqlite3.Connection, *, owner: str, last_id: int, lease_seconds: float, limit: int
+) -> list[tuple[Any, ...]]:
+    """Claim up to ``limit`` free pending entries up to ``last_id`` for ``owner`` (in :func:`claim_next`'s
+    order), in one transaction; return their rows.
+
+    Example::
+
+        rows = claim_several(db, owner=owner, last_id=last_id, lease_seconds=300.0, limit=100)
+    """
+    now = time.time()
+    with transaction(db):
+        rows = db.execute(
+            SELECT_PENDING + " WHERE id <= ? AND (claimed_by IS NULL OR claimed_until < ?)"
+            " ORDER BY attempts, id LIMIT ?",
+            (last_id, now, limit),
+        ).fetchall()
+        db.executemany(
+            "UPDATE pending SET claimed_by = ?, claimed_until = ? WHERE id = ?",
+            [(owner, now + lease_seconds, row[0]) for row in rows],
+        )
+    return [tuple(row) for row in rows]
+
+
 def release(db: sqlite3.Connection, *, owner: str, entry_id: int, error: str) -> None:
     """Give a claimed entry back to the queue, counting the attempt and recording its ``error``.
 
@@ -145,4 +169,12 @@ def reject_claimed(
     return rejected
 
 
-__all__ = ["SELECT_PENDING", "claim_next", "delete_claimed", "reject_claimed", "release", "transaction"]
+__all__ = [
+    "SELECT_PENDING",
+    "claim_next",
+    "claim_several",
+    "delete_claimed",
+    "reject_claimed",
+    "release",
+    "transaction",
+]

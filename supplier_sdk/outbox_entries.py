@@ -79,6 +79,7 @@ class OutboxEntry:
             **_about(self.payload),
             "meets": claim.meets,
             "value": None if claim.value is None else format(claim.value, "f"),
+            "proven": self.payload.proof is not None,
             "hub_url": self.hub_url,
             "queued_at": format_utc(self.queued_at),
             "reason": self.reason,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -167,6 +167,7 @@ class AgreementTerms:
     characteristics: frozenset[tuple[str, str]]  # (part number, characteristic code)
     parts: frozenset[str]
     kpis: dict[str, dict[str, Any]]
+    specs: dict[str, dict[str, Any]] = field(default_factory=dict)  # code -> limits, unit, resolution (JSON)
 
 
 _TERMS_CACHE: dict[uuid.UUID, AgreementTerms] = {}
@@ -184,6 +185,7 @@ def terms_of(session: Session, agreement: SupplyAgreement) -> AgreementTerms:
         characteristics=frozenset((c["part_number"], c["code"]) for c in terms["characteristics"]),
         parts=frozenset(p["part_number"] for p in terms["parts"]),
         kpis={k["kpi"]: k for k in terms["kpis"]},
+        specs={c["code"]: c for c in terms["characteristics"]},
     )
     if len(_TERMS_CACHE) >= _TERMS_CACHE_SIZE:
         _TERMS_CACHE.pop(next(iter(_TERMS_CACHE)))

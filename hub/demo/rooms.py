@@ -41,7 +41,7 @@ def _test_log(path: Path, *, rows: int, onset_row: int, column: str) -> Path:
 
 def run(story: Story) -> None:
     story.chapter(
-        "5 · A joint investigation room",
+        "6 · A joint investigation room",
         "Compressor noise above 40 °C: Aurora, its compressor supplier and the motor sub-supplier share\n"
         "test logs encrypted on their own machines; the hub stores ciphertext and wrapped keys only.",
     )

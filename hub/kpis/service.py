@@ -1,8 +1,9 @@
 """Ingesting signed KPI reports and reading them back under each reader's disclosure rights.
 
 Checks run in the order DESIGN.md gives: agreement, signature and key, freshness and replay, then the claim
-(and, once KPI-ZK lands, its proof). Only then is the report stored, audited and remembered for its
-Idempotency-Key, all in the caller's transaction.
+and its KPI-ZK proof (:mod:`hub.kpis.attestation`). Only then is the report stored, audited and remembered for
+its Idempotency-Key, all in the caller's transaction. :func:`prepare` runs every check but the proof's
+cryptography and :func:`store` stores, so that a batch (:mod:`hub.kpis.batch`) can verify its proofs together.
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ from hub.audit import service as audit
 from hub.auth.tokens import Caller
 from hub.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hub.events import service as events
+from hub.kpis import attestation as attestations
 from hub.kpis import errors
-from hub.models import KpiReport, OrgKey, SupplyAgreement
+from hub.models import KpiAttestation, KpiReport, OrgKey, SupplyAgreement
 from hub.models.base import uuid7
 from hub.rules import evaluation
 from protocol.encoding import canonical_bytes, sha256_hex
@@ -35,7 +37,8 @@ from protocol.errors import SignatureInvalid
 from protocol.models import kpi as wire
 from protocol.models.common import AgreementStatus, Comparator, DisclosureMode, KpiName, OrgKind, PeriodKind
 from protocol.periods import Period, parse_period
-from protocol.signing import public_key_from_raw, verify_envelope
+from protocol.signing import SignedEnvelope, public_key_from_raw, verify_envelope
+from protocol.zk.attestation import Attestation, BindingContext
 
 ENDPOINT = "kpi-reports"
 _PAYLOAD_LOC = "body.envelope.payload"
@@ -101,9 +104,12 @@ def _check_claim(term: dict[str, Any], claim: wire.KpiClaim, has_proof: bool) ->
             raise InvalidInput(
                 "the agreement discloses only meets/does-not-meet; leave value out", loc=f"{loc}.value"
             )
-        if claim.meets:
-            # A claim against one's own interest needs no proof; "meets" does, and this hub cannot check one yet.
-            raise errors.ProofRequired("claiming 'meets' under threshold disclosure needs a KPI-ZK proof")
+        if claim.meets and not has_proof:
+            # A claim against one's own interest needs no proof; "meets" does.
+            raise errors.ProofRequired(
+                "claiming 'meets' under threshold disclosure needs a KPI-ZK proof",
+                loc=f"{_PAYLOAD_LOC}.proof",
+            )
         return
     if claim.value is None:
         raise InvalidInput(
@@ -120,7 +126,9 @@ def _check_claim(term: dict[str, Any], claim: wire.KpiClaim, has_proof: bool) ->
             f"meets={claim.meets} contradicts value {claim.value} and threshold", loc=f"{loc}.meets"
         )
     if mode is DisclosureMode.VALUE_AND_PROOF and claim.meets and not has_proof:
-        raise errors.ProofRequired("value+proof disclosure needs a KPI-ZK proof with a 'meets' claim")
+        raise errors.ProofRequired(
+            "value+proof disclosure needs a KPI-ZK proof with a 'meets' claim", loc=f"{_PAYLOAD_LOC}.proof"
+        )
 
 
 def _signing_key(session: Session, *, caller: Caller, key_id: str, signed_at: datetime) -> OrgKey:
@@ -134,7 +142,23 @@ def _signing_key(session: Session, *, caller: Caller, key_id: str, signed_at: da
     return key
 
 
-def submit(
+@dataclass(frozen=True)
+class Prepared:
+    """A report that passed every check but the proof's cryptography, ready to be verified and stored."""
+
+    payload: wire.KpiReportPayload
+    envelope: SignedEnvelope
+    agreement: SupplyAgreement
+    term: dict[str, Any]
+    period: Period
+    key: OrgKey
+    request_hash: str
+    idempotency_key: str | None
+    attestation: Attestation | None
+    expected: BindingContext | None
+
+
+def prepare(
     session: Session,
     *,
     caller: Caller,
@@ -142,7 +166,11 @@ def submit(
     idempotency_key: str | None,
     now: datetime,
     max_skew: timedelta,
-) -> Submitted:
+    binding: attestations.Binding,
+) -> Prepared | Submitted:
+    """Checks 1 to n-1 of DESIGN.md's order: scope was the router's; agreement, signature and key, freshness,
+    the claim, the proof's statement, public inputs, context and commitments. Returns the stored report
+    instead when the Idempotency-Key was seen with this payload. Reads only (but an expired key's record)."""
     if caller.org_kind is not OrgKind.SUPPLIER:
         raise Forbidden("only a supplier submits KPI reports")
     payload = _payload(submission)
@@ -165,7 +193,8 @@ def submit(
         raise Conflict(f"agreement is {agreement.status}, not active")
     if payload.oem_id != agreement.oem_id:
         raise InvalidInput("oem_id is not the agreement's OEM", loc=f"{_PAYLOAD_LOC}.oem_id")
-    term = _term(agreements.terms_of(session, agreement), payload)
+    terms = agreements.terms_of(session, agreement)
+    term = _term(terms, payload)
     period = parse_period(payload.period)
     _check_period(agreement, period, now)
 
@@ -180,7 +209,64 @@ def submit(
             f"signed_at {envelope.signed_at.isoformat()} is more than {int(max_skew.total_seconds())} s from the hub's clock"
         )
     _check_claim(term, payload.claim, payload.proof is not None)
+    attestation = expected = None
+    if payload.proof is not None:
+        expected = attestations.binding_context(
+            binding,
+            supplier_id=caller.org_id,
+            key_id=key.key_id,
+            agreement_id=agreement.id,
+            characteristic=payload.characteristic,
+            kpi=payload.kpi,
+            period=str(period),
+        )
+        attestation = attestations.check(payload=payload, terms=terms, term=term, expected=expected)
+    return Prepared(
+        payload=payload,
+        envelope=envelope,
+        agreement=agreement,
+        term=term,
+        period=period,
+        key=key,
+        request_hash=request_hash,
+        idempotency_key=idempotency_key,
+        attestation=attestation,
+        expected=expected,
+    )
 
+
+def submit(
+    session: Session,
+    *,
+    caller: Caller,
+    submission: wire.KpiReportSubmit,
+    idempotency_key: str | None,
+    now: datetime,
+    max_skew: timedelta,
+    binding: attestations.Binding,
+) -> Submitted:
+    [verdict] = attestations.verify_early([submission])  # CPU only, before the first query
+    prepared = prepare(
+        session,
+        caller=caller,
+        submission=submission,
+        idempotency_key=idempotency_key,
+        now=now,
+        max_skew=max_skew,
+        binding=binding,
+    )
+    if isinstance(prepared, Submitted):
+        return prepared
+    if prepared.attestation is not None and prepared.expected is not None:
+        attestations.settle(prepared.attestation, prepared.expected, verdict)
+    return store(session, caller=caller, prepared=prepared, now=now)
+
+
+def store(session: Session, *, caller: Caller, prepared: Prepared, now: datetime) -> Submitted:
+    """Store a prepared report whose proof (if any) verified: report, attestation, audit entry, idempotency
+    record, events and the rules' outcome, all in the caller's transaction."""
+    payload, agreement, period, key = prepared.payload, prepared.agreement, prepared.period, prepared.key
+    envelope = prepared.envelope
     report = KpiReport(
         id=uuid7(),
         supplier_id=caller.org_id,
@@ -194,13 +280,13 @@ def submit(
         meets=payload.claim.meets,
         value=payload.claim.value,
         threshold=payload.claim.threshold,
-        disclosure=term["disclosure"],
+        disclosure=prepared.term["disclosure"],
         key_id=key.key_id,
         nonce=envelope.nonce,
         signed_at=envelope.signed_at,
         received_at=now,
         envelope=envelope.model_dump(mode="json"),
-        has_proof=payload.proof is not None,
+        has_proof=prepared.attestation is not None,
     )
     session.add(report)
     audit.record_for(
@@ -214,18 +300,31 @@ def submit(
             "kpi": report.kpi,
             "period": report.period,
             "meets": report.meets,
+            "proven": report.has_proof,
         },
     )
-    if idempotency_key is not None:
+    if prepared.idempotency_key is not None:
         idempotency.remember(
             session,
             org_id=caller.org_id,
             endpoint=ENDPOINT,
-            key=idempotency_key,
-            request_hash=request_hash,
+            key=prepared.idempotency_key,
+            request_hash=prepared.request_hash,
             resource_id=report.id,
         )
     _flush_or_explain(session, payload, period)
+    # After the report's own flush: no relationship() tells the unit of work that the report goes first.
+    if prepared.attestation is not None and prepared.expected is not None:
+        session.add(
+            KpiAttestation(
+                report_id=report.id,
+                statement=prepared.attestation.statement,
+                nonce=prepared.expected.nonce,
+                commitments=dict(prepared.attestation.commitments),
+                attestation=prepared.attestation.model_dump(mode="json"),
+                verified_at=now,
+            )
+        )
     events.publish(
         session,
         type="kpi_report.accepted",
@@ -379,6 +478,7 @@ def as_wire(report: KpiReport, *, caller: Caller) -> wire.KpiReport:
         signed_at=report.signed_at,
         received_at=report.received_at,
         has_proof=report.has_proof,
+        proven=report.has_proof,
     )
 
 

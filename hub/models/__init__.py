@@ -13,7 +13,7 @@ from hub.models.genealogy import (
     Plant,
     Shipment,
 )
-from hub.models.kpis import IdempotencyRecord, KpiReport
+from hub.models.kpis import IdempotencyRecord, KpiAttestation, KpiReport
 from hub.models.notifications import (
     ContainmentAction,
     NotificationAsset,
@@ -57,6 +57,7 @@ __all__ = [
     "InboxNotification",
     "InventoryPosition",
     "Investigation",
+    "KpiAttestation",
     "KpiReport",
     "NotificationAsset",
     "NotificationMessage",

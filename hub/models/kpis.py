@@ -47,6 +47,25 @@ class KpiReport(IdMixin, Base):
     has_proof: Mapped[bool] = mapped_column(default=False)
 
 
+class KpiAttestation(IdMixin, Base):
+    """The KPI-ZK proof a report carried, kept apart from the report as the hub verified it.
+
+    The envelope holds the same bytes; this row is what reads and audits use without parsing envelopes: which
+    statement was proven, under which hub nonce, over which commitments, and when the hub verified it. One per
+    report, and (through the report's own unique constraint) one per supplier·agreement·characteristic·KPI·period.
+    """
+
+    __tablename__ = "kpi_attestations"
+    __table_args__ = (UniqueConstraint("report_id", name="uq_kpi_attestations_report_id"),)
+
+    report_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("kpi_reports.id", ondelete="CASCADE"))
+    statement: Mapped[str] = mapped_column(String(32))
+    nonce: Mapped[str] = mapped_column(String(128))
+    commitments: Mapped[dict[str, Any]] = mapped_column(JSON)
+    attestation: Mapped[dict[str, Any]] = mapped_column(JSON)
+    verified_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class IdempotencyRecord(Base):
     """The first answer to a POST with an ``Idempotency-Key``: a repeat gets the same resource back.
 

@@ -231,9 +231,9 @@ class KpiReport(WireModel):
         ...     id=UUID(int=9), supplier_id=UUID(int=1), oem_id=UUID(int=2), agreement_id=UUID(int=3),
         ...     part_number="A-100", characteristic="DIA-01", period="2026-W48", kpi="cpk", meets=True,
         ...     value=None, threshold="1.33", disclosure="threshold", key_id="k1", signed_at=at,
-        ...     received_at=at, has_proof=True)
-        >>> report.model_dump(mode="json")["value"] is None
-        True
+        ...     received_at=at, has_proof=True, proven=True)
+        >>> report.model_dump(mode="json")["value"] is None, report.proven
+        (True, True)
     """
 
     id: UUID
@@ -252,15 +252,89 @@ class KpiReport(WireModel):
     signed_at: datetime
     received_at: datetime
     has_proof: bool
+    proven: bool = False
+
+
+MAX_BATCH = 100
+"""Most reports one ``POST /v1/kpi-reports:batch`` may carry.
+
+Example:
+    >>> MAX_BATCH
+    100
+"""
+
+
+class KpiReportBatchItem(KpiReportSubmit):
+    """One report of a batch: its signed envelope and the ``Idempotency-Key`` a single POST would carry.
+
+    Example:
+        >>> KpiReportBatchItem.model_fields["idempotency_key"].is_required()
+        False
+    """
+
+    idempotency_key: str | None = Field(default=None, pattern=r"^[\x21-\x7e]{1,200}$")
+
+
+class KpiReportBatch(WireModel):
+    """The body of ``POST /v1/kpi-reports:batch``: up to :data:`MAX_BATCH` reports, judged one by one.
+
+    The hub verifies the batch's KPI-ZK proofs together (one multi-scalar multiplication with random weights)
+    and stores each report that passes, as a single POST would; one report's refusal never affects another's.
+
+    Example:
+        >>> KpiReportBatch(items=[])
+        Traceback (most recent call last):
+        ...
+        pydantic_core._pydantic_core.ValidationError: 1 validation error for KpiReportBatch
+        ...
+    """
+
+    items: list[KpiReportBatchItem] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class KpiReportBatchResult(WireModel):
+    """What became of one report of a batch: ``status`` is the HTTP status a single POST would have had.
+
+    ``report`` is set for 201 (stored now, or ``replayed`` from an earlier request with the same key);
+    ``error`` and ``detail`` name the refusal otherwise (``check`` the failed KPI-ZK check, if any).
+
+    Example:
+        >>> KpiReportBatchResult(index=0, status=422, error="ProofThresholdMismatch", detail="...").report is None
+        True
+    """
+
+    index: int
+    status: int
+    report: KpiReport | None = None
+    replayed: bool = False
+    error: str | None = None
+    detail: str | None = None
+    check: str | None = None
+
+
+class KpiReportBatchResults(WireModel):
+    """The answer to a batch: one result per item, in the order sent.
+
+    Example:
+        >>> KpiReportBatchResults(results=[]).results
+        []
+    """
+
+    results: list[KpiReportBatchResult]
 
 
 __all__ = [
     "KPI_REPORT_TYPE",
     "KPI_VALUE_PLACES",
+    "MAX_BATCH",
     "MAX_COMMITMENTS",
     "POINT_BYTES",
     "KpiClaim",
     "KpiReport",
+    "KpiReportBatch",
+    "KpiReportBatchItem",
+    "KpiReportBatchResult",
+    "KpiReportBatchResults",
     "KpiReportPayload",
     "KpiReportSubmit",
     "round_kpi_value",

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 import click
 import typer
 
-from supplier_sdk.cli import kpi, outbox, report, room
+from supplier_sdk.cli import attest, kpi, outbox, report, room
 
 app = typer.Typer(
     name="supplier-sdk",
@@ -40,10 +40,12 @@ COMMAND_GROUPS: tuple[tuple[str, typer.Typer], ...] = (
     ("report", report.app),
     ("outbox", outbox.app),
     ("room", room.app),
-    # ("attest", attest.app),   supplier_sdk/cli/attest.py
+    ("attest", attest.app),
 )
 for _name, _group in COMMAND_GROUPS:
     app.add_typer(_group, name=_name)
+# Single commands at the top level: `supplier-sdk verify PROOF.json`.
+app.command("verify")(attest.verify_command)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

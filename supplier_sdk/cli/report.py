@@ -6,7 +6,14 @@ Command::
                   [--characteristic CODE] --data FILE [--column NAME]
                   [--subgroup-size N | --subgroup-column NAME] [--sigma pooled|rbar|sbar|mr]
                   [--part PART --hours T --failures R]          (mtbf, instead of --data)
+                  [--proof PROOF.json]
                   [--json] [--hub URL] [--client-id ID] [--key-file FILE] [--outbox FILE]
+
+When the agreement's disclosure mode for the KPI asks for a proof (``threshold``, ``value+proof``) and the claim
+is "meets", the report carries a KPI-ZK attestation made here from the same data, bound to the context the hub
+gives for that period (``GET /v1/agreements/{id}/attestation-context``); a report queued in the outbox keeps it.
+``--proof`` attaches a proof made beforehand instead (``supplier-sdk attest context`` then ``attest cpk|mtbf``,
+possibly on another machine): then the report can be built and queued while the hub is unreachable.
 
 The hub and credentials come from ``--hub`` / ``--client-id`` / ``--key-file`` or ``QUALINK_HUB_URL`` /
 ``QUALINK_CLIENT_ID`` / ``QUALINK_KEY_FILE`` (see :mod:`supplier_sdk.config`). The agreement is fetched from the
@@ -43,6 +50,7 @@ from protocol.errors import InvalidPeriod
 from protocol.models.agreements import Agreement
 from protocol.models.kpi import KpiReport, KpiReportPayload
 from protocol.periods import parse_period
+from supplier_sdk.attest import WitnessDoesNotMeet, attach, attest_report, needs_proof, read_proof
 from supplier_sdk.cli.kpi import fail
 from supplier_sdk.cli.options import (
     ClientIdOption,
@@ -243,9 +251,47 @@ def _claim_text(payload: KpiReportPayload) -> str:
     what = payload.characteristic or payload.part_number
     verdict = "meets" if claim.meets else "does NOT meet"
     value = "" if claim.value is None else f"{format(claim.value, 'f')} "
+    proven = " (proven in zero knowledge)" if payload.proof is not None else ""
     return (
-        f"{payload.kpi.value} {value}{verdict} {format(claim.threshold, 'f')} for {what} in {payload.period}"
+        f"{payload.kpi.value} {value}{verdict} {format(claim.threshold, 'f')}{proven} for {what} "
+        f"in {payload.period}"
     )
+
+
+def _prove(
+    client: Client,
+    agreement: Agreement,
+    payload: KpiReportPayload,
+    *,
+    measurements: Measurements | None,
+    subgroup_size: int | None,
+    hours: float | None,
+    failures: int | None,
+) -> KpiReportPayload:
+    """Attach the KPI-ZK proof the agreement asks for, bound to the hub's context for this period."""
+    try:
+        context = client.attestation_context(
+            agreement.id, kpi=payload.kpi, period=payload.period, characteristic=payload.characteristic
+        )
+    except (HubUnreachable, HubError) as exc:
+        if isinstance(exc, HubError) and not exc.unavailable:
+            fail(f"cannot fetch the attestation context: {describe_refusal(exc)}")
+        not_sent(f"{exc}; the agreement asks for a KPI-ZK proof, whose context (the hub nonce) needs the hub")
+    try:
+        return attest_report(
+            payload,
+            agreement=agreement,
+            context=context,
+            values=None if measurements is None else measurements.values,
+            subgroup_size=subgroup_size,
+            subgroup_labels=None if measurements is None else measurements.labels,
+            hours=None if hours is None else repr(hours),
+            failures=failures,
+        )
+    except WitnessDoesNotMeet as exc:
+        fail(f"the data do not meet the threshold in the proof's terms, so no proof exists: {exc}")
+    except ValueError as exc:  # AgreementMismatch, KpiInputError, inputs that form no statement
+        fail(str(exc))
 
 
 def _print_result(result: KpiReport | QueuedReport, payload: KpiReportPayload, *, as_json: bool) -> None:
@@ -331,6 +377,9 @@ def submit_command(
         float | None, typer.Option("--hours", help="Total accumulated test hours (mtbf).")
     ] = None,
     failures: Annotated[int | None, typer.Option("--failures", help="Failures observed (mtbf).")] = None,
+    proof: Annotated[
+        Path | None, typer.Option("--proof", help="A KPI-ZK proof made beforehand (supplier-sdk attest).")
+    ] = None,
     as_json: JsonOption = False,
     hub: HubOption = None,
     client_id: ClientIdOption = None,
@@ -384,6 +433,23 @@ def submit_command(
             hours=hours,
             failures=failures,
         )
+        if proof is not None:
+            try:
+                payload = attach(payload, read_proof(proof))
+            except ValueError as exc:
+                fail(str(exc))
+        elif needs_proof(agreement, payload):
+            if unavailable is not None:
+                not_sent(f"{unavailable}; the agreement asks for a KPI-ZK proof, whose context needs the hub")
+            payload = _prove(
+                client,
+                agreement,
+                payload,
+                measurements=measurements,
+                subgroup_size=subgroup_size,
+                hours=hours,
+                failures=failures,
+            )
         try:
             if unavailable is not None:  # no need to wait through the retries a second time
                 result: KpiReport | QueuedReport = box.enqueue(

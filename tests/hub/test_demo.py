@@ -21,3 +21,4 @@ def test_the_demo_runs_to_the_end() -> None:
     assert "demo finished" in text
     assert "demo failed" not in text
     assert "audit chain intact" in text
+    assert "meets 1.33: proven" in text and "hub refuses: ProofContextMismatch" in text

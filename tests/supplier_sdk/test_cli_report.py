@@ -157,13 +157,16 @@ def test_a_refused_report_exits_2_naming_the_hubs_error(supplier: Supplier) -> N
     assert f"in {week} exists already" in line and "(HTTP 409, request " in line
 
 
-def test_a_meets_claim_needing_a_proof_is_refused(supplier: Supplier) -> None:
+def test_a_meets_claim_under_threshold_disclosure_is_sent_with_a_proof(supplier: Supplier) -> None:
+    week = past_weeks(1)[0]
     result = supplier.submit(
-        "--kpi", "ppk", "--period", past_weeks(1)[0], "--data", str(supplier.data), "--column", "diameter"
+        "--kpi", "ppk", "--period", week, "--data", str(supplier.data), "--column", "diameter"
     )
 
-    assert result.exit_code == 2
-    assert "error: hub refused the report: ProofRequired: " in one_error_line(result)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(
+        f"accepted: ppk meets 1.33 (proven in zero knowledge) for DIA-01 in {week}"
+    )
 
 
 @pytest.mark.parametrize(

@@ -62,6 +62,8 @@ MODULES = [
     "supplier_sdk.cli.report",
     "supplier_sdk.cli.outbox",
     "supplier_sdk.cli.options",
+    "supplier_sdk.cli.attest",
+    "supplier_sdk.attest",
     "supplier_sdk.webhooks",
     "supplier_sdk.rooms.crypto",
     "supplier_sdk.rooms.keywrap",

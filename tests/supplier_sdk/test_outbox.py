@@ -149,9 +149,14 @@ def test_a_flush_while_the_hub_is_still_down_keeps_everything_and_stops(
     assert (result.sent, result.failed, result.remaining) == (0, 0, 2)
     assert result.stopped is not None and "unreachable" in result.stopped
     first, second = outbox.pending()
-    assert (first.attempts, second.attempts) == (1, 0)  # it stopped at the first
+    assert (first.attempts, second.attempts) == (1, 1)  # both went in one batch request
     assert first.last_error is not None and "unreachable" in first.last_error
     assert first.last_attempt_at is not None
+
+    one_by_one = Outbox(outbox.path, batch_size=1).flush(offline(network, reporting))
+    assert one_by_one.stopped is not None
+    first, second = outbox.pending()
+    assert (first.attempts, second.attempts) == (2, 1)  # sent one by one, it stopped at the first
 
     later = outbox.flush(network.client(reporting.supplier))
     assert (later.sent, later.remaining) == (2, 0)

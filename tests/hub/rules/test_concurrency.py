@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 
 from hub.db import make_engine, make_session_factory
 from hub.kpis import service as kpis
+from hub.kpis.attestation import Binding
 from hub.models import Standing, StandingChange
 from hub.rules import service as rules
 from protocol.models.kpi import KpiReportSubmit
@@ -46,6 +47,7 @@ def test_concurrent_bad_results_for_one_supplier_each_take_a_tier(fresh_database
                     idempotency_key=None,
                     now=datetime.now(UTC),
                     max_skew=timedelta(minutes=5),
+                    binding=Binding(hub="test", nonce_key=b"k" * 32),
                 )
         except BaseException as exc:
             errors.append(exc)

@@ -1,0 +1,84 @@
+"""Many KPI reports in one request (an SDK outbox flushing its queue): judged one by one, proofs verified together.
+
+The KPI-ZK proofs of all items are verified first, in one batch (random linear combination, one multi-scalar
+multiplication; a failing batch falls back to verifying each, to name the culprits), before the request touches
+the database. Each item then goes through the same checks, in the same order, as a single
+``POST /v1/kpi-reports`` (:func:`hub.kpis.service.prepare`, the proof's verdict in its turn). Each surviving
+item is stored in a savepoint of its own, so that one item's conflict (a duplicate period, a replayed
+nonce) never undoes another's. The answer lists, per item and in order, the status a single POST would have
+had, with the stored report or the error.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from hub import idempotency
+from hub.auth.tokens import Caller
+from hub.errors import Forbidden, HubError
+from hub.kpis import attestation as attestations
+from hub.kpis import service
+from protocol.models import kpi as wire
+from protocol.models.common import OrgKind
+
+
+def _refused(index: int, exc: HubError) -> wire.KpiReportBatchResult:
+    return wire.KpiReportBatchResult(
+        index=index,
+        status=exc.status_code,
+        error=exc.name,
+        detail=exc.detail,
+        check=getattr(exc, "check", None),
+    )
+
+
+def submit_batch(
+    session: Session,
+    *,
+    caller: Caller,
+    batch: wire.KpiReportBatch,
+    now: datetime,
+    max_skew: timedelta,
+    binding: attestations.Binding,
+) -> wire.KpiReportBatchResults:
+    if caller.org_kind is not OrgKind.SUPPLIER:
+        raise Forbidden("only a supplier submits KPI reports")
+    verdicts = attestations.verify_early(batch.items)  # CPU only, before the first query
+    results: dict[int, wire.KpiReportBatchResult] = {}
+    ready: dict[int, service.Prepared] = {}
+    for index, item in enumerate(batch.items):
+        try:
+            key = idempotency.check_key(item.idempotency_key)
+            prepared = service.prepare(
+                session,
+                caller=caller,
+                submission=item,
+                idempotency_key=key,
+                now=now,
+                max_skew=max_skew,
+                binding=binding,
+            )
+            if isinstance(prepared, service.Prepared) and prepared.attestation and prepared.expected:
+                attestations.settle(prepared.attestation, prepared.expected, verdicts[index])
+        except HubError as exc:
+            results[index] = _refused(index, exc)
+            continue
+        if isinstance(prepared, service.Submitted):
+            report = service.as_wire(prepared.report, caller=caller)
+            results[index] = wire.KpiReportBatchResult(index=index, status=201, report=report, replayed=True)
+        else:
+            ready[index] = prepared
+
+    for index, prepared in ready.items():
+        try:
+            with session.begin_nested():
+                stored = service.store(session, caller=caller, prepared=prepared, now=now)
+        except HubError as exc:
+            results[index] = _refused(index, exc)
+            continue
+        results[index] = wire.KpiReportBatchResult(
+            index=index, status=201, report=service.as_wire(stored.report, caller=caller)
+        )
+    return wire.KpiReportBatchResults(results=[results[index] for index in range(len(batch.items))])

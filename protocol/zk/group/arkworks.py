@@ -1,0 +1,209 @@
+"""The arkworks backend: BLS12-381 G1 in Rust through ``py_arkworks_bls12381`` (the ``arkworks`` extra).
+
+Points are ``py_arkworks_bls12381.G1Point`` objects; scalars cross as 32 big-endian bytes after reduction
+modulo r (its ``Scalar(int)`` constructor reduces silently and refuses negative numbers, so it is not used).
+Its ``from_compressed_bytes`` checks the curve equation and the subgroup, but accepts non-canonical identity
+encodings (the infinity flag with a sign flag or a nonzero x); :func:`~protocol.zk.group.base.parse_compressed`
+refuses those first, so this backend refuses exactly what the others refuse. ``hash_to_curve`` is the RFC 9380
+suite (checked against the RFC vectors in the tests); tags over 255 bytes are refused, as elsewhere.
+
+When the package is not installed, :data:`AVAILABLE` is False and
+:func:`~protocol.zk.group.available_backends` leaves this backend out.
+
+Example:
+    >>> from protocol.zk.group import get_backend
+    >>> group = get_backend("arkworks" if AVAILABLE else "fast")
+    >>> group.encode(group.mul(group.generator(), 2)) == group.encode(group.add(group.generator(), group.generator()))
+    True
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Sequence
+from typing import Any
+
+from protocol.zk.errors import InvalidPoint
+from protocol.zk.group.base import ORDER, SCALAR_SIZE, parse_compressed
+
+try:
+    _ark: Any = importlib.import_module("py_arkworks_bls12381")
+except ImportError:  # pragma: no cover - exercised on installs without the extra
+    _ark = None
+
+G1Point: Any = getattr(_ark, "G1Point", None)
+Scalar: Any = getattr(_ark, "Scalar", None)
+
+AVAILABLE = G1Point is not None
+"""Whether ``py_arkworks_bls12381`` is importable here.
+
+Example:
+    >>> AVAILABLE in (True, False)
+    True
+"""
+
+
+def _scalar(k: int) -> Any:
+    return Scalar.from_be_bytes((k % ORDER).to_bytes(SCALAR_SIZE, "big"))
+
+
+class ArkworksBackend:
+    """BLS12-381 G1 on arkworks (Rust); the default when installed.
+
+    Example:
+        >>> from protocol.zk.group import get_backend
+        >>> group = get_backend("arkworks" if AVAILABLE else "fast")
+        >>> group.encode(group.generator()).hex()[:8]
+        '97f1d3a7'
+    """
+
+    name = "arkworks"
+
+    def __init__(self) -> None:
+        if not AVAILABLE:
+            raise ImportError("py_arkworks_bls12381 is not installed (pip install 'qualink[arkworks]')")
+        self._generator = G1Point()
+        self._identity = G1Point.identity()
+
+    def generator(self) -> Any:
+        """The standard generator G.
+
+        Example:
+            >>> from protocol.zk.group import get_backend
+            >>> group = get_backend("arkworks" if AVAILABLE else "fast")
+            >>> group.is_identity(group.generator())
+            False
+        """
+        return self._generator
+
+    def identity(self) -> Any:
+        """The point at infinity.
+
+        Example:
+            >>> from protocol.zk.group import get_backend
+            >>> group = get_backend("arkworks" if AVAILABLE else "fast")
+            >>> group.encode(group.identity()).hex()[:4]
+            'c000'
+        """
+        return self._identity
+
+    def add(self, a: Any, b: Any) -> Any:
+        """``a + b``.
+
+        Example:
+            >>> from protocol.zk.group import get_backend
+            >>> group = get_backend("arkworks" if AVAILABLE else "fast")
+            >>> group.eq(group.add(group.generator(), group.identity()), group.generator())
+            True
+        """
+        return a + b
+
+    def neg(self, a: Any) -> Any:
+        """``-a``.
+
+        Example:
+            >>> from protocol.zk.group import get_backend
+            >>> group = get_backend("arkworks" if AVAILABLE else "fast")
+            >>> group.is_identity(group.add(group.generator(), group.neg(group.generator())))
+            True
+        """
+        return -a
+
+    def mul(self, p: Any, k: int) -> Any:
+        """``k·p`` with ``k`` reduced modulo r.
+
+        Example:
+            >>> from protocol.zk.group import get_backend
+            >>> group = get_backend("arkworks" if AVAILABLE else "fast")
+            >>> group.eq(group.mul(group.generator(), -1), group.neg(group.generator()))
+            True
+        """
+        return p * _scalar(k)
+
+    def msm(self, points: Sequence[Any], scalars: Sequence[int]) -> Any:
+        """``Σ kᵢ·Pᵢ`` with arkworks' multi-scalar multiplication.
+
+        Example:
+            >>> from protocol.zk.group import get_backend
+            >>> group = get_backend("arkworks" if AVAILABLE else "fast")
+            >>> g = group.generator()
+            >>> group.eq(group.msm([g, g], [2, 3]), group.mul(g, 5))
+            True
+        """
+        if len(points) != len(scalars):
+            raise ValueError(f"msm needs as many scalars as points, got {len(scalars)} and {len(points)}")
+        if not points:
+            return self._identity
+        return G1Point.multiexp_unchecked(list(points), [_scalar(k) for k in scalars])
+
+    def encode(self, p: Any) -> bytes:
+        """The 48-byte ZCash compressed encoding.
+
+        Example:
+            >>> from protocol.zk.group import get_backend
+            >>> group = get_backend("arkworks" if AVAILABLE else "fast")
+            >>> len(group.encode(group.generator()))
+            48
+        """
+        return bytes(p.to_compressed_bytes())
+
+    def decode(self, data: bytes, *, allow_identity: bool = False) -> Any:
+        """Decode a compressed point: layout and flags here, curve and subgroup by arkworks.
+
+        Example:
+            >>> from protocol.zk.group import get_backend
+            >>> group = get_backend("arkworks" if AVAILABLE else "fast")
+            >>> group.eq(group.decode(group.encode(group.generator())), group.generator())
+            True
+        """
+        if parse_compressed(data) is None:
+            if not allow_identity:
+                raise InvalidPoint("the identity point is not allowed here")
+            return self._identity
+        try:
+            return G1Point.from_compressed_bytes(bytes(data))
+        except ValueError:
+            pass
+        try:  # only to say why: is it on the curve at all?
+            G1Point.from_compressed_bytes_unchecked(bytes(data))
+        except ValueError:
+            raise InvalidPoint("the point is not on the curve") from None
+        raise InvalidPoint("the point is not in the prime-order subgroup")
+
+    def eq(self, a: Any, b: Any) -> bool:
+        """Whether ``a`` and ``b`` are the same point.
+
+        Example:
+            >>> from protocol.zk.group import get_backend
+            >>> group = get_backend("arkworks" if AVAILABLE else "fast")
+            >>> group.eq(group.mul(group.generator(), 2), group.generator())
+            False
+        """
+        return bool(a == b)
+
+    def is_identity(self, p: Any) -> bool:
+        """Whether ``p`` is the point at infinity.
+
+        Example:
+            >>> from protocol.zk.group import get_backend
+            >>> group = get_backend("arkworks" if AVAILABLE else "fast")
+            >>> group.is_identity(group.mul(group.generator(), 0))
+            True
+        """
+        return bool(p == self._identity)
+
+    def hash_to_g1(self, msg: bytes, dst: bytes) -> Any:
+        """RFC 9380 ``BLS12381G1_XMD:SHA-256_SSWU_RO_`` of ``msg`` under ``dst``.
+
+        Example:
+            >>> from protocol.zk.group import get_backend
+            >>> group = get_backend("arkworks" if AVAILABLE else "fast")
+            >>> group.encode(group.hash_to_g1(b"abc", b"QUUX-V01-CS02-with-BLS12381G1_XMD:SHA-256_SSWU_RO_")).hex()[:8]
+            '83567bc5'
+        """
+        if len(dst) > 255:
+            raise ValueError("a domain-separation tag is at most 255 bytes")
+        return G1Point.hash_to_curve(bytes(msg), bytes(dst))
+
+
+__all__ = ["AVAILABLE", "ArkworksBackend"]
