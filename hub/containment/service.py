@@ -12,7 +12,6 @@ own actions: another organization's is not there (404). The alert's parties see 
 
 from __future__ import annotations
 
-import base64
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
@@ -26,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from hub.audit import service as audit
 from hub.auth.tokens import Caller
-from hub.errors import Conflict, InvalidInput, NotFound
+from hub.errors import Conflict, NotFound
 from hub.events import service as events
 from hub.models import (
     Asset,
@@ -38,6 +37,7 @@ from hub.models import (
     QualityNotification,
 )
 from hub.models.base import utcnow
+from hub.pagination import decode_cursor, page_of
 from hub.trace import service as trace
 from protocol.models import containment as wire
 from protocol.models.containment import ContainmentKind, ContainmentStatus
@@ -278,17 +278,6 @@ def action_as_wire(
     )
 
 
-def _cursor_id(cursor: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(bytes=base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, TypeError) as exc:
-        raise InvalidInput("cursor is not one this hub issued", loc="query.cursor") from exc
-
-
-def _encode_cursor(action_id: uuid.UUID) -> str:
-    return base64.urlsafe_b64encode(action_id.bytes).rstrip(b"=").decode()
-
-
 def list_actions(
     session: Session,
     *,
@@ -310,12 +299,10 @@ def list_actions(
     if notification_id is not None:
         query = query.where(ContainmentAction.notification_id == notification_id)
     if cursor:
-        query = query.where(ContainmentAction.id > _cursor_id(cursor))
-    rows = list(session.execute(query.order_by(ContainmentAction.id).limit(limit + 1)))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    items = [action_as_wire(action, plant=plant, alert=alert) for action, plant, alert in rows]
-    return items, _encode_cursor(rows[-1][0].id) if more and rows else None
+        query = query.where(ContainmentAction.id > decode_cursor(cursor))
+    rows = list(session.execute(query.order_by(ContainmentAction.id).limit(limit + 1)).tuples())
+    page, next_cursor = page_of(rows, limit, last_id=lambda row: row[0].id)
+    return [action_as_wire(action, plant=plant, alert=alert) for action, plant, alert in page], next_cursor
 
 
 def _own(
