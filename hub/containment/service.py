@@ -138,13 +138,7 @@ def place(session: Session, *, caller: Caller, alert: QualityNotification, now: 
     session.execute(insert(ContainmentAction).from_select(columns, per_plant))
     actions = _actions_with_plants(session, alert_id=alert.id)
     for action, plant in actions:
-        view = action_as_wire(action, plant=plant, alert=alert).model_dump(mode="json")
-        events.publish(
-            session,
-            type="containment_action.opened",
-            subject_id=action.id,
-            views={action.organization_id: view},
-        )
+        _tell_plant_owner(session, action, plant=plant, alert=alert, event="opened")
     progress_now = progress(session, alert=alert)
     audit.record_for(
         session,
@@ -159,6 +153,20 @@ def place(session: Session, *, caller: Caller, alert: QualityNotification, now: 
         },
     )
     return len(actions)
+
+
+def _tell_plant_owner(
+    session: Session, action: ContainmentAction, *, plant: Plant, alert: QualityNotification, event: str
+) -> None:
+    """The action's event for its plant's organization alone (placing and releasing are summed up for the
+    alert's sender by the audit entry and its progress counts)."""
+    view = action_as_wire(action, plant=plant, alert=alert).model_dump(mode="json")
+    events.publish(
+        session,
+        type=f"containment_action.{event}",
+        subject_id=action.id,
+        views={action.organization_id: view},
+    )
 
 
 def release(
@@ -182,13 +190,7 @@ def release(
     for action, plant in unfinished:
         action.status, action.closed_at, action.updated_at = CLOSED, now, now
         action.result = f"closed with the alert: {reason}"
-        view = action_as_wire(action, plant=plant, alert=alert).model_dump(mode="json")
-        events.publish(
-            session,
-            type="containment_action.closed",
-            subject_id=action.id,
-            views={action.organization_id: view},
-        )
+        _tell_plant_owner(session, action, plant=plant, alert=alert, event="closed")
     audit.record_for(
         session,
         caller,
