@@ -25,7 +25,8 @@ from sqlalchemy.orm import Session
 
 from hub.audit import service as audit
 from hub.auth.tokens import Caller
-from hub.errors import Conflict, NotFound
+from hub.db import one_or_not_found
+from hub.errors import Conflict
 from hub.events import service as events
 from hub.models import (
     Asset,
@@ -313,11 +314,7 @@ def _own(
     query = select(ContainmentAction).where(
         ContainmentAction.id == action_id, ContainmentAction.organization_id == caller.org_id
     )
-    if for_update:
-        query = query.with_for_update()
-    action = session.scalar(query)
-    if action is None:
-        raise NotFound("containment action not found")
+    action = one_or_not_found(session, query, missing="containment action not found", for_update=for_update)
     plant = session.get(Plant, action.plant_id)
     alert = session.get(QualityNotification, action.notification_id)
     assert plant is not None and alert is not None

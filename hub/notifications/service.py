@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 from hub.audit import service as audit
 from hub.auth.tokens import Caller
 from hub.containment import service as containment
-from hub.errors import Conflict, Forbidden, InvalidInput, NotFound
+from hub.db import one_or_not_found
+from hub.errors import Conflict, Forbidden, InvalidInput
 from hub.models import NotificationAsset, NotificationMessage, QualityNotification
 from hub.models.base import utcnow, uuid7
 from hub.notifications import parties, views
@@ -131,12 +132,7 @@ def get(
 ) -> QualityNotification:
     """A notification the caller sent or received; any other is, to the caller, not there."""
     query = _visible(caller).where(QualityNotification.id == notification_id)
-    if for_update:
-        query = query.with_for_update()
-    notification = session.scalar(query)
-    if notification is None:
-        raise NotFound("quality notification not found")
-    return notification
+    return one_or_not_found(session, query, missing="quality notification not found", for_update=for_update)
 
 
 def list_notifications(
