@@ -1,8 +1,7 @@
-"""What the benchmarks share: a hub served from its own process, the shared trace-network database, a median.
+"""What the benchmarks share: the shared trace-network database and a median (a hub served from its own
+process is :mod:`tests.hub_server`).
 
-Benchmarks that measure over HTTP run the hub as ``hub.cli serve --no-migrate`` in a subprocess (as in
-production: its own interpreter, its own workers) against a database they migrated themselves. The trace and
-containment benchmarks share one PostgreSQL database holding the synthetic supply network of ``lots`` lots, built
+The trace and containment benchmarks share one PostgreSQL database holding the synthetic supply network of ``lots`` lots, built
 once (minutes at a million lots) and reused by every later run; its handles are kept in the database comment.
 """
 
@@ -11,66 +10,14 @@ from __future__ import annotations
 import json
 import os
 import statistics
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable
 
-import httpx
 import pytest
 from sqlalchemy import Engine, create_engine, make_url, text
 
 from hub import migrate
 from hub.genealogy.synth import build_synthetic_network
-
-
-def hub_process(database_url: str, port: int, *args: str) -> subprocess.Popen[bytes]:
-    """``python -m hub.cli ARGS`` against ``database_url``, issuing tokens for ``http://127.0.0.1:PORT``."""
-    env = {
-        **os.environ,
-        "HUB_DATABASE_URL": database_url,
-        "HUB_ISSUER": f"http://127.0.0.1:{port}",
-        "HUB_LOG_LEVEL": "WARNING",
-    }
-    return subprocess.Popen([sys.executable, "-m", "hub.cli", *args], env=env)
-
-
-def wait_until_ready(base_url: str, seconds: float = 30) -> None:
-    """Return once ``/readyz`` answers 200; a hub that does not within ``seconds`` fails the benchmark."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base_url}/readyz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise RuntimeError("hub did not start")
-
-
-@dataclass(frozen=True)
-class ServedHub:
-    """A hub serving on ``base_url`` from ``process`` (its pid is where memory is read)."""
-
-    base_url: str
-    process: subprocess.Popen[bytes]
-
-
-@contextmanager
-def served_hub(database_url: str, port: int, *, workers: int = 1) -> Iterator[ServedHub]:
-    """``hub serve`` on ``port`` (a free one; the caller set up the issuer for it) with ``workers`` uvicorn
-    workers, ready; stopped on leaving."""
-    base_url = f"http://127.0.0.1:{port}"
-    process = hub_process(
-        database_url, port, "serve", "--port", str(port), "--workers", str(workers), "--no-migrate"
-    )
-    try:
-        wait_until_ready(base_url)
-        yield ServedHub(base_url, process)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def median_ms(run: Callable[[], object], runs: int, *, warmups: int = 1) -> tuple[float, list[float], object]:

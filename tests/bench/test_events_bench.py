@@ -35,9 +35,9 @@ from protocol.models.orgs import OrganizationCreate, OrgKeyRegister
 from protocol.periods import period_containing
 from protocol.signing import public_key_raw, sign_envelope
 from supplier_sdk.auth import public_jwk, token_request_form
-from tests.bench._support import hub_process, wait_until_ready
 from tests.conftest import create_postgres_database, make_settings
 from tests.hub.webhooks.helpers import make_webhook, running_receiver
+from tests.hub_server import hub_process, wait_until_ready
 
 REPORTS = 1000
 BURST = 5000

@@ -39,8 +39,8 @@ from hub.demo.server import free_port
 from hub.genealogy.synth import write_ndjson
 from hub.models import Asset, AssetLink, Organization
 from hub.orgs import service as orgs
-from tests.bench._support import served_hub
 from tests.conftest import _drop_database, create_postgres_database
+from tests.hub_server import served_hub
 
 LOTS = int(os.environ.get("GENEALOGY_BENCH_LOTS", "50000"))
 PHASES = ("part_type", "plant", "batch", "serial_part", "link", "shipment", "inventory")

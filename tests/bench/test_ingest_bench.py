@@ -38,8 +38,8 @@ from hub.demo.server import free_port
 from protocol.models.common import PeriodKind
 from protocol.periods import period_containing
 from supplier_sdk.auth import token_request_form
-from tests.bench._support import served_hub
 from tests.conftest import create_postgres_database
+from tests.hub_server import served_hub
 from tests.network import Network, build_network
 
 CHARACTERISTICS = 150

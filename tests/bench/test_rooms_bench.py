@@ -40,8 +40,8 @@ from protocol.signing import generate_signing_key
 from supplier_sdk.auth import public_jwk
 from supplier_sdk.client import Client
 from supplier_sdk.rooms.keywrap import generate_encryption_key
-from tests.bench._support import served_hub
 from tests.conftest import _drop_database, create_postgres_database
+from tests.hub_server import served_hub
 
 SIZE_MB = int(os.environ.get("ROOMS_BENCH_MB", "200"))
 MB = 1024 * 1024
