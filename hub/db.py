@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, Select, create_engine, event, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.config import Settings
+from hub.errors import NotFound
+
+T = TypeVar("T")
 
 
 def make_engine(settings: Settings) -> Engine:
@@ -85,3 +88,16 @@ def take_turn(session: Session, lock_id: int) -> None:
     database's one write lock (BEGIN IMMEDIATE)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock_id})
+
+
+def one_or_not_found(session: Session, query: Select[T], *, missing: str, for_update: bool = False) -> T:
+    """The one row ``query`` finds, locked FOR UPDATE if asked, or :class:`NotFound` saying ``missing``.
+
+    The query filters to what the caller may see, so another organization's row is absent exactly as a row that
+    does not exist is (a 404 either way)."""
+    if for_update:
+        query = query.with_for_update()
+    row = session.scalar(query)
+    if row is None:
+        raise NotFound(missing)
+    return row

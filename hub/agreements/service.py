@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session, undefer
 
 from hub.audit import service as audit
 from hub.auth.tokens import Caller
-from hub.errors import Conflict, Forbidden, InvalidInput, NotFound
+from hub.db import one_or_not_found
+from hub.errors import Conflict, Forbidden, InvalidInput
 from hub.events import service as events
 from hub.models import Organization, SupplyAgreement
 from hub.models.base import utcnow
@@ -80,12 +81,7 @@ def get(
             or_(SupplyAgreement.oem_id == caller.org_id, SupplyAgreement.supplier_id == caller.org_id),
         )
     )
-    if for_update:
-        query = query.with_for_update()
-    agreement = session.scalar(query)
-    if agreement is None:
-        raise NotFound("agreement not found")
-    return agreement
+    return one_or_not_found(session, query, missing="agreement not found", for_update=for_update)
 
 
 def list_for(

@@ -12,7 +12,6 @@ own actions: another organization's is not there (404). The alert's parties see 
 
 from __future__ import annotations
 
-import base64
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
@@ -26,7 +25,8 @@ from sqlalchemy.orm import Session
 
 from hub.audit import service as audit
 from hub.auth.tokens import Caller
-from hub.errors import Conflict, InvalidInput, NotFound
+from hub.db import one_or_not_found
+from hub.errors import Conflict
 from hub.events import service as events
 from hub.models import (
     Asset,
@@ -38,6 +38,7 @@ from hub.models import (
     QualityNotification,
 )
 from hub.models.base import utcnow
+from hub.pagination import decode_cursor, page_of
 from hub.trace import service as trace
 from protocol.models import containment as wire
 from protocol.models.containment import ContainmentKind, ContainmentStatus
@@ -138,13 +139,7 @@ def place(session: Session, *, caller: Caller, alert: QualityNotification, now: 
     session.execute(insert(ContainmentAction).from_select(columns, per_plant))
     actions = _actions_with_plants(session, alert_id=alert.id)
     for action, plant in actions:
-        view = action_as_wire(action, plant=plant, alert=alert).model_dump(mode="json")
-        events.publish(
-            session,
-            type="containment_action.opened",
-            subject_id=action.id,
-            views={action.organization_id: view},
-        )
+        _tell_plant_owner(session, action, plant=plant, alert=alert, event="opened")
     progress_now = progress(session, alert=alert)
     audit.record_for(
         session,
@@ -159,6 +154,20 @@ def place(session: Session, *, caller: Caller, alert: QualityNotification, now: 
         },
     )
     return len(actions)
+
+
+def _tell_plant_owner(
+    session: Session, action: ContainmentAction, *, plant: Plant, alert: QualityNotification, event: str
+) -> None:
+    """The action's event for its plant's organization alone (placing and releasing are summed up for the
+    alert's sender by the audit entry and its progress counts)."""
+    view = action_as_wire(action, plant=plant, alert=alert).model_dump(mode="json")
+    events.publish(
+        session,
+        type=f"containment_action.{event}",
+        subject_id=action.id,
+        views={action.organization_id: view},
+    )
 
 
 def release(
@@ -182,13 +191,7 @@ def release(
     for action, plant in unfinished:
         action.status, action.closed_at, action.updated_at = CLOSED, now, now
         action.result = f"closed with the alert: {reason}"
-        view = action_as_wire(action, plant=plant, alert=alert).model_dump(mode="json")
-        events.publish(
-            session,
-            type="containment_action.closed",
-            subject_id=action.id,
-            views={action.organization_id: view},
-        )
+        _tell_plant_owner(session, action, plant=plant, alert=alert, event="closed")
     audit.record_for(
         session,
         caller,
@@ -278,17 +281,6 @@ def action_as_wire(
     )
 
 
-def _cursor_id(cursor: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(bytes=base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, TypeError) as exc:
-        raise InvalidInput("cursor is not one this hub issued", loc="query.cursor") from exc
-
-
-def _encode_cursor(action_id: uuid.UUID) -> str:
-    return base64.urlsafe_b64encode(action_id.bytes).rstrip(b"=").decode()
-
-
 def list_actions(
     session: Session,
     *,
@@ -310,12 +302,10 @@ def list_actions(
     if notification_id is not None:
         query = query.where(ContainmentAction.notification_id == notification_id)
     if cursor:
-        query = query.where(ContainmentAction.id > _cursor_id(cursor))
-    rows = list(session.execute(query.order_by(ContainmentAction.id).limit(limit + 1)))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    items = [action_as_wire(action, plant=plant, alert=alert) for action, plant, alert in rows]
-    return items, _encode_cursor(rows[-1][0].id) if more and rows else None
+        query = query.where(ContainmentAction.id > decode_cursor(cursor))
+    rows = list(session.execute(query.order_by(ContainmentAction.id).limit(limit + 1)).tuples())
+    page, next_cursor = page_of(rows, limit, last_id=lambda row: row[0].id)
+    return [action_as_wire(action, plant=plant, alert=alert) for action, plant, alert in page], next_cursor
 
 
 def _own(
@@ -324,11 +314,7 @@ def _own(
     query = select(ContainmentAction).where(
         ContainmentAction.id == action_id, ContainmentAction.organization_id == caller.org_id
     )
-    if for_update:
-        query = query.with_for_update()
-    action = session.scalar(query)
-    if action is None:
-        raise NotFound("containment action not found")
+    action = one_or_not_found(session, query, missing="containment action not found", for_update=for_update)
     plant = session.get(Plant, action.plant_id)
     alert = session.get(QualityNotification, action.notification_id)
     assert plant is not None and alert is not None

@@ -8,7 +8,6 @@ cryptography and :func:`store` stores, so that a batch (:mod:`hub.kpis.batch`) c
 
 from __future__ import annotations
 
-import base64
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -31,6 +30,7 @@ from hub.kpis import attestation as attestations
 from hub.kpis import errors
 from hub.models import KpiAttestation, KpiReport, OrgKey, SupplyAgreement
 from hub.models.base import uuid7
+from hub.pagination import decode_cursor, page_of
 from hub.rules import evaluation
 from protocol.encoding import canonical_bytes, sha256_hex
 from protocol.errors import SignatureInvalid
@@ -407,17 +407,6 @@ class ReportFilter:
     meets: bool | None = None
 
 
-def _cursor_id(cursor: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(bytes=base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, TypeError) as exc:
-        raise InvalidInput("cursor is not one this hub issued", loc="query.cursor") from exc
-
-
-def encode_cursor(report_id: uuid.UUID) -> str:
-    return base64.urlsafe_b64encode(report_id.bytes).rstrip(b"=").decode()
-
-
 def _period_bound(text: str, loc: str) -> datetime:
     try:
         return parse_period(text).start
@@ -447,11 +436,9 @@ def list_reports(
     if filters.period_to:
         query = query.where(KpiReport.period_start <= _period_bound(filters.period_to, "query.period_to"))
     if cursor:
-        query = query.where(KpiReport.id > _cursor_id(cursor))
+        query = query.where(KpiReport.id > decode_cursor(cursor))
     rows = list(session.scalars(query.order_by(KpiReport.id).limit(limit + 1)))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, encode_cursor(rows[-1].id) if more and rows else None
+    return page_of(rows, limit, last_id=lambda report: report.id)
 
 
 def _plain(number: Decimal) -> Decimal:

@@ -9,7 +9,6 @@ the investigation it forwards as a message, without naming the next-tier supplie
 
 from __future__ import annotations
 
-import base64
 import uuid
 from datetime import datetime
 from typing import Any
@@ -21,12 +20,13 @@ from sqlalchemy.orm import Session
 from hub.audit import service as audit
 from hub.auth.tokens import Caller
 from hub.containment import service as containment
-from hub.errors import Conflict, Forbidden, InvalidInput, NotFound
-from hub.kpis.service import encode_cursor
+from hub.db import one_or_not_found
+from hub.errors import Conflict, Forbidden, InvalidInput
 from hub.models import NotificationAsset, NotificationMessage, QualityNotification
 from hub.models.base import utcnow, uuid7
 from hub.notifications import parties, views
 from hub.notifications.states import FINAL, OPEN_FOR_RECEIVER, RECEIVER, SENDER, TRANSITIONS, Transition
+from hub.pagination import decode_cursor, page_of
 from protocol.models import notifications as wire
 from protocol.models.notifications import NotificationStatus, NotificationType
 
@@ -132,12 +132,7 @@ def get(
 ) -> QualityNotification:
     """A notification the caller sent or received; any other is, to the caller, not there."""
     query = _visible(caller).where(QualityNotification.id == notification_id)
-    if for_update:
-        query = query.with_for_update()
-    notification = session.scalar(query)
-    if notification is None:
-        raise NotFound("quality notification not found")
-    return notification
+    return one_or_not_found(session, query, missing="quality notification not found", for_update=for_update)
 
 
 def list_notifications(
@@ -161,18 +156,9 @@ def list_notifications(
     if status is not None:
         query = query.where(QualityNotification.status == status.value)
     if cursor:
-        query = query.where(QualityNotification.id > _cursor_id(cursor))
+        query = query.where(QualityNotification.id > decode_cursor(cursor))
     rows = list(session.scalars(query.order_by(QualityNotification.id).limit(limit + 1)))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, encode_cursor(rows[-1].id) if more and rows else None
-
-
-def _cursor_id(cursor: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(bytes=base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, TypeError) as exc:
-        raise InvalidInput("cursor is not one this hub issued", loc="query.cursor") from exc
+    return page_of(rows, limit, last_id=lambda notification: notification.id)
 
 
 def transition(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,11 +21,13 @@ from hub.audit import service as audit
 from hub.auth.tokens import Caller
 from hub.errors import Forbidden, NotFound
 from hub.events import service as events
-from hub.models import Organization, Room, RoomMember
+from hub.models import Organization, Room, RoomAnnotation, RoomDataset, RoomMember
 from hub.rooms.errors import RoomClosed
 from protocol.models.rooms import RoomRole, RoomStatus
 
 HUB_ACTOR = "hub:rooms"
+
+RoomContent = TypeVar("RoomContent", RoomDataset, RoomAnnotation)
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,14 @@ def member_of(session: Session, room_id: uuid.UUID, org_id: uuid.UUID) -> RoomMe
     if member is None or member.removed_at is not None:
         return None
     return member
+
+
+def in_room(
+    session: Session, model: type[RoomContent], room_id: uuid.UUID, row_id: uuid.UUID
+) -> RoomContent | None:
+    """The room's dataset or annotation with this id; another room's is not there (its id says nothing here)."""
+    row = session.get(model, row_id)
+    return row if row is not None and row.room_id == room_id else None
 
 
 def org_names(session: Session, org_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:

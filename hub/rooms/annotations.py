@@ -22,14 +22,13 @@ def create(
 ) -> RoomAnnotation:
     seat = access.seat(session, caller=caller, room_id=room_id, write=True)
     dataset_id = data.anchor.dataset_id if data.anchor else None
-    if dataset_id is not None:
-        dataset = session.get(RoomDataset, dataset_id)
-        if dataset is None or dataset.room_id != room_id:
-            raise InvalidInput(f"no dataset {dataset_id} in this room", loc="body.anchor.dataset_id")
-    if data.parent_id is not None:
-        parent = session.get(RoomAnnotation, data.parent_id)
-        if parent is None or parent.room_id != room_id:
-            raise InvalidInput(f"no annotation {data.parent_id} in this room", loc="body.parent_id")
+    if dataset_id is not None and access.in_room(session, RoomDataset, room_id, dataset_id) is None:
+        raise InvalidInput(f"no dataset {dataset_id} in this room", loc="body.anchor.dataset_id")
+    if (
+        data.parent_id is not None
+        and access.in_room(session, RoomAnnotation, room_id, data.parent_id) is None
+    ):
+        raise InvalidInput(f"no annotation {data.parent_id} in this room", loc="body.parent_id")
     annotation = RoomAnnotation(
         id=uuid7(),
         room_id=room_id,
@@ -76,8 +75,8 @@ def _revision(session: Session, annotation: RoomAnnotation, now: datetime) -> No
 
 
 def _annotation(session: Session, room_id: uuid.UUID, annotation_id: uuid.UUID) -> RoomAnnotation:
-    annotation = session.get(RoomAnnotation, annotation_id)
-    if annotation is None or annotation.room_id != room_id:
+    annotation = access.in_room(session, RoomAnnotation, room_id, annotation_id)
+    if annotation is None:
         raise NotFound("annotation not found")
     return annotation
 

@@ -188,8 +188,8 @@ def _store_keys(
 
 
 def _dataset(session: Session, seat: Seat, dataset_id: uuid.UUID) -> RoomDataset:
-    dataset = session.get(RoomDataset, dataset_id)
-    if dataset is None or dataset.room_id != seat.room.id:
+    dataset = access.in_room(session, RoomDataset, seat.room.id, dataset_id)
+    if dataset is None:
         raise NotFound("dataset not found")
     return dataset
 

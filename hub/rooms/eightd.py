@@ -38,8 +38,12 @@ def steps_of(session: Session, room_id: uuid.UUID) -> list[RoomStep]:
 
 def _check_evidence(session: Session, room_id: uuid.UUID, evidence: list[wire.Evidence]) -> None:
     for index, item in enumerate(evidence):
-        row = session.get(RoomDataset if item.kind == "dataset" else RoomAnnotation, item.id)
-        if row is None or getattr(row, "room_id", None) != room_id:
+        found = (
+            access.in_room(session, RoomDataset, room_id, item.id)
+            if item.kind == "dataset"
+            else access.in_room(session, RoomAnnotation, room_id, item.id)
+        )
+        if found is None:
             raise InvalidInput(f"no {item.kind} {item.id} in this room", loc=f"body.evidence.{index}.id")
 
 

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from hub.audit import service as audit
 from hub.auth.tokens import Caller
-from hub.errors import Forbidden, InvalidInput, NotFound
+from hub.db import one_or_not_found
+from hub.errors import Forbidden, InvalidInput
 from hub.models import Organization, Rule, RuleVersion, SupplyAgreement
 from hub.models.base import utcnow
 from hub.rules.conditions import ConditionError, compile_condition
@@ -171,12 +172,7 @@ def _require_oem(caller: Caller) -> None:
 
 def _owned(session: Session, *, caller: Caller, rule_id: uuid.UUID, for_update: bool = False) -> Rule:
     query = select(Rule).where(Rule.id == rule_id, Rule.oem_id == caller.org_id)
-    if for_update:
-        query = query.with_for_update()
-    rule = session.scalar(query)
-    if rule is None:
-        raise NotFound("rule not found")
-    return rule
+    return one_or_not_found(session, query, missing="rule not found", for_update=for_update)
 
 
 def _check(session: Session, *, caller: Caller, data: wire.RuleCreate) -> None:

@@ -34,7 +34,7 @@ import json
 import re
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -44,7 +44,7 @@ from pydantic import BaseModel, ValidationError
 
 from protocol.models import rooms as wire
 from supplier_sdk.cli.kpi import fail
-from supplier_sdk.cli.options import ClientIdOption, EncKeyFileOption, HubOption, JsonOption, KeyFileOption
+from supplier_sdk.cli.options import HubConnection, JsonOption, with_hub_connection
 from supplier_sdk.cli.report import EXIT_NOT_SENT, not_sent
 from supplier_sdk.config import load_config
 from supplier_sdk.errors import ConfigError, HubError, HubUnreachable
@@ -56,6 +56,8 @@ app = typer.Typer(
     help="Joint investigation rooms: share encrypted datasets, annotate, fill and sign off the 8D.",
     no_args_is_help=True,
 )
+
+RoomArgument = Annotated[str, typer.Argument(help="The room id.")]
 
 _PERSON = re.compile(r"^\s*(?P<name>[^<]+?)\s*<(?P<email>[^>]+)>\s*(?:\((?P<role>[^)]*)\))?\s*$")
 
@@ -133,11 +135,21 @@ def rooms_for(
         not_sent(str(exc))
 
 
+def _rooms(connection: HubConnection) -> AbstractContextManager[Rooms]:
+    return rooms_for(
+        hub=connection.hub,
+        client_id=connection.client_id,
+        key_file=connection.key_file,
+        enc_key_file=connection.enc_key_file,
+    )
+
+
 def _room_line(room: wire.Room) -> str:
     return f"{room.id}  {room.status.value:6}  {room.your_role.value:11}  {room.title}"
 
 
 @app.command("open")
+@with_hub_connection
 def open_command(
     title: Annotated[str, typer.Option("--title", help="What the room investigates.")],
     expires_in_days: Annotated[int | None, typer.Option("--expires-in-days", min=1)] = None,
@@ -151,10 +163,8 @@ def open_command(
         str | None, typer.Option("--notification", help="Quality notification id.")
     ] = None,
     as_json: JsonOption = False,
-    hub: HubOption = None,
-    client_id: ClientIdOption = None,
-    key_file: KeyFileOption = None,
-    enc_key_file: EncKeyFileOption = None,
+    *,
+    connection: HubConnection,
 ) -> None:
     """Open a room owned by your organization.
 
@@ -176,7 +186,7 @@ def open_command(
                 organization_id=parse_uuid(org, "--invite"), role=wire.RoomRole(role or "contributor")
             )
         )
-    with rooms_for(hub=hub, client_id=client_id, key_file=key_file, enc_key_file=enc_key_file) as rooms:
+    with _rooms(connection) as rooms:
         room = rooms.open(
             title=title,
             expires_at=until,
@@ -189,38 +199,36 @@ def open_command(
 
 
 @app.command("list")
+@with_hub_connection
 def list_command(
     status: Annotated[wire.RoomStatus | None, typer.Option("--status")] = None,
     as_json: JsonOption = False,
-    hub: HubOption = None,
-    client_id: ClientIdOption = None,
-    key_file: KeyFileOption = None,
-    enc_key_file: EncKeyFileOption = None,
+    *,
+    connection: HubConnection,
 ) -> None:
     """The rooms your organization is in or invited to.
 
     Example: ``supplier-sdk room list --status open``
     """
-    with rooms_for(hub=hub, client_id=client_id, key_file=key_file, enc_key_file=enc_key_file) as rooms:
+    with _rooms(connection) as rooms:
         found = rooms.list(status=status)
     _print(found, as_json=as_json, text="\n".join(_room_line(room) for room in found) or "(no rooms)")
 
 
 @app.command("show")
+@with_hub_connection
 def show_command(
-    room: Annotated[str, typer.Argument(help="The room id.")],
+    room: RoomArgument,
     as_json: JsonOption = False,
-    hub: HubOption = None,
-    client_id: ClientIdOption = None,
-    key_file: KeyFileOption = None,
-    enc_key_file: EncKeyFileOption = None,
+    *,
+    connection: HubConnection,
 ) -> None:
     """A room, its members and datasets.
 
     Example: ``supplier-sdk room show 0193…``
     """
     room_id = parse_uuid(room, "ROOM")
-    with rooms_for(hub=hub, client_id=client_id, key_file=key_file, enc_key_file=enc_key_file) as rooms:
+    with _rooms(connection) as rooms:
         found = rooms.get(room_id)
         datasets = rooms.datasets(room_id)
     if as_json:
@@ -248,16 +256,15 @@ def show_command(
 
 
 @app.command("invite")
+@with_hub_connection
 def invite_command(
-    room: Annotated[str, typer.Argument(help="The room id.")],
+    room: RoomArgument,
     organization: Annotated[str, typer.Argument(help="The organization to invite.")],
     role: Annotated[str, typer.Option("--role", help="contributor or observer.")] = "contributor",
     person: Annotated[list[str] | None, typer.Option("--person", help="'Name <email> (role)'.")] = None,
     as_json: JsonOption = False,
-    hub: HubOption = None,
-    client_id: ClientIdOption = None,
-    key_file: KeyFileOption = None,
-    enc_key_file: EncKeyFileOption = None,
+    *,
+    connection: HubConnection,
 ) -> None:
     """Invite an organization (room owner).
 
@@ -267,20 +274,19 @@ def invite_command(
         fail(f"--role must be contributor or observer, not {role!r}")
     room_id, org_id = parse_uuid(room, "ROOM"), parse_uuid(organization, "ORG_ID")
     people = [parse_person(item) for item in person or []]
-    with rooms_for(hub=hub, client_id=client_id, key_file=key_file, enc_key_file=enc_key_file) as rooms:
+    with _rooms(connection) as rooms:
         member = rooms.invite(room_id, org_id, role=role, people=people)
     _print(member, as_json=as_json, text=f"invited {member.organization_name} as {member.role.value}")
 
 
 @app.command("accept")
+@with_hub_connection
 def accept_command(
-    room: Annotated[str, typer.Argument(help="The room id.")],
+    room: RoomArgument,
     person: Annotated[list[str] | None, typer.Option("--person", help="'Name <email> (role)'.")] = None,
     as_json: JsonOption = False,
-    hub: HubOption = None,
-    client_id: ClientIdOption = None,
-    key_file: KeyFileOption = None,
-    enc_key_file: EncKeyFileOption = None,
+    *,
+    connection: HubConnection,
 ) -> None:
     """Accept your organization's invitation.
 
@@ -288,84 +294,80 @@ def accept_command(
     """
     room_id = parse_uuid(room, "ROOM")
     people = [parse_person(item) for item in person or []]
-    with rooms_for(hub=hub, client_id=client_id, key_file=key_file, enc_key_file=enc_key_file) as rooms:
+    with _rooms(connection) as rooms:
         member = rooms.accept(room_id, people=people)
     _print(member, as_json=as_json, text=f"accepted as {member.role.value}")
 
 
 @app.command("remove")
+@with_hub_connection
 def remove_command(
-    room: Annotated[str, typer.Argument(help="The room id.")],
+    room: RoomArgument,
     organization: Annotated[str, typer.Argument(help="The member organization.")],
-    hub: HubOption = None,
-    client_id: ClientIdOption = None,
-    key_file: KeyFileOption = None,
-    enc_key_file: EncKeyFileOption = None,
+    *,
+    connection: HubConnection,
 ) -> None:
     """Remove a member (room owner), or leave the room (your own organization).
 
     Example: ``supplier-sdk room remove ROOM ORG``
     """
     room_id, org_id = parse_uuid(room, "ROOM"), parse_uuid(organization, "ORG_ID")
-    with rooms_for(hub=hub, client_id=client_id, key_file=key_file, enc_key_file=enc_key_file) as rooms:
+    with _rooms(connection) as rooms:
         rooms.remove(room_id, org_id)
     typer.echo(f"removed {org_id}")
 
 
 @app.command("register-key")
+@with_hub_connection
 def register_key_command(
-    hub: HubOption = None,
-    client_id: ClientIdOption = None,
-    key_file: KeyFileOption = None,
-    enc_key_file: EncKeyFileOption = None,
+    *,
+    connection: HubConnection,
 ) -> None:
     """Register the public half of --enc-key-file as your organization's X25519 key (needs org:admin).
 
     Example: ``supplier-sdk room register-key --enc-key-file org.enc.key``
     """
-    with rooms_for(hub=hub, client_id=client_id, key_file=key_file, enc_key_file=enc_key_file) as rooms:
+    with _rooms(connection) as rooms:
         typer.echo(rooms.register_encryption_key())
 
 
 @app.command("upload")
+@with_hub_connection
 def upload_command(
-    room: Annotated[str, typer.Argument(help="The room id.")],
+    room: RoomArgument,
     file: Annotated[Path, typer.Argument(help="The plaintext file.", exists=True, dir_okay=False)],
     name: Annotated[str | None, typer.Option("--name", help="Default: the file name.")] = None,
     media_type: Annotated[str, typer.Option("--media-type")] = "application/octet-stream",
     as_json: JsonOption = False,
-    hub: HubOption = None,
-    client_id: ClientIdOption = None,
-    key_file: KeyFileOption = None,
-    enc_key_file: EncKeyFileOption = None,
+    *,
+    connection: HubConnection,
 ) -> None:
     """Encrypt a file here, wrap its key to every member and upload the ciphertext.
 
     Example: ``supplier-sdk room upload ROOM bench-run-17.csv --media-type text/csv``
     """
     room_id = parse_uuid(room, "ROOM")
-    with rooms_for(hub=hub, client_id=client_id, key_file=key_file, enc_key_file=enc_key_file) as rooms:
+    with _rooms(connection) as rooms:
         dataset = rooms.upload(room_id, file, name=name, media_type=media_type)
     _print(dataset, as_json=as_json, text=str(dataset.id))
 
 
 @app.command("download")
+@with_hub_connection
 def download_command(
-    room: Annotated[str, typer.Argument(help="The room id.")],
+    room: RoomArgument,
     dataset: Annotated[str, typer.Argument(help="The dataset id.")],
     output: Annotated[Path, typer.Argument(help="Where to write the plaintext.", dir_okay=False)],
     as_json: JsonOption = False,
-    hub: HubOption = None,
-    client_id: ClientIdOption = None,
-    key_file: KeyFileOption = None,
-    enc_key_file: EncKeyFileOption = None,
+    *,
+    connection: HubConnection,
 ) -> None:
     """Download, check and decrypt a dataset; OUT_FILE is written only if every check passes.
 
     Example: ``supplier-sdk room download ROOM DATASET bench-run-17.csv``
     """
     room_id, dataset_id = parse_uuid(room, "ROOM"), parse_uuid(dataset, "DATASET_ID")
-    with rooms_for(hub=hub, client_id=client_id, key_file=key_file, enc_key_file=enc_key_file) as rooms:
+    with _rooms(connection) as rooms:
         found = rooms.download(room_id, dataset_id, output)
     _print(
         found, as_json=as_json, text=f"{output} ({found.plaintext_size} bytes, signature and digest checked)"
@@ -373,14 +375,13 @@ def download_command(
 
 
 @app.command("rewrap")
+@with_hub_connection
 def rewrap_command(
-    room: Annotated[str, typer.Argument(help="The room id.")],
+    room: RoomArgument,
     dataset: Annotated[str | None, typer.Option("--dataset", help="Only this dataset.")] = None,
     as_json: JsonOption = False,
-    hub: HubOption = None,
-    client_id: ClientIdOption = None,
-    key_file: KeyFileOption = None,
-    enc_key_file: EncKeyFileOption = None,
+    *,
+    connection: HubConnection,
 ) -> None:
     """Wrap the data keys you hold for members that joined later.
 
@@ -388,7 +389,7 @@ def rewrap_command(
     """
     room_id = parse_uuid(room, "ROOM")
     dataset_id = None if dataset is None else parse_uuid(dataset, "--dataset")
-    with rooms_for(hub=hub, client_id=client_id, key_file=key_file, enc_key_file=enc_key_file) as rooms:
+    with _rooms(connection) as rooms:
         done = rooms.rewrap(room_id, dataset_id)
     _print(done, as_json=as_json, text=f"re-wrapped {len(done)} dataset(s)")
 
@@ -419,8 +420,9 @@ def _anchor(
 
 
 @app.command("annotate")
+@with_hub_connection
 def annotate_command(
-    room: Annotated[str, typer.Argument(help="The room id.")],
+    room: RoomArgument,
     text: Annotated[str, typer.Argument(help="The annotation.")],
     tag: Annotated[wire.AnnotationTag, typer.Option("--tag")] = wire.AnnotationTag.OBSERVATION,
     dataset: Annotated[str | None, typer.Option("--dataset", help="Anchor: a dataset id.")] = None,
@@ -429,10 +431,8 @@ def annotate_command(
     time_to: Annotated[datetime | None, typer.Option("--to", help="Anchor: time range end.")] = None,
     reply_to: Annotated[str | None, typer.Option("--reply-to", help="Parent annotation id.")] = None,
     as_json: JsonOption = False,
-    hub: HubOption = None,
-    client_id: ClientIdOption = None,
-    key_file: KeyFileOption = None,
-    enc_key_file: EncKeyFileOption = None,
+    *,
+    connection: HubConnection,
 ) -> None:
     """Annotate the room, optionally anchored to a dataset, rows or a time range.
 
@@ -441,34 +441,34 @@ def annotate_command(
     room_id = parse_uuid(room, "ROOM")
     anchor = _anchor(dataset, rows, time_from, time_to)
     parent = None if reply_to is None else parse_uuid(reply_to, "--reply-to")
-    with rooms_for(hub=hub, client_id=client_id, key_file=key_file, enc_key_file=enc_key_file) as rooms:
+    with _rooms(connection) as rooms:
         annotation = rooms.annotate(room_id, text, tag=tag, anchor=anchor, parent_id=parent)
     _print(annotation, as_json=as_json, text=str(annotation.id))
 
 
 @app.command("annotations")
+@with_hub_connection
 def annotations_command(
-    room: Annotated[str, typer.Argument(help="The room id.")],
+    room: RoomArgument,
     as_json: JsonOption = False,
-    hub: HubOption = None,
-    client_id: ClientIdOption = None,
-    key_file: KeyFileOption = None,
-    enc_key_file: EncKeyFileOption = None,
+    *,
+    connection: HubConnection,
 ) -> None:
     """The room's annotations.
 
     Example: ``supplier-sdk room annotations ROOM --json``
     """
     room_id = parse_uuid(room, "ROOM")
-    with rooms_for(hub=hub, client_id=client_id, key_file=key_file, enc_key_file=enc_key_file) as rooms:
+    with _rooms(connection) as rooms:
         found = rooms.annotations(room_id)
     lines = [f"{a.id}  {a.tag.value:11}  r{a.revision}  {a.body}" for a in found]
     _print(found, as_json=as_json, text="\n".join(lines) or "(no annotations)")
 
 
 @app.command("step")
+@with_hub_connection
 def step_command(
-    room: Annotated[str, typer.Argument(help="The room id.")],
+    room: RoomArgument,
     step: Annotated[wire.EightDStep, typer.Argument(help="D1 … D8.")],
     content: Annotated[str | None, typer.Option("--content")] = None,
     owner: Annotated[
@@ -478,10 +478,8 @@ def step_command(
         list[str] | None, typer.Option("--evidence", help="dataset:ID or annotation:ID.")
     ] = None,
     as_json: JsonOption = False,
-    hub: HubOption = None,
-    client_id: ClientIdOption = None,
-    key_file: KeyFileOption = None,
-    enc_key_file: EncKeyFileOption = None,
+    *,
+    connection: HubConnection,
 ) -> None:
     """Write an 8D step.
 
@@ -499,61 +497,58 @@ def step_command(
     if content is None and owner is None and links is None:
         fail("give --content, --owner or --evidence")
     owner_id = None if owner is None else parse_uuid(owner, "--owner")
-    with rooms_for(hub=hub, client_id=client_id, key_file=key_file, enc_key_file=enc_key_file) as rooms:
+    with _rooms(connection) as rooms:
         found = rooms.update_step(room_id, step, owner_id=owner_id, content=content, evidence=links)
     _print(found, as_json=as_json, text=f"{found.step.value} revision {found.revision}")
 
 
 @app.command("signoff")
+@with_hub_connection
 def signoff_command(
-    room: Annotated[str, typer.Argument(help="The room id.")],
+    room: RoomArgument,
     step: Annotated[wire.EightDStep, typer.Argument(help="D1 … D8.")],
     as_json: JsonOption = False,
-    hub: HubOption = None,
-    client_id: ClientIdOption = None,
-    key_file: KeyFileOption = None,
-    enc_key_file: EncKeyFileOption = None,
+    *,
+    connection: HubConnection,
 ) -> None:
     """Sign off an 8D step (its owner organization).
 
     Example: ``supplier-sdk room signoff ROOM D8``
     """
     room_id = parse_uuid(room, "ROOM")
-    with rooms_for(hub=hub, client_id=client_id, key_file=key_file, enc_key_file=enc_key_file) as rooms:
+    with _rooms(connection) as rooms:
         found = rooms.sign_off(room_id, step)
     _print(found, as_json=as_json, text=f"{found.step.value} signed off")
 
 
 @app.command("close")
+@with_hub_connection
 def close_command(
-    room: Annotated[str, typer.Argument(help="The room id.")],
+    room: RoomArgument,
     note: Annotated[str, typer.Option("--note", help="Closing note, kept in the signed summary.")] = "",
     as_json: JsonOption = False,
-    hub: HubOption = None,
-    client_id: ClientIdOption = None,
-    key_file: KeyFileOption = None,
-    enc_key_file: EncKeyFileOption = None,
+    *,
+    connection: HubConnection,
 ) -> None:
     """Close the room (owner); the deletion policy decides whether data is shredded.
 
     Example: ``supplier-sdk room close ROOM --note "fixed at the motor supplier"``
     """
     room_id = parse_uuid(room, "ROOM")
-    with rooms_for(hub=hub, client_id=client_id, key_file=key_file, enc_key_file=enc_key_file) as rooms:
+    with _rooms(connection) as rooms:
         found = rooms.close(room_id, note=note)
     shredded = " (data shredded)" if found.shredded_at else ""
     _print(found, as_json=as_json, text=f"closed{shredded}")
 
 
 @app.command("export")
+@with_hub_connection
 def export_command(
-    room: Annotated[str, typer.Argument(help="The room id.")],
+    room: RoomArgument,
     format: Annotated[str, typer.Option("--format", help="json or markdown.")] = "json",
     output: Annotated[Path | None, typer.Option("--output", help="Write here instead of stdout.")] = None,
-    hub: HubOption = None,
-    client_id: ClientIdOption = None,
-    key_file: KeyFileOption = None,
-    enc_key_file: EncKeyFileOption = None,
+    *,
+    connection: HubConnection,
 ) -> None:
     """The signed 8D summary of a closed room.
 
@@ -562,7 +557,7 @@ def export_command(
     if format not in ("json", "markdown"):
         fail(f"--format must be json or markdown, not {format!r}")
     room_id = parse_uuid(room, "ROOM")
-    with rooms_for(hub=hub, client_id=client_id, key_file=key_file, enc_key_file=enc_key_file) as rooms:
+    with _rooms(connection) as rooms:
         exported = rooms.export(room_id, format=format)
     text = exported if isinstance(exported, str) else json.dumps(exported, indent=2)
     if output is None:

@@ -16,28 +16,22 @@ whole send, and how many assets, holds, actions and plants one alert makes.
 
 from __future__ import annotations
 
-import json
 import os
-import statistics
-import time
 import uuid
-from collections.abc import Callable
 
 import pytest
-from sqlalchemy import Engine, create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from hub import migrate
 from hub.auth.tokens import Caller
 from hub.containment import service as containment
 from hub.db import make_engine, make_session_factory
-from hub.genealogy.synth import build_synthetic_network
 from hub.models import ContainmentAction, Hold, QualityNotification
 from hub.notifications import service as notifications
 from hub.trace import service as trace
 from protocol.models.common import OrgKind
 from protocol.models.notifications import NotificationType, QualityNotificationCreate
+from tests.bench._support import median_ms, trace_network, trace_network_database
 from tests.conftest import make_settings
 
 LOTS = int(os.environ.get("BENCH_LOTS", os.environ.get("TRACE_BENCH_LOTS", "1000000")))
@@ -45,67 +39,11 @@ SEED = 7
 RUNS = int(os.environ.get("CONTAINMENT_BENCH_RUNS", "9"))
 
 
-def _database() -> tuple[str, bool]:
-    base = os.environ.get("HUB_TEST_DATABASE_URL")
-    if not base or make_url(base).get_backend_name() != "postgresql":
-        pytest.skip("the containment benchmark runs on PostgreSQL (HUB_TEST_DATABASE_URL)")
-    url = make_url(base)
-    name = f"{url.database}_trace_bench_{LOTS}"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        exists = (
-            connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}) is not None
-        )
-        if not exists:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False), exists
-
-
-def _network(engine: Engine, existed: bool) -> dict[str, str]:
-    """The network's handles (stored in the database comment), building it into a new database."""
-    with engine.connect() as connection:
-        stored = connection.scalar(
-            text(
-                "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = current_database()"
-            )
-        )
-    # Also when the trace benchmark built the network before the containment tables existed.
-    migrate.upgrade(engine)
-    if existed and stored:
-        return dict(json.loads(stored))
-    started = time.perf_counter()
-    net = build_synthetic_network(
-        engine, lots=LOTS, tiers=4, seed=SEED, progress=lambda table, n: print(f"  {table}: {n:,} rows")
-    )
-    handles = {
-        "hot_lot_id": str(net.hot_lot_id),
-        "capacitor_org_id": str(net.capacitor_org_id),
-        "descendants": str(net.hot_lot_descendants),
-        "build_seconds": f"{time.perf_counter() - started:.0f}",
-    }
-    with engine.connect() as connection:
-        connection.execute(text(f"COMMENT ON DATABASE \"{engine.url.database}\" IS '{json.dumps(handles)}'"))
-        connection.execute(text("ANALYZE"))
-        connection.commit()
-    return handles
-
-
-def _median_ms(run: Callable[[], object], runs: int) -> tuple[float, list[float], object]:
-    result = run()  # warm-up
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        result = run()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times), times, result
-
-
 @pytest.mark.bench
 def test_alert_raised_places_all_holds_and_actions() -> None:
-    url, existed = _database()
+    url, existed = trace_network_database(LOTS, benchmark="containment")
     engine = make_engine(make_settings(url))
-    handles = _network(engine, existed)
+    handles = trace_network(engine, existed, lots=LOTS, seed=SEED)
     root = uuid.UUID(handles["hot_lot_id"])
     caller = Caller(
         uuid.UUID(handles["capacitor_org_id"]), OrgKind.SUPPLIER, "bench", frozenset({"alerts:write"})
@@ -156,8 +94,8 @@ def test_alert_raised_places_all_holds_and_actions() -> None:
 
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     print(f"machine load (1, 5, 15 min) before measuring: {load} on {os.cpu_count()} cores")
-    trace_ms, _, in_set = _median_ms(traced, RUNS)
-    send_ms, times, (affected, holds, actions, plant_count) = _median_ms(sent, RUNS)  # type: ignore[misc]
+    trace_ms, _, in_set = median_ms(traced, RUNS)
+    send_ms, times, (affected, holds, actions, plant_count) = median_ms(sent, RUNS)  # type: ignore[misc]
 
     print(f"hot lot: {handles['descendants']} descendants expected; the alert's trace found {in_set} assets")
     print(f"affected_assets (trace + inventory)        median {trace_ms:8.1f} ms over {RUNS} runs")

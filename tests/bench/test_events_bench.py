@@ -11,8 +11,6 @@ Rate: 5,000 events published at once, drained by `hub serve` plus one `hub worke
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 import uuid
 from datetime import UTC, date, datetime
@@ -39,30 +37,10 @@ from protocol.signing import public_key_raw, sign_envelope
 from supplier_sdk.auth import public_jwk, token_request_form
 from tests.conftest import create_postgres_database, make_settings
 from tests.hub.webhooks.helpers import make_webhook, running_receiver
+from tests.hub_server import hub_process, wait_until_ready
 
 REPORTS = 1000
 BURST = 5000
-
-
-def _hub(database_url: str, port: int, *args: str) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "HUB_DATABASE_URL": database_url,
-        "HUB_ISSUER": f"http://127.0.0.1:{port}",
-        "HUB_LOG_LEVEL": "WARNING",
-    }
-    return subprocess.Popen([sys.executable, "-m", "hub.cli", *args], env=env)
-
-
-def _ready(base_url: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base_url}/readyz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise RuntimeError("hub did not start")
 
 
 @pytest.mark.bench
@@ -122,10 +100,10 @@ def test_report_to_webhook_latency_and_delivery_rate() -> None:
 
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    server = _hub(database_url, port, "serve", "--port", str(port), "--no-migrate")
+    server = hub_process(database_url, port, "serve", "--port", str(port), "--no-migrate")
     worker = None
     try:
-        _ready(base_url)
+        wait_until_ready(base_url)
         form = token_request_form(
             client_id=ids[3], private_key=key, token_url=f"{base_url}/oauth/token", scope="kpi:write"
         )
@@ -160,7 +138,7 @@ def test_report_to_webhook_latency_and_delivery_rate() -> None:
         assert len(latencies) == REPORTS
 
         # Sustained rate: a burst of events, drained by hub serve and one hub worker.
-        worker = _hub(database_url, port, "worker")
+        worker = hub_process(database_url, port, "worker")
         with factory.begin() as session:
             for _ in range(BURST):
                 events.publish(session, type="bench.burst", subject_id=uuid.uuid4(), views={ids[0]: {"n": 1}})

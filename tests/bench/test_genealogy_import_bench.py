@@ -40,6 +40,7 @@ from hub.genealogy.synth import write_ndjson
 from hub.models import Asset, AssetLink, Organization
 from hub.orgs import service as orgs
 from tests.conftest import _drop_database, create_postgres_database
+from tests.hub_server import served_hub
 
 LOTS = int(os.environ.get("GENEALOGY_BENCH_LOTS", "50000"))
 PHASES = ("part_type", "plant", "batch", "serial_part", "link", "shipment", "inventory")
@@ -142,19 +143,7 @@ def _http(database_url: str, path: Path) -> tuple[float, int, int]:
     clients = _clients(database_url, organizations)
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "HUB_DATABASE_URL": database_url, "HUB_ISSUER": base_url, "HUB_LOG_LEVEL": "WARNING"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "hub.cli", "serve", "--port", str(port), "--workers", "1", "--no-migrate"],
-        env=env,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base_url}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
+    with served_hub(database_url, port):
         tokens = {
             org: httpx.post(
                 f"{base_url}/oauth/token", data={"grant_type": "client_credentials"}, auth=pair
@@ -182,9 +171,6 @@ def _http(database_url: str, path: Path) -> tuple[float, int, int]:
                     rows += report["rows"]
                     rejected += report["rejected"]
         elapsed = time.perf_counter() - started
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     return elapsed, rows, rejected
 
 

@@ -20,7 +20,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -40,6 +39,7 @@ from protocol.models.common import PeriodKind
 from protocol.periods import period_containing
 from supplier_sdk.auth import token_request_form
 from tests.conftest import create_postgres_database
+from tests.hub_server import served_hub
 from tests.network import Network, build_network
 
 CHARACTERISTICS = 150
@@ -144,29 +144,7 @@ def test_signed_reports_per_second_on_postgresql() -> None:
     base_url = f"http://127.0.0.1:{port}"
     settings = Settings(database_url=database_url, issuer=base_url, environment="development")
     ctx = _setup(settings)
-    env = {**os.environ, "HUB_DATABASE_URL": database_url, "HUB_ISSUER": base_url, "HUB_LOG_LEVEL": "WARNING"}
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "hub.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            str(WORKERS),
-            "--no-migrate",
-        ],
-        env=env,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base_url}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
+    with served_hub(database_url, port, workers=WORKERS):
         form = token_request_form(
             client_id=ctx.client_id,
             private_key=ctx.key,
@@ -189,9 +167,6 @@ def test_signed_reports_per_second_on_postgresql() -> None:
             latencies.sort()
             how = f"httpx in-process, p50 {latencies[len(latencies) // 2] * 1000:.1f} ms"
         stored = _stored(database_url) - before
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     print(
         f"\n{stored} signed reports stored in {elapsed:.1f} s: {stored / elapsed:.0f}/s ({how});"
         f" {WORKERS} uvicorn workers, {CONCURRENCY} connections, non-201: {failures}"

@@ -18,8 +18,6 @@ from __future__ import annotations
 import hashlib
 import os
 import resource
-import subprocess
-import sys
 import time
 import tracemalloc
 import uuid
@@ -27,7 +25,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
@@ -44,6 +41,7 @@ from supplier_sdk.auth import public_jwk
 from supplier_sdk.client import Client
 from supplier_sdk.rooms.keywrap import generate_encryption_key
 from tests.conftest import _drop_database, create_postgres_database
+from tests.hub_server import served_hub
 
 SIZE_MB = int(os.environ.get("ROOMS_BENCH_MB", "200"))
 MB = 1024 * 1024
@@ -143,21 +141,9 @@ def test_a_200_mb_dataset_streams_through_the_sdk_in_bounded_memory(
     engine.dispose()
     owner_id, owner_key = _register(settings, OrgKind.OEM, f"OEM {uuid.uuid4().hex[:6]}")
     supplier_id, supplier_key = _register(settings, OrgKind.SUPPLIER, f"Compressor {uuid.uuid4().hex[:6]}")
-    env = {**os.environ, "HUB_DATABASE_URL": database_url, "HUB_ISSUER": base_url, "HUB_LOG_LEVEL": "WARNING"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "hub.cli", "serve", "--port", str(port), "--workers", "1", "--no-migrate"],
-        env=env,
-    )
     source, copy = tmp_path / "plain.bin", tmp_path / "copy.bin"
     expected = _plaintext(source)
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base_url}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
+    with served_hub(database_url, port) as server:
         owner = Client(
             base_url=base_url,
             client_id=owner_id,
@@ -194,12 +180,9 @@ def test_a_200_mb_dataset_streams_through_the_sdk_in_bounded_memory(
         _, download_peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        hub_peak = _peak_rss_kib(server.pid)
+        hub_peak = _peak_rss_kib(server.process.pid)
         owner.close()
         supplier.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
     assert _sha256(copy) == expected
     backend = database_url.split(":", 1)[0].split("+")[0]

@@ -18,24 +18,20 @@ It also prints EXPLAIN ANALYZE of the CTE and checks that the link and asset ind
 
 from __future__ import annotations
 
-import json
 import os
-import statistics
 import time
 import uuid
 from collections import defaultdict, deque
 from collections.abc import Callable
 
 import pytest
-from sqlalchemy import Engine, create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, func, select, text
 
-from hub import migrate
 from hub.auth.tokens import Caller
 from hub.db import make_engine, make_session_factory
-from hub.genealogy.synth import build_synthetic_network
 from hub.trace import queries, service
 from protocol.models.common import OrgKind
+from tests.bench._support import median_ms, trace_network, trace_network_database
 from tests.conftest import make_settings
 
 LOTS = int(os.environ.get("TRACE_BENCH_LOTS", "1000000"))
@@ -44,68 +40,10 @@ RUNS = 25
 FASTEST: dict[str, float] = {}  # the quickest run of each, for a sense of the machine without its load
 
 
-def _database() -> tuple[str, bool]:
-    """The bench database's URL, and whether it was already there (then it holds the network)."""
-    base = os.environ.get("HUB_TEST_DATABASE_URL")
-    if not base or make_url(base).get_backend_name() != "postgresql":
-        pytest.skip("the trace benchmark runs on PostgreSQL (HUB_TEST_DATABASE_URL)")
-    url = make_url(base)
-    name = f"{url.database}_trace_bench_{LOTS}"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        if os.environ.get("TRACE_BENCH_REBUILD"):
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        exists = (
-            connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}) is not None
-        )
-        if not exists:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False), exists
-
-
-def _network(engine: Engine, existed: bool) -> dict[str, str]:
-    """Handles of the network (hot lot, its owner, expected descendants), building it when the database is new."""
-    with engine.connect() as connection:
-        stored = connection.scalar(
-            text(
-                "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = current_database()"
-            )
-        )
-    if existed and stored:
-        return dict(json.loads(stored))
-    migrate.upgrade(engine)
-    started = time.perf_counter()
-    net = build_synthetic_network(
-        engine, lots=LOTS, tiers=4, seed=SEED, progress=lambda table, n: print(f"  {table}: {n:,} rows")
-    )
-    handles = {
-        "hot_lot_id": str(net.hot_lot_id),
-        "capacitor_org_id": str(net.capacitor_org_id),
-        "descendants": str(net.hot_lot_descendants),
-        "build_seconds": f"{time.perf_counter() - started:.0f}",
-    }
-    with engine.connect() as connection:
-        name = engine.url.database
-        connection.execute(text(f"COMMENT ON DATABASE \"{name}\" IS '{json.dumps(handles)}'"))
-        connection.commit()
-    # A freshly loaded table has no visibility map yet: vacuum it, as autovacuum would, for index-only scans.
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text("VACUUM ANALYZE"))
-    return handles
-
-
 def _median_ms(run: Callable[[], object], runs: int = RUNS) -> tuple[float, object]:
-    result: object = None
-    for _ in range(3):
-        result = run()
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        result = run()
-        times.append((time.perf_counter() - started) * 1000)
+    median, times, result = median_ms(run, runs, warmups=3)
     FASTEST[run.__name__] = min(times)
-    return statistics.median(times), result
+    return median, result
 
 
 def _bfs_floor(engine: Engine, root: uuid.UUID) -> tuple[float, int, float]:
@@ -145,9 +83,11 @@ def _bfs_floor(engine: Engine, root: uuid.UUID) -> tuple[float, int, float]:
 
 @pytest.mark.bench
 def test_forward_trace_from_a_tier3_lot_with_10000_descendants() -> None:
-    url, existed = _database()
+    url, existed = trace_network_database(
+        LOTS, benchmark="trace", rebuild=bool(os.environ.get("TRACE_BENCH_REBUILD"))
+    )
     engine = make_engine(make_settings(url))
-    handles = _network(engine, existed)
+    handles = trace_network(engine, existed, lots=LOTS, seed=SEED)
     root = uuid.UUID(handles["hot_lot_id"])
     # The containment benchmark shares this database and rolls its holds back: vacuum what it leaves behind.
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:

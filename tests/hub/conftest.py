@@ -1,4 +1,5 @@
-"""An in-process hub bound to the test's transaction, and helpers that make organizations and clients."""
+"""An in-process hub bound to the test's transaction, and helpers that make organizations and clients; the
+operator's ``hub`` command line against a fresh, committed database."""
 
 from __future__ import annotations
 
@@ -10,15 +11,19 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner, Result
 
 from hub.app import create_app
-from hub.config import Settings
+from hub.cli import app as cli
+from hub.config import Settings, get_settings
 from hub.db import get_session
 from hub.models import Organization
 from hub.orgs import service as orgs
 from protocol.models.common import OrgKind
 from protocol.models.orgs import OrganizationCreate
+from tests.conftest import TEST_ISSUER
 
 
 @pytest.fixture
@@ -105,3 +110,37 @@ def supplier(db: Session, client: TestClient) -> Actor:
 @pytest.fixture
 def other_supplier(db: Session, client: TestClient) -> Actor:
     return make_actor(db, client, OrgKind.SUPPLIER)
+
+
+# -- the `hub` command line ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cli_database(fresh_database: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """``hub`` commands see the fresh database; get_settings() is cached, so clear it on both sides."""
+    monkeypatch.setenv("HUB_DATABASE_URL", fresh_database)
+    monkeypatch.setenv("HUB_ISSUER", TEST_ISSUER)
+    monkeypatch.delenv("HUB_ENVIRONMENT", raising=False)
+    monkeypatch.delenv("HUB_TOKEN_SIGNING_KEY", raising=False)
+    get_settings.cache_clear()
+    yield fresh_database
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def cli_read(cli_database: str) -> Iterator[Session]:
+    """A session on the CLI's database, for checking what the commands committed."""
+    engine = create_engine(cli_database)
+    with Session(engine) as session:
+        yield session
+    engine.dispose()
+
+
+def hub(*args: str) -> Result:
+    """``hub ARGS`` in this process, output captured."""
+    return CliRunner().invoke(cli, list(args))
+
+
+def one_line(text: str) -> str:
+    """``text`` with its line breaks and runs of white space folded into single spaces."""
+    return " ".join(text.split())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import create_engine, delete, func, select, update
@@ -13,7 +12,7 @@ from typer.testing import CliRunner
 from hub.audit import service as audit
 from hub.auth.tokens import TokenKeys
 from hub.cli import app as cli
-from hub.config import development_signing_key, get_settings
+from hub.config import development_signing_key
 from hub.models import AuditCheckpoint, AuditEntry
 from hub.orgs import service as orgs
 from protocol.encoding import b64url_encode
@@ -21,7 +20,7 @@ from protocol.models.common import OrgKind
 from protocol.models.orgs import OrganizationCreate
 from tests.conftest import TEST_ISSUER
 from tests.hub.asserts import assert_error
-from tests.hub.conftest import Actor
+from tests.hub.conftest import Actor, one_line
 
 KEY = development_signing_key()  # the key the test hub signs with
 PUBLIC_KEYS = TokenKeys(KEY, issuer=TEST_ISSUER).public_keys
@@ -204,22 +203,6 @@ def test_api_verify_needs_operator_admin(db: Session, oem: Actor) -> None:
 
 
 # --- the CLI --------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def cli_database(fresh_database: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """``hub`` commands see the fresh database; get_settings() is cached, so clear it on both sides."""
-    monkeypatch.setenv("HUB_DATABASE_URL", fresh_database)
-    monkeypatch.setenv("HUB_ISSUER", TEST_ISSUER)
-    monkeypatch.delenv("HUB_ENVIRONMENT", raising=False)
-    monkeypatch.delenv("HUB_TOKEN_SIGNING_KEY", raising=False)
-    get_settings.cache_clear()
-    yield fresh_database
-    get_settings.cache_clear()
-
-
-def one_line(text: str) -> str:
-    return " ".join(text.split())
 
 
 def test_cli_audit_verify_passes_then_names_the_tampered_entry(cli_database: str) -> None:

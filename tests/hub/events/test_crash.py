@@ -16,7 +16,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlalchemy import func, select
 
@@ -26,6 +25,7 @@ from hub.models import KpiReport, Organization
 from supplier_sdk import Client, Outbox
 from tests.conftest import make_settings
 from tests.hub.webhooks.helpers import Receiver, make_webhook, running_receiver
+from tests.hub_server import wait_until_ready
 from tests.network import build_network
 
 REPORTS = 60
@@ -51,14 +51,7 @@ class HubProcess:
     def start(self) -> None:
         command = [sys.executable, "-m", "hub.cli", "serve", "--port", str(self.port), "--no-migrate"]
         self.process = subprocess.Popen(command, env=self.env)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.base_url}/readyz", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.1)
-        raise RuntimeError("hub did not start")
+        wait_until_ready(self.base_url)
 
     def kill(self) -> None:
         assert self.process is not None

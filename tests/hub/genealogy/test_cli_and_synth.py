@@ -5,46 +5,18 @@ from __future__ import annotations
 import io
 import json
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from sqlalchemy import Uuid, bindparam, create_engine, func, select, text
+from sqlalchemy import Uuid, bindparam, func, select, text
 from sqlalchemy.orm import Session
-from typer.testing import CliRunner, Result
 
-from hub.cli import app as cli
-from hub.config import get_settings
 from hub.genealogy import synth
 from hub.models import Asset, AssetLink, AuditEntry, InventoryPosition, Organization, Shipment
-from tests.conftest import TEST_ISSUER
-
-
-@pytest.fixture
-def database(fresh_database: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    monkeypatch.setenv("HUB_DATABASE_URL", fresh_database)
-    monkeypatch.setenv("HUB_ISSUER", TEST_ISSUER)
-    monkeypatch.delenv("HUB_ENVIRONMENT", raising=False)
-    monkeypatch.delenv("HUB_TOKEN_SIGNING_KEY", raising=False)
-    get_settings.cache_clear()
-    yield fresh_database
-    get_settings.cache_clear()
-
-
-@pytest.fixture
-def read(database: str) -> Iterator[Session]:
-    engine = create_engine(database)
-    with Session(engine) as session:
-        yield session
-    engine.dispose()
-
-
-def hub(*args: str) -> Result:
-    return CliRunner().invoke(cli, list(args))
+from tests.hub.conftest import hub
 
 
 def test_synth_file_imports_with_the_cli_and_reimports_unchanged(
-    database: str, read: Session, tmp_path: Path
+    cli_database: str, cli_read: Session, tmp_path: Path
 ) -> None:
     out = tmp_path / "network.ndjson"
     result = hub("synth", "genealogy", "--lots", "400", "--tiers", "3", "--seed", "11", "--out", str(out))
@@ -54,12 +26,12 @@ def test_synth_file_imports_with_the_cli_and_reimports_unchanged(
     result = hub("genealogy", "import", str(out))
     assert result.exit_code == 0, result.output
     assert f"{len(records)} accepted" in " ".join(result.stdout.split())
-    assert read.scalar(select(func.count()).select_from(Asset)) == 400
+    assert cli_read.scalar(select(func.count()).select_from(Asset)) == 400
     assert (
-        read.scalar(select(func.count()).select_from(AssetLink).where(AssetLink.child_id.is_not(None)))
+        cli_read.scalar(select(func.count()).select_from(AssetLink).where(AssetLink.child_id.is_not(None)))
         == links
     )
-    assert read.scalar(
+    assert cli_read.scalar(
         select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "genealogy.import")
     )
     again = hub("genealogy", "import", str(out))
@@ -67,7 +39,7 @@ def test_synth_file_imports_with_the_cli_and_reimports_unchanged(
 
 
 def test_cli_import_as_one_organization_reports_rejections_and_exits_1(
-    database: str, read: Session, tmp_path: Path
+    cli_database: str, cli_read: Session, tmp_path: Path
 ) -> None:
     org = uuid.UUID(hub("org", "create", "--name", "Capacitor Works", "--kind", "supplier").stdout.strip())
     other = uuid.UUID(hub("org", "create", "--name", "Other", "--kind", "supplier").stdout.strip())
@@ -83,24 +55,26 @@ def test_cli_import_as_one_organization_reports_rejections_and_exits_1(
         "line 3: batch quantity" in text_out
         and "line 4: batch organization_id: not your organization" in text_out
     )
-    assert read.scalars(select(Asset.local_id)).all() == ["L1"]
-    assert read.scalar(select(Asset.organization_id)) == org
+    assert cli_read.scalars(select(Asset.local_id)).all() == ["L1"]
+    assert cli_read.scalar(select(Asset.organization_id)) == org
 
 
-def test_cli_refuses_an_unknown_format_and_synth_without_a_target(database: str, tmp_path: Path) -> None:
+def test_cli_refuses_an_unknown_format_and_synth_without_a_target(cli_database: str, tmp_path: Path) -> None:
     data = tmp_path / "lots.txt"
     data.write_text("x")
     assert hub("genealogy", "import", str(data)).exit_code == 2
     assert hub("synth", "genealogy", "--lots", "100").exit_code == 2
 
 
-def test_synth_database_build_and_handles(database: str, read: Session) -> None:
+def test_synth_database_build_and_handles(cli_database: str, cli_read: Session) -> None:
     result = hub("synth", "genealogy", "--lots", "2000", "--tiers", "4", "--seed", "3", "--database")
     assert result.exit_code == 0, result.output
-    assert read.scalar(select(func.count()).select_from(Asset)) == 2000
-    assert read.scalar(select(func.count()).select_from(AssetLink).where(AssetLink.child_id.is_(None))) == 0
-    assert read.scalar(select(func.count()).select_from(Shipment)) > 0
-    assert read.scalar(select(func.count()).select_from(InventoryPosition)) > 0
+    assert cli_read.scalar(select(func.count()).select_from(Asset)) == 2000
+    assert (
+        cli_read.scalar(select(func.count()).select_from(AssetLink).where(AssetLink.child_id.is_(None))) == 0
+    )
+    assert cli_read.scalar(select(func.count()).select_from(Shipment)) > 0
+    assert cli_read.scalar(select(func.count()).select_from(InventoryPosition)) > 0
     assert "hot lot CAP-L" in result.stdout
     again = hub("synth", "genealogy", "--lots", "2000", "--seed", "3", "--database")
     assert again.exit_code == 2 and "exists already" in again.output

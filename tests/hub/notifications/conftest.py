@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import httpx
@@ -9,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from hub.models import QualityNotification
 from tests.hub.conftest import Actor
 from tests.hub.notifications.chain import Chain, build_chain
 
@@ -53,3 +55,11 @@ def read(actor: Actor, notification_id: str) -> dict[str, Any]:
     response = actor.get(f"{BASE}/{notification_id}")
     assert response.status_code == 200, response.text
     return dict(response.json())
+
+
+def stored(db: Session, notification_id: str) -> QualityNotification:
+    """The notification's row as the database holds it now (the session's cached copy expired first)."""
+    db.expire_all()
+    row = db.get(QualityNotification, uuid.UUID(notification_id))
+    assert row is not None
+    return row

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -20,16 +19,9 @@ from protocol.models.common import OrgKind
 from protocol.models.orgs import OrganizationCreate
 from tests.conftest import make_settings
 from tests.hub.notifications.chain import Chain
-from tests.hub.notifications.conftest import investigation, moved, read
+from tests.hub.notifications.conftest import investigation, moved, read, stored
 
 DUE = datetime(2026, 12, 1, tzinfo=UTC)
-
-
-def stored(db: Session, notification_id: str) -> QualityNotification:
-    db.expire_all()
-    row = db.get(QualityNotification, uuid.UUID(notification_id))
-    assert row is not None
-    return row
 
 
 def test_an_unanswered_notification_past_its_target_date_is_escalated_once(db: Session, chain: Chain) -> None:

@@ -13,7 +13,7 @@ from hub.notifications.states import TRANSITIONS
 from tests.hub.asserts import assert_error, audit_actions, audit_count, field_locs
 from tests.hub.conftest import Actor
 from tests.hub.notifications.chain import Chain
-from tests.hub.notifications.conftest import BASE, investigation, move, moved, read
+from tests.hub.notifications.conftest import BASE, investigation, move, moved, read, stored
 
 PATHS = {
     "CREATED": [],
@@ -34,13 +34,6 @@ def _actor(chain: Chain, name: str) -> Actor:
 def _reach(chain: Chain, notification_id: str, state: str) -> None:
     for name in PATHS[state]:
         moved(_actor(chain, name), notification_id, name, reason=f"reason for {name}")
-
-
-def stored(db: Session, notification_id: str) -> QualityNotification:
-    db.expire_all()
-    row = db.get(QualityNotification, uuid.UUID(notification_id))
-    assert row is not None
-    return row
 
 
 def test_an_investigation_goes_the_whole_way_with_a_message_per_change(db: Session, chain: Chain) -> None:
