@@ -34,8 +34,8 @@ def _import(actor: Actor, records: list[dict[str, Any]]) -> None:
     if response.status_code != 200 or report.get("rejected"):
         raise DemoFailure(f"{actor.name}'s genealogy import failed: {response.text}")
     accepted = report["accepted"]
-    records = "record" if accepted == 1 else "records"
-    actor.say(f"imports its genealogy: {accepted} {records} ([dim]POST /v1/genealogy:import[/dim])")
+    noun = "record" if accepted == 1 else "records"
+    actor.say(f"imports its genealogy: {accepted} {noun} ([dim]POST /v1/genealogy:import[/dim])")
 
 
 def _genealogy(story: Story, helix: Actor) -> None:
