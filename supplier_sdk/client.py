@@ -28,7 +28,8 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any, overload
 
@@ -42,6 +43,7 @@ from protocol.models.common import AgreementStatus, KeyStatus, KeyUse, KpiName
 from protocol.models.kpi import KPI_REPORT_TYPE, KpiReport, KpiReportPayload, KpiReportSubmit
 from protocol.models.orgs import Organization, OrgKey, OrgKeyRegister
 from protocol.models.pages import Page
+from protocol.models.trace import TraceDirection, TraceResult
 from protocol.signing import SignedEnvelope, key_id_for, public_key_raw, sign_envelope
 from supplier_sdk.errors import ConflictError, HubError, HubUnreachable
 from supplier_sdk.events import StreamEvent, follow
@@ -49,8 +51,11 @@ from supplier_sdk.retry import RetryPolicy, exchange
 from supplier_sdk.tokens import AccessToken, request_token
 
 if TYPE_CHECKING:
+    from supplier_sdk.genealogy import Genealogy
+    from supplier_sdk.notifications import Containment, Notifications
     from supplier_sdk.outbox import Outbox, QueuedReport
     from supplier_sdk.rooms.client import Rooms
+    from supplier_sdk.trace import RootLike
 
 
 def _sdk_version() -> str:
@@ -207,6 +212,65 @@ class Client:
         from supplier_sdk.rooms.client import Rooms  # the rooms module builds on this one
 
         return Rooms(self, encryption_key=self._encryption_key)
+
+    @property
+    def genealogy(self) -> Genealogy:
+        """The genealogy import (:class:`~supplier_sdk.genealogy.Genealogy`): lots, parts, links, inventory.
+
+        Example::
+
+            report = hub.genealogy.import_file("lots.ndjson")
+        """
+        from supplier_sdk.genealogy import Genealogy
+
+        return Genealogy(self)
+
+    @property
+    def notifications(self) -> Notifications:
+        """Quality notifications (:class:`~supplier_sdk.notifications.Notifications`): investigations, alerts.
+
+        Example::
+
+            hub.notifications.accept(investigation_id, reason="voids confirmed on lot W-12")
+        """
+        from supplier_sdk.notifications import Notifications
+
+        return Notifications(self)
+
+    @property
+    def containment(self) -> Containment:
+        """Your plants' containment actions (:class:`~supplier_sdk.notifications.Containment`).
+
+        Example::
+
+            hub.containment.acknowledge(action_id, owner="Jana Novak, plant quality")
+        """
+        from supplier_sdk.notifications import Containment
+
+        return Containment(self)
+
+    def trace(
+        self,
+        roots: Iterable[RootLike],
+        *,
+        direction: TraceDirection = "forward",
+        depth: int | None = None,
+        as_of: datetime | None = None,
+    ) -> TraceResult:
+        """Trace lots or serial parts forward (what contains them) or backward (what went into them).
+
+        Roots are asset ids, catenaXIds, natural keys (``<org id>/batch/LOT-7``, ``serial/VIN-1``), bare local
+        ids of your own lots, or :class:`~protocol.models.trace.TraceRoot` (:mod:`supplier_sdk.trace`). You see
+        your own and your direct partners' assets, counts for the rest. Needs ``trace:read``.
+
+        Example::
+
+            result = hub.trace(["CAP-L00012345"])
+            print(result.answer, result.affected_serials, [m.model for m in result.by_model])
+        """
+        from supplier_sdk.trace import run_trace
+
+        return run_trace(self, roots, direction=direction, depth=depth, as_of=as_of)
 
     # -- plumbing ---------------------------------------------------------------------------------------------
 

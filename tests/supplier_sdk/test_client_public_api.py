@@ -69,6 +69,9 @@ MODULES = [
     "supplier_sdk.rooms.client",
     "supplier_sdk.rooms.transfer",
     "supplier_sdk.cli.room",
+    "supplier_sdk.genealogy",
+    "supplier_sdk.trace",
+    "supplier_sdk.notifications",
 ]
 
 
