@@ -24,7 +24,7 @@ from collections.abc import Sequence
 import click
 import typer
 
-from supplier_sdk.cli import kpi, outbox, report, room
+from supplier_sdk.cli import genealogy, kpi, notifications, outbox, report, room
 
 app = typer.Typer(
     name="supplier-sdk",
@@ -40,10 +40,15 @@ COMMAND_GROUPS: tuple[tuple[str, typer.Typer], ...] = (
     ("report", report.app),
     ("outbox", outbox.app),
     ("room", room.app),
+    ("genealogy", genealogy.app),
+    ("notifications", notifications.app),
+    ("containment", notifications.containment_app),
     # ("attest", attest.app),   supplier_sdk/cli/attest.py
 )
 for _name, _group in COMMAND_GROUPS:
     app.add_typer(_group, name=_name)
+# Single commands at the top level: `supplier-sdk trace LOT...`.
+app.command("trace")(genealogy.trace_command)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

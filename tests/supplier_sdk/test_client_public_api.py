@@ -72,6 +72,9 @@ MODULES = [
     "supplier_sdk.genealogy",
     "supplier_sdk.trace",
     "supplier_sdk.notifications",
+    "supplier_sdk.cli.connection",
+    "supplier_sdk.cli.genealogy",
+    "supplier_sdk.cli.notifications",
 ]
 
 
