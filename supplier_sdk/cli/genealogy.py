@@ -5,7 +5,7 @@ Commands::
     genealogy import FILE [--format ndjson|csv|catenax] [--type batch|serial_part|...] [--strict] [--json]
     trace ROOT... [--backward] [--depth N] [--as-of ISO] [--json]
 
-``genealogy import`` streams the file with a progress bar (bytes sent, on stderr) and prints the report: counts
+``genealogy import`` streams the file with a progress bar (bytes sent, on stderr when it is a terminal) and prints the report: counts
 per record type and every rejected row (line, type, field, reason). Rejected rows do not stop an import: the
 rest is kept, the command prints ``warning: N rows rejected`` on stderr and exits 0 — or, with ``--strict``, exits
 3 (:data:`EXIT_REJECTED`) so a pipeline notices. ``trace`` takes lots as local ids of your own lots (``LOT-7``),
@@ -111,6 +111,7 @@ def import_command(
     if not file.is_file():
         fail(f"no such file: {file}")
     size = file.stat().st_size
+    bar_console = console(stderr=True)
     with (
         connected(hub=hub, client_id=client_id, key_file=key_file) as client,
         Progress(
@@ -118,9 +119,9 @@ def import_command(
             BarColumn(),
             DownloadColumn(),
             TransferSpeedColumn(),
-            console=console(stderr=True),
+            console=bar_console,
             transient=True,
-            disable=as_json,
+            disable=as_json or not bar_console.is_terminal,
         ) as progress,
     ):
         task = progress.add_task(f"importing {file.name}", total=size)
