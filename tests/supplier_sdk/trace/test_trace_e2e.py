@@ -142,6 +142,34 @@ def test_an_investigation_from_the_oem_is_answered_by_the_ecu_maker(tiers: Tiers
         oem.notifications.cancel(created.id)
 
 
+def test_the_ecu_maker_forwards_the_investigation_and_the_answer_flows_back(tiers: Tiers) -> None:
+    oem, ecu, cap = tiers.oem.client, tiers.ecu.client, tiers.capacitor.client
+    nodes = oem.trace([f"serial/V1-{tiers.tag}"], direction="backward", depth=1).nodes
+    module = next(node.asset_id for node in nodes if node.local_id == tiers.lot("E1"))
+    original = oem.notifications.create(
+        type="INVESTIGATION", title="ECU brown-out", affected_asset_ids=[module]
+    )
+    oem.notifications.send(original.id)
+    ecu.notifications.acknowledge(original.id)
+    c1 = next(
+        node.asset_id for node in ecu.trace([tiers.lot("E1")], direction="backward").nodes if not node.root
+    )
+
+    forwarded = ecu.notifications.forward(
+        original.id, affected_asset_ids=[c1], reason="capacitor lot suspected"
+    )
+    assert forwarded.forwarded_from_id == original.id and forwarded.status is NotificationStatus.SENT
+    assert forwarded.receiver_id == tiers.capacitor.org_id
+    with pytest.raises(PermissionDenied):  # only the receiver forwards
+        oem.notifications.forward(original.id, affected_asset_ids=[module])
+    cap.notifications.acknowledge(forwarded.id)
+    cap.notifications.decline(forwarded.id, reason="withstand test of retained samples passed")
+
+    history = oem.notifications.get(original.id)
+    assert any(m.reason and "withstand test of retained samples passed" in m.reason for m in history.messages)
+    assert str(tiers.capacitor.org_id) not in history.model_dump_json()
+
+
 def test_an_alert_opens_containment_the_plant_acknowledges_and_closes(tiers: Tiers) -> None:
     cap, ecu, oem = tiers.capacitor.client, tiers.ecu.client, tiers.oem.client
     c1 = next(node.asset_id for node in cap.trace([tiers.lot("C1")]).nodes if node.root)
