@@ -187,3 +187,69 @@ def test_the_progress_bar_counts_the_bytes_sent_on_a_terminal(
     size_kb = tiers.capacitor_file.stat().st_size / 1000
     assert "importing capacitor.ndjson" in err and f"{size_kb:.1f}/{size_kb:.1f} kB" in err
     assert "unchanged" in out and "importing" not in out
+
+
+def test_forward_decline_and_cancel_from_the_command_line(
+    network: Network, tiers: Tiers, tmp_path: Path
+) -> None:
+    as_oem = env(network, tiers.oem.party, tmp_path)
+    as_ecu = env(network, tiers.ecu.party, tmp_path)
+    as_cap = env(network, tiers.capacitor.party, tmp_path)
+    backward = json.loads(cli(as_ecu, "trace", tiers.lot("E1"), "--backward", "--json")[0])
+    c1 = next(node["asset_id"] for node in backward["nodes"] if not node["root"])
+    e1 = next(node["asset_id"] for node in backward["nodes"] if node["root"])
+    made = json.loads(
+        cli(
+            as_oem,
+            "notifications",
+            "create",
+            "--type",
+            "INVESTIGATION",
+            "--title",
+            "t",
+            "--asset",
+            e1,
+            "--json",
+        )[0]
+    )
+    _, err = cli(
+        as_ecu, "notifications", "receive", made["id"], status=2
+    )  # unsent: the receiver does not see it
+    assert err.startswith("error: NotFound:")
+    cli(as_oem, "notifications", "send", made["id"])
+    out, _ = cli(
+        as_ecu, "notifications", "forward", made["id"], "--asset", c1, "--reason", "capacitor?", "--json"
+    )
+    forwarded = json.loads(out)
+    assert forwarded["forwarded_from_id"] == made["id"] and forwarded["receiver_id"] == str(
+        tiers.capacitor.org_id
+    )
+    cli(as_cap, "notifications", "acknowledge", forwarded["id"])
+    out, _ = cli(as_cap, "notifications", "decline", forwarded["id"], "--reason", "samples passed")
+    assert "DECLINED" in out.splitlines()[0]
+    out, _ = cli(as_oem, "notifications", "show", made["id"])
+    assert "samples passed" in out
+
+    second = json.loads(
+        cli(
+            as_oem,
+            "notifications",
+            "create",
+            "--type",
+            "INVESTIGATION",
+            "--title",
+            "t2",
+            "--asset",
+            e1,
+            "--send",
+            "--json",
+        )[0]
+    )
+    out, _ = cli(as_oem, "notifications", "cancel", second["id"], "--reason", "raised by mistake")
+    assert "CANCELED" in out.splitlines()[0] and "raised by mistake" in out
+    _, err = cli(
+        as_oem, "notifications", "create", "--type", "ALERT", "--title", "x", "--asset", "nope", status=2
+    )
+    assert err == "error: --asset must be an id (a UUID), not 'nope'\n"
+    _, err = cli(as_oem, "notifications", "list", "--role", "both", status=2)
+    assert err == "error: --role must be sender or receiver, not 'both'\n"

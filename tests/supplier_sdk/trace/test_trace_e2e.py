@@ -17,7 +17,7 @@ from protocol.models.notifications import NotificationStatus, NotificationType
 from supplier_sdk.errors import ConflictError, InvalidRequest, NotFound, PermissionDenied
 from supplier_sdk.genealogy import CHUNK_SIZE
 from supplier_sdk.trace import by_catenax_id, by_local_id
-from tests.supplier_sdk.test_client_support import Network, running_network
+from tests.supplier_sdk.test_client_support import CountingTransport, Network, running_network
 from tests.supplier_sdk.trace.tiers import FILLER_LOTS, MODEL, Tiers, build_tiers
 
 pytestmark = pytest.mark.e2e
@@ -53,6 +53,22 @@ def test_reimporting_the_file_changes_nothing_and_reports_progress(tiers: Tiers)
     assert (again.accepted, again.updated, again.unchanged) == (0, 0, again.rows)
     assert seen[0] == 0 and seen[-1] == tiers.capacitor_file.stat().st_size and len(seen) > 2
     assert seen == sorted(seen)
+
+
+def test_a_file_goes_out_chunked_under_its_format_s_content_type(network: Network, tiers: Tiers) -> None:
+    transport = CountingTransport()
+    client = network.client(tiers.capacitor.party, transport=transport)
+    client.genealogy.import_file(tiers.capacitor_file)
+    client.genealogy.import_file(tiers.capacitor_file, format="ndjson")
+    untyped = tiers.capacitor_file.with_name("lots.csv")
+    untyped.write_text(f"batch_id,manufacturer_part_id\nCSV-{tiers.tag},CAP-100\n")
+    assert client.genealogy.import_file(untyped, record_type="batch").accepted == 1
+
+    imports = [r for r in transport.requests if r.url.path == "/v1/genealogy:import"]
+    assert [r.headers["content-type"] for r in imports] == ["application/x-ndjson"] * 2 + ["text/csv"]
+    assert imports[0].headers["transfer-encoding"] == "chunked" and "content-length" not in imports[0].headers
+    assert imports[2].url.params["type"] == "batch" and "type" not in imports[0].url.params
+    assert len({r.headers["idempotency-key"] for r in imports}) == 3
 
 
 def test_rejected_rows_are_reported_and_the_rest_is_kept(tiers: Tiers) -> None:
