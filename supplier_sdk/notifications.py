@@ -10,7 +10,9 @@ investigation to its own supplier(s). Accept, decline and close need a reason.
 plants, which you acknowledge naming an owner and close with a result (scope ``containment:write``). Another
 organization's action is a :class:`~supplier_sdk.errors.NotFound`; a transition the state does not allow a
 :class:`~supplier_sdk.errors.ConflictError`; the other party's transition a
-:class:`~supplier_sdk.errors.PermissionDenied`.
+:class:`~supplier_sdk.errors.PermissionDenied`. A transition whose target state is reached already (your own
+earlier attempt went through unanswered) returns the current notification or action instead of raising
+(:data:`TRANSITION_TARGETS`).
 
 Example::
 
@@ -32,6 +34,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from protocol.models import containment as cwire
 from protocol.models import notifications as wire
+from supplier_sdk.errors import ConflictError
 
 if TYPE_CHECKING:
     from supplier_sdk.client import Client
@@ -50,6 +53,24 @@ ACTIONS_PATH = "/v1/containment-actions"
 Example:
     >>> ACTIONS_PATH
     '/v1/containment-actions'
+"""
+
+TRANSITION_TARGETS: dict[str, wire.NotificationStatus] = {
+    "send": wire.NotificationStatus.SENT,
+    "receive": wire.NotificationStatus.RECEIVED,
+    "acknowledge": wire.NotificationStatus.ACKNOWLEDGED,
+    "accept": wire.NotificationStatus.ACCEPTED,
+    "decline": wire.NotificationStatus.DECLINED,
+    "close": wire.NotificationStatus.CLOSED,
+    "cancel": wire.NotificationStatus.CANCELED,
+}
+"""The status each transition leads to. A transition the hub refuses as a conflict while the notification is
+already in that status is taken as done (the hub keeps no Idempotency-Key for transitions, so a retry whose first
+attempt went through unanswered meets the new state): the method returns the notification instead of raising.
+
+Example:
+    >>> TRANSITION_TARGETS["accept"].value
+    'ACCEPTED'
 """
 
 Role = Literal["sender", "receiver"]
@@ -177,16 +198,24 @@ class Notifications:
         self, notification_id: uuid.UUID | str, name: str, reason: str | None
     ) -> wire.QualityNotification:
         body = None if reason is None else wire.NotificationReason(reason=reason).model_dump(mode="json")
-        answer = self._client.request(
-            "POST", f"{NOTIFICATIONS_PATH}/{_id(notification_id)}/{name}", json=body
-        )
-        return wire.QualityNotification.model_validate(answer)
+        return self._transition(notification_id, name, body)
 
     def _answer(self, notification_id: uuid.UUID | str, name: str, reason: str) -> wire.QualityNotification:
         body = wire.NotificationAnswer(reason=reason).model_dump(mode="json")
-        answer = self._client.request(
-            "POST", f"{NOTIFICATIONS_PATH}/{_id(notification_id)}/{name}", json=body
-        )
+        return self._transition(notification_id, name, body)
+
+    def _transition(
+        self, notification_id: uuid.UUID | str, name: str, body: dict[str, Any] | None
+    ) -> wire.QualityNotification:
+        nid = _id(notification_id)
+        try:
+            answer = self._client.request("POST", f"{NOTIFICATIONS_PATH}/{nid}/{name}", json=body)
+        except ConflictError:
+            # A retry whose first attempt went through but went unanswered meets the new state: that is done.
+            current = self.get(nid)
+            if current.status is not TRANSITION_TARGETS[name]:
+                raise
+            return current
         return wire.QualityNotification.model_validate(answer)
 
     def send(
@@ -350,9 +379,7 @@ class Containment:
             hub.containment.acknowledge(action.id, owner="Jana Novak, plant quality")
         """
         body = cwire.ContainmentAcknowledge(owner=owner).model_dump(mode="json")
-        return cwire.ContainmentAction.model_validate(
-            self._client.request("POST", f"{ACTIONS_PATH}/{_id(action_id)}/acknowledge", json=body)
-        )
+        return self._transition(action_id, "acknowledge", body, cwire.ContainmentStatus.ACKNOWLEDGED)
 
     def close(self, action_id: uuid.UUID | str, *, result: str) -> cwire.ContainmentAction:
         """Close an acknowledged action with its result.
@@ -362,9 +389,20 @@ class Containment:
             hub.containment.close(action.id, result="350 pcs sorted, 12 scrapped")
         """
         body = cwire.ContainmentClose(result=result).model_dump(mode="json")
-        return cwire.ContainmentAction.model_validate(
-            self._client.request("POST", f"{ACTIONS_PATH}/{_id(action_id)}/close", json=body)
-        )
+        return self._transition(action_id, "close", body, cwire.ContainmentStatus.CLOSED)
+
+    def _transition(
+        self, action_id: uuid.UUID | str, name: str, body: dict[str, Any], target: cwire.ContainmentStatus
+    ) -> cwire.ContainmentAction:
+        aid = _id(action_id)
+        try:
+            answer = self._client.request("POST", f"{ACTIONS_PATH}/{aid}/{name}", json=body)
+        except ConflictError:
+            current = self.get(aid)  # already in the state asked for (an unanswered first attempt): done
+            if current.status is not target:
+                raise
+            return current
+        return cwire.ContainmentAction.model_validate(answer)
 
 
-__all__ = ["ACTIONS_PATH", "NOTIFICATIONS_PATH", "Containment", "Notifications", "Role"]
+__all__ = ["ACTIONS_PATH", "NOTIFICATIONS_PATH", "TRANSITION_TARGETS", "Containment", "Notifications", "Role"]

@@ -143,6 +143,9 @@ def test_an_investigation_from_the_oem_is_answered_by_the_ecu_maker(tiers: Tiers
     assert created.id in waiting
     assert ecu.notifications.receive(created.id).status is NotificationStatus.RECEIVED
     ecu.notifications.acknowledge(created.id, reason="analysis started")
+    again = ecu.notifications.acknowledge(created.id)  # as a retry after a lost answer would: already done
+    assert again.status is NotificationStatus.ACKNOWLEDGED
+    assert [m.event for m in again.messages].count("acknowledged") == 1
     with pytest.raises(PermissionDenied):  # only the sender closes
         ecu.notifications.close(created.id, reason="done")
     accepted = ecu.notifications.accept(created.id, reason="cold-solder joints on E1 confirmed")
@@ -214,6 +217,7 @@ def test_an_alert_opens_containment_the_plant_acknowledges_and_closes(tiers: Tie
     with pytest.raises(ConflictError):  # closing before acknowledging
         ecu.containment.close(action.id, result="sorted")
     acknowledged = ecu.containment.acknowledge(action.id, owner="Jana Novak, ECU plant quality")
+    assert ecu.containment.acknowledge(action.id, owner="Jana Novak").owner == "Jana Novak, ECU plant quality"
     assert acknowledged.status is ContainmentStatus.ACKNOWLEDGED and acknowledged.owner.startswith("Jana")
     closed = ecu.containment.close(action.id, result="350 pcs sorted, 12 scrapped")
     assert closed.status is ContainmentStatus.CLOSED and closed.result == "350 pcs sorted, 12 scrapped"
