@@ -142,12 +142,12 @@ def list_command(
         fail(f"--role must be sender or receiver, not {role!r}")
     side: Literal["sender", "receiver"] | None = role  # type: ignore[assignment]
     with connected(hub=hub, client_id=client_id, key_file=key_file) as client:
-        items = list(client.notifications.list(type=type, status=status, role=side))
-    if as_json:
-        echo_json(json.dumps([item.model_dump(mode="json") for item in items]))
-    else:
-        for item in items:
-            typer.echo(notification_line(item))
+        items = client.notifications.list(type=type, status=status, role=side)
+        if as_json:
+            echo_json(json.dumps([item.model_dump(mode="json") for item in items]))
+        else:
+            for item in items:  # printed page by page as they arrive
+                typer.echo(notification_line(item))
 
 
 @app.command("show")
@@ -348,12 +348,12 @@ def containment_list_command(
     """
     alert = None if notification is None else parse_id(notification, "--notification")
     with connected(hub=hub, client_id=client_id, key_file=key_file) as client:
-        items = list(client.containment.list(status=status, notification_id=alert))
-    if as_json:
-        echo_json(json.dumps([item.model_dump(mode="json") for item in items]))
-    else:
-        for item in items:
-            typer.echo(action_line(item))
+        items = client.containment.list(status=status, notification_id=alert)
+        if as_json:
+            echo_json(json.dumps([item.model_dump(mode="json") for item in items]))
+        else:
+            for item in items:
+                typer.echo(action_line(item))
 
 
 @containment_app.command("show")
