@@ -23,7 +23,10 @@ Example::
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -144,12 +147,23 @@ def ndjson_lines(records: Iterable[BaseModel | Mapping[str, Any]]) -> Iterator[b
         >>> from protocol.models.genealogy import PlantRecord
         >>> list(ndjson_lines([PlantRecord(code="P1", name="Nord"), {"type": "plant", "code": "P2", "name": "Süd"}]))
         [b'{"type":"plant","code":"P1","name":"Nord"}\\n', b'{"type": "plant", "code": "P2", "name": "S\\\\u00fcd"}\\n']
+        >>> list(ndjson_lines([{"quantity": Decimal("2.5"), "shipped_on": date(2026, 11, 2)}]))
+        [b'{"quantity": "2.5", "shipped_on": "2026-11-02"}\\n']
     """
     for record in records:
         if isinstance(record, BaseModel):
             yield record.model_dump_json(exclude_none=True).encode() + b"\n"
         else:
-            yield json.dumps(dict(record)).encode() + b"\n"
+            yield json.dumps(dict(record), default=_plain).encode() + b"\n"
+
+
+def _plain(value: object) -> str:
+    """Decimals, UUIDs, dates and times in a mapping, as the hub reads them (ISO 8601 for moments)."""
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal | uuid.UUID):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 class Genealogy:

@@ -42,6 +42,9 @@ def test_the_network_is_imported_from_a_file_records_and_csv(tiers: Tiers) -> No
     assert tiers.capacitor_file.stat().st_size > CHUNK_SIZE  # streamed in more than one piece
     assert tiers.reports["ecu"].rejected == 0, tiers.reports["ecu"].rejections
     assert tiers.reports["ecu"].by_type["link"].accepted == 1
+    assert (
+        tiers.reports["ecu_shipment"].by_type["shipment"].accepted == 1
+    )  # a mapping with date, Decimal, UUID
     vehicles = tiers.reports["oem_vehicles"]
     assert (vehicles.format, vehicles.by_type["serial_part"].accepted) == ("csv", 2)
     assert tiers.reports["oem"].accepted == 3, tiers.reports["oem"].rejections

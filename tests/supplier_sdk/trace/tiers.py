@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -164,10 +166,12 @@ def build_tiers(network: Network, folder: Path) -> Tiers:
                 "type": "shipment",
                 "asset": f"batch/E1-{tag}",
                 "delivery_note": f"DN-E1-{tag}",
-                "customer_organization_id": str(oem.org_id),
+                "customer_organization_id": oem.org_id,
                 "plant": f"OEM-{tag}",
-                "shipped_on": "2026-11-04",
-                "quantity": 50,
+                "shipped_on": date(
+                    2026, 11, 4
+                ),  # dates, decimals and UUIDs in a mapping are sent as JSON text
+                "quantity": Decimal(50),
                 "unit": "pcs",
             }
         ]
