@@ -100,6 +100,9 @@ def test_trace_prints_the_answer_and_groups_without_third_party_identities(
         result["answer"] == "yes" and result["depth"] == 1 and "depth_limit" in result["incomplete_reasons"]
     )
 
+    out, _ = cli(as_cap, "trace", tiers.lot("C1"), "--as-of", "2020-01-01T00:00:00")  # before any link: UTC
+    assert out.startswith("answer: no\n") and "as of 2020-01-01T00:00:00+00:00" in out
+
     as_oem = env(network, tiers.oem.party, tmp_path)
     out, _ = cli(as_oem, "trace", f"serial/V1-{tiers.tag}", "--backward")
     assert "answer: yes" in out and "backward" in out and tiers.lot("E1") not in out  # groups, not nodes
