@@ -15,6 +15,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from pathlib import Path
 
 import typer
@@ -111,6 +112,16 @@ def console(*, stderr: bool = False) -> Console:
     return out
 
 
+def amount(quantity: Decimal, unit: str) -> str:
+    """A quantity with its unit, without the trailing zeros of the hub's four decimal places.
+
+    Example:
+        >>> amount(Decimal("300.0000"), "pcs"), amount(Decimal("12.5000"), "kg"), amount(Decimal("1E+2"), "m")
+        ('300 pcs', '12.5 kg', '100 m')
+    """
+    return f"{quantity.normalize():f} {unit}"
+
+
 def echo_json(text: str) -> None:
     """Print one JSON document on stdout.
 
@@ -121,4 +132,4 @@ def echo_json(text: str) -> None:
     typer.echo(text)
 
 
-__all__ = ["connected", "console", "echo_json", "invalid", "parse_id", "refusal"]
+__all__ = ["amount", "connected", "console", "echo_json", "invalid", "parse_id", "refusal"]

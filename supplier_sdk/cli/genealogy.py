@@ -36,7 +36,7 @@ from rich.table import Table
 
 from protocol.models.genealogy import ImportReport
 from protocol.models.trace import TraceResult
-from supplier_sdk.cli.connection import connected, console, echo_json, invalid
+from supplier_sdk.cli.connection import amount, connected, console, echo_json, invalid
 from supplier_sdk.cli.kpi import fail
 from supplier_sdk.cli.options import ClientIdOption, HubOption, JsonOption, KeyFileOption
 from supplier_sdk.genealogy import import_format
@@ -179,9 +179,9 @@ def print_trace(result: TraceResult) -> None:
                     plant.code,
                     plant.name,
                     str(plant.positions),
-                    f"{q.quantity} {q.unit}",
-                    f"{q.held} {q.unit}",
-                    f"{q.shipped} {q.unit}",
+                    amount(q.quantity, q.unit),
+                    amount(q.held, q.unit),
+                    amount(q.shipped, q.unit),
                 )
         out.print(table)
     if result.by_location:
@@ -191,8 +191,8 @@ def print_trace(result: TraceResult) -> None:
                 spot.code,
                 spot.location,
                 str(spot.positions),
-                f"{spot.quantity} {spot.unit}",
-                f"{spot.held} {spot.unit}",
+                amount(spot.quantity, spot.unit),
+                amount(spot.held, spot.unit),
             )
         out.print(table)
     hidden = result.undisclosed

@@ -37,7 +37,7 @@ import typer
 
 from protocol.models import containment as cwire
 from protocol.models import notifications as wire
-from supplier_sdk.cli.connection import connected, echo_json, parse_id
+from supplier_sdk.cli.connection import amount, connected, echo_json, parse_id
 from supplier_sdk.cli.kpi import fail
 from supplier_sdk.cli.options import ClientIdOption, HubOption, JsonOption, KeyFileOption
 
@@ -100,7 +100,7 @@ def notification_text(item: wire.QualityNotification) -> str:
         lines.append(f"  child {child.id} → {child.receiver_id}: {child.status.value}")
     if item.containment is not None:
         c = item.containment
-        held = ", ".join(f"{q.quantity} {q.unit}" for q in c.held) or "nothing"
+        held = ", ".join(amount(q.quantity, q.unit) for q in c.held) or "nothing"
         lines.append(
             f"  containment ({c.kind.value}): {c.plants} plants, actions {c.actions_open} open / "
             f"{c.actions_acknowledged} acknowledged / {c.actions_closed} closed; {c.holds_active} holds, {held} held"
@@ -299,7 +299,7 @@ def action_line(action: cwire.ContainmentAction) -> str:
     """
     return (
         f"{action.id}  {action.plant_code:10}  {action.kind.value:13}  {action.status.value:12}  "
-        f"{action.quantity} {action.unit}  {action.alert_title}"
+        f"{amount(action.quantity, action.unit)}  {action.alert_title}"
     )
 
 
@@ -319,7 +319,9 @@ def action_text(action: cwire.ContainmentAction) -> str:
         lines.append(f"  result {action.result}")
     for hold in action.holds or []:
         released = f" (released {hold.released_at.isoformat()})" if hold.released_at else ""
-        lines.append(f"  hold {hold.local_id} bin {hold.location}: {hold.quantity} {hold.unit}{released}")
+        lines.append(
+            f"  hold {hold.local_id} bin {hold.location}: {amount(hold.quantity, hold.unit)}{released}"
+        )
     return "\n".join(lines)
 
 

@@ -92,6 +92,7 @@ def test_trace_prints_the_answer_and_groups_without_third_party_identities(
     assert out.startswith("answer: yes\n")
     assert "2 serial parts affected" in out and "by organization" in out and tiers.ecu.party.name in out
     assert "undisclosed: 0 lots, 2 serial parts at 1 organizations" in out
+    assert "200 pcs" in out and "300 pcs" in out and "0000" not in out  # its own and its customer's bins
     assert MODEL not in out and tiers.oem.party.name not in out and f"OEM-{tiers.tag}" not in out
 
     out, _ = cli(as_cap, "trace", tiers.lot("C1"), "--depth", "1", "--json")
@@ -164,7 +165,7 @@ def test_an_investigation_and_an_alert_from_the_command_line(
     action = out.split()[0]
     assert "ECU-1" in out and len(out.splitlines()) == 1
     out, _ = cli(as_ecu, "containment", "show", action)
-    assert "bin R1: 300" in out and "bin F1: 50" in out
+    assert "bin R1: 300 pcs" in out and "bin F1: 50 pcs" in out
     _, err = cli(as_oem, "containment", "acknowledge", action, "--owner", "me", status=2)
     assert err.startswith("error: NotFound:")
     _, err = cli(as_ecu, "containment", "close", action, "--result", "done", status=2)
