@@ -47,15 +47,15 @@ from protocol.models.trace import TraceDirection, TraceResult
 from protocol.signing import SignedEnvelope, key_id_for, public_key_raw, sign_envelope
 from supplier_sdk.errors import ConflictError, HubError, HubUnreachable
 from supplier_sdk.events import StreamEvent, follow
+from supplier_sdk.genealogy import Genealogy
+from supplier_sdk.notifications import Containment, Notifications
 from supplier_sdk.retry import RetryPolicy, exchange
 from supplier_sdk.tokens import AccessToken, request_token
+from supplier_sdk.trace import RootLike, run_trace
 
 if TYPE_CHECKING:
-    from supplier_sdk.genealogy import Genealogy
-    from supplier_sdk.notifications import Containment, Notifications
     from supplier_sdk.outbox import Outbox, QueuedReport
     from supplier_sdk.rooms.client import Rooms
-    from supplier_sdk.trace import RootLike
 
 
 def _sdk_version() -> str:
@@ -215,38 +215,26 @@ class Client:
 
     @property
     def genealogy(self) -> Genealogy:
-        """The genealogy import (:class:`~supplier_sdk.genealogy.Genealogy`): lots, parts, links, inventory.
+        """The genealogy import (:class:`~supplier_sdk.genealogy.Genealogy`).
 
-        Example::
-
-            report = hub.genealogy.import_file("lots.ndjson")
+        Example: ``report = hub.genealogy.import_file("lots.ndjson")``
         """
-        from supplier_sdk.genealogy import Genealogy
-
         return Genealogy(self)
 
     @property
     def notifications(self) -> Notifications:
-        """Quality notifications (:class:`~supplier_sdk.notifications.Notifications`): investigations, alerts.
+        """Investigations and alerts (:class:`~supplier_sdk.notifications.Notifications`).
 
-        Example::
-
-            hub.notifications.accept(investigation_id, reason="voids confirmed on lot W-12")
+        Example: ``hub.notifications.accept(investigation_id, reason="voids confirmed on lot W-12")``
         """
-        from supplier_sdk.notifications import Notifications
-
         return Notifications(self)
 
     @property
     def containment(self) -> Containment:
         """Your plants' containment actions (:class:`~supplier_sdk.notifications.Containment`).
 
-        Example::
-
-            hub.containment.acknowledge(action_id, owner="Jana Novak, plant quality")
+        Example: ``hub.containment.acknowledge(action_id, owner="Jana Novak, plant quality")``
         """
-        from supplier_sdk.notifications import Containment
-
         return Containment(self)
 
     def trace(
@@ -257,19 +245,11 @@ class Client:
         depth: int | None = None,
         as_of: datetime | None = None,
     ) -> TraceResult:
-        """Trace lots or serial parts forward (what contains them) or backward (what went into them).
+        """Trace lots or serial parts forward (what contains them) or backward (what went into them); roots as
+        :func:`supplier_sdk.trace.root` reads them. You see your own and your partners' assets, counts for the rest.
 
-        Roots are asset ids, catenaXIds, natural keys (``<org id>/batch/LOT-7``, ``serial/VIN-1``), bare local
-        ids of your own lots, or :class:`~protocol.models.trace.TraceRoot` (:mod:`supplier_sdk.trace`). You see
-        your own and your direct partners' assets, counts for the rest. Needs ``trace:read``.
-
-        Example::
-
-            result = hub.trace(["CAP-L00012345"])
-            print(result.answer, result.affected_serials, [m.model for m in result.by_model])
+        Example: ``print(hub.trace(["CAP-L00012345"]).answer)``
         """
-        from supplier_sdk.trace import run_trace
-
         return run_trace(self, roots, direction=direction, depth=depth, as_of=as_of)
 
     # -- plumbing ---------------------------------------------------------------------------------------------
