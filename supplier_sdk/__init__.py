@@ -16,6 +16,10 @@ The pieces, each in its own module:
   side and returns the event;
 - :meth:`Client.events` (:mod:`supplier_sdk.events`): the organization's events as they happen, as
   :class:`StreamEvent`, resumed after a dropped connection;
+- ``client.genealogy`` (:mod:`supplier_sdk.genealogy`): lots, parts, links, shipments and inventory streamed to
+  the hub; :meth:`Client.trace` (:mod:`supplier_sdk.trace`): forward and backward traces with minimal disclosure;
+  ``client.notifications`` and ``client.containment`` (:mod:`supplier_sdk.notifications`): investigations,
+  alerts and the plants' containment actions;
 - :func:`load_config` (:mod:`supplier_sdk.config`): where the ``supplier-sdk`` command line finds its settings;
 - the error tree (:mod:`supplier_sdk.errors`), rooted at :class:`QualinkError`.
 

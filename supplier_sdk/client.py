@@ -28,7 +28,8 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any, overload
 
@@ -51,12 +52,16 @@ from protocol.models.kpi import (
 )
 from protocol.models.orgs import Organization, OrgKey, OrgKeyRegister
 from protocol.models.pages import Page
+from protocol.models.trace import TraceDirection, TraceResult
 from protocol.signing import SignedEnvelope, key_id_for, public_key_raw, sign_envelope
 from protocol.zk.attestation import BindingContext
 from supplier_sdk.errors import ConflictError, HubError, HubUnreachable
 from supplier_sdk.events import StreamEvent, follow
+from supplier_sdk.genealogy import Genealogy
+from supplier_sdk.notifications import Containment, Notifications
 from supplier_sdk.retry import RetryPolicy, exchange
 from supplier_sdk.tokens import AccessToken, request_token
+from supplier_sdk.trace import RootLike, run_trace
 
 if TYPE_CHECKING:
     from supplier_sdk.outbox import Outbox, QueuedReport
@@ -220,6 +225,45 @@ class Client:
         from supplier_sdk.rooms.client import Rooms  # the rooms module builds on this one
 
         return Rooms(self, encryption_key=self._encryption_key)
+
+    @property
+    def genealogy(self) -> Genealogy:
+        """The genealogy import (:class:`~supplier_sdk.genealogy.Genealogy`).
+
+        Example: ``report = hub.genealogy.import_file("lots.ndjson")``
+        """
+        return Genealogy(self)
+
+    @property
+    def notifications(self) -> Notifications:
+        """Investigations and alerts (:class:`~supplier_sdk.notifications.Notifications`).
+
+        Example: ``hub.notifications.accept(investigation_id, reason="voids confirmed on lot W-12")``
+        """
+        return Notifications(self)
+
+    @property
+    def containment(self) -> Containment:
+        """Your plants' containment actions (:class:`~supplier_sdk.notifications.Containment`).
+
+        Example: ``hub.containment.acknowledge(action_id, owner="Jana Novak, plant quality")``
+        """
+        return Containment(self)
+
+    def trace(
+        self,
+        roots: Iterable[RootLike],
+        *,
+        direction: TraceDirection = "forward",
+        depth: int | None = None,
+        as_of: datetime | None = None,
+    ) -> TraceResult:
+        """Trace lots or serial parts forward (what contains them) or backward (what went into them); roots as
+        :func:`supplier_sdk.trace.root` reads them. You see your own and your partners' assets, counts for the rest.
+
+        Example: ``print(hub.trace(["CAP-L00012345"]).answer)``
+        """
+        return run_trace(self, roots, direction=direction, depth=depth, as_of=as_of)
 
     # -- plumbing ---------------------------------------------------------------------------------------------
 

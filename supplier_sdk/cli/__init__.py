@@ -24,7 +24,7 @@ from collections.abc import Sequence
 import click
 import typer
 
-from supplier_sdk.cli import attest, kpi, outbox, report, room
+from supplier_sdk.cli import attest, genealogy, kpi, notifications, outbox, report, room
 
 app = typer.Typer(
     name="supplier-sdk",
@@ -41,11 +41,15 @@ COMMAND_GROUPS: tuple[tuple[str, typer.Typer], ...] = (
     ("outbox", outbox.app),
     ("room", room.app),
     ("attest", attest.app),
+    ("genealogy", genealogy.app),
+    ("notifications", notifications.app),
+    ("containment", notifications.containment_app),
 )
 for _name, _group in COMMAND_GROUPS:
     app.add_typer(_group, name=_name)
-# Single commands at the top level: `supplier-sdk verify PROOF.json`.
+# Single commands at the top level: `supplier-sdk verify PROOF.json`, `supplier-sdk trace LOT...`.
 app.command("verify")(attest.verify_command)
+app.command("trace")(genealogy.trace_command)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

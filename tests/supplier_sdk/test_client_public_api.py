@@ -71,6 +71,12 @@ MODULES = [
     "supplier_sdk.rooms.client",
     "supplier_sdk.rooms.transfer",
     "supplier_sdk.cli.room",
+    "supplier_sdk.genealogy",
+    "supplier_sdk.trace",
+    "supplier_sdk.notifications",
+    "supplier_sdk.cli.connection",
+    "supplier_sdk.cli.genealogy",
+    "supplier_sdk.cli.notifications",
 ]
 
 

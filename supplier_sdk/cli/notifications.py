@@ -1,0 +1,426 @@
+"""``supplier-sdk notifications`` and ``supplier-sdk containment``: answer investigations, raise alerts, contain.
+
+Commands::
+
+    notifications list [--type INVESTIGATION|ALERT] [--status S] [--role sender|receiver]
+    notifications show ID
+    notifications create --type T --title T --asset ASSET_ID... [--severity S] [--description D]
+                         [--target-date ISO] [--receiver ORG_ID]... [--containment hold|sort|...] [--due-date ISO]
+                         [--send]
+    notifications send|receive|acknowledge|cancel ID [--reason R]
+    notifications accept|decline|close ID --reason R
+    notifications forward ID --asset ASSET_ID... [--receiver ORG_ID]... [--reason R]
+    containment list [--status open|acknowledged|closed] [--notification ID]
+    containment show ID            containment acknowledge ID --owner NAME        containment close ID --result R
+
+Every command takes ``--hub``, ``--client-id``, ``--key-file`` (or ``QUALINK_*``) and ``--json``. Exit status: 0
+done; 2 bad input or a hub refusal (one ``error:`` line: another organization's notification or action is
+``NotFound``, the other party's transition ``InsufficientScope``/``Forbidden``, a state that does not allow it
+``Conflict``); 1 the hub could not be reached.
+
+Example:
+    >>> from typer.testing import CliRunner
+    >>> from supplier_sdk.cli import app as cli
+    >>> result = CliRunner().invoke(cli, ["containment", "show", "nope", "--hub", "http://127.0.0.1:9"])
+    >>> result.exit_code, result.stderr
+    (2, "error: ACTION must be an id (a UUID), not 'nope'\\n")
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+import typer
+
+from protocol.models import containment as cwire
+from protocol.models import notifications as wire
+from supplier_sdk.cli.connection import amount, connected, echo_json, parse_id
+from supplier_sdk.cli.kpi import fail
+from supplier_sdk.cli.options import ClientIdOption, HubOption, JsonOption, KeyFileOption
+
+app = typer.Typer(
+    name="notifications",
+    help="Quality notifications: answer investigations, raise and follow alerts.",
+    no_args_is_help=True,
+)
+containment_app = typer.Typer(
+    name="containment",
+    help="Containment actions at your plants: acknowledge and close them.",
+    no_args_is_help=True,
+)
+
+IdArgument = Annotated[str, typer.Argument(help="The notification's id.", show_default=False)]
+ReasonOption = Annotated[
+    str | None, typer.Option("--reason", help="Why (kept in the notification's history).")
+]
+NeededReason = Annotated[str, typer.Option("--reason", help="Why (required).", show_default=False)]
+AssetOption = Annotated[
+    list[str], typer.Option("--asset", help="Affected asset id (repeat).", show_default=False)
+]
+ReceiverOption = Annotated[
+    list[str] | None, typer.Option("--receiver", help="Receiving organization id (repeat).")
+]
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    return None if moment is None else (moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+
+
+def notification_line(item: wire.QualityNotification) -> str:
+    """One line per notification: id, type, status, severity, your role, title.
+
+    Example::
+
+        for item in hub.notifications.list():
+            print(notification_line(item))
+    """
+    return f"{item.id}  {item.type.value:13}  {item.status.value:12}  {item.severity.value:16}  {item.role:8}  {item.title}"
+
+
+def notification_text(item: wire.QualityNotification) -> str:
+    """A notification in full: its line, affected assets, case children, containment progress and messages.
+
+    Example::
+
+        print(notification_text(hub.notifications.get(notification_id)))
+    """
+    lines = [notification_line(item)]
+    if item.description:
+        lines.append(f"  {item.description}")
+    lines.append(
+        f"  sender {item.sender_id}" + (f", receiver {item.receiver_id}" if item.receiver_id else "")
+    )
+    if item.target_date:
+        lines.append(f"  target date {item.target_date.isoformat()}")
+    lines.append(f"  affected assets: {', '.join(str(asset) for asset in item.affected_asset_ids)}")
+    for child in item.children or []:
+        lines.append(f"  child {child.id} → {child.receiver_id}: {child.status.value}")
+    if item.containment is not None:
+        c = item.containment
+        held = ", ".join(amount(q.quantity, q.unit) for q in c.held) or "nothing"
+        lines.append(
+            f"  containment ({c.kind.value}): {c.plants} plants, actions {c.actions_open} open / "
+            f"{c.actions_acknowledged} acknowledged / {c.actions_closed} closed; {c.holds_active} holds, {held} held"
+        )
+    for message in item.messages:
+        reason = f": {message.reason}" if message.reason else ""
+        lines.append(
+            f"  {message.created_at.isoformat()}  {message.status.value:12}  {message.event}{reason}"
+        )
+    return "\n".join(lines)
+
+
+def _show(item: wire.QualityNotification, as_json: bool) -> None:
+    if as_json:
+        echo_json(item.model_dump_json())
+    else:
+        typer.echo(notification_text(item))
+
+
+def _ids(values: Iterable[str] | None, what: str) -> list[str]:
+    return [str(parse_id(value, what)) for value in values or []]
+
+
+@app.command("list")
+def list_command(
+    type: Annotated[wire.NotificationType | None, typer.Option("--type")] = None,
+    status: Annotated[wire.NotificationStatus | None, typer.Option("--status")] = None,
+    role: Annotated[str | None, typer.Option("--role", help="sender or receiver.")] = None,
+    as_json: JsonOption = False,
+    hub: HubOption = None,
+    client_id: ClientIdOption = None,
+    key_file: KeyFileOption = None,
+) -> None:
+    """The notifications your organization sent or received.
+
+    Example: ``supplier-sdk notifications list --role receiver --status SENT``
+    """
+    if role not in (None, "sender", "receiver"):
+        fail(f"--role must be sender or receiver, not {role!r}")
+    side: Literal["sender", "receiver"] | None = role  # type: ignore[assignment]
+    with connected(hub=hub, client_id=client_id, key_file=key_file) as client:
+        items = client.notifications.list(type=type, status=status, role=side)
+        if as_json:
+            echo_json(json.dumps([item.model_dump(mode="json") for item in items]))
+        else:
+            for item in items:  # printed page by page as they arrive
+                typer.echo(notification_line(item))
+
+
+@app.command("show")
+def show_command(
+    notification: IdArgument,
+    as_json: JsonOption = False,
+    hub: HubOption = None,
+    client_id: ClientIdOption = None,
+    key_file: KeyFileOption = None,
+) -> None:
+    """One notification with its messages.
+
+    Example: ``supplier-sdk notifications show 0193…``
+    """
+    nid = parse_id(notification, "NOTIFICATION")
+    with connected(hub=hub, client_id=client_id, key_file=key_file) as client:
+        item = client.notifications.get(nid)
+    _show(item, as_json)
+
+
+@app.command("create")
+def create_command(
+    type: Annotated[wire.NotificationType, typer.Option("--type", help="INVESTIGATION or ALERT.")],
+    title: Annotated[str, typer.Option("--title")],
+    asset: AssetOption,
+    severity: Annotated[wire.Severity, typer.Option("--severity")] = wire.Severity.MINOR,
+    description: Annotated[str, typer.Option("--description")] = "",
+    target_date: Annotated[datetime | None, typer.Option("--target-date", help="ISO time (UTC).")] = None,
+    receiver: ReceiverOption = None,
+    containment: Annotated[
+        cwire.ContainmentKind | None, typer.Option("--containment", help="Alert: the action plants get.")
+    ] = None,
+    due_date: Annotated[
+        datetime | None, typer.Option("--due-date", help="Containment due date (UTC).")
+    ] = None,
+    send: Annotated[bool, typer.Option("--send", help="Send it at once.")] = False,
+    as_json: JsonOption = False,
+    hub: HubOption = None,
+    client_id: ClientIdOption = None,
+    key_file: KeyFileOption = None,
+) -> None:
+    """Create an investigation (to your suppliers) or an alert (to your customers).
+
+    Example: ``supplier-sdk notifications create --type ALERT --title "38 V" --asset 0193… --containment sort --send``
+    """
+    assets = _ids(asset, "--asset")
+    receivers = _ids(receiver, "--receiver") if receiver else None
+    if due_date is not None and containment is None:
+        fail("--due-date goes with --containment")
+    request = None if containment is None else {"kind": containment.value, "due_date": _aware(due_date)}
+    with connected(hub=hub, client_id=client_id, key_file=key_file) as client:
+        item = client.notifications.create(
+            type=type,
+            title=title,
+            affected_asset_ids=assets,
+            description=description,
+            severity=severity,
+            target_date=_aware(target_date),
+            receiver_ids=receivers,
+            containment=request,
+        )
+        if send:
+            item = client.notifications.send(item.id)
+    _show(item, as_json)
+
+
+def _transition(name: str, summary: str) -> None:
+    def command(
+        notification: IdArgument,
+        reason: ReasonOption = None,
+        as_json: JsonOption = False,
+        hub: HubOption = None,
+        client_id: ClientIdOption = None,
+        key_file: KeyFileOption = None,
+    ) -> None:
+        nid = parse_id(notification, "NOTIFICATION")
+        with connected(hub=hub, client_id=client_id, key_file=key_file) as client:
+            item = getattr(client.notifications, name)(nid, reason=reason)
+        _show(item, as_json)
+
+    command.__doc__ = f"{summary}\n\nExample: ``supplier-sdk notifications {name} ID --reason '…'``"
+    app.command(name)(command)
+
+
+def _answer(name: str, summary: str) -> None:
+    def command(
+        notification: IdArgument,
+        reason: NeededReason,
+        as_json: JsonOption = False,
+        hub: HubOption = None,
+        client_id: ClientIdOption = None,
+        key_file: KeyFileOption = None,
+    ) -> None:
+        nid = parse_id(notification, "NOTIFICATION")
+        if not reason.strip():
+            fail("--reason must not be empty")
+        with connected(hub=hub, client_id=client_id, key_file=key_file) as client:
+            item = getattr(client.notifications, name)(nid, reason=reason)
+        _show(item, as_json)
+
+    command.__doc__ = f"{summary}\n\nExample: ``supplier-sdk notifications {name} ID --reason '…'``"
+    app.command(name)(command)
+
+
+_transition("send", "Send (sender): CREATED → SENT; an alert places holds and opens containment actions.")
+_transition("receive", "Confirm receipt (receiver): SENT → RECEIVED.")
+_transition("acknowledge", "Acknowledge (receiver): → ACKNOWLEDGED.")
+_transition("cancel", "Withdraw (sender) before the receiver acknowledges.")
+_answer("accept", "Accept, issue confirmed (receiver): ACKNOWLEDGED → ACCEPTED.")
+_answer("decline", "Decline, no issue found (receiver): ACKNOWLEDGED → DECLINED.")
+_answer("close", "Close (sender only); an alert's holds are released.")
+
+
+@app.command("forward")
+def forward_command(
+    notification: IdArgument,
+    asset: AssetOption,
+    receiver: ReceiverOption = None,
+    reason: ReasonOption = None,
+    as_json: JsonOption = False,
+    hub: HubOption = None,
+    client_id: ClientIdOption = None,
+    key_file: KeyFileOption = None,
+) -> None:
+    """Forward a received investigation to your own supplier(s), naming their lots.
+
+    Example: ``supplier-sdk notifications forward 0193… --asset 0194… --reason "capacitor lot suspected"``
+    """
+    nid = parse_id(notification, "NOTIFICATION")
+    assets = _ids(asset, "--asset")
+    receivers = _ids(receiver, "--receiver") if receiver else None
+    with connected(hub=hub, client_id=client_id, key_file=key_file) as client:
+        item = client.notifications.forward(
+            nid, affected_asset_ids=assets, receiver_ids=receivers, reason=reason
+        )
+    _show(item, as_json)
+
+
+# -- containment ---------------------------------------------------------------------------------------------------
+
+
+def action_line(action: cwire.ContainmentAction) -> str:
+    """One line per containment action: id, plant, kind, status, quantity held, alert.
+
+    Example::
+
+        for action in hub.containment.list():
+            print(action_line(action))
+    """
+    return (
+        f"{action.id}  {action.plant_code:10}  {action.kind.value:13}  {action.status.value:12}  "
+        f"{amount(action.quantity, action.unit)}  {action.alert_title}"
+    )
+
+
+def action_text(action: cwire.ContainmentAction) -> str:
+    """An action in full: its line, owner, result, due date and held bins.
+
+    Example::
+
+        print(action_text(hub.containment.get(action_id)))
+    """
+    lines = [action_line(action), f"  alert {action.notification_id} ({action.severity})"]
+    if action.due_date:
+        lines.append(f"  due {action.due_date.isoformat()}")
+    if action.owner:
+        lines.append(f"  owner {action.owner}")
+    if action.result:
+        lines.append(f"  result {action.result}")
+    for hold in action.holds or []:
+        released = f" (released {hold.released_at.isoformat()})" if hold.released_at else ""
+        lines.append(
+            f"  hold {hold.local_id} bin {hold.location}: {amount(hold.quantity, hold.unit)}{released}"
+        )
+    return "\n".join(lines)
+
+
+def _show_action(action: cwire.ContainmentAction, as_json: bool) -> None:
+    if as_json:
+        echo_json(action.model_dump_json())
+    else:
+        typer.echo(action_text(action))
+
+
+ActionArgument = Annotated[str, typer.Argument(help="The containment action's id.", show_default=False)]
+
+
+@containment_app.command("list")
+def containment_list_command(
+    status: Annotated[cwire.ContainmentStatus | None, typer.Option("--status")] = None,
+    notification: Annotated[str | None, typer.Option("--notification", help="Only this alert's.")] = None,
+    as_json: JsonOption = False,
+    hub: HubOption = None,
+    client_id: ClientIdOption = None,
+    key_file: KeyFileOption = None,
+) -> None:
+    """The containment actions at your organization's plants.
+
+    Example: ``supplier-sdk containment list --status open``
+    """
+    alert = None if notification is None else parse_id(notification, "--notification")
+    with connected(hub=hub, client_id=client_id, key_file=key_file) as client:
+        items = client.containment.list(status=status, notification_id=alert)
+        if as_json:
+            echo_json(json.dumps([item.model_dump(mode="json") for item in items]))
+        else:
+            for item in items:
+                typer.echo(action_line(item))
+
+
+@containment_app.command("show")
+def containment_show_command(
+    action: ActionArgument,
+    as_json: JsonOption = False,
+    hub: HubOption = None,
+    client_id: ClientIdOption = None,
+    key_file: KeyFileOption = None,
+) -> None:
+    """One action with the bins it holds.
+
+    Example: ``supplier-sdk containment show 0193…``
+    """
+    aid = parse_id(action, "ACTION")
+    with connected(hub=hub, client_id=client_id, key_file=key_file) as client:
+        item = client.containment.get(aid)
+    _show_action(item, as_json)
+
+
+@containment_app.command("acknowledge")
+def containment_acknowledge_command(
+    action: ActionArgument,
+    owner: Annotated[
+        str, typer.Option("--owner", help="Who owns the action at the plant.", show_default=False)
+    ],
+    as_json: JsonOption = False,
+    hub: HubOption = None,
+    client_id: ClientIdOption = None,
+    key_file: KeyFileOption = None,
+) -> None:
+    """Acknowledge an action, naming its owner.
+
+    Example: ``supplier-sdk containment acknowledge 0193… --owner "Jana Novak"``
+    """
+    aid = parse_id(action, "ACTION")
+    with connected(hub=hub, client_id=client_id, key_file=key_file) as client:
+        item = client.containment.acknowledge(aid, owner=owner)
+    _show_action(item, as_json)
+
+
+@containment_app.command("close")
+def containment_close_command(
+    action: ActionArgument,
+    result: Annotated[str, typer.Option("--result", help="What was done.", show_default=False)],
+    as_json: JsonOption = False,
+    hub: HubOption = None,
+    client_id: ClientIdOption = None,
+    key_file: KeyFileOption = None,
+) -> None:
+    """Close an acknowledged action with its result.
+
+    Example: ``supplier-sdk containment close 0193… --result "350 pcs sorted, 12 scrapped"``
+    """
+    aid = parse_id(action, "ACTION")
+    with connected(hub=hub, client_id=client_id, key_file=key_file) as client:
+        item = client.containment.close(aid, result=result)
+    _show_action(item, as_json)
+
+
+__all__ = [
+    "action_line",
+    "action_text",
+    "app",
+    "containment_app",
+    "notification_line",
+    "notification_text",
+]
