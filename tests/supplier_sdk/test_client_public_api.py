@@ -51,6 +51,7 @@ MODULES = [
     "supplier_sdk",
     "supplier_sdk.errors",
     "supplier_sdk.client",
+    "supplier_sdk.kpi_reports",
     "supplier_sdk.events",
     "supplier_sdk.outbox",
     "supplier_sdk.outbox_entries",
