@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 
     from supplier_sdk.outbox import Outbox, QueuedReport
 
+__all__ = ["KpiReports"]
+
 _BATCH_BYTES = 512 * 1024  # half the hub's default body limit (HUB_MAX_BODY_BYTES)
 
 

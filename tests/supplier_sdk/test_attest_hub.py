@@ -137,7 +137,9 @@ def test_a_batch_larger_than_the_body_budget_goes_in_several_requests(
         proven.append(
             attest_report(payload, agreement=reporting.agreement, context=context, hours=60_000, failures=1)
         )
-    monkeypatch.setattr("supplier_sdk.kpi_reports._BATCH_BYTES", 1)  # every report over budget: one request each
+    monkeypatch.setattr(
+        "supplier_sdk.kpi_reports._BATCH_BYTES", 1
+    )  # every report over budget: one request each
     transport = CountingTransport()
 
     results = network.client(reporting.supplier, transport=transport).submit_batch(
