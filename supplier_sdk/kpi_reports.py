@@ -56,31 +56,9 @@ class KpiReports:
     _private_key: Ed25519PrivateKey
     _signing_key_id: str
 
-    if TYPE_CHECKING:  # provided by Client
-
-        def _send(
-            self,
-            method: str,
-            path: str,
-            *,
-            params: dict[str, Any] | None = None,
-            json: Any = None,
-            idempotency_key: str | None = None,
-            content: Callable[[], Iterator[bytes]] | None = None,
-            headers: dict[str, str] | None = None,
-            stream: bool = False,
-            timeout: float | None = None,
-        ) -> httpx.Response: ...
-
-        def request(
-            self,
-            method: str,
-            path: str,
-            *,
-            params: dict[str, Any] | None = None,
-            json: Any = None,
-            idempotency_key: str | None = None,
-        ) -> Any: ...
+    # Supplied by Client: an authenticated request with retries and error mapping (raw, and parsed JSON).
+    _send: Callable[..., httpx.Response]
+    request: Callable[..., Any]
 
     # -- signing and sending ------------------------------------------------------------------------------------------
 
