@@ -239,8 +239,8 @@ def attest_mtbf(
 ) -> Attestation:
     """Prove MTBF ≥ ``threshold`` hours (``mtbf_at_least``) from a test's total hours and failures.
 
-    ``form="point"`` proves T ≥ M·r (the point estimate T/r); ``"chi2_lower"`` proves the chi-square lower
-    bound at ``confidence`` (e.g. ``Decimal("0.6")``) reaches M.
+    ``form="point"`` proves T ≥ M·max(r, 1) (the point estimate T/r; T ≥ M without failures);
+    ``"chi2_lower"`` proves the chi-square lower bound at ``confidence`` (e.g. ``Decimal("0.6")``) reaches M.
 
     Raises:
         WitnessDoesNotMeet: the test does not demonstrate the threshold.
