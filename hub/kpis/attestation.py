@@ -21,8 +21,9 @@ one accepted proof.
    proven with the pooled within-subgroup sigma or, for individual values, the overall one. MTBF: the proof's
    ``form`` and ``confidence`` are the agreement term's ``mtbf_proof_form`` / ``confidence`` when it fixes
    them; unset, the point form is accepted, and the chi-square form only at a confidence of at least
-   :data:`MIN_CHI2_CONFIDENCE` (the prover picks C, and a tiny C makes the lower bound trivially high). Public inputs that
-   contradict each other (threshold text vs. fraction, range widths) fail as ``InvalidProof``;
+   :data:`MIN_CHI2_CONFIDENCE` (the prover picks C, and a tiny C makes the lower bound trivially high).
+   Public inputs that contradict each other (threshold text vs. fraction, range widths) fail as
+   ``InvalidProof``;
 5. its binding context is the expected one (``ProofContextMismatch``, naming the field);
 6. the report's ``commitments`` are the attestation's, in name order (``ProofCommitmentMismatch``);
 7. the proof verifies (``InvalidProof``, with the cryptographic check that failed) — alone, or for a batch in
