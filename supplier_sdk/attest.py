@@ -57,6 +57,7 @@ from protocol.zk.errors import ProofInvalid, WitnessDoesNotMeet
 from supplier_sdk.errors import AgreementMismatch
 from supplier_sdk.kpi import KpiInputError
 from supplier_sdk.kpi.subgroups import FloatArray, split_subgroups
+from supplier_sdk.reports import ZERO_FAILURE_CONFIDENCE
 
 STATEMENTS: dict[KpiName, str] = {
     KpiName.CPK: "cpk_at_least",
@@ -238,8 +239,8 @@ def attest_mtbf(
 ) -> Attestation:
     """Prove MTBF ≥ ``threshold`` hours (``mtbf_at_least``) from a test's total hours and failures.
 
-    ``form="point"`` proves T ≥ M·r (the point estimate T/r); ``"chi2_lower"`` proves the chi-square lower
-    bound at ``confidence`` (e.g. ``Decimal("0.6")``) reaches M.
+    ``form="point"`` proves T ≥ M·max(r, 1) (the point estimate T/r; T ≥ M without failures);
+    ``"chi2_lower"`` proves the chi-square lower bound at ``confidence`` (e.g. ``Decimal("0.6")``) reaches M.
 
     Raises:
         WitnessDoesNotMeet: the test does not demonstrate the threshold.
@@ -375,8 +376,10 @@ def attest_report(
 
     The threshold, limits and resolution come from the agreement, as the hub will check them. CPK is proven
     with the pooled within-subgroup sigma when subgroups are given; PPK (and CPK of individual values) with the
-    overall sigma; MTBF with the point estimate, or for a test without failures the 60 % chi-square bound the
-    report claims (:data:`supplier_sdk.reports.ZERO_FAILURE_CONFIDENCE`).
+    overall sigma; MTBF in the form and at the confidence the agreement's MTBF term fixes
+    (``mtbf_proof_form``, ``confidence``), else with the point estimate, or for a test without failures the
+    60 % chi-square bound the report claims (:data:`supplier_sdk.reports.ZERO_FAILURE_CONFIDENCE`, also the
+    confidence of a fixed chi-square form without one). The hub refuses any other form or confidence.
 
     Raises:
         WitnessDoesNotMeet: the data do not meet the threshold (the claim should then say so, with no proof).
@@ -391,13 +394,20 @@ def attest_report(
     if payload.kpi is KpiName.MTBF:
         if hours is None or failures is None:
             raise KpiInputError("an MTBF proof needs the test's hours and failures")
-        zero = failures == 0
+        term = next((t for t in agreement.kpis if t.kpi is KpiName.MTBF), None)
+        form = term.mtbf_proof_form if term is not None else None
+        if form is None:
+            form = "chi2_lower" if failures == 0 else "point"
+        confidence = None
+        if form == "chi2_lower":
+            fixed = term.confidence if term is not None else None
+            confidence = fixed if fixed is not None else Decimal(str(ZERO_FAILURE_CONFIDENCE))
         attestation = attest_mtbf(
             hours=hours,
             failures=failures,
             threshold=threshold,
-            form="chi2_lower" if zero else "point",
-            confidence=Decimal("0.60") if zero else None,
+            form=form,
+            confidence=confidence,
             context=context,
             backend=backend,
         )

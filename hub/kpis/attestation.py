@@ -18,8 +18,12 @@ one accepted proof.
    cannot probe for the best threshold it can prove;
 4. its other public inputs are the agreement's and the claim's: LSL, USL and resolution of the characteristic,
    n = the claim's sample size when given, the overall sigma for PPK (``ProofPublicInputMismatch``); CPK may be
-   proven with the pooled within-subgroup sigma or, for individual values, the overall one. Public inputs that
-   contradict each other (threshold text vs. fraction, range widths) fail as ``InvalidProof``;
+   proven with the pooled within-subgroup sigma or, for individual values, the overall one. MTBF: the proof's
+   ``form`` and ``confidence`` are the agreement term's ``mtbf_proof_form`` / ``confidence`` when it fixes
+   them; unset, the point form is accepted, and the chi-square form only at a confidence of at least
+   :data:`MIN_CHI2_CONFIDENCE` (the prover picks C, and a tiny C makes the lower bound trivially high).
+   Public inputs that contradict each other (threshold text vs. fraction, range widths) fail as
+   ``InvalidProof``;
 5. its binding context is the expected one (``ProofContextMismatch``, naming the field);
 6. the report's ``commitments`` are the attestation's, in name order (``ProofCommitmentMismatch``);
 7. the proof verifies (``InvalidProof``, with the cryptographic check that failed) — alone, or for a batch in
@@ -60,7 +64,7 @@ from protocol.zk.attestation import (
     verify_attestations,
 )
 from protocol.zk.errors import ProofInvalid
-from protocol.zk.statements.cpk import CpkStatement
+from protocol.zk.statements.mtbf import MtbfStatement
 
 _PROOF_LOC = "body.envelope.payload.proof"
 
@@ -70,6 +74,9 @@ STATEMENTS: dict[KpiName, str] = {
     KpiName.MTBF: "mtbf_at_least",
 }
 """The KPI-ZK statement that proves each KPI meets its threshold; PPM has none (yet)."""
+
+MIN_CHI2_CONFIDENCE = Decimal("0.6")
+"""The lowest confidence of a chi-square MTBF proof the hub accepts when the agreement does not fix one."""
 
 _CONTEXT_FIELDS = ("hub", "supplier", "key_id", "agreement", "characteristic", "period", "kpi", "nonce")
 
@@ -244,7 +251,8 @@ def _check_public(
             f"the agreement's threshold is {term['threshold']}",
             loc=f"{_PROOF_LOC}.public.threshold",
         )
-    if not isinstance(statement, CpkStatement):
+    if isinstance(statement, MtbfStatement):
+        _check_mtbf_form(statement, term)
         return
     wanted: dict[str, Any] = {}
     if spec is not None:
@@ -265,6 +273,33 @@ def _check_public(
         raise errors.ProofPublicInputMismatch(
             "public input sigma check failed: PPK is proven with the overall sigma, not the pooled one",
             loc=f"{_PROOF_LOC}.public.sigma",
+        )
+
+
+def _check_mtbf_form(statement: MtbfStatement, term: dict[str, Any]) -> None:
+    """The proof's form and confidence against the term (the policy of step 4 in the module docstring)."""
+    form, confidence = term.get("mtbf_proof_form"), term.get("confidence")
+    if form is not None and statement.form != form:
+        raise errors.ProofPublicInputMismatch(
+            f"public input form check failed: the proof uses the {statement.form} form, "
+            f"the agreement asks for {form}",
+            loc=f"{_PROOF_LOC}.public.form",
+        )
+    if statement.form != "chi2_lower":
+        return
+    assert statement.confidence is not None
+    if confidence is not None:
+        if statement.confidence != Decimal(str(confidence)):
+            raise errors.ProofPublicInputMismatch(
+                f"public input confidence check failed: the proof is at {statement.confidence}, "
+                f"the agreement asks for {confidence}",
+                loc=f"{_PROOF_LOC}.public.confidence",
+            )
+    elif statement.confidence < MIN_CHI2_CONFIDENCE:
+        raise errors.ProofPublicInputMismatch(
+            f"public input confidence check failed: the proof is at {statement.confidence}, "
+            f"the hub accepts a chi-square bound at {MIN_CHI2_CONFIDENCE} or more",
+            loc=f"{_PROOF_LOC}.public.confidence",
         )
 
 

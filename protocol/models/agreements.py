@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Literal
 from uuid import UUID
 
 from pydantic import Field, model_validator
@@ -70,18 +71,37 @@ class Characteristic(WireModel):
         return self
 
 
+MtbfProofForm = Literal["point", "chi2_lower"]
+"""How a KPI-ZK MTBF proof reads the test: ``"point"`` (T ≥ M·max(r, 1)) or ``"chi2_lower"`` (the chi-square
+lower bound 2T/χ²(C; 2r+2) ≥ M at confidence C).
+
+Example:
+    >>> KpiTerm(kpi=KpiName.MTBF, threshold="50000", mtbf_proof_form="point").mtbf_proof_form
+    'point'
+"""
+
+
 class KpiTerm(WireModel):
     """One KPI the supplier must report, the threshold it must meet, and what the OEM may see of it.
+
+    For MTBF the OEM may fix how a KPI-ZK proof reads the test: ``mtbf_proof_form`` (``"point"`` or
+    ``"chi2_lower"``) and, for ``"chi2_lower"``, ``confidence`` (a decimal in [0.5, 1)). The hub then accepts
+    only proofs with that form and confidence. Left unset, the hub accepts the point form, or the chi-square
+    form at a confidence of at least 0.6 (a prover-chosen low confidence would make the bound trivially high).
 
     Example:
         >>> KpiTerm(kpi=KpiName.CPK, threshold="1.33", disclosure=DisclosureMode.THRESHOLD).comparator
         <Comparator.AT_LEAST: '>='>
+        >>> KpiTerm(kpi=KpiName.MTBF, threshold="50000", mtbf_proof_form="chi2_lower", confidence="0.9").confidence
+        Decimal('0.9')
     """
 
     kpi: KpiName
     threshold: WireDecimal
     disclosure: DisclosureMode = DisclosureMode.VALUE
     comparator: Comparator | None = None
+    mtbf_proof_form: MtbfProofForm | None = None
+    confidence: WireDecimal | None = None
 
     @model_validator(mode="after")
     def _default_direction(self) -> KpiTerm:
@@ -92,6 +112,13 @@ class KpiTerm(WireModel):
             self.comparator = natural
         elif self.comparator is not natural:
             raise ValueError(f"{self.kpi.value} is good when {natural.value} its threshold")
+        if self.kpi is not KpiName.MTBF and (self.mtbf_proof_form is not None or self.confidence is not None):
+            raise ValueError("mtbf_proof_form and confidence are terms of the mtbf KPI only")
+        if self.confidence is not None:
+            if self.mtbf_proof_form != "chi2_lower":
+                raise ValueError("confidence is fixed only with mtbf_proof_form 'chi2_lower'")
+            if not self.confidence.is_finite() or not Decimal("0.5") <= self.confidence < 1:
+                raise ValueError("confidence must be a decimal in [0.5, 1)")
         return self
 
 
@@ -145,4 +172,12 @@ class AgreementDecision(WireModel):
     reason: str = Field(default="", max_length=1000)
 
 
-__all__ = ["Agreement", "AgreementCreate", "AgreementDecision", "Characteristic", "KpiTerm", "PartRef"]
+__all__ = [
+    "Agreement",
+    "AgreementCreate",
+    "AgreementDecision",
+    "Characteristic",
+    "KpiTerm",
+    "MtbfProofForm",
+    "PartRef",
+]

@@ -217,8 +217,8 @@ def prove_mtbf_at_least(
 ) -> Attestation:
     """Prove MTBF ≥ ``threshold`` hours from total test ``hours`` and ``failures``.
 
-    ``form="point"``: T/r ≥ M (r = 0 meets). ``form="chi2_lower"``: the time-terminated lower bound
-    2T/χ²(C; 2r+2) ≥ M at ``confidence`` C, through a public line above the quantile for r ≤ ``r_max``
+    ``form="point"``: T ≥ M·max(r, 1) (no failure needs T ≥ M). ``form="chi2_lower"``: the time-terminated
+    lower bound 2T/χ²(C; 2r+2) ≥ M at ``confidence`` C, through a public line above the quantile for r ≤ ``r_max``
     (default: the octave [2^(k-1), 2^k - 1] holding ``failures``, [0, 15] for up to 15 failures, which is all
     the proof reveals about r; an explicit ``r_max`` = 2^k - 1 proves over [0, r_max] instead, looser). T is
     committed rounded down to ``resolution``.

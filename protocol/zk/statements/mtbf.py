@@ -3,13 +3,18 @@
 Units: T is committed as ``T_s = ⌊hours / resolution⌋`` (rounding down only makes the claim harder), r as
 an integer; M = p/d and the resolution rho = rho_n/rho_d are public decimals.
 
-**Point form** (MTBF = T/r): T/r ≥ M ⇔ T - M·r ≥ 0, which also covers r = 0 (an infinite point estimate
-meets any M). **Chi-square lower-bound form** (time-terminated test, confidence C): the lower bound is
+**Point form** (MTBF = T/max(r, 1)): T ≥ M·max(r, 1) ⇔ T - M·r ≥ 0 and T - M ≥ 0. With r = 0 the point
+estimate T/r is infinite, so T - M·r ≥ 0 alone would let a zero-failure test of any length "meet" any M; the
+second range makes a zero-failure test at least as long as one MTBF (M hours). **Chi-square lower-bound form** (time-terminated test, confidence C): the lower bound is
 2T/χ²(C; 2r+2), and 2T/χ²(C; 2r+2) ≥ M ⇔ T ≥ M·g(r) with g(r) = χ²(C; 2r+2)/2. g is not linear in r, so
 the statement uses a public line alpha + beta·r that lies above g at every integer r in [r_min, r_max]; then
 T ≥ M·(alpha + beta·r) implies the bound. Both forms are the one inequality with (alpha, beta) = (0, 1) for the point form::
 
     D = K₁·T_s - K₂ - K₃·r ≥ 0,   K₁ = rho_n·d·alpha_d·beta_d,  K₂ = p·rho_d·alpha_n·beta_d,  K₃ = p·rho_d·betaₙ·alpha_d.
+
+The point form adds E = L₁·T_s - L₂ ≥ 0 with L₁ = rho_n·d, L₂ = p·rho_d (T·rho_n/rho_d ≥ p/d, divided by
+their gcd), derived by the verifier from C(T) as L₁·C(T) - L₂·G like every other range value. The
+chi-square form needs no such range: its line has alpha ≥ g(0) > 0, so r = 0 already demands T ≥ M·alpha.
 
 For even degrees of freedom the chi-square quantile is a Poisson tail: P(χ²₂ₖ ≤ 2u) = P(Poisson(u) ≥ k), so
 g(r) is the u with P(Poisson(u) ≤ r) = 1 - C. This module computes it in pure Python (no SciPy in
@@ -22,9 +27,12 @@ The failure range [r_min, r_max] is public, r_max - r_min + 1 = 2^w a power of t
 r - r_min ∈ [0, 2^w) is the bound. By default the prover takes the smallest k ≥ 4 with r < 2^k and the bucket
 [2^(k-1), 2^k) (or [0, 15] for k = 4), revealing only that bucket; a line over one octave is within a few percent
 of g, where a line over [0, 2^k) would be up to ~2.7 times g at r = 0 (the tests measure the slack). Range
-proof: T_s - 1 ∈ [0, 2⁴⁴) (T > 0), r - r_min ∈ [0, 2^w) (r ∈ [0, 2³²) in the point form) and
-D ∈ [0, 2^w_d) with w_d = bitlen(K₁·2⁴⁴); the statement is refused unless K₂ + K₃·2^k + 2^w_d < r_group/2,
-so a negative integer D cannot wrap into the range (the CPK module docstring gives the argument).
+proof: T_s - 1 ∈ [0, 2⁴⁴) (T > 0), r - r_min ∈ [0, 2^w) (r ∈ [0, 2³²) in the point form),
+D ∈ [0, 2^w_d) with w_d = bitlen(K₁·2⁴⁴) and, in the point form only, E ∈ [0, 2^w_e) with
+w_e = bitlen(L₁·2⁴⁴) (public input ``bits_m``); the statement is refused unless K₂ + K₃·2^k + 2^w_d and
+L₂ + 2^w_e are < r_group/2, so a negative integer D or E cannot wrap into the range (the CPK module
+docstring gives the argument). The point form's four ranges total 166 bits for K₁ = L₁ = 1, so its
+aggregated proof is 256 bits wide (one more inner-product round than 128).
 
 Example:
     >>> from decimal import Decimal
@@ -32,6 +40,8 @@ Example:
     ...                    confidence=None, r_max=None)
     >>> st.meets(hours_scaled=150_000_000, failures=3), st.meets(hours_scaled=150_000_000, failures=4)
     (True, False)
+    >>> st.meets(hours_scaled=49_999_999, failures=0), st.meets(hours_scaled=50_000_000, failures=0)
+    (False, True)
 """
 
 from __future__ import annotations
@@ -58,8 +68,8 @@ Example:
 """
 
 T_BITS = 44
-"""Width of the range proof on T_s - 1 (at 0.001 h resolution, up to 1.7·10¹⁰ hours); with r < 2³² and
-D < K₁·2⁴⁴ the point form's ranges total 121 bits for K₁ = 1, so its proof is 128 bits wide.
+"""Width of the range proof on T_s - 1 (at 0.001 h resolution, up to 1.7·10¹⁰ hours); with r < 2³²,
+D < K₁·2⁴⁴ and E < L₁·2⁴⁴ the point form's ranges total 166 bits for K₁ = L₁ = 1 (a 256-bit proof).
 
 Example:
     >>> T_BITS
@@ -213,8 +223,13 @@ class MtbfStatement:
         else:
             raise ValueError("form is 'point' or 'chi2_lower'")
         _, k2, k3 = self.coefficients
-        _, r_bits, d_bits = self.widths
-        if d_bits > 128 or k2 + k3 * 2**r_bits + 2**d_bits >= ORDER // 2:
+        _, l2 = self.margin_coefficients
+        _, r_bits, d_bits, m_bits = self.widths
+        if (
+            max(d_bits, m_bits) > 128
+            or k2 + k3 * 2**r_bits + 2**d_bits >= ORDER // 2
+            or l2 + 2**m_bits >= ORDER // 2
+        ):
             raise ValueError("the statement's numbers are too large for a sound range proof")
 
     @cached_property
@@ -252,36 +267,52 @@ class MtbfStatement:
         return k1 // g, k2 // g, k3 // g
 
     @cached_property
-    def widths(self) -> tuple[int, int, int]:
-        """Range widths of T_s - 1, r and D.
+    def margin_coefficients(self) -> tuple[int, int]:
+        """(L₁, L₂) of the point form's E = L₁·T_s - L₂ (T ≥ M in units of the resolution).
+
+        Example:
+            >>> MtbfStatement(threshold=Decimal(50), resolution=Decimal("0.5"), form="point", confidence=None,
+            ...               r_max=None).margin_coefficients
+            (1, 100)
+        """
+        m, res = Fraction(self.threshold), Fraction(self.resolution)
+        l1, l2 = res.numerator * m.denominator, m.numerator * res.denominator
+        g = math.gcd(l1, l2)
+        return l1 // g, l2 // g
+
+    @cached_property
+    def widths(self) -> tuple[int, int, int, int]:
+        """Range widths of T_s - 1, r, D and E (0: the chi-square form has no E range).
 
         Example:
             >>> MtbfStatement(threshold=Decimal(50), resolution=Decimal(1), form="point", confidence=None,
             ...               r_max=None).widths
-            (44, 32, 45)
+            (44, 32, 45, 45)
         """
         r_bits = POINT_R_BITS if self.r_max is None else (self.r_max - self.r_min + 1).bit_length() - 1
-        return T_BITS, r_bits, (self.coefficients[0] << T_BITS).bit_length()
+        m_bits = (self.margin_coefficients[0] << T_BITS).bit_length() if self.form == "point" else 0
+        return T_BITS, r_bits, (self.coefficients[0] << T_BITS).bit_length(), m_bits
 
     def relations(self) -> Relations:
-        """The range relations: T_s - 1, r and D (no squares).
+        """The range relations: T_s - 1, r, D and, in the point form, E (no squares).
 
         Example:
             >>> rel = MtbfStatement(threshold=Decimal(50), resolution=Decimal(1), form="point", confidence=None,
             ...                     r_max=None).relations()
             >>> [w for _, w in rel.ranges]
-            [44, 32, 45]
+            [44, 32, 45, 45]
         """
         k1, k2, k3 = self.coefficients
-        t_bits, r_bits, d_bits = self.widths
-        return Relations(
-            squares=[],
-            ranges=[
-                (Combination(-1, {"T": 1}), t_bits),
-                (Combination(-self.r_min, {"r": 1}), r_bits),
-                (Combination(-k2, {"T": k1, "r": -k3}), d_bits),
-            ],
-        )
+        l1, l2 = self.margin_coefficients
+        t_bits, r_bits, d_bits, m_bits = self.widths
+        ranges = [
+            (Combination(-1, {"T": 1}), t_bits),
+            (Combination(-self.r_min, {"r": 1}), r_bits),
+            (Combination(-k2, {"T": k1, "r": -k3}), d_bits),
+        ]
+        if m_bits:
+            ranges.append((Combination(-l2, {"T": l1}), m_bits))
+        return Relations(squares=[], ranges=ranges)
 
     def meets(self, *, hours_scaled: int, failures: int) -> bool:
         """True when an honest proof exists for T_s = ``hours_scaled`` and r = ``failures``.
@@ -289,7 +320,7 @@ class MtbfStatement:
         Example:
             >>> st = MtbfStatement(threshold=Decimal(10), resolution=Decimal(1), form="point", confidence=None,
             ...                    r_max=None)
-            >>> st.meets(hours_scaled=0, failures=0), st.meets(hours_scaled=1, failures=0)
+            >>> st.meets(hours_scaled=9, failures=0), st.meets(hours_scaled=10, failures=0)
             (False, True)
         """
         values = {"T": hours_scaled, "r": failures}
@@ -307,7 +338,7 @@ class MtbfStatement:
         return {"T": Opening.fresh(hours_scaled), "r": Opening.fresh(failures)}
 
     def public(self) -> dict[str, int | str]:
-        """The named public inputs.
+        """The named public inputs (``bits_m``, the width of E, only in the point form).
 
         Example:
             >>> MtbfStatement(threshold=Decimal(10), resolution=Decimal(1), form="point", confidence=None,
@@ -316,8 +347,8 @@ class MtbfStatement:
         """
         m = Fraction(self.threshold)
         alpha, beta = self.line
-        t_bits, r_bits, d_bits = self.widths
-        return {
+        t_bits, r_bits, d_bits, m_bits = self.widths
+        public: dict[str, int | str] = {
             "threshold": decimal_text(self.threshold),
             "threshold_p": m.numerator,
             "threshold_d": m.denominator,
@@ -332,6 +363,9 @@ class MtbfStatement:
             "bits_r": r_bits,
             "bits_d": d_bits,
         }
+        if m_bits:
+            public["bits_m"] = m_bits
+        return public
 
     @classmethod
     def from_public(cls, public: Mapping[str, object]) -> MtbfStatement:

@@ -80,16 +80,27 @@ def test_chi2_form_is_conservative_for_the_sdk_lower_bound(
 
 @settings(max_examples=150, deadline=None)
 @given(hours=st.integers(1, 10**7), failures=st.integers(0, 1000), threshold=st.integers(1, 10**6))
-def test_point_form_is_exactly_t_over_r(hours: int, failures: int, threshold: int) -> None:
+def test_point_form_is_t_over_max_r_1(hours: int, failures: int, threshold: int) -> None:
     st_ = MtbfStatement(
         threshold=Decimal(threshold), resolution=Decimal(1), form="point", confidence=None, r_max=None
     )
-    assert st_.meets(hours_scaled=hours, failures=failures) == (hours >= threshold * failures)
+    assert st_.meets(hours_scaled=hours, failures=failures) == (hours >= threshold * max(failures, 1))
 
 
-def test_zero_failures_meet_the_point_form_and_the_chi2_form_needs_t_times_ln() -> None:
+def test_zero_failures_need_one_mtbf_of_testing_in_the_point_form_and_t_times_ln_in_the_chi2_form() -> None:
+    # A short zero-failure test used to "meet" any threshold (T - M·0 >= 0); now T >= M is required.
+    for hours in (Decimal(1), Decimal("999999.999")):
+        with pytest.raises(WitnessDoesNotMeet):
+            prove_mtbf_at_least(
+                hours=hours,
+                failures=0,
+                threshold=Decimal(10**6),
+                form="point",
+                confidence=None,
+                context=MTBF_CONTEXT,
+            )
     point = prove_mtbf_at_least(
-        hours=Decimal(1),
+        hours=Decimal(10**6),
         failures=0,
         threshold=Decimal(10**6),
         form="point",
@@ -97,6 +108,7 @@ def test_zero_failures_meet_the_point_form_and_the_chi2_form_needs_t_times_ln() 
         context=MTBF_CONTEXT,
     )
     verify_attestation(point, expected=MTBF_CONTEXT)
+    assert point.public["bits_m"] == 45
     # Zero failures at 90 %: T ≥ M·(-ln 0.1) = 2.3026·M, plus the line's slack at r = 0.
     with pytest.raises(WitnessDoesNotMeet):
         prove_mtbf_at_least(
@@ -176,6 +188,7 @@ def test_a_line_below_the_quantile_is_rejected_by_the_verifier() -> None:
         ("beta", "1.5"),
         ("confidence", "0.90"),
         ("bits_t", 32),
+        ("bits_m", 45),  # the chi-square form has no E range
     ],
 )
 def test_malformed_public_inputs_are_rejected(name: str, value: object) -> None:
