@@ -14,7 +14,7 @@ from hub.auth.tokens import Caller
 from hub.errors import InvalidInput, PayloadTooLarge
 from hub.events import service as events
 from hub.genealogy.formats import catenax_records, csv_records, ndjson_records
-from hub.genealogy.importer import BATCH_ROWS, Importer
+from hub.genealogy.importer import BATCH_ROWS, Importer, fewer_collections
 from protocol.models.genealogy import ImportReport, RecordType
 
 Format = Literal["ndjson", "csv", "catenax"]
@@ -79,8 +79,9 @@ def import_genealogy(
     else:
         rows = catenax_records(chunks)
     importer = Importer(session, organization_id=org, format=format, batch_rows=batch_rows, progress=progress)
-    importer.feed(rows)
-    report = importer.finish()
+    with fewer_collections():
+        importer.feed(rows)
+        report = importer.finish()
     counts = {
         "format": format,
         "rows": report.rows,
