@@ -27,9 +27,15 @@ def _arrays(
     table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]], session: Session
 ) -> tuple[str, dict[str, Any]]:
     """``unnest(CAST(:c0 AS type[]), …) AS v(col, …)`` and its parameters."""
+    return _unnest(table, columns, [[row[i] for row in rows] for i in range(len(columns))], session)
+
+
+def _unnest(
+    table: Table, columns: Sequence[str], arrays: Sequence[list[Any]], session: Session
+) -> tuple[str, dict[str, Any]]:
+    """As :func:`_arrays`, given one list per column."""
     casts = ", ".join(f"CAST(%(c{i})b AS {_pg_type(table, c, session)}[])" for i, c in enumerate(columns))
-    params = {f"c{i}": [row[i] for row in rows] for i in range(len(columns))}
-    return f"unnest({casts}) AS v({', '.join(columns)})", params
+    return f"unnest({casts}) AS v({', '.join(columns)})", {f"c{i}": a for i, a in enumerate(arrays)}
 
 
 def _run(session: Session, statement: str, params: dict[str, Any]) -> list[Any]:
@@ -91,7 +97,7 @@ def upsert_rows(
         return []
     columns = list(rows[0])
     if session.get_bind().dialect.name == "postgresql":
-        source, params = _arrays(table, columns, [[r[c] for c in columns] for r in rows], session)
+        source, params = _unnest(table, columns, [[r[c] for r in rows] for c in columns], session)
         conflict = (
             "DO UPDATE SET " + ", ".join(f"{c} = EXCLUDED.{c}" for c in update) if update else "DO NOTHING"
         )
