@@ -9,12 +9,9 @@ multi-row ``INSERT … ON CONFLICT DO UPDATE`` of what is new or changed, so a r
 
 from __future__ import annotations
 
-import gc
 import json
-import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal
 
 from pydantic import TypeAdapter, ValidationError
@@ -46,34 +43,6 @@ _ORDER = (
     "shipment",
     "inventory",
 )
-
-
-GC_THRESHOLDS = (50_000, 20, 20)
-_gc_lock = threading.Lock()
-_gc_saved: list[tuple[int, int, int]] = []  # the thresholds before the first running import
-_gc_imports = 0
-
-
-@contextmanager
-def fewer_collections() -> Iterator[None]:
-    """Run an import with the cyclic garbage collector's thresholds raised (Python's default, a collection every
-    700 allocations, spent a third of an import's time scanning the buffered records and the process's own
-    objects again and again). Reference counting still frees every record at once; cycles are still collected,
-    only in larger steps, so memory stays bounded. The thresholds are the process's: the first import raises
-    them, the last one to finish restores them."""
-    global _gc_imports
-    with _gc_lock:
-        if _gc_imports == 0:
-            _gc_saved[:] = [gc.get_threshold()]
-            gc.set_threshold(*(max(a, b) for a, b in zip(GC_THRESHOLDS, _gc_saved[0], strict=True)))
-        _gc_imports += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_imports -= 1
-            if _gc_imports == 0:
-                gc.set_threshold(*_gc_saved[0])
 
 
 class Importer:
@@ -266,6 +235,8 @@ class Importer:
             latest[natural] = (line, values)
         if not latest:
             return {}, set()
+        if self.dialect == "postgresql" and compare:
+            return self._upsert_postgresql(table, record_type, latest, key, compare, on_insert, new_ids)
         existing = {
             tuple(row[: len(key)]): row[len(key) :]
             for row in bulk.select_by_keys(self.session, table, key, list(latest), ("id", *compare))
@@ -300,6 +271,42 @@ class Importer:
             ids[tuple(row[: len(key)])] = row[len(key)]
         self.count(record_type, accepted=inserted, updated=updated, unchanged=unchanged)
         return ids, written
+
+    def _upsert_postgresql(
+        self,
+        table: Table,
+        record_type: str,
+        latest: dict[tuple[Any, ...], tuple[int, dict[str, Any]]],
+        key: Sequence[str],
+        compare: Sequence[str],
+        on_insert: Callable[[dict[str, Any]], None] | None,
+        new_ids: bool,
+    ) -> tuple[dict[tuple[Any, ...], Any], set[tuple[Any, ...]]]:
+        """:meth:`upsert` in one statement: unchanged rows are neither selected first nor written; the ids are
+        those of the rows written. A new row's id is made here; an existing row keeps its own."""
+        if new_ids:
+            for _line, values in latest.values():
+                values["id"] = uuid7()
+        ids: dict[tuple[Any, ...], Any] = {}
+        inserted = 0
+        width = len(key)
+        for row in bulk.upsert_changed(
+            self.session,
+            table,
+            [values for _line, values in latest.values()],
+            key=key,
+            update=compare,
+            returning=(*key, "id"),
+        ):
+            natural = tuple(row[:width])
+            ids[natural] = row[width]
+            if row[width + 1]:
+                inserted += 1
+                if on_insert is not None:
+                    on_insert(latest[natural][1])
+        updated = len(ids) - inserted
+        self.count(record_type, accepted=inserted, updated=updated, unchanged=len(latest) - len(ids))
+        return ids, set(ids)
 
     def insert(self, table: Table) -> Any:
         return (postgresql_insert if self.dialect == "postgresql" else sqlite_insert)(table)

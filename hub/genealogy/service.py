@@ -13,8 +13,9 @@ from hub.audit import service as audit
 from hub.auth.tokens import Caller
 from hub.errors import InvalidInput, PayloadTooLarge
 from hub.events import service as events
+from hub.genealogy.bulk import fewer_collections
 from hub.genealogy.formats import catenax_records, csv_records, ndjson_records
-from hub.genealogy.importer import BATCH_ROWS, Importer, fewer_collections
+from hub.genealogy.importer import BATCH_ROWS, Importer
 from protocol.models.genealogy import ImportReport, RecordType
 
 Format = Literal["ndjson", "csv", "catenax"]

@@ -1,6 +1,6 @@
 import gc
 
-from hub.genealogy.importer import GC_THRESHOLDS, fewer_collections
+from hub.genealogy.bulk import GC_THRESHOLDS, fewer_collections
 
 
 def test_an_import_raises_the_collector_thresholds_and_the_last_one_restores_them() -> None:
