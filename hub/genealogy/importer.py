@@ -235,6 +235,8 @@ class Importer:
             latest[natural] = (line, values)
         if not latest:
             return {}, set()
+        if self.dialect == "postgresql" and compare:
+            return self._upsert_postgresql(table, record_type, latest, key, compare, on_insert, new_ids)
         existing = {
             tuple(row[: len(key)]): row[len(key) :]
             for row in bulk.select_by_keys(self.session, table, key, list(latest), ("id", *compare))
@@ -269,6 +271,42 @@ class Importer:
             ids[tuple(row[: len(key)])] = row[len(key)]
         self.count(record_type, accepted=inserted, updated=updated, unchanged=unchanged)
         return ids, written
+
+    def _upsert_postgresql(
+        self,
+        table: Table,
+        record_type: str,
+        latest: dict[tuple[Any, ...], tuple[int, dict[str, Any]]],
+        key: Sequence[str],
+        compare: Sequence[str],
+        on_insert: Callable[[dict[str, Any]], None] | None,
+        new_ids: bool,
+    ) -> tuple[dict[tuple[Any, ...], Any], set[tuple[Any, ...]]]:
+        """:meth:`upsert` in one statement: unchanged rows are neither selected first nor written; the ids are
+        those of the rows written. A new row's id is made here; an existing row keeps its own."""
+        if new_ids:
+            for _line, values in latest.values():
+                values["id"] = uuid7()
+        ids: dict[tuple[Any, ...], Any] = {}
+        inserted = 0
+        width = len(key)
+        for row in bulk.upsert_changed(
+            self.session,
+            table,
+            [values for _line, values in latest.values()],
+            key=key,
+            update=compare,
+            returning=(*key, "id"),
+        ):
+            natural = tuple(row[:width])
+            ids[natural] = row[width]
+            if row[width + 1]:
+                inserted += 1
+                if on_insert is not None:
+                    on_insert(latest[natural][1])
+        updated = len(ids) - inserted
+        self.count(record_type, accepted=inserted, updated=updated, unchanged=len(latest) - len(ids))
+        return ids, set(ids)
 
     def insert(self, table: Table) -> Any:
         return (postgresql_insert if self.dialect == "postgresql" else sqlite_insert)(table)

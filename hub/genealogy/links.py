@@ -107,7 +107,7 @@ class ParsedKey:
 
 
 @lru_cache(maxsize=65_536)
-def parse_key(key: str, *, own: uuid.UUID) -> ParsedKey | Unresolved:
+def parse_key(key: str, own: uuid.UUID) -> ParsedKey | Unresolved:
     parts = key.split("/")
     if len(parts) == 1:
         return ParsedKey(key, None, None, None)
@@ -133,7 +133,7 @@ def lookup(
 ) -> dict[tuple[str, uuid.UUID], AssetRef | Unresolved]:
     """Resolve (key, organization of the record) pairs in two queries; unknown ones say so."""
     parsed: dict[tuple[str, uuid.UUID], ParsedKey | Unresolved] = {
-        (key, own): parse_key(key, own=own) for key, own in keys
+        (key, own): parse_key(key, own) for key, own in keys
     }
     catenax = {p.catenax_id for p in parsed.values() if isinstance(p, ParsedKey) and p.catenax_id}
     natural = {
@@ -182,7 +182,7 @@ class LinkWriter:
             own: uuid.UUID = r.organization_id  # type: ignore[assignment]
             ends: dict[str, tuple[str, uuid.UUID | None]] = {}
             for field, key in (("parent", r.parent), ("child", r.child)):
-                parsed = parse_key(key, own=own)
+                parsed = parse_key(key, own)
                 if isinstance(parsed, Unresolved):
                     imp.reject(line, "link", field, parsed.reason)
                     break

@@ -13,6 +13,7 @@ from hub.audit import service as audit
 from hub.auth.tokens import Caller
 from hub.errors import InvalidInput, PayloadTooLarge
 from hub.events import service as events
+from hub.genealogy.bulk import fewer_collections
 from hub.genealogy.formats import catenax_records, csv_records, ndjson_records
 from hub.genealogy.importer import BATCH_ROWS, Importer
 from protocol.models.genealogy import ImportReport, RecordType
@@ -79,8 +80,9 @@ def import_genealogy(
     else:
         rows = catenax_records(chunks)
     importer = Importer(session, organization_id=org, format=format, batch_rows=batch_rows, progress=progress)
-    importer.feed(rows)
-    report = importer.finish()
+    with fewer_collections():
+        importer.feed(rows)
+        report = importer.finish()
     counts = {
         "format": format,
         "rows": report.rows,

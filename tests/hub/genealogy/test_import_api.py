@@ -136,6 +136,31 @@ def test_reimport_is_idempotent_and_changes_are_updates(db: Session, supplier: A
     assert db.scalar(select(Asset.quantity).where(Asset.local_id == "LOT-2")) == 450
 
 
+def test_an_equal_value_is_unchanged_a_repeated_row_is_an_update_and_an_updated_row_keeps_its_id(
+    db: Session, supplier: Actor, oem: Actor
+) -> None:
+    post(supplier, network(supplier, oem))
+    lot_id = db.scalar(select(Asset.id).where(Asset.local_id == "LOT-2"))
+    # the same quantity written with another scale and the same instant in another zone are no change
+    same = (
+        network(supplier, oem)
+        .replace('"quantity": 500', '"quantity": "500.0000"')
+        .replace("2026-11-02T06:00:00Z", "2026-11-02T08:00:00+02:00")
+    )
+    assert (post(supplier, same).json()["unchanged"], db.scalar(select(func.count()).select_from(Asset))) == (
+        4,
+        2,
+    )
+    lot = {"type": "batch", "batch_id": "LOT-2", "manufacturer_part_id": "CAP-100", "quantity": 300}
+    twice = ndjson(lot, {**lot, "quantity": 200})
+    report = post(supplier, twice).json()
+    # the later row replaces the earlier one of the same file: one update for it, one for the stored row
+    assert (report["accepted"], report["updated"], report["unchanged"]) == (0, 2, 0)
+    db.expire_all()
+    stored = db.scalars(select(Asset).where(Asset.local_id == "LOT-2")).one()
+    assert (stored.id, stored.quantity) == (lot_id, 200)
+
+
 def test_links_arriving_before_their_lots_are_resolved_when_the_lot_arrives(
     db: Session, supplier: Actor, oem: Actor
 ) -> None:
