@@ -36,9 +36,16 @@ from rich.table import Table
 
 from protocol.models.genealogy import ImportReport
 from protocol.models.trace import TraceResult
-from supplier_sdk.cli.connection import amount, connected, console, echo_json, invalid
+from supplier_sdk.cli.connection import (
+    HubConnection,
+    amount,
+    console,
+    echo_json,
+    invalid,
+    with_hub_connection,
+)
 from supplier_sdk.cli.kpi import fail
-from supplier_sdk.cli.options import ClientIdOption, HubOption, JsonOption, KeyFileOption
+from supplier_sdk.cli.options import JsonOption
 from supplier_sdk.genealogy import import_format
 from supplier_sdk.trace import trace_request
 
@@ -86,6 +93,7 @@ def print_report(report: ImportReport) -> None:
 
 
 @app.command("import")
+@with_hub_connection()
 def import_command(
     file: Annotated[Path, typer.Argument(help="NDJSON, CSV or Catena-X JSON file.", show_default=False)],
     format: Annotated[
@@ -96,9 +104,8 @@ def import_command(
     ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 3 if any row was rejected.")] = False,
     as_json: JsonOption = False,
-    hub: HubOption = None,
-    client_id: ClientIdOption = None,
-    key_file: KeyFileOption = None,
+    *,
+    connection: HubConnection,
 ) -> None:
     """Stream a genealogy file to the hub and print its report.
 
@@ -113,7 +120,7 @@ def import_command(
     size = file.stat().st_size
     bar_console = console(stderr=True)
     with (
-        connected(hub=hub, client_id=client_id, key_file=key_file) as client,
+        connection.client() as client,
         Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
@@ -206,6 +213,7 @@ def print_trace(result: TraceResult) -> None:
         out.print("(the node list is truncated; the counts are complete)")
 
 
+@with_hub_connection()
 def trace_command(
     roots: Annotated[
         list[str],
@@ -224,9 +232,8 @@ def trace_command(
         datetime | None, typer.Option("--as-of", help="Trace the genealogy as known then (ISO, UTC).")
     ] = None,
     as_json: JsonOption = False,
-    hub: HubOption = None,
-    client_id: ClientIdOption = None,
-    key_file: KeyFileOption = None,
+    *,
+    connection: HubConnection,
 ) -> None:
     """Trace lots forward (what contains them) or backward, and print the answer yes / no / unknown.
 
@@ -239,7 +246,7 @@ def trace_command(
         )
     except ValueError as exc:
         fail(invalid(exc))
-    with connected(hub=hub, client_id=client_id, key_file=key_file) as client:
+    with connection.client() as client:
         result = client.trace(body.roots, direction=body.direction, depth=body.depth, as_of=body.as_of)
     if as_json:
         echo_json(result.model_dump_json())

@@ -37,9 +37,9 @@ import typer
 
 from protocol.models import containment as cwire
 from protocol.models import notifications as wire
-from supplier_sdk.cli.connection import amount, connected, echo_json, parse_id
+from supplier_sdk.cli.connection import HubConnection, amount, echo_json, parse_id, with_hub_connection
 from supplier_sdk.cli.kpi import fail
-from supplier_sdk.cli.options import ClientIdOption, HubOption, JsonOption, KeyFileOption
+from supplier_sdk.cli.options import JsonOption
 
 app = typer.Typer(
     name="notifications",
@@ -125,14 +125,14 @@ def _ids(values: Iterable[str] | None, what: str) -> list[str]:
 
 
 @app.command("list")
+@with_hub_connection()
 def list_command(
     type: Annotated[wire.NotificationType | None, typer.Option("--type")] = None,
     status: Annotated[wire.NotificationStatus | None, typer.Option("--status")] = None,
     role: Annotated[str | None, typer.Option("--role", help="sender or receiver.")] = None,
     as_json: JsonOption = False,
-    hub: HubOption = None,
-    client_id: ClientIdOption = None,
-    key_file: KeyFileOption = None,
+    *,
+    connection: HubConnection,
 ) -> None:
     """The notifications your organization sent or received.
 
@@ -141,7 +141,7 @@ def list_command(
     if role not in (None, "sender", "receiver"):
         fail(f"--role must be sender or receiver, not {role!r}")
     side: Literal["sender", "receiver"] | None = role  # type: ignore[assignment]
-    with connected(hub=hub, client_id=client_id, key_file=key_file) as client:
+    with connection.client() as client:
         items = client.notifications.list(type=type, status=status, role=side)
         if as_json:
             echo_json(json.dumps([item.model_dump(mode="json") for item in items]))
@@ -151,24 +151,25 @@ def list_command(
 
 
 @app.command("show")
+@with_hub_connection()
 def show_command(
     notification: IdArgument,
     as_json: JsonOption = False,
-    hub: HubOption = None,
-    client_id: ClientIdOption = None,
-    key_file: KeyFileOption = None,
+    *,
+    connection: HubConnection,
 ) -> None:
     """One notification with its messages.
 
     Example: ``supplier-sdk notifications show 0193…``
     """
     nid = parse_id(notification, "NOTIFICATION")
-    with connected(hub=hub, client_id=client_id, key_file=key_file) as client:
+    with connection.client() as client:
         item = client.notifications.get(nid)
     _show(item, as_json)
 
 
 @app.command("create")
+@with_hub_connection()
 def create_command(
     type: Annotated[wire.NotificationType, typer.Option("--type", help="INVESTIGATION or ALERT.")],
     title: Annotated[str, typer.Option("--title")],
@@ -185,9 +186,8 @@ def create_command(
     ] = None,
     send: Annotated[bool, typer.Option("--send", help="Send it at once.")] = False,
     as_json: JsonOption = False,
-    hub: HubOption = None,
-    client_id: ClientIdOption = None,
-    key_file: KeyFileOption = None,
+    *,
+    connection: HubConnection,
 ) -> None:
     """Create an investigation (to your suppliers) or an alert (to your customers).
 
@@ -198,7 +198,7 @@ def create_command(
     if due_date is not None and containment is None:
         fail("--due-date goes with --containment")
     request = None if containment is None else {"kind": containment.value, "due_date": _aware(due_date)}
-    with connected(hub=hub, client_id=client_id, key_file=key_file) as client:
+    with connection.client() as client:
         item = client.notifications.create(
             type=type,
             title=title,
@@ -219,17 +219,16 @@ def _transition(name: str, summary: str) -> None:
         notification: IdArgument,
         reason: ReasonOption = None,
         as_json: JsonOption = False,
-        hub: HubOption = None,
-        client_id: ClientIdOption = None,
-        key_file: KeyFileOption = None,
+        *,
+        connection: HubConnection,
     ) -> None:
         nid = parse_id(notification, "NOTIFICATION")
-        with connected(hub=hub, client_id=client_id, key_file=key_file) as client:
+        with connection.client() as client:
             item = getattr(client.notifications, name)(nid, reason=reason)
         _show(item, as_json)
 
     command.__doc__ = f"{summary}\n\nExample: ``supplier-sdk notifications {name} ID --reason '…'``"
-    app.command(name)(command)
+    app.command(name)(with_hub_connection()(command))
 
 
 def _answer(name: str, summary: str) -> None:
@@ -237,19 +236,18 @@ def _answer(name: str, summary: str) -> None:
         notification: IdArgument,
         reason: NeededReason,
         as_json: JsonOption = False,
-        hub: HubOption = None,
-        client_id: ClientIdOption = None,
-        key_file: KeyFileOption = None,
+        *,
+        connection: HubConnection,
     ) -> None:
         nid = parse_id(notification, "NOTIFICATION")
         if not reason.strip():
             fail("--reason must not be empty")
-        with connected(hub=hub, client_id=client_id, key_file=key_file) as client:
+        with connection.client() as client:
             item = getattr(client.notifications, name)(nid, reason=reason)
         _show(item, as_json)
 
     command.__doc__ = f"{summary}\n\nExample: ``supplier-sdk notifications {name} ID --reason '…'``"
-    app.command(name)(command)
+    app.command(name)(with_hub_connection()(command))
 
 
 _transition("send", "Send (sender): CREATED → SENT; an alert places holds and opens containment actions.")
@@ -262,15 +260,15 @@ _answer("close", "Close (sender only); an alert's holds are released.")
 
 
 @app.command("forward")
+@with_hub_connection()
 def forward_command(
     notification: IdArgument,
     asset: AssetOption,
     receiver: ReceiverOption = None,
     reason: ReasonOption = None,
     as_json: JsonOption = False,
-    hub: HubOption = None,
-    client_id: ClientIdOption = None,
-    key_file: KeyFileOption = None,
+    *,
+    connection: HubConnection,
 ) -> None:
     """Forward a received investigation to your own supplier(s), naming their lots.
 
@@ -279,7 +277,7 @@ def forward_command(
     nid = parse_id(notification, "NOTIFICATION")
     assets = _ids(asset, "--asset")
     receivers = _ids(receiver, "--receiver") if receiver else None
-    with connected(hub=hub, client_id=client_id, key_file=key_file) as client:
+    with connection.client() as client:
         item = client.notifications.forward(
             nid, affected_asset_ids=assets, receiver_ids=receivers, reason=reason
         )
@@ -336,20 +334,20 @@ ActionArgument = Annotated[str, typer.Argument(help="The containment action's id
 
 
 @containment_app.command("list")
+@with_hub_connection()
 def containment_list_command(
     status: Annotated[cwire.ContainmentStatus | None, typer.Option("--status")] = None,
     notification: Annotated[str | None, typer.Option("--notification", help="Only this alert's.")] = None,
     as_json: JsonOption = False,
-    hub: HubOption = None,
-    client_id: ClientIdOption = None,
-    key_file: KeyFileOption = None,
+    *,
+    connection: HubConnection,
 ) -> None:
     """The containment actions at your organization's plants.
 
     Example: ``supplier-sdk containment list --status open``
     """
     alert = None if notification is None else parse_id(notification, "--notification")
-    with connected(hub=hub, client_id=client_id, key_file=key_file) as client:
+    with connection.client() as client:
         items = client.containment.list(status=status, notification_id=alert)
         if as_json:
             echo_json(json.dumps([item.model_dump(mode="json") for item in items]))
@@ -359,59 +357,59 @@ def containment_list_command(
 
 
 @containment_app.command("show")
+@with_hub_connection()
 def containment_show_command(
     action: ActionArgument,
     as_json: JsonOption = False,
-    hub: HubOption = None,
-    client_id: ClientIdOption = None,
-    key_file: KeyFileOption = None,
+    *,
+    connection: HubConnection,
 ) -> None:
     """One action with the bins it holds.
 
     Example: ``supplier-sdk containment show 0193…``
     """
     aid = parse_id(action, "ACTION")
-    with connected(hub=hub, client_id=client_id, key_file=key_file) as client:
+    with connection.client() as client:
         item = client.containment.get(aid)
     _show_action(item, as_json)
 
 
 @containment_app.command("acknowledge")
+@with_hub_connection()
 def containment_acknowledge_command(
     action: ActionArgument,
     owner: Annotated[
         str, typer.Option("--owner", help="Who owns the action at the plant.", show_default=False)
     ],
     as_json: JsonOption = False,
-    hub: HubOption = None,
-    client_id: ClientIdOption = None,
-    key_file: KeyFileOption = None,
+    *,
+    connection: HubConnection,
 ) -> None:
     """Acknowledge an action, naming its owner.
 
     Example: ``supplier-sdk containment acknowledge 0193… --owner "Jana Novak"``
     """
     aid = parse_id(action, "ACTION")
-    with connected(hub=hub, client_id=client_id, key_file=key_file) as client:
+    with connection.client() as client:
         item = client.containment.acknowledge(aid, owner=owner)
     _show_action(item, as_json)
 
 
 @containment_app.command("close")
+@with_hub_connection()
 def containment_close_command(
     action: ActionArgument,
     result: Annotated[str, typer.Option("--result", help="What was done.", show_default=False)],
     as_json: JsonOption = False,
-    hub: HubOption = None,
-    client_id: ClientIdOption = None,
-    key_file: KeyFileOption = None,
+    *,
+    connection: HubConnection,
 ) -> None:
     """Close an acknowledged action with its result.
 
     Example: ``supplier-sdk containment close 0193… --result "350 pcs sorted, 12 scrapped"``
     """
     aid = parse_id(action, "ACTION")
-    with connected(hub=hub, client_id=client_id, key_file=key_file) as client:
+    with connection.client() as client:
         item = client.containment.close(aid, result=result)
     _show_action(item, as_json)
 
