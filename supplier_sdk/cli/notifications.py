@@ -29,7 +29,7 @@ Example:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
@@ -214,7 +214,24 @@ def create_command(
     _show(item, as_json)
 
 
-def _transition(name: str, summary: str) -> None:
+def _move(
+    name: str,
+    notification: str,
+    reason: str | None,
+    *,
+    required: bool,
+    as_json: bool,
+    connection: HubConnection,
+) -> None:
+    nid = parse_id(notification, "NOTIFICATION")
+    if required and not (reason or "").strip():
+        fail("--reason must not be empty")
+    with connection.client() as client:
+        item = getattr(client.notifications, name)(nid, reason=reason)
+    _show(item, as_json)
+
+
+def _with_optional_reason(name: str) -> Callable[..., None]:
     def command(
         notification: IdArgument,
         reason: ReasonOption = None,
@@ -222,16 +239,12 @@ def _transition(name: str, summary: str) -> None:
         *,
         connection: HubConnection,
     ) -> None:
-        nid = parse_id(notification, "NOTIFICATION")
-        with connection.client() as client:
-            item = getattr(client.notifications, name)(nid, reason=reason)
-        _show(item, as_json)
+        _move(name, notification, reason, required=False, as_json=as_json, connection=connection)
 
-    command.__doc__ = f"{summary}\n\nExample: ``supplier-sdk notifications {name} ID --reason '…'``"
-    app.command(name)(with_hub_connection()(command))
+    return command
 
 
-def _answer(name: str, summary: str) -> None:
+def _with_reason(name: str) -> Callable[..., None]:
     def command(
         notification: IdArgument,
         reason: NeededReason,
@@ -239,24 +252,30 @@ def _answer(name: str, summary: str) -> None:
         *,
         connection: HubConnection,
     ) -> None:
-        nid = parse_id(notification, "NOTIFICATION")
-        if not reason.strip():
-            fail("--reason must not be empty")
-        with connection.client() as client:
-            item = getattr(client.notifications, name)(nid, reason=reason)
-        _show(item, as_json)
+        _move(name, notification, reason, required=True, as_json=as_json, connection=connection)
 
-    command.__doc__ = f"{summary}\n\nExample: ``supplier-sdk notifications {name} ID --reason '…'``"
-    app.command(name)(with_hub_connection()(command))
+    return command
 
 
-_transition("send", "Send (sender): CREATED → SENT; an alert places holds and opens containment actions.")
-_transition("receive", "Confirm receipt (receiver): SENT → RECEIVED.")
-_transition("acknowledge", "Acknowledge (receiver): → ACKNOWLEDGED.")
-_transition("cancel", "Withdraw (sender) before the receiver acknowledges.")
-_answer("accept", "Accept, issue confirmed (receiver): ACKNOWLEDGED → ACCEPTED.")
-_answer("decline", "Decline, no issue found (receiver): ACKNOWLEDGED → DECLINED.")
-_answer("close", "Close (sender only); an alert's holds are released.")
+# The notification's state transitions that take only its id and a reason: (command and Notifications method,
+# help summary, the factory whose --reason is optional or required). Accepting, declining and closing must say why.
+_TRANSITIONS: tuple[tuple[str, str, Callable[[str], Callable[..., None]]], ...] = (
+    (
+        "send",
+        "Send (sender): CREATED → SENT; an alert places holds and opens containment actions.",
+        _with_optional_reason,
+    ),
+    ("receive", "Confirm receipt (receiver): SENT → RECEIVED.", _with_optional_reason),
+    ("acknowledge", "Acknowledge (receiver): → ACKNOWLEDGED.", _with_optional_reason),
+    ("cancel", "Withdraw (sender) before the receiver acknowledges.", _with_optional_reason),
+    ("accept", "Accept, issue confirmed (receiver): ACKNOWLEDGED → ACCEPTED.", _with_reason),
+    ("decline", "Decline, no issue found (receiver): ACKNOWLEDGED → DECLINED.", _with_reason),
+    ("close", "Close (sender only); an alert's holds are released.", _with_reason),
+)
+for _name, _summary, _factory in _TRANSITIONS:
+    _command = _factory(_name)
+    _command.__doc__ = f"{_summary}\n\nExample: ``supplier-sdk notifications {_name} ID --reason '…'``"
+    app.command(_name)(with_hub_connection()(_command))
 
 
 @app.command("forward")
