@@ -4,29 +4,18 @@ statuses (0 done, 0 + warning for rejected rows, 3 with --strict, 2 bad input or
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from protocol.models.common import OrgKind
 from supplier_sdk.cli import app
-from tests.supplier_sdk.test_client_support import Network, Party, closed_url, running_network
-from tests.supplier_sdk.trace.tiers import MODEL, Tiers, build_tiers
+from tests.supplier_sdk.test_client_support import Network, Party, closed_url
+from tests.supplier_sdk.trace.tiers import MODEL, Tiers
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
-    with running_network(tmp_path_factory.mktemp("hub"), "trace_cli") as network:
-        yield network
-
-
-@pytest.fixture(scope="module")
-def tiers(network: Network, tmp_path_factory: pytest.TempPathFactory) -> Tiers:
-    return build_tiers(network, tmp_path_factory.mktemp("genealogy"))
 
 
 def env(network: Network, party: Party, folder: Path) -> dict[str, str]:
@@ -41,6 +30,12 @@ def cli(environment: dict[str, str], *args: str, status: int = 0) -> tuple[str, 
     result = CliRunner().invoke(app, list(args), env=environment)
     assert result.exit_code == status, (result.stdout, result.stderr)
     return result.stdout, result.stderr
+
+
+def create_notification(environment: dict[str, str], *args: str) -> dict[str, Any]:
+    """``notifications create ARGS --json``: the created notification."""
+    created: dict[str, Any] = json.loads(cli(environment, "notifications", "create", *args, "--json")[0])
+    return created
 
 
 def test_genealogy_import_prints_the_report_and_warns_about_rejected_rows(
@@ -132,11 +127,18 @@ def test_an_investigation_and_an_alert_from_the_command_line(
     )
     e1 = next(node["asset_id"] for node in nodes["nodes"] if node["local_id"] == tiers.lot("E1"))
 
-    out, _ = cli(
-        as_oem, "notifications", "create", "--type", "INVESTIGATION", "--title", "ECU resets", "--asset", e1,
-        "--severity", "MAJOR", "--send", "--json",
-    )  # fmt: skip
-    investigation = json.loads(out)
+    investigation = create_notification(
+        as_oem,
+        "--type",
+        "INVESTIGATION",
+        "--title",
+        "ECU resets",
+        "--asset",
+        e1,
+        "--severity",
+        "MAJOR",
+        "--send",
+    )
     assert investigation["status"] == "SENT"
     nid = investigation["id"]
     out, _ = cli(as_ecu, "notifications", "list", "--role", "receiver", "--status", "SENT")
@@ -202,20 +204,7 @@ def test_forward_decline_and_cancel_from_the_command_line(
     backward = json.loads(cli(as_ecu, "trace", tiers.lot("E1"), "--backward", "--json")[0])
     c1 = next(node["asset_id"] for node in backward["nodes"] if not node["root"])
     e1 = next(node["asset_id"] for node in backward["nodes"] if node["root"])
-    made = json.loads(
-        cli(
-            as_oem,
-            "notifications",
-            "create",
-            "--type",
-            "INVESTIGATION",
-            "--title",
-            "t",
-            "--asset",
-            e1,
-            "--json",
-        )[0]
-    )
+    made = create_notification(as_oem, "--type", "INVESTIGATION", "--title", "t", "--asset", e1)
     _, err = cli(
         as_ecu, "notifications", "receive", made["id"], status=2
     )  # unsent: the receiver does not see it
@@ -234,21 +223,7 @@ def test_forward_decline_and_cancel_from_the_command_line(
     out, _ = cli(as_oem, "notifications", "show", made["id"])
     assert "samples passed" in out
 
-    second = json.loads(
-        cli(
-            as_oem,
-            "notifications",
-            "create",
-            "--type",
-            "INVESTIGATION",
-            "--title",
-            "t2",
-            "--asset",
-            e1,
-            "--send",
-            "--json",
-        )[0]
-    )
+    second = create_notification(as_oem, "--type", "INVESTIGATION", "--title", "t2", "--asset", e1, "--send")
     out, _ = cli(as_oem, "notifications", "cancel", second["id"], "--reason", "raised by mistake")
     assert "CANCELED" in out.splitlines()[0] and "raised by mistake" in out
     _, err = cli(
