@@ -31,7 +31,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 import typer
 
@@ -51,6 +51,8 @@ containment_app = typer.Typer(
     help="Containment actions at your plants: acknowledge and close them.",
     no_args_is_help=True,
 )
+
+Shown = TypeVar("Shown", wire.QualityNotification, cwire.ContainmentAction)
 
 IdArgument = Annotated[str, typer.Argument(help="The notification's id.", show_default=False)]
 ReasonOption = Annotated[
@@ -113,11 +115,19 @@ def notification_text(item: wire.QualityNotification) -> str:
     return "\n".join(lines)
 
 
-def _show(item: wire.QualityNotification, as_json: bool) -> None:
+def _show(item: Shown, as_json: bool, text: Callable[[Shown], str]) -> None:
     if as_json:
         echo_json(item.model_dump_json())
     else:
-        typer.echo(notification_text(item))
+        typer.echo(text(item))
+
+
+def _show_all(items: Iterable[Shown], as_json: bool, line: Callable[[Shown], str]) -> None:
+    if as_json:
+        echo_json(json.dumps([item.model_dump(mode="json") for item in items]))
+    else:
+        for item in items:  # printed page by page as they arrive
+            typer.echo(line(item))
 
 
 def _ids(values: Iterable[str] | None, what: str) -> list[str]:
@@ -142,12 +152,7 @@ def list_command(
         fail(f"--role must be sender or receiver, not {role!r}")
     side: Literal["sender", "receiver"] | None = role  # type: ignore[assignment]
     with connection.client() as client:
-        items = client.notifications.list(type=type, status=status, role=side)
-        if as_json:
-            echo_json(json.dumps([item.model_dump(mode="json") for item in items]))
-        else:
-            for item in items:  # printed page by page as they arrive
-                typer.echo(notification_line(item))
+        _show_all(client.notifications.list(type=type, status=status, role=side), as_json, notification_line)
 
 
 @app.command("show")
@@ -165,7 +170,7 @@ def show_command(
     nid = parse_id(notification, "NOTIFICATION")
     with connection.client() as client:
         item = client.notifications.get(nid)
-    _show(item, as_json)
+    _show(item, as_json, notification_text)
 
 
 @app.command("create")
@@ -211,7 +216,7 @@ def create_command(
         )
         if send:
             item = client.notifications.send(item.id)
-    _show(item, as_json)
+    _show(item, as_json, notification_text)
 
 
 def _move(
@@ -228,7 +233,7 @@ def _move(
         fail("--reason must not be empty")
     with connection.client() as client:
         item = getattr(client.notifications, name)(nid, reason=reason)
-    _show(item, as_json)
+    _show(item, as_json, notification_text)
 
 
 def _with_optional_reason(name: str) -> Callable[..., None]:
@@ -300,7 +305,7 @@ def forward_command(
         item = client.notifications.forward(
             nid, affected_asset_ids=assets, receiver_ids=receivers, reason=reason
         )
-    _show(item, as_json)
+    _show(item, as_json, notification_text)
 
 
 # -- containment ---------------------------------------------------------------------------------------------------
@@ -342,13 +347,6 @@ def action_text(action: cwire.ContainmentAction) -> str:
     return "\n".join(lines)
 
 
-def _show_action(action: cwire.ContainmentAction, as_json: bool) -> None:
-    if as_json:
-        echo_json(action.model_dump_json())
-    else:
-        typer.echo(action_text(action))
-
-
 ActionArgument = Annotated[str, typer.Argument(help="The containment action's id.", show_default=False)]
 
 
@@ -367,12 +365,7 @@ def containment_list_command(
     """
     alert = None if notification is None else parse_id(notification, "--notification")
     with connection.client() as client:
-        items = client.containment.list(status=status, notification_id=alert)
-        if as_json:
-            echo_json(json.dumps([item.model_dump(mode="json") for item in items]))
-        else:
-            for item in items:
-                typer.echo(action_line(item))
+        _show_all(client.containment.list(status=status, notification_id=alert), as_json, action_line)
 
 
 @containment_app.command("show")
@@ -390,7 +383,7 @@ def containment_show_command(
     aid = parse_id(action, "ACTION")
     with connection.client() as client:
         item = client.containment.get(aid)
-    _show_action(item, as_json)
+    _show(item, as_json, action_text)
 
 
 @containment_app.command("acknowledge")
@@ -411,7 +404,7 @@ def containment_acknowledge_command(
     aid = parse_id(action, "ACTION")
     with connection.client() as client:
         item = client.containment.acknowledge(aid, owner=owner)
-    _show_action(item, as_json)
+    _show(item, as_json, action_text)
 
 
 @containment_app.command("close")
@@ -430,7 +423,7 @@ def containment_close_command(
     aid = parse_id(action, "ACTION")
     with connection.client() as client:
         item = client.containment.close(aid, result=result)
-    _show_action(item, as_json)
+    _show(item, as_json, action_text)
 
 
 __all__ = [
