@@ -18,7 +18,10 @@ from tests.supplier_sdk.trace.tiers import MODEL, Tiers
 pytestmark = pytest.mark.e2e
 
 
-def env(network: Network, party: Party, folder: Path) -> dict[str, str]:
+Environment = dict[str, str]
+
+
+def env(network: Network, party: Party, folder: Path) -> Environment:
     return {
         "QUALINK_HUB_URL": network.base_url,
         "QUALINK_CLIENT_ID": party.client_id,
@@ -26,13 +29,24 @@ def env(network: Network, party: Party, folder: Path) -> dict[str, str]:
     }
 
 
-def cli(environment: dict[str, str], *args: str, status: int = 0) -> tuple[str, str]:
+@pytest.fixture
+def tier_environments(
+    network: Network, tiers: Tiers, tmp_path: Path
+) -> tuple[Environment, Environment, Environment]:
+    """The environments of the OEM, the ECU maker and the capacitor maker."""
+    oem, ecu, capacitor = (
+        env(network, tier.party, tmp_path) for tier in (tiers.oem, tiers.ecu, tiers.capacitor)
+    )
+    return oem, ecu, capacitor
+
+
+def cli(environment: Environment, *args: str, status: int = 0) -> tuple[str, str]:
     result = CliRunner().invoke(app, list(args), env=environment)
     assert result.exit_code == status, (result.stdout, result.stderr)
     return result.stdout, result.stderr
 
 
-def create_notification(environment: dict[str, str], *args: str) -> dict[str, Any]:
+def create_notification(environment: Environment, *args: str) -> dict[str, Any]:
     """``notifications create ARGS --json``: the created notification."""
     created: dict[str, Any] = json.loads(cli(environment, "notifications", "create", *args, "--json")[0])
     return created
@@ -117,11 +131,9 @@ def test_trace_errors_exit_2(network: Network, tiers: Tiers, tmp_path: Path) -> 
 
 
 def test_an_investigation_and_an_alert_from_the_command_line(
-    network: Network, tiers: Tiers, tmp_path: Path
+    tiers: Tiers, tier_environments: tuple[Environment, Environment, Environment]
 ) -> None:
-    as_oem = env(network, tiers.oem.party, tmp_path)
-    as_ecu = env(network, tiers.ecu.party, tmp_path)
-    as_cap = env(network, tiers.capacitor.party, tmp_path)
+    as_oem, as_ecu, as_cap = tier_environments
     nodes = json.loads(
         cli(as_oem, "trace", f"serial/V1-{tiers.tag}", "--backward", "--depth", "1", "--json")[0]
     )
@@ -196,11 +208,9 @@ def test_the_progress_bar_counts_the_bytes_sent_on_a_terminal(
 
 
 def test_forward_decline_and_cancel_from_the_command_line(
-    network: Network, tiers: Tiers, tmp_path: Path
+    tiers: Tiers, tier_environments: tuple[Environment, Environment, Environment]
 ) -> None:
-    as_oem = env(network, tiers.oem.party, tmp_path)
-    as_ecu = env(network, tiers.ecu.party, tmp_path)
-    as_cap = env(network, tiers.capacitor.party, tmp_path)
+    as_oem, as_ecu, as_cap = tier_environments
     backward = json.loads(cli(as_ecu, "trace", tiers.lot("E1"), "--backward", "--json")[0])
     c1 = next(node["asset_id"] for node in backward["nodes"] if not node["root"])
     e1 = next(node["asset_id"] for node in backward["nodes"] if node["root"])
