@@ -193,14 +193,6 @@ def context(
             f"{kpi.value} needs a characteristic of the agreement ({', '.join(sorted(terms.specs))})",
             loc="query.characteristic",
         )
-    try:
-        parsed = parse_period(period)
-    except (InvalidPeriod, ValueError) as exc:
-        raise InvalidInput(
-            f"{period!r} is not a period like 2026-W48 or 2026-11", loc="query.period"
-        ) from exc
-    if parsed.kind is not PeriodKind(agreement.period):
-        raise InvalidInput(f"the agreement reports per {agreement.period}", loc="query.period")
     if key_id is None:
         key_id = _active_signing_key(session, caller.org_id)
     else:

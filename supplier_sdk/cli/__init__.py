@@ -3,7 +3,9 @@
 Each group lives in its own module of this package and exposes a ``typer.Typer`` named ``app``. To add
 a group (``report``, ``outbox``, ``attest``, ...), write ``supplier_sdk/cli/<group>.py`` with its ``app``,
 import the module here and add one ``(name, module.app)`` entry to :data:`COMMAND_GROUPS`. Options that
-more than one command takes are declared once, in :mod:`supplier_sdk.cli.options`.
+more than one command takes are declared once, in :mod:`supplier_sdk.cli.options`; a command that talks to the
+hub takes ``--hub``/``--client-id``/``--key-file`` and its error-to-exit-status mapping from
+:mod:`supplier_sdk.cli.connection` (``with_hub_connection``, ``HubConnection.client()``).
 
 Exit status: 0 on success, 2 for any input or usage problem, which is reported as one line on stderr
 (``error: ...``) and never as a traceback.

@@ -36,6 +36,8 @@ import json
 import os
 import tempfile
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from pathlib import Path
@@ -146,6 +148,18 @@ def _context(path: Path | None, kpi: str) -> BindingContext:
         fail(str(exc))
 
 
+@contextmanager
+def _proving(claim: str) -> Iterator[None]:
+    """Exit 2 when the inputs form no statement or the data do not meet ``claim`` (no proof is written)."""
+    try:
+        yield
+    # KpiInputError, or inputs that form no statement (limits off the resolution, ...)
+    except ValueError as exc:
+        fail(str(exc))
+    except WitnessDoesNotMeet as exc:
+        fail(f"the data do not meet the threshold {claim}: {exc}; no proof written")
+
+
 @app.command("cpk")
 def cpk_command(
     data: Annotated[Path, typer.Option("--data", help="CSV of measurements.")],
@@ -169,7 +183,7 @@ def cpk_command(
     low, high = _number(lsl, "--lsl", signed=True), _number(usl, "--usl", signed=True)
     step, t = _number(resolution, "--resolution", positive=True), _number(threshold, "--threshold")
     binding = _context(context, "cpk")
-    try:
+    with _proving(f"CPK ≥ {t}"):
         measured = read_measurements(data, column=column, subgroup_column=subgroup_column)
         attestation = attest_capability(
             measured.values,
@@ -181,12 +195,6 @@ def cpk_command(
             subgroup_size=subgroup_size,
             subgroup_labels=measured.labels,
         )
-    except (
-        ValueError
-    ) as exc:  # KpiInputError, or inputs that form no statement (limits off the resolution, ...)
-        fail(str(exc))
-    except WitnessDoesNotMeet as exc:
-        fail(f"the data do not meet the threshold CPK ≥ {t}: {exc}; no proof written")
     size = write_proof(attestation, out)
     groups = str(attestation.public.get("subgroups") or "")
     about = f"{attestation.public.get('n')} values" + (
@@ -220,7 +228,7 @@ def mtbf_command(
     if form is FormOption.chi2_lower and (level is None or level >= 1):
         fail("--form chi2-lower needs --confidence between 0 and 1")
     binding = _context(context, "mtbf")
-    try:
+    with _proving(f"MTBF ≥ {m} h"):
         attestation = attest_mtbf(
             hours=total,
             failures=failures,
@@ -229,12 +237,6 @@ def mtbf_command(
             confidence=level,
             context=binding,
         )
-    except (
-        ValueError
-    ) as exc:  # KpiInputError, or inputs that form no statement (limits off the resolution, ...)
-        fail(str(exc))
-    except WitnessDoesNotMeet as exc:
-        fail(f"the data do not meet the threshold MTBF ≥ {m} h: {exc}; no proof written")
     size = write_proof(attestation, out)
     typer.echo(f"proved MTBF ≥ {m} h ({form.value}) → {out} ({size} bytes, no test data inside)")
 

@@ -1,27 +1,36 @@
-"""The hub connection of ``supplier-sdk`` commands that talk to the hub (genealogy, trace, notifications,
-containment): one configured :class:`~supplier_sdk.client.Client`, errors turned into exit statuses.
+"""The hub connection of every ``supplier-sdk`` command that talks to the hub (room, genealogy, trace,
+notifications, containment): its options declared once, one configured :class:`~supplier_sdk.client.Client`,
+errors turned into exit statuses the same way for every command.
 
 Exit status: 0 done; 2 bad input or a hub refusal (one ``error:`` line naming the hub's error and the invalid
 fields); 1 the hub could not be reached.
 
 Example::
 
-    with connected(hub=None, client_id=None, key_file=None) as client:
-        print(client.organization().name)
+    @app.command("show")
+    @with_hub_connection()
+    def show_command(notification: str, *, connection: HubConnection) -> None:
+        with connection.client() as client:
+            print(client.notifications.get(parse_id(notification, "NOTIFICATION")).title)
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
 
 from supplier_sdk.cli.kpi import fail
+from supplier_sdk.cli.options import ClientIdOption, EncKeyFileOption, HubOption, KeyFileOption
 from supplier_sdk.cli.report import not_sent
 from supplier_sdk.client import Client
 from supplier_sdk.config import load_config
@@ -53,30 +62,103 @@ def refusal(error: HubError) -> str:
     return f"{error} [{fields}]" if fields else str(error)
 
 
-@contextmanager
-def connected(*, hub: str | None, client_id: str | None, key_file: Path | None) -> Iterator[Client]:
-    """The configured client; a configuration problem or hub refusal exits 2, an unreachable hub 1.
+@dataclass(frozen=True)
+class HubConnection:
+    """The ``--hub``, ``--client-id``, ``--key-file`` and ``--enc-key-file`` a command was given (``None``: unset).
+
+    Example:
+        >>> HubConnection(hub="https://hub.example").client_id is None
+        True
+    """
+
+    hub: str | None = None
+    client_id: str | None = None
+    key_file: Path | None = None
+    enc_key_file: Path | None = None
+
+    @contextmanager
+    def client(self, *, refused: tuple[type[Exception], ...] = ()) -> Iterator[Client]:
+        """The configured client; a configuration problem or hub refusal exits 2, an unreachable hub 1.
+
+        Args:
+            refused: further errors of the command's own checks (e.g. a dataset failing its integrity check)
+                that exit 2 with their message.
+
+        Example::
+
+            with HubConnection(hub="https://hub.example").client() as client:
+                client.trace(["LOT-7"])
+        """
+        try:
+            config = load_config(
+                hub=self.hub, client_id=self.client_id, key_file=self.key_file, enc_key_file=self.enc_key_file
+            )
+            client = config.client()
+        except ConfigError as exc:
+            fail(str(exc))
+        try:
+            with client:
+                yield client
+        except ConfigError as exc:
+            fail(str(exc))
+        except HubError as exc:
+            fail(refusal(exc))
+        except HubUnreachable as exc:
+            not_sent(str(exc))
+        except refused as exc:
+            fail(str(exc))
+        except ValueError as exc:  # local validation of what the command would send (pydantic)
+            fail(invalid(exc))
+
+
+def _connection_parameters(*, enc_key_file: bool) -> list[inspect.Parameter]:
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    options = [("hub", HubOption), ("client_id", ClientIdOption), ("key_file", KeyFileOption)]
+    if enc_key_file:
+        options.append(("enc_key_file", EncKeyFileOption))
+    return [inspect.Parameter(name, keyword, default=None, annotation=option) for name, option in options]
+
+
+def with_hub_connection(
+    *, enc_key_file: bool = False
+) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """A decorator giving a command ``--hub``, ``--client-id``, ``--key-file`` (and with ``enc_key_file``
+    ``--enc-key-file``), handed to it as one ``connection`` keyword (a :class:`HubConnection`).
+
+    The options are appended after the command's own parameters (so ``--help`` lists them last), with the names
+    and help texts of :mod:`supplier_sdk.cli.options`.
 
     Example::
 
-        with connected(hub="https://hub.example", client_id="qlc_…", key_file=Path("org.pem")) as client:
-            client.trace(["LOT-7"])
+        @app.command("show")
+        @with_hub_connection(enc_key_file=True)
+        def show_command(room: str, *, connection: HubConnection) -> None: ...
     """
-    try:
-        client = load_config(hub=hub, client_id=client_id, key_file=key_file).client()
-    except ConfigError as exc:
-        fail(str(exc))
-    try:
-        with client:
-            yield client
-    except ConfigError as exc:
-        fail(str(exc))
-    except HubError as exc:
-        fail(refusal(exc))
-    except HubUnreachable as exc:
-        not_sent(str(exc))
-    except ValueError as exc:  # local validation of what the command would send (pydantic)
-        fail(invalid(exc))
+
+    def decorate(command: Callable[..., None]) -> Callable[..., None]:
+        signature = inspect.signature(command, eval_str=True)
+        own = [parameter for name, parameter in signature.parameters.items() if name != "connection"]
+
+        @functools.wraps(command)
+        def run(
+            *args: Any,
+            hub: str | None = None,
+            client_id: str | None = None,
+            key_file: Path | None = None,
+            enc_key_file: Path | None = None,
+            **kwargs: Any,
+        ) -> None:
+            connection = HubConnection(
+                hub=hub, client_id=client_id, key_file=key_file, enc_key_file=enc_key_file
+            )
+            command(*args, connection=connection, **kwargs)
+
+        parameters = [*own, *_connection_parameters(enc_key_file=enc_key_file)]
+        run.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+        run.__annotations__ = {p.name: p.annotation for p in parameters} | {"return": None}
+        return run
+
+    return decorate
 
 
 def invalid(exc: ValueError) -> str:
@@ -132,4 +214,13 @@ def echo_json(text: str) -> None:
     typer.echo(text)
 
 
-__all__ = ["amount", "connected", "console", "echo_json", "invalid", "parse_id", "refusal"]
+__all__ = [
+    "HubConnection",
+    "amount",
+    "console",
+    "echo_json",
+    "invalid",
+    "parse_id",
+    "refusal",
+    "with_hub_connection",
+]

@@ -36,9 +36,16 @@ from rich.table import Table
 
 from protocol.models.genealogy import ImportReport
 from protocol.models.trace import TraceResult
-from supplier_sdk.cli.connection import amount, connected, console, echo_json, invalid
+from supplier_sdk.cli.connection import (
+    HubConnection,
+    amount,
+    console,
+    echo_json,
+    invalid,
+    with_hub_connection,
+)
 from supplier_sdk.cli.kpi import fail
-from supplier_sdk.cli.options import ClientIdOption, HubOption, JsonOption, KeyFileOption
+from supplier_sdk.cli.options import JsonOption
 from supplier_sdk.genealogy import import_format
 from supplier_sdk.trace import trace_request
 
@@ -86,6 +93,7 @@ def print_report(report: ImportReport) -> None:
 
 
 @app.command("import")
+@with_hub_connection()
 def import_command(
     file: Annotated[Path, typer.Argument(help="NDJSON, CSV or Catena-X JSON file.", show_default=False)],
     format: Annotated[
@@ -96,9 +104,8 @@ def import_command(
     ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 3 if any row was rejected.")] = False,
     as_json: JsonOption = False,
-    hub: HubOption = None,
-    client_id: ClientIdOption = None,
-    key_file: KeyFileOption = None,
+    *,
+    connection: HubConnection,
 ) -> None:
     """Stream a genealogy file to the hub and print its report.
 
@@ -113,7 +120,7 @@ def import_command(
     size = file.stat().st_size
     bar_console = console(stderr=True)
     with (
-        connected(hub=hub, client_id=client_id, key_file=key_file) as client,
+        connection.client() as client,
         Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
@@ -141,6 +148,68 @@ def import_command(
             raise typer.Exit(code=EXIT_REJECTED)
 
 
+_TraceTable = tuple[str, tuple[str, ...], list[tuple[str, ...]]]
+
+
+def _trace_tables(result: TraceResult) -> list[_TraceTable]:
+    """The group tables of a trace that has such groups, in print order: (title, columns, rows).
+
+    A group is shown even when it yields no rows (a plant without quantities still gets its header).
+    """
+    groups: list[_TraceTable] = [
+        (
+            "by organization",
+            ("organization", "lots", "serial parts"),
+            [(org.name, str(org.batches), str(org.serials)) for org in result.by_organization],
+        ),
+        (
+            "by part",
+            ("part", "customer part", "name", "assets"),
+            [
+                (part.manufacturer_part_id, part.customer_part_id or "", part.name, str(part.assets))
+                for part in result.by_part
+            ],
+        ),
+        (
+            "by model",
+            ("model", "serial parts"),
+            [(model.model, str(model.serials)) for model in result.by_model],
+        ),
+        (
+            "by plant",
+            ("plant", "name", "positions", "in stock", "held", "shipped"),
+            [
+                (
+                    plant.code,
+                    plant.name,
+                    str(plant.positions),
+                    amount(q.quantity, q.unit),
+                    amount(q.held, q.unit),
+                    amount(q.shipped, q.unit),
+                )
+                for plant in result.by_plant
+                for q in plant.quantities
+            ],
+        ),
+        (
+            "by location",
+            ("plant", "bin", "positions", "in stock", "held"),
+            [
+                (
+                    spot.code,
+                    spot.location,
+                    str(spot.positions),
+                    amount(spot.quantity, spot.unit),
+                    amount(spot.held, spot.unit),
+                )
+                for spot in result.by_location
+            ],
+        ),
+    ]
+    present = (result.by_organization, result.by_part, result.by_model, result.by_plant, result.by_location)
+    return [group for group, items in zip(groups, present, strict=True) if items]
+
+
 def print_trace(result: TraceResult) -> None:
     """The trace's answer, counts and group tables (what is undisclosed only as counts).
 
@@ -156,44 +225,10 @@ def print_trace(result: TraceResult) -> None:
         + (f", as of {result.as_of.isoformat()}" if result.as_of else "")
         + f": {result.affected_batches} lots, {result.affected_serials} serial parts affected"
     )
-    if result.by_organization:
-        table = Table("organization", "lots", "serial parts", title="by organization")
-        for org in result.by_organization:
-            table.add_row(org.name, str(org.batches), str(org.serials))
-        out.print(table)
-    if result.by_part:
-        table = Table("part", "customer part", "name", "assets", title="by part")
-        for part in result.by_part:
-            table.add_row(part.manufacturer_part_id, part.customer_part_id or "", part.name, str(part.assets))
-        out.print(table)
-    if result.by_model:
-        table = Table("model", "serial parts", title="by model")
-        for model in result.by_model:
-            table.add_row(model.model, str(model.serials))
-        out.print(table)
-    if result.by_plant:
-        table = Table("plant", "name", "positions", "in stock", "held", "shipped", title="by plant")
-        for plant in result.by_plant:
-            for q in plant.quantities:
-                table.add_row(
-                    plant.code,
-                    plant.name,
-                    str(plant.positions),
-                    amount(q.quantity, q.unit),
-                    amount(q.held, q.unit),
-                    amount(q.shipped, q.unit),
-                )
-        out.print(table)
-    if result.by_location:
-        table = Table("plant", "bin", "positions", "in stock", "held", title="by location")
-        for spot in result.by_location:
-            table.add_row(
-                spot.code,
-                spot.location,
-                str(spot.positions),
-                amount(spot.quantity, spot.unit),
-                amount(spot.held, spot.unit),
-            )
+    for title, columns, rows in _trace_tables(result):
+        table = Table(*columns, title=title)
+        for row in rows:
+            table.add_row(*row)
         out.print(table)
     hidden = result.undisclosed
     if any(hidden.model_dump().values()):
@@ -206,6 +241,7 @@ def print_trace(result: TraceResult) -> None:
         out.print("(the node list is truncated; the counts are complete)")
 
 
+@with_hub_connection()
 def trace_command(
     roots: Annotated[
         list[str],
@@ -224,9 +260,8 @@ def trace_command(
         datetime | None, typer.Option("--as-of", help="Trace the genealogy as known then (ISO, UTC).")
     ] = None,
     as_json: JsonOption = False,
-    hub: HubOption = None,
-    client_id: ClientIdOption = None,
-    key_file: KeyFileOption = None,
+    *,
+    connection: HubConnection,
 ) -> None:
     """Trace lots forward (what contains them) or backward, and print the answer yes / no / unknown.
 
@@ -239,7 +274,7 @@ def trace_command(
         )
     except ValueError as exc:
         fail(invalid(exc))
-    with connected(hub=hub, client_id=client_id, key_file=key_file) as client:
+    with connection.client() as client:
         result = client.trace(body.roots, direction=body.direction, depth=body.depth, as_of=body.as_of)
     if as_json:
         echo_json(result.model_dump_json())

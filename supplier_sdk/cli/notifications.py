@@ -29,17 +29,17 @@ Example:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 import typer
 
 from protocol.models import containment as cwire
 from protocol.models import notifications as wire
-from supplier_sdk.cli.connection import amount, connected, echo_json, parse_id
+from supplier_sdk.cli.connection import HubConnection, amount, echo_json, parse_id, with_hub_connection
 from supplier_sdk.cli.kpi import fail
-from supplier_sdk.cli.options import ClientIdOption, HubOption, JsonOption, KeyFileOption
+from supplier_sdk.cli.options import JsonOption
 
 app = typer.Typer(
     name="notifications",
@@ -51,6 +51,8 @@ containment_app = typer.Typer(
     help="Containment actions at your plants: acknowledge and close them.",
     no_args_is_help=True,
 )
+
+Shown = TypeVar("Shown", wire.QualityNotification, cwire.ContainmentAction)
 
 IdArgument = Annotated[str, typer.Argument(help="The notification's id.", show_default=False)]
 ReasonOption = Annotated[
@@ -113,11 +115,19 @@ def notification_text(item: wire.QualityNotification) -> str:
     return "\n".join(lines)
 
 
-def _show(item: wire.QualityNotification, as_json: bool) -> None:
+def _show(item: Shown, as_json: bool, text: Callable[[Shown], str]) -> None:
     if as_json:
         echo_json(item.model_dump_json())
     else:
-        typer.echo(notification_text(item))
+        typer.echo(text(item))
+
+
+def _show_all(items: Iterable[Shown], as_json: bool, line: Callable[[Shown], str]) -> None:
+    if as_json:
+        echo_json(json.dumps([item.model_dump(mode="json") for item in items]))
+    else:
+        for item in items:  # printed page by page as they arrive
+            typer.echo(line(item))
 
 
 def _ids(values: Iterable[str] | None, what: str) -> list[str]:
@@ -125,14 +135,14 @@ def _ids(values: Iterable[str] | None, what: str) -> list[str]:
 
 
 @app.command("list")
+@with_hub_connection()
 def list_command(
     type: Annotated[wire.NotificationType | None, typer.Option("--type")] = None,
     status: Annotated[wire.NotificationStatus | None, typer.Option("--status")] = None,
     role: Annotated[str | None, typer.Option("--role", help="sender or receiver.")] = None,
     as_json: JsonOption = False,
-    hub: HubOption = None,
-    client_id: ClientIdOption = None,
-    key_file: KeyFileOption = None,
+    *,
+    connection: HubConnection,
 ) -> None:
     """The notifications your organization sent or received.
 
@@ -141,34 +151,30 @@ def list_command(
     if role not in (None, "sender", "receiver"):
         fail(f"--role must be sender or receiver, not {role!r}")
     side: Literal["sender", "receiver"] | None = role  # type: ignore[assignment]
-    with connected(hub=hub, client_id=client_id, key_file=key_file) as client:
-        items = client.notifications.list(type=type, status=status, role=side)
-        if as_json:
-            echo_json(json.dumps([item.model_dump(mode="json") for item in items]))
-        else:
-            for item in items:  # printed page by page as they arrive
-                typer.echo(notification_line(item))
+    with connection.client() as client:
+        _show_all(client.notifications.list(type=type, status=status, role=side), as_json, notification_line)
 
 
 @app.command("show")
+@with_hub_connection()
 def show_command(
     notification: IdArgument,
     as_json: JsonOption = False,
-    hub: HubOption = None,
-    client_id: ClientIdOption = None,
-    key_file: KeyFileOption = None,
+    *,
+    connection: HubConnection,
 ) -> None:
     """One notification with its messages.
 
     Example: ``supplier-sdk notifications show 0193…``
     """
     nid = parse_id(notification, "NOTIFICATION")
-    with connected(hub=hub, client_id=client_id, key_file=key_file) as client:
+    with connection.client() as client:
         item = client.notifications.get(nid)
-    _show(item, as_json)
+    _show(item, as_json, notification_text)
 
 
 @app.command("create")
+@with_hub_connection()
 def create_command(
     type: Annotated[wire.NotificationType, typer.Option("--type", help="INVESTIGATION or ALERT.")],
     title: Annotated[str, typer.Option("--title")],
@@ -185,9 +191,8 @@ def create_command(
     ] = None,
     send: Annotated[bool, typer.Option("--send", help="Send it at once.")] = False,
     as_json: JsonOption = False,
-    hub: HubOption = None,
-    client_id: ClientIdOption = None,
-    key_file: KeyFileOption = None,
+    *,
+    connection: HubConnection,
 ) -> None:
     """Create an investigation (to your suppliers) or an alert (to your customers).
 
@@ -198,7 +203,7 @@ def create_command(
     if due_date is not None and containment is None:
         fail("--due-date goes with --containment")
     request = None if containment is None else {"kind": containment.value, "due_date": _aware(due_date)}
-    with connected(hub=hub, client_id=client_id, key_file=key_file) as client:
+    with connection.client() as client:
         item = client.notifications.create(
             type=type,
             title=title,
@@ -211,66 +216,83 @@ def create_command(
         )
         if send:
             item = client.notifications.send(item.id)
-    _show(item, as_json)
+    _show(item, as_json, notification_text)
 
 
-def _transition(name: str, summary: str) -> None:
+def _move(
+    name: str,
+    notification: str,
+    reason: str | None,
+    *,
+    required: bool,
+    as_json: bool,
+    connection: HubConnection,
+) -> None:
+    nid = parse_id(notification, "NOTIFICATION")
+    if required and not (reason or "").strip():
+        fail("--reason must not be empty")
+    with connection.client() as client:
+        item = getattr(client.notifications, name)(nid, reason=reason)
+    _show(item, as_json, notification_text)
+
+
+def _with_optional_reason(name: str) -> Callable[..., None]:
     def command(
         notification: IdArgument,
         reason: ReasonOption = None,
         as_json: JsonOption = False,
-        hub: HubOption = None,
-        client_id: ClientIdOption = None,
-        key_file: KeyFileOption = None,
+        *,
+        connection: HubConnection,
     ) -> None:
-        nid = parse_id(notification, "NOTIFICATION")
-        with connected(hub=hub, client_id=client_id, key_file=key_file) as client:
-            item = getattr(client.notifications, name)(nid, reason=reason)
-        _show(item, as_json)
+        _move(name, notification, reason, required=False, as_json=as_json, connection=connection)
 
-    command.__doc__ = f"{summary}\n\nExample: ``supplier-sdk notifications {name} ID --reason '…'``"
-    app.command(name)(command)
+    return command
 
 
-def _answer(name: str, summary: str) -> None:
+def _with_reason(name: str) -> Callable[..., None]:
     def command(
         notification: IdArgument,
         reason: NeededReason,
         as_json: JsonOption = False,
-        hub: HubOption = None,
-        client_id: ClientIdOption = None,
-        key_file: KeyFileOption = None,
+        *,
+        connection: HubConnection,
     ) -> None:
-        nid = parse_id(notification, "NOTIFICATION")
-        if not reason.strip():
-            fail("--reason must not be empty")
-        with connected(hub=hub, client_id=client_id, key_file=key_file) as client:
-            item = getattr(client.notifications, name)(nid, reason=reason)
-        _show(item, as_json)
+        _move(name, notification, reason, required=True, as_json=as_json, connection=connection)
 
-    command.__doc__ = f"{summary}\n\nExample: ``supplier-sdk notifications {name} ID --reason '…'``"
-    app.command(name)(command)
+    return command
 
 
-_transition("send", "Send (sender): CREATED → SENT; an alert places holds and opens containment actions.")
-_transition("receive", "Confirm receipt (receiver): SENT → RECEIVED.")
-_transition("acknowledge", "Acknowledge (receiver): → ACKNOWLEDGED.")
-_transition("cancel", "Withdraw (sender) before the receiver acknowledges.")
-_answer("accept", "Accept, issue confirmed (receiver): ACKNOWLEDGED → ACCEPTED.")
-_answer("decline", "Decline, no issue found (receiver): ACKNOWLEDGED → DECLINED.")
-_answer("close", "Close (sender only); an alert's holds are released.")
+# The notification's state transitions that take only its id and a reason: (command and Notifications method,
+# help summary, the factory whose --reason is optional or required). Accepting, declining and closing must say why.
+_TRANSITIONS: tuple[tuple[str, str, Callable[[str], Callable[..., None]]], ...] = (
+    (
+        "send",
+        "Send (sender): CREATED → SENT; an alert places holds and opens containment actions.",
+        _with_optional_reason,
+    ),
+    ("receive", "Confirm receipt (receiver): SENT → RECEIVED.", _with_optional_reason),
+    ("acknowledge", "Acknowledge (receiver): → ACKNOWLEDGED.", _with_optional_reason),
+    ("cancel", "Withdraw (sender) before the receiver acknowledges.", _with_optional_reason),
+    ("accept", "Accept, issue confirmed (receiver): ACKNOWLEDGED → ACCEPTED.", _with_reason),
+    ("decline", "Decline, no issue found (receiver): ACKNOWLEDGED → DECLINED.", _with_reason),
+    ("close", "Close (sender only); an alert's holds are released.", _with_reason),
+)
+for _name, _summary, _factory in _TRANSITIONS:
+    _command = _factory(_name)
+    _command.__doc__ = f"{_summary}\n\nExample: ``supplier-sdk notifications {_name} ID --reason '…'``"
+    app.command(_name)(with_hub_connection()(_command))
 
 
 @app.command("forward")
+@with_hub_connection()
 def forward_command(
     notification: IdArgument,
     asset: AssetOption,
     receiver: ReceiverOption = None,
     reason: ReasonOption = None,
     as_json: JsonOption = False,
-    hub: HubOption = None,
-    client_id: ClientIdOption = None,
-    key_file: KeyFileOption = None,
+    *,
+    connection: HubConnection,
 ) -> None:
     """Forward a received investigation to your own supplier(s), naming their lots.
 
@@ -279,11 +301,11 @@ def forward_command(
     nid = parse_id(notification, "NOTIFICATION")
     assets = _ids(asset, "--asset")
     receivers = _ids(receiver, "--receiver") if receiver else None
-    with connected(hub=hub, client_id=client_id, key_file=key_file) as client:
+    with connection.client() as client:
         item = client.notifications.forward(
             nid, affected_asset_ids=assets, receiver_ids=receivers, reason=reason
         )
-    _show(item, as_json)
+    _show(item, as_json, notification_text)
 
 
 # -- containment ---------------------------------------------------------------------------------------------------
@@ -325,95 +347,83 @@ def action_text(action: cwire.ContainmentAction) -> str:
     return "\n".join(lines)
 
 
-def _show_action(action: cwire.ContainmentAction, as_json: bool) -> None:
-    if as_json:
-        echo_json(action.model_dump_json())
-    else:
-        typer.echo(action_text(action))
-
-
 ActionArgument = Annotated[str, typer.Argument(help="The containment action's id.", show_default=False)]
 
 
 @containment_app.command("list")
+@with_hub_connection()
 def containment_list_command(
     status: Annotated[cwire.ContainmentStatus | None, typer.Option("--status")] = None,
     notification: Annotated[str | None, typer.Option("--notification", help="Only this alert's.")] = None,
     as_json: JsonOption = False,
-    hub: HubOption = None,
-    client_id: ClientIdOption = None,
-    key_file: KeyFileOption = None,
+    *,
+    connection: HubConnection,
 ) -> None:
     """The containment actions at your organization's plants.
 
     Example: ``supplier-sdk containment list --status open``
     """
     alert = None if notification is None else parse_id(notification, "--notification")
-    with connected(hub=hub, client_id=client_id, key_file=key_file) as client:
-        items = client.containment.list(status=status, notification_id=alert)
-        if as_json:
-            echo_json(json.dumps([item.model_dump(mode="json") for item in items]))
-        else:
-            for item in items:
-                typer.echo(action_line(item))
+    with connection.client() as client:
+        _show_all(client.containment.list(status=status, notification_id=alert), as_json, action_line)
 
 
 @containment_app.command("show")
+@with_hub_connection()
 def containment_show_command(
     action: ActionArgument,
     as_json: JsonOption = False,
-    hub: HubOption = None,
-    client_id: ClientIdOption = None,
-    key_file: KeyFileOption = None,
+    *,
+    connection: HubConnection,
 ) -> None:
     """One action with the bins it holds.
 
     Example: ``supplier-sdk containment show 0193…``
     """
     aid = parse_id(action, "ACTION")
-    with connected(hub=hub, client_id=client_id, key_file=key_file) as client:
+    with connection.client() as client:
         item = client.containment.get(aid)
-    _show_action(item, as_json)
+    _show(item, as_json, action_text)
 
 
 @containment_app.command("acknowledge")
+@with_hub_connection()
 def containment_acknowledge_command(
     action: ActionArgument,
     owner: Annotated[
         str, typer.Option("--owner", help="Who owns the action at the plant.", show_default=False)
     ],
     as_json: JsonOption = False,
-    hub: HubOption = None,
-    client_id: ClientIdOption = None,
-    key_file: KeyFileOption = None,
+    *,
+    connection: HubConnection,
 ) -> None:
     """Acknowledge an action, naming its owner.
 
     Example: ``supplier-sdk containment acknowledge 0193… --owner "Jana Novak"``
     """
     aid = parse_id(action, "ACTION")
-    with connected(hub=hub, client_id=client_id, key_file=key_file) as client:
+    with connection.client() as client:
         item = client.containment.acknowledge(aid, owner=owner)
-    _show_action(item, as_json)
+    _show(item, as_json, action_text)
 
 
 @containment_app.command("close")
+@with_hub_connection()
 def containment_close_command(
     action: ActionArgument,
     result: Annotated[str, typer.Option("--result", help="What was done.", show_default=False)],
     as_json: JsonOption = False,
-    hub: HubOption = None,
-    client_id: ClientIdOption = None,
-    key_file: KeyFileOption = None,
+    *,
+    connection: HubConnection,
 ) -> None:
     """Close an acknowledged action with its result.
 
     Example: ``supplier-sdk containment close 0193… --result "350 pcs sorted, 12 scrapped"``
     """
     aid = parse_id(action, "ACTION")
-    with connected(hub=hub, client_id=client_id, key_file=key_file) as client:
+    with connection.client() as client:
         item = client.containment.close(aid, result=result)
-    _show_action(item, as_json)
+    _show(item, as_json, action_text)
 
 
 __all__ = [

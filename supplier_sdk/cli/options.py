@@ -12,13 +12,9 @@ Example::
 
 from __future__ import annotations
 
-import functools
-import inspect
-from collections.abc import Callable
-from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -134,69 +130,10 @@ Example: ``outbox: OutboxOption = None``
 """
 
 
-@dataclass(frozen=True)
-class HubConnection:
-    """The ``--hub``, ``--client-id``, ``--key-file`` and ``--enc-key-file`` a command was given (``None``: unset).
-
-    Example:
-        >>> HubConnection(hub="https://hub.example").client_id is None
-        True
-    """
-
-    hub: str | None = None
-    client_id: str | None = None
-    key_file: Path | None = None
-    enc_key_file: Path | None = None
-
-
-def _connection_parameters() -> list[inspect.Parameter]:
-    keyword = inspect.Parameter.KEYWORD_ONLY
-    return [
-        inspect.Parameter("hub", keyword, default=None, annotation=HubOption),
-        inspect.Parameter("client_id", keyword, default=None, annotation=ClientIdOption),
-        inspect.Parameter("key_file", keyword, default=None, annotation=KeyFileOption),
-        inspect.Parameter("enc_key_file", keyword, default=None, annotation=EncKeyFileOption),
-    ]
-
-
-def with_hub_connection(command: Callable[..., None]) -> Callable[..., None]:
-    """``command`` taking the four connection options, handed to it as one ``connection`` keyword.
-
-    The options are appended after the command's own parameters (so ``--help`` lists them last, as it did when
-    every command declared them), with the names and help texts above.
-
-    Example::
-
-        @app.command("show")
-        @with_hub_connection
-        def show_command(room: str, *, connection: HubConnection) -> None: ...
-    """
-    signature = inspect.signature(command, eval_str=True)
-    own = [parameter for name, parameter in signature.parameters.items() if name != "connection"]
-
-    @functools.wraps(command)
-    def run(
-        *args: Any,
-        hub: str | None = None,
-        client_id: str | None = None,
-        key_file: Path | None = None,
-        enc_key_file: Path | None = None,
-        **kwargs: Any,
-    ) -> None:
-        connection = HubConnection(hub=hub, client_id=client_id, key_file=key_file, enc_key_file=enc_key_file)
-        command(*args, connection=connection, **kwargs)
-
-    parameters = [*own, *_connection_parameters()]
-    run.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
-    run.__annotations__ = {p.name: p.annotation for p in parameters} | {"return": None}
-    return run
-
-
 __all__ = [
     "ClientIdOption",
     "ColumnOption",
     "EncKeyFileOption",
-    "HubConnection",
     "HubOption",
     "JsonOption",
     "KeyFileOption",
@@ -205,5 +142,4 @@ __all__ = [
     "SigmaOption",
     "SubgroupColumnOption",
     "SubgroupSizeOption",
-    "with_hub_connection",
 ]

@@ -32,9 +32,8 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -43,11 +42,10 @@ import typer
 from pydantic import BaseModel, ValidationError
 
 from protocol.models import rooms as wire
+from supplier_sdk.cli.connection import HubConnection, parse_id, with_hub_connection
 from supplier_sdk.cli.kpi import fail
-from supplier_sdk.cli.options import HubConnection, JsonOption, with_hub_connection
-from supplier_sdk.cli.report import EXIT_NOT_SENT, not_sent
-from supplier_sdk.config import load_config
-from supplier_sdk.errors import ConfigError, HubError, HubUnreachable
+from supplier_sdk.cli.options import JsonOption
+from supplier_sdk.cli.report import EXIT_NOT_SENT
 from supplier_sdk.rooms.client import DatasetUnavailable, Rooms
 from supplier_sdk.rooms.crypto import DatasetIntegrityError
 
@@ -60,19 +58,6 @@ app = typer.Typer(
 RoomArgument = Annotated[str, typer.Argument(help="The room id.")]
 
 _PERSON = re.compile(r"^\s*(?P<name>[^<]+?)\s*<(?P<email>[^>]+)>\s*(?:\((?P<role>[^)]*)\))?\s*$")
-
-
-def parse_uuid(value: str, what: str) -> uuid.UUID:
-    """``value`` as a UUID, or exit 2 naming ``what``.
-
-    Example:
-        >>> parse_uuid("00000000-0000-0000-0000-000000000001", "ROOM").int
-        1
-    """
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        fail(f"{what} must be an id (a UUID), not {value!r}")
 
 
 def parse_person(value: str) -> wire.Person:
@@ -108,40 +93,10 @@ def _print(value: Any, *, as_json: bool, text: str) -> None:
 
 
 @contextmanager
-def rooms_for(
-    *, hub: str | None, client_id: str | None, key_file: Path | None, enc_key_file: Path | None
-) -> Iterator[Rooms]:
-    """The :class:`~supplier_sdk.rooms.client.Rooms` of the configured client; errors end the command.
-
-    Configuration problems, hub refusals and datasets that fail their checks exit with 2, an unreachable hub
-    with 1, each as one ``error:`` line.
-
-    Example::
-
-        with rooms_for(hub=None, client_id=None, key_file=None, enc_key_file=None) as rooms:
-            print(len(rooms.list()))
-    """
-    try:
-        config = load_config(hub=hub, client_id=client_id, key_file=key_file, enc_key_file=enc_key_file)
-        client = config.client()
-    except ConfigError as exc:
-        fail(str(exc))
-    try:
-        with client:
-            yield client.rooms
-    except (ConfigError, DatasetIntegrityError, DatasetUnavailable, HubError) as exc:
-        fail(str(exc))
-    except HubUnreachable as exc:
-        not_sent(str(exc))
-
-
-def _rooms(connection: HubConnection) -> AbstractContextManager[Rooms]:
-    return rooms_for(
-        hub=connection.hub,
-        client_id=connection.client_id,
-        key_file=connection.key_file,
-        enc_key_file=connection.enc_key_file,
-    )
+def _rooms(connection: HubConnection) -> Iterator[Rooms]:
+    # A dataset that fails its checks or is no longer available is a refusal too (exit 2).
+    with connection.client(refused=(DatasetIntegrityError, DatasetUnavailable)) as client:
+        yield client.rooms
 
 
 def _room_line(room: wire.Room) -> str:
@@ -149,7 +104,7 @@ def _room_line(room: wire.Room) -> str:
 
 
 @app.command("open")
-@with_hub_connection
+@with_hub_connection(enc_key_file=True)
 def open_command(
     title: Annotated[str, typer.Option("--title", help="What the room investigates.")],
     expires_in_days: Annotated[int | None, typer.Option("--expires-in-days", min=1)] = None,
@@ -183,7 +138,7 @@ def open_command(
             fail(f"--invite takes ORG_ID or ORG_ID:observer, not {item!r}")
         members.append(
             wire.MemberInvite(
-                organization_id=parse_uuid(org, "--invite"), role=wire.RoomRole(role or "contributor")
+                organization_id=parse_id(org, "--invite"), role=wire.RoomRole(role or "contributor")
             )
         )
     with _rooms(connection) as rooms:
@@ -192,14 +147,14 @@ def open_command(
             expires_at=until,
             description=description,
             deletion_policy=policy,
-            notification_id=None if notification is None else parse_uuid(notification, "--notification"),
+            notification_id=None if notification is None else parse_id(notification, "--notification"),
             members=members,
         )
     _print(room, as_json=as_json, text=str(room.id))
 
 
 @app.command("list")
-@with_hub_connection
+@with_hub_connection(enc_key_file=True)
 def list_command(
     status: Annotated[wire.RoomStatus | None, typer.Option("--status")] = None,
     as_json: JsonOption = False,
@@ -216,7 +171,7 @@ def list_command(
 
 
 @app.command("show")
-@with_hub_connection
+@with_hub_connection(enc_key_file=True)
 def show_command(
     room: RoomArgument,
     as_json: JsonOption = False,
@@ -227,7 +182,7 @@ def show_command(
 
     Example: ``supplier-sdk room show 0193…``
     """
-    room_id = parse_uuid(room, "ROOM")
+    room_id = parse_id(room, "ROOM")
     with _rooms(connection) as rooms:
         found = rooms.get(room_id)
         datasets = rooms.datasets(room_id)
@@ -256,7 +211,7 @@ def show_command(
 
 
 @app.command("invite")
-@with_hub_connection
+@with_hub_connection(enc_key_file=True)
 def invite_command(
     room: RoomArgument,
     organization: Annotated[str, typer.Argument(help="The organization to invite.")],
@@ -272,7 +227,7 @@ def invite_command(
     """
     if role not in ("contributor", "observer"):
         fail(f"--role must be contributor or observer, not {role!r}")
-    room_id, org_id = parse_uuid(room, "ROOM"), parse_uuid(organization, "ORG_ID")
+    room_id, org_id = parse_id(room, "ROOM"), parse_id(organization, "ORG_ID")
     people = [parse_person(item) for item in person or []]
     with _rooms(connection) as rooms:
         member = rooms.invite(room_id, org_id, role=role, people=people)
@@ -280,7 +235,7 @@ def invite_command(
 
 
 @app.command("accept")
-@with_hub_connection
+@with_hub_connection(enc_key_file=True)
 def accept_command(
     room: RoomArgument,
     person: Annotated[list[str] | None, typer.Option("--person", help="'Name <email> (role)'.")] = None,
@@ -292,7 +247,7 @@ def accept_command(
 
     Example: ``supplier-sdk room accept ROOM --person "Li Wei <li@motor.example>"``
     """
-    room_id = parse_uuid(room, "ROOM")
+    room_id = parse_id(room, "ROOM")
     people = [parse_person(item) for item in person or []]
     with _rooms(connection) as rooms:
         member = rooms.accept(room_id, people=people)
@@ -300,7 +255,7 @@ def accept_command(
 
 
 @app.command("remove")
-@with_hub_connection
+@with_hub_connection(enc_key_file=True)
 def remove_command(
     room: RoomArgument,
     organization: Annotated[str, typer.Argument(help="The member organization.")],
@@ -311,14 +266,14 @@ def remove_command(
 
     Example: ``supplier-sdk room remove ROOM ORG``
     """
-    room_id, org_id = parse_uuid(room, "ROOM"), parse_uuid(organization, "ORG_ID")
+    room_id, org_id = parse_id(room, "ROOM"), parse_id(organization, "ORG_ID")
     with _rooms(connection) as rooms:
         rooms.remove(room_id, org_id)
     typer.echo(f"removed {org_id}")
 
 
 @app.command("register-key")
-@with_hub_connection
+@with_hub_connection(enc_key_file=True)
 def register_key_command(
     *,
     connection: HubConnection,
@@ -332,7 +287,7 @@ def register_key_command(
 
 
 @app.command("upload")
-@with_hub_connection
+@with_hub_connection(enc_key_file=True)
 def upload_command(
     room: RoomArgument,
     file: Annotated[Path, typer.Argument(help="The plaintext file.", exists=True, dir_okay=False)],
@@ -346,14 +301,14 @@ def upload_command(
 
     Example: ``supplier-sdk room upload ROOM bench-run-17.csv --media-type text/csv``
     """
-    room_id = parse_uuid(room, "ROOM")
+    room_id = parse_id(room, "ROOM")
     with _rooms(connection) as rooms:
         dataset = rooms.upload(room_id, file, name=name, media_type=media_type)
     _print(dataset, as_json=as_json, text=str(dataset.id))
 
 
 @app.command("download")
-@with_hub_connection
+@with_hub_connection(enc_key_file=True)
 def download_command(
     room: RoomArgument,
     dataset: Annotated[str, typer.Argument(help="The dataset id.")],
@@ -366,7 +321,7 @@ def download_command(
 
     Example: ``supplier-sdk room download ROOM DATASET bench-run-17.csv``
     """
-    room_id, dataset_id = parse_uuid(room, "ROOM"), parse_uuid(dataset, "DATASET_ID")
+    room_id, dataset_id = parse_id(room, "ROOM"), parse_id(dataset, "DATASET_ID")
     with _rooms(connection) as rooms:
         found = rooms.download(room_id, dataset_id, output)
     _print(
@@ -375,7 +330,7 @@ def download_command(
 
 
 @app.command("rewrap")
-@with_hub_connection
+@with_hub_connection(enc_key_file=True)
 def rewrap_command(
     room: RoomArgument,
     dataset: Annotated[str | None, typer.Option("--dataset", help="Only this dataset.")] = None,
@@ -387,8 +342,8 @@ def rewrap_command(
 
     Example: ``supplier-sdk room rewrap ROOM``
     """
-    room_id = parse_uuid(room, "ROOM")
-    dataset_id = None if dataset is None else parse_uuid(dataset, "--dataset")
+    room_id = parse_id(room, "ROOM")
+    dataset_id = None if dataset is None else parse_id(dataset, "--dataset")
     with _rooms(connection) as rooms:
         done = rooms.rewrap(room_id, dataset_id)
     _print(done, as_json=as_json, text=f"re-wrapped {len(done)} dataset(s)")
@@ -407,7 +362,7 @@ def _anchor(
         start, end = int(match[1]), int(match[2])
     try:
         return wire.Anchor(
-            dataset_id=None if dataset is None else parse_uuid(dataset, "--dataset"),
+            dataset_id=None if dataset is None else parse_id(dataset, "--dataset"),
             row_start=start,
             row_end=end,
             time_from=None
@@ -420,7 +375,7 @@ def _anchor(
 
 
 @app.command("annotate")
-@with_hub_connection
+@with_hub_connection(enc_key_file=True)
 def annotate_command(
     room: RoomArgument,
     text: Annotated[str, typer.Argument(help="The annotation.")],
@@ -438,16 +393,16 @@ def annotate_command(
 
     Example: ``supplier-sdk room annotate ROOM "Noise from 41 °C" --tag hypothesis --dataset DS --rows 120:180``
     """
-    room_id = parse_uuid(room, "ROOM")
+    room_id = parse_id(room, "ROOM")
     anchor = _anchor(dataset, rows, time_from, time_to)
-    parent = None if reply_to is None else parse_uuid(reply_to, "--reply-to")
+    parent = None if reply_to is None else parse_id(reply_to, "--reply-to")
     with _rooms(connection) as rooms:
         annotation = rooms.annotate(room_id, text, tag=tag, anchor=anchor, parent_id=parent)
     _print(annotation, as_json=as_json, text=str(annotation.id))
 
 
 @app.command("annotations")
-@with_hub_connection
+@with_hub_connection(enc_key_file=True)
 def annotations_command(
     room: RoomArgument,
     as_json: JsonOption = False,
@@ -458,7 +413,7 @@ def annotations_command(
 
     Example: ``supplier-sdk room annotations ROOM --json``
     """
-    room_id = parse_uuid(room, "ROOM")
+    room_id = parse_id(room, "ROOM")
     with _rooms(connection) as rooms:
         found = rooms.annotations(room_id)
     lines = [f"{a.id}  {a.tag.value:11}  r{a.revision}  {a.body}" for a in found]
@@ -466,7 +421,7 @@ def annotations_command(
 
 
 @app.command("step")
-@with_hub_connection
+@with_hub_connection(enc_key_file=True)
 def step_command(
     room: RoomArgument,
     step: Annotated[wire.EightDStep, typer.Argument(help="D1 … D8.")],
@@ -485,7 +440,7 @@ def step_command(
 
     Example: ``supplier-sdk room step ROOM D4 --content "Bearing preload" --evidence annotation:ID``
     """
-    room_id = parse_uuid(room, "ROOM")
+    room_id = parse_id(room, "ROOM")
     links = None
     if evidence is not None:
         links = []
@@ -493,17 +448,17 @@ def step_command(
             kind, _, ident = item.partition(":")
             if kind not in ("dataset", "annotation"):
                 fail(f"--evidence takes dataset:ID or annotation:ID, not {item!r}")
-            links.append(wire.Evidence(kind=kind, id=parse_uuid(ident, "--evidence")))
+            links.append(wire.Evidence(kind=kind, id=parse_id(ident, "--evidence")))
     if content is None and owner is None and links is None:
         fail("give --content, --owner or --evidence")
-    owner_id = None if owner is None else parse_uuid(owner, "--owner")
+    owner_id = None if owner is None else parse_id(owner, "--owner")
     with _rooms(connection) as rooms:
         found = rooms.update_step(room_id, step, owner_id=owner_id, content=content, evidence=links)
     _print(found, as_json=as_json, text=f"{found.step.value} revision {found.revision}")
 
 
 @app.command("signoff")
-@with_hub_connection
+@with_hub_connection(enc_key_file=True)
 def signoff_command(
     room: RoomArgument,
     step: Annotated[wire.EightDStep, typer.Argument(help="D1 … D8.")],
@@ -515,14 +470,14 @@ def signoff_command(
 
     Example: ``supplier-sdk room signoff ROOM D8``
     """
-    room_id = parse_uuid(room, "ROOM")
+    room_id = parse_id(room, "ROOM")
     with _rooms(connection) as rooms:
         found = rooms.sign_off(room_id, step)
     _print(found, as_json=as_json, text=f"{found.step.value} signed off")
 
 
 @app.command("close")
-@with_hub_connection
+@with_hub_connection(enc_key_file=True)
 def close_command(
     room: RoomArgument,
     note: Annotated[str, typer.Option("--note", help="Closing note, kept in the signed summary.")] = "",
@@ -534,7 +489,7 @@ def close_command(
 
     Example: ``supplier-sdk room close ROOM --note "fixed at the motor supplier"``
     """
-    room_id = parse_uuid(room, "ROOM")
+    room_id = parse_id(room, "ROOM")
     with _rooms(connection) as rooms:
         found = rooms.close(room_id, note=note)
     shredded = " (data shredded)" if found.shredded_at else ""
@@ -542,7 +497,7 @@ def close_command(
 
 
 @app.command("export")
-@with_hub_connection
+@with_hub_connection(enc_key_file=True)
 def export_command(
     room: RoomArgument,
     format: Annotated[str, typer.Option("--format", help="json or markdown.")] = "json",
@@ -556,7 +511,7 @@ def export_command(
     """
     if format not in ("json", "markdown"):
         fail(f"--format must be json or markdown, not {format!r}")
-    room_id = parse_uuid(room, "ROOM")
+    room_id = parse_id(room, "ROOM")
     with _rooms(connection) as rooms:
         exported = rooms.export(room_id, format=format)
     text = exported if isinstance(exported, str) else json.dumps(exported, indent=2)
@@ -566,4 +521,4 @@ def export_command(
         output.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
 
 
-__all__ = ["EXIT_NOT_SENT", "app", "parse_person", "parse_uuid", "rooms_for"]
+__all__ = ["EXIT_NOT_SENT", "app", "parse_person"]

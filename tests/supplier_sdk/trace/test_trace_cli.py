@@ -4,32 +4,24 @@ statuses (0 done, 0 + warning for rejected rows, 3 with --strict, 2 bad input or
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from protocol.models.common import OrgKind
 from supplier_sdk.cli import app
-from tests.supplier_sdk.test_client_support import Network, Party, closed_url, running_network
-from tests.supplier_sdk.trace.tiers import MODEL, Tiers, build_tiers
+from tests.supplier_sdk.test_client_support import Network, Party, closed_url
+from tests.supplier_sdk.trace.tiers import MODEL, Tiers
 
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="module")
-def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
-    with running_network(tmp_path_factory.mktemp("hub"), "trace_cli") as network:
-        yield network
+Environment = dict[str, str]
 
 
-@pytest.fixture(scope="module")
-def tiers(network: Network, tmp_path_factory: pytest.TempPathFactory) -> Tiers:
-    return build_tiers(network, tmp_path_factory.mktemp("genealogy"))
-
-
-def env(network: Network, party: Party, folder: Path) -> dict[str, str]:
+def env(network: Network, party: Party, folder: Path) -> Environment:
     return {
         "QUALINK_HUB_URL": network.base_url,
         "QUALINK_CLIENT_ID": party.client_id,
@@ -37,10 +29,27 @@ def env(network: Network, party: Party, folder: Path) -> dict[str, str]:
     }
 
 
-def cli(environment: dict[str, str], *args: str, status: int = 0) -> tuple[str, str]:
+@pytest.fixture
+def tier_environments(
+    network: Network, tiers: Tiers, tmp_path: Path
+) -> tuple[Environment, Environment, Environment]:
+    """The environments of the OEM, the ECU maker and the capacitor maker."""
+    oem, ecu, capacitor = (
+        env(network, tier.party, tmp_path) for tier in (tiers.oem, tiers.ecu, tiers.capacitor)
+    )
+    return oem, ecu, capacitor
+
+
+def cli(environment: Environment, *args: str, status: int = 0) -> tuple[str, str]:
     result = CliRunner().invoke(app, list(args), env=environment)
     assert result.exit_code == status, (result.stdout, result.stderr)
     return result.stdout, result.stderr
+
+
+def create_notification(environment: Environment, *args: str) -> dict[str, Any]:
+    """``notifications create ARGS --json``: the created notification."""
+    created: dict[str, Any] = json.loads(cli(environment, "notifications", "create", *args, "--json")[0])
+    return created
 
 
 def test_genealogy_import_prints_the_report_and_warns_about_rejected_rows(
@@ -122,21 +131,26 @@ def test_trace_errors_exit_2(network: Network, tiers: Tiers, tmp_path: Path) -> 
 
 
 def test_an_investigation_and_an_alert_from_the_command_line(
-    network: Network, tiers: Tiers, tmp_path: Path
+    tiers: Tiers, tier_environments: tuple[Environment, Environment, Environment]
 ) -> None:
-    as_oem = env(network, tiers.oem.party, tmp_path)
-    as_ecu = env(network, tiers.ecu.party, tmp_path)
-    as_cap = env(network, tiers.capacitor.party, tmp_path)
+    as_oem, as_ecu, as_cap = tier_environments
     nodes = json.loads(
         cli(as_oem, "trace", f"serial/V1-{tiers.tag}", "--backward", "--depth", "1", "--json")[0]
     )
     e1 = next(node["asset_id"] for node in nodes["nodes"] if node["local_id"] == tiers.lot("E1"))
 
-    out, _ = cli(
-        as_oem, "notifications", "create", "--type", "INVESTIGATION", "--title", "ECU resets", "--asset", e1,
-        "--severity", "MAJOR", "--send", "--json",
-    )  # fmt: skip
-    investigation = json.loads(out)
+    investigation = create_notification(
+        as_oem,
+        "--type",
+        "INVESTIGATION",
+        "--title",
+        "ECU resets",
+        "--asset",
+        e1,
+        "--severity",
+        "MAJOR",
+        "--send",
+    )
     assert investigation["status"] == "SENT"
     nid = investigation["id"]
     out, _ = cli(as_ecu, "notifications", "list", "--role", "receiver", "--status", "SENT")
@@ -194,28 +208,13 @@ def test_the_progress_bar_counts_the_bytes_sent_on_a_terminal(
 
 
 def test_forward_decline_and_cancel_from_the_command_line(
-    network: Network, tiers: Tiers, tmp_path: Path
+    tiers: Tiers, tier_environments: tuple[Environment, Environment, Environment]
 ) -> None:
-    as_oem = env(network, tiers.oem.party, tmp_path)
-    as_ecu = env(network, tiers.ecu.party, tmp_path)
-    as_cap = env(network, tiers.capacitor.party, tmp_path)
+    as_oem, as_ecu, as_cap = tier_environments
     backward = json.loads(cli(as_ecu, "trace", tiers.lot("E1"), "--backward", "--json")[0])
     c1 = next(node["asset_id"] for node in backward["nodes"] if not node["root"])
     e1 = next(node["asset_id"] for node in backward["nodes"] if node["root"])
-    made = json.loads(
-        cli(
-            as_oem,
-            "notifications",
-            "create",
-            "--type",
-            "INVESTIGATION",
-            "--title",
-            "t",
-            "--asset",
-            e1,
-            "--json",
-        )[0]
-    )
+    made = create_notification(as_oem, "--type", "INVESTIGATION", "--title", "t", "--asset", e1)
     _, err = cli(
         as_ecu, "notifications", "receive", made["id"], status=2
     )  # unsent: the receiver does not see it
@@ -234,21 +233,7 @@ def test_forward_decline_and_cancel_from_the_command_line(
     out, _ = cli(as_oem, "notifications", "show", made["id"])
     assert "samples passed" in out
 
-    second = json.loads(
-        cli(
-            as_oem,
-            "notifications",
-            "create",
-            "--type",
-            "INVESTIGATION",
-            "--title",
-            "t2",
-            "--asset",
-            e1,
-            "--send",
-            "--json",
-        )[0]
-    )
+    second = create_notification(as_oem, "--type", "INVESTIGATION", "--title", "t2", "--asset", e1, "--send")
     out, _ = cli(as_oem, "notifications", "cancel", second["id"], "--reason", "raised by mistake")
     assert "CANCELED" in out.splitlines()[0] and "raised by mistake" in out
     _, err = cli(

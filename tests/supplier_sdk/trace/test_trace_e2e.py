@@ -6,7 +6,6 @@ containment action the ECU maker acknowledges and closes; and the hub's refusals
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,21 +16,10 @@ from protocol.models.notifications import NotificationStatus, NotificationType
 from supplier_sdk.errors import ConflictError, InvalidRequest, NotFound, PermissionDenied
 from supplier_sdk.genealogy import CHUNK_SIZE
 from supplier_sdk.trace import by_catenax_id, by_local_id
-from tests.supplier_sdk.test_client_support import CountingTransport, Network, running_network
-from tests.supplier_sdk.trace.tiers import FILLER_LOTS, MODEL, Tiers, build_tiers
+from tests.supplier_sdk.test_client_support import CountingTransport, Network
+from tests.supplier_sdk.trace.tiers import FILLER_LOTS, MODEL, Tiers
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
-    with running_network(tmp_path_factory.mktemp("hub"), "trace_e2e") as network:
-        yield network
-
-
-@pytest.fixture(scope="module")
-def tiers(network: Network, tmp_path_factory: pytest.TempPathFactory) -> Tiers:
-    return build_tiers(network, tmp_path_factory.mktemp("genealogy"))
 
 
 def test_the_network_is_imported_from_a_file_records_and_csv(tiers: Tiers) -> None:
