@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import hypothesis
 import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
@@ -19,6 +20,13 @@ from sqlalchemy.orm import Session
 from hub import migrate
 from hub.config import Settings
 from hub.db import make_engine
+
+# Property tests judge behaviour, not speed: on a loaded CI machine (two cores, tests on both) a crypto example can
+# take longer than hypothesis' 200 ms default deadline without anything being wrong.
+hypothesis.settings.register_profile(
+    "qualink", deadline=None, suppress_health_check=[hypothesis.HealthCheck.too_slow]
+)
+hypothesis.settings.load_profile("qualink")
 
 TEST_ISSUER = "http://localhost:8000"
 
