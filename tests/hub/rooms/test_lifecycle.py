@@ -93,3 +93,9 @@ def test_a_timeline_cursor_beyond_64_bits_is_422_naming_it(owner: Member) -> Non
     response = owner.get(f"/v1/rooms/{room['id']}/timeline", params={"cursor": str(2**63)})
     body = assert_error(response, 422, "InvalidInput")
     assert field_locs(body) == ["query.cursor"]
+
+
+def test_a_nul_character_in_a_room_is_422_naming_the_field(owner: Member) -> None:
+    body = {"title": "noise", "description": "a\x00b", "expires_at": "2030-01-01T00:00:00Z"}
+    body_ = assert_error(owner.post("/v1/rooms", json=body), 422, "InvalidInput")
+    assert field_locs(body_) == ["body.description"]
