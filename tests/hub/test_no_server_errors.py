@@ -449,3 +449,45 @@ def test_no_route_answers_500(client: TestClient, worlds: tuple[World, World], g
     assert not probe.failures, f"{len(probe.failures)} of {probe.sent} requests failed:\n" + "\n".join(
         dict.fromkeys(probe.failures)
     )
+
+
+_NEW_DOMAINS = {"rooms", "genealogy", "trace", "quality notifications", "containment"}
+_NEW_ROUTES = [(m, p) for group in sorted(_NEW_DOMAINS) for m, p in _GROUPS[group]]
+
+
+def test_new_domains_refuse_a_token_without_their_scope_naming_it(
+    client: TestClient, worlds: tuple[World, World]
+) -> None:
+    oem = worlds[0]
+    narrow = World(oem.actor, oem.ids, oem.actor.token("org:read"))
+    for method, path in _NEW_ROUTES:
+        url = _fill(path, narrow)
+        response = client.request(method, url, json={}, headers={"Authorization": f"Bearer {narrow.token}"})
+        assert response.status_code == 403, (method, path, response.text)
+        body = response.json()
+        assert body["error"] == "InsufficientScope" and "needs the scope '" in body["detail"], (path, body)
+
+
+def test_new_domains_answer_404_for_another_organizations_rows(
+    client: TestClient, worlds: tuple[World, World], other_supplier: Actor
+) -> None:
+    """An outsider holding every scope, naming the OEM's room, dataset, notification or action: 404, never 403."""
+    oem = worlds[0]
+    token = other_supplier.token()
+    not_found = 0
+    for method, path in _NEW_ROUTES:
+        if "{" not in path:
+            continue
+        url = _fill(path, oem)
+        spec = _body_schema(_SPEC["paths"][path][method.lower()])
+        body = None
+        if spec and spec[0] == "application/json":
+            body = _seed_body(method, path, oem) or _example(spec[1], "", oem)
+        response = client.request(method, url, json=body, headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code in (404, 422), (method, path, response.text)
+        if response.status_code == 422:  # the example body was refused first: the path must not be the reason
+            assert all(not f["loc"].startswith("path") for f in response.json()["fields"]), response.text
+        else:
+            assert response.json()["error"] == "NotFound", response.text
+            not_found += 1
+    assert not_found >= 25, not_found
