@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from hub import migrate
 from hub.agreements.router import router as agreements_router
@@ -16,7 +16,7 @@ from hub.auth.tokens import TokenKeys
 from hub.config import Settings, get_settings
 from hub.containment.router import router as containment_router
 from hub.db import make_engine, make_session_factory
-from hub.errors import install_error_handlers
+from hub.errors import install_error_handlers, refuse_nul_parameters
 from hub.events.router import router as events_router
 from hub.events.sequencer import sequence_once, wake_on_publish
 from hub.genealogy.router import IMPORT_PATH
@@ -104,7 +104,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await job.stop()
             engine.dispose()
 
-    app = FastAPI(title="Qualink hub", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="Qualink hub",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        dependencies=[Depends(refuse_nul_parameters)],
+    )
     app.state.settings = settings
     app.state.token_keys = TokenKeys(
         settings.signing_key(), issuer=settings.issuer, previous=settings.previous_public_keys()

@@ -117,6 +117,15 @@ class OAuthError(HubError):
         return {**self.oauth_body, "detail": self.detail, "request_id": current_request_id()}
 
 
+def refuse_nul_parameters(request: Request) -> None:
+    """An app-wide dependency: a NUL character in a path or query parameter is a 422 naming it, never a
+    database error (PostgreSQL text cannot hold NUL)."""
+    for where, params in (("path", request.path_params), ("query", request.query_params)):
+        for name, value in params.items():
+            if isinstance(value, str) and "\x00" in value:
+                raise InvalidInput(f"{where}.{name}: must not contain NUL characters", loc=f"{where}.{name}")
+
+
 def _field_errors(exc: RequestValidationError) -> list[dict[str, str]]:
     fields = []
     for err in exc.errors():

@@ -106,7 +106,9 @@ class Importer:
             self._counts(record_type).rejected += 1
         if len(self.report.rejections) < MAX_LISTED_REJECTIONS:
             self.report.rejections.append(
-                wire.RejectedRow(line=max(line, 1), type=record_type, field=field, reason=reason)
+                wire.RejectedRow(
+                    line=max(line, 1), type=record_type, field=_shown(field), reason=_shown(reason)
+                )
             )
 
     # --- intake ------------------------------------------------------------------------------------------------
@@ -594,3 +596,8 @@ class Importer:
             key=("asset_id", "plant_id", "location"),
             compare=("quantity", "unit"),
         )
+
+
+def _shown(text: str | None) -> str | None:
+    """Text quoted from a row, with NUL characters written out: a report never carries them (PostgreSQL, JSON)."""
+    return None if text is None else text.replace("\x00", "\\u0000")

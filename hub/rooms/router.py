@@ -115,7 +115,9 @@ def get_timeline(
     room_id: uuid.UUID,
     session: SessionDep,
     caller: Reader,
-    cursor: Annotated[int | None, Query(ge=0, description="next_cursor of the previous page")] = None,
+    cursor: Annotated[
+        int | None, Query(ge=0, le=2**63 - 1, description="next_cursor of the previous page")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ) -> Page[schemas.TimelineEntry]:
     entries, next_id = timeline.timeline(session, caller=caller, room_id=room_id, after=cursor, limit=limit)

@@ -72,7 +72,9 @@ def list_deliveries(
     session: SessionDep,
     caller: Admin,
     status: schemas.DeliveryStatus | None = None,
-    cursor: Annotated[int | None, Query(ge=1, description="next_cursor of the previous page")] = None,
+    cursor: Annotated[
+        int | None, Query(ge=1, le=2**63 - 1, description="next_cursor of the previous page")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Page[schemas.WebhookDelivery]:
     rows, next_id = service.list_deliveries(

@@ -22,7 +22,7 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import Field, model_validator
+from pydantic import AwareDatetime, Field, model_validator
 
 from protocol.models.common import KpiName, WireModel
 
@@ -343,7 +343,7 @@ class DryRunRequest(WireModel):
         True
     """
 
-    since: datetime | None = None
+    since: AwareDatetime | None = None
 
 
 class DryRunChange(WireModel):

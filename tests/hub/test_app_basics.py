@@ -28,8 +28,8 @@ from hub.db import get_session
 from hub.models import Organization
 from protocol.models.common import OrgKind
 from tests.conftest import make_settings
-from tests.hub.asserts import assert_error
-from tests.hub.conftest import make_actor
+from tests.hub.asserts import assert_error, field_locs
+from tests.hub.conftest import Actor, make_actor
 
 # --- health and readiness -------------------------------------------------------------------------------------
 
@@ -303,3 +303,19 @@ def test_a_write_lock_that_never_frees_is_a_503_that_invites_a_retry(fresh_datab
     assert response.status_code == 503, response.text
     assert response.headers["retry-after"] == "1"
     assert_error(response, 503, "ServiceUnavailable")
+
+
+@pytest.mark.parametrize(
+    ("url", "params", "loc"),
+    [
+        ("/v1/kpi-reports", {"part_number": "SH\x00"}, "query.part_number"),
+        ("/v1/keys/%00/revoke", {}, "path.key_id"),
+    ],
+)
+def test_a_nul_character_in_a_parameter_is_422_naming_it(
+    oem: Actor, url: str, params: dict[str, str], loc: str
+) -> None:
+    method = "POST" if url.endswith("revoke") else "GET"
+    response = oem.http.request(method, url, params=params, headers=oem.headers())
+    body = assert_error(response, 422, "InvalidInput")
+    assert field_locs(body) == [loc]

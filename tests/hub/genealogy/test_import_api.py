@@ -401,3 +401,19 @@ def test_a_waiting_link_that_closes_a_cycle_when_its_lot_arrives_is_removed_and_
     assert report["rejections"][0]["line"] == 1 and report["rejections"][0]["field"] == "link"
     assert "cycle:" in report["rejections"][0]["reason"] and "removed" in report["rejections"][0]["reason"]
     assert db.scalar(select(func.count()).select_from(AssetLink)) == 1
+
+
+def test_nul_characters_are_rejected_rows_quoted_without_the_nul(db: Session, supplier: Actor) -> None:
+    rows = [
+        {"type": "plant", "code": "P\x00", "name": "Nord"},
+        {"type": "a\x00b"},
+        {"type": "plant", "code": "P1", "name": "Nord"},
+    ]
+    response = post(supplier, "\n".join(json.dumps(row) for row in rows))
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert report["accepted"] == 1 and report["rejected"] == 2, report
+    reasons = [rejection["reason"] for rejection in report["rejections"]]
+    assert "NUL" in reasons[0] and "\x00" not in "".join(reasons) and "\\u0000" in reasons[1], reasons
+    plants = db.scalars(select(Plant.code).where(Plant.organization_id == supplier.org.id)).all()
+    assert plants == ["P1"]

@@ -215,3 +215,10 @@ def test_what_may_not_be_forwarded(db: Session, chain: Chain) -> None:
         select(QualityNotification).where(QualityNotification.forwarded_from_id.is_not(None))
     )
     assert list(forwarded) == []
+
+
+def test_a_nul_character_in_a_notification_is_422_naming_the_field(chain: Chain) -> None:
+    body = {"type": "INVESTIGATION", "title": "bad\x00ECU", "affected_asset_ids": [chain.asset("E1")]}
+    response = chain.oem.post("/v1/quality-notifications", json=body)
+    assert response.status_code == 422, response.text
+    assert [f["loc"] for f in response.json()["fields"]] == ["body.title"]

@@ -458,3 +458,11 @@ def test_concurrent_saves_of_one_rule_each_make_a_version(fresh_database: str) -
         assert versions[-1].valid_until is None
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("since", ["2026-06-01T00:00:00", "9999-12-31", "0001-01-01"])
+def test_a_dry_run_since_without_time_zone_is_422_naming_it(oem: Actor, since: str) -> None:
+    rule = create(oem)
+    response = oem.post(f"/v1/rules/{rule['id']}/dry-run", json={"since": since})
+    body = assert_error(response, 422, "InvalidInput")
+    assert field_locs(body) == ["body.since"]

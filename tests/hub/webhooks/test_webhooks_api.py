@@ -242,3 +242,11 @@ def test_the_openapi_documents_the_webhook_endpoints(client: TestClient) -> None
     paths = client.get("/openapi.json").json()["paths"]
     assert {"post", "get"} <= paths["/v1/webhooks"].keys()
     assert "/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/replay" in paths
+
+
+def test_a_deliveries_cursor_beyond_64_bits_is_422_naming_it(oem: Actor) -> None:
+    hook = oem.post("/v1/webhooks", json={"url": "https://receiver.example/hook", "event_types": []})
+    assert hook.status_code == 201, hook.text
+    url = f"/v1/webhooks/{hook.json()['webhook']['id']}/deliveries"
+    body = assert_error(oem.get(url, params={"cursor": str(2**63)}), 422, "InvalidInput")
+    assert field_locs(body) == ["query.cursor"]
