@@ -19,6 +19,7 @@ _request_id: ContextVar[str] = ContextVar("request_id", default="-")
 _INCOMING_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 access_log = logging.getLogger("hub.access")
+error_log = logging.getLogger("hub.errors")
 
 
 def current_request_id() -> str:
@@ -105,11 +106,13 @@ class RequestContext:
         token = _request_id.set(request_id)
         started = time.perf_counter()
         status = 500
+        responded = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, responded
             if message["type"] == "http.response.start":
                 status = message["status"]
+                responded = True
                 message.setdefault("headers", [])
                 message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
             await send(message)
@@ -124,6 +127,13 @@ class RequestContext:
             await self.app(scope, receive if own_limit else self._limited(receive, limit), send_with_id)
         except _BodyTooLarge:
             await _too_large(send_with_id, limit, request_id)
+        except Exception:
+            # Answered here, inside the request's context, so the 500 and its log line carry the request id
+            # (Starlette's outermost error middleware runs after that context is gone).
+            if responded:
+                raise
+            error_log.exception("unhandled error", extra={"path": scope["path"]})
+            await _error(send_with_id, 500, "InternalError", "internal error", request_id)
         finally:
             elapsed = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", "unmatched")
@@ -174,17 +184,15 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 
 async def _too_large(send: Send, limit: int, request_id: str) -> None:
-    body = json.dumps(
-        {
-            "error": "PayloadTooLarge",
-            "detail": f"request body exceeds {limit} bytes",
-            "request_id": request_id,
-        }
-    ).encode()
+    await _error(send, 413, "PayloadTooLarge", f"request body exceeds {limit} bytes", request_id)
+
+
+async def _error(send: Send, status: int, error: str, detail: str, request_id: str) -> None:
+    body = json.dumps({"error": error, "detail": detail, "request_id": request_id}).encode()
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": status,
             "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
         }
     )

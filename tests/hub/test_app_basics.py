@@ -4,6 +4,7 @@ the body-size guard, and the settings that refuse to run production on developme
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +27,7 @@ from hub.app import create_app
 from hub.config import Settings, development_signing_key
 from hub.db import get_session
 from hub.models import Organization
+from hub.observability import current_request_id
 from protocol.models.common import OrgKind
 from tests.conftest import make_settings
 from tests.hub.asserts import assert_error, field_locs
@@ -319,3 +321,32 @@ def test_a_nul_character_in_a_parameter_is_422_naming_it(
     response = oem.http.request(method, url, params=params, headers=oem.headers())
     body = assert_error(response, 422, "InvalidInput")
     assert field_locs(body) == [loc]
+
+
+def test_an_unexpected_error_is_a_uniform_500_whose_log_line_carries_the_request_id(
+    fresh_database: str,
+) -> None:
+    app = create_app(make_settings(fresh_database))
+
+    @app.get("/boom")
+    def boom() -> None:
+        raise RuntimeError("a bug")
+
+    seen: list[tuple[str, str]] = []
+
+    class _Seen(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            # The hub's formatter reads the request id at this moment, from the request's context.
+            seen.append((record.name, current_request_id()))
+
+    handler = _Seen(level=logging.ERROR)
+    logging.getLogger("hub").addHandler(handler)
+    try:
+        with TestClient(app, raise_server_exceptions=False) as client:
+            response = client.get("/boom", headers={"X-Request-ID": "req-boom-1"})
+    finally:
+        logging.getLogger("hub").removeHandler(handler)
+    body = assert_error(response, 500, "InternalError")
+    assert body["request_id"] == "req-boom-1"
+    assert "a bug" not in response.text
+    assert ("hub.errors", "req-boom-1") in seen
