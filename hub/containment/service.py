@@ -19,7 +19,19 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Uuid, any_, bindparam, case, func, insert, literal, select, update
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    Uuid,
+    any_,
+    bindparam,
+    case,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
@@ -51,10 +63,20 @@ CLOSED = ContainmentStatus.CLOSED.value
 
 
 def _new_id(dialect: str) -> ColumnElement[Any]:
-    """A fresh UUID computed by the database for each inserted row (SQLite stores UUIDs as 32 hex digits)."""
+    """A fresh random (version 4) UUID computed by the database for each inserted row.
+
+    SQLite stores UUIDs as 32 hex digits and has no UUID function: random hex with the version nibble 4 and
+    the RFC 9562 variant (8, 9, a or b), as PostgreSQL's ``gen_random_uuid()`` makes them.
+    """
     if dialect == "postgresql":
         return func.gen_random_uuid()
-    return func.lower(func.hex(func.randomblob(16)))
+
+    def random_hex(size: int) -> ColumnElement[str]:
+        return func.hex(func.randomblob(size), type_=String)
+
+    variant = func.substr("89ab", 1 + func.abs(func.random()) % 4, 1, type_=String)
+    three_hex = func.substr(random_hex(2), 2, type_=String)
+    return func.lower(random_hex(6) + "4" + three_hex + variant + three_hex + random_hex(6), type_=String)
 
 
 def _position_filters(dialect: str, position_ids: Sequence[uuid.UUID]) -> list[ColumnElement[bool]]:

@@ -80,6 +80,10 @@ def test_a_created_alert_holds_nothing_and_sending_holds_every_affected_position
         ("OEM-2", chain.oem.org.id, Decimal(10), 1),
     ]
     assert "containment.placed" in audit_actions(db, nid)
+    # Ids the database made for the set-based inserts are random UUIDs like any other (version 4, RFC variant).
+    ids = [*db.scalars(select(ContainmentAction.id)), *db.scalars(select(Hold.id))]
+    assert len(set(ids)) == len(ids) == 4 + 6
+    assert all(made.version == 4 and made.variant == uuid.RFC_4122 for made in ids)
 
 
 def test_the_alert_shows_progress_as_counts_without_third_party_plants(db: Session, chain: Chain) -> None:
