@@ -24,25 +24,13 @@ import pytest
 from protocol.encoding import b64url_decode
 from protocol.zk.attestation import (
     Attestation,
-    BindingContext,
     prove_cpk_at_least,
     prove_mtbf_at_least,
     verify_attestation,
     verify_attestations,
 )
 from protocol.zk.group import GroupBackend, available_backends, default_backend, get_backend
-
-CONTEXT = BindingContext(
-    hub="hub",
-    supplier="supplier",
-    key_id="key",
-    agreement="agreement",
-    characteristic="bore",
-    period="2026-W48",
-    kpi="cpk",
-    nonce="nonce",
-)
-MTBF_CONTEXT = CONTEXT.model_copy(update={"kpi": "mtbf", "characteristic": ""})
+from tests.protocol.zk.proof_cases import CONTEXT, MTBF_CONTEXT
 
 
 def best_of(runs: int, action: Callable[[], object]) -> float:
