@@ -325,7 +325,7 @@ def list_actions(
         query = query.where(ContainmentAction.notification_id == notification_id)
     if cursor:
         query = query.where(ContainmentAction.id > decode_cursor(cursor))
-    rows = list(session.execute(query.order_by(ContainmentAction.id).limit(limit + 1)).tuples())
+    rows = list(session.execute(query.order_by(ContainmentAction.id).limit(limit + 1)).all())
     page, next_cursor = page_of(rows, limit, last_id=lambda row: row[0].id)
     return [action_as_wire(action, plant=plant, alert=alert) for action, plant, alert in page], next_cursor
 

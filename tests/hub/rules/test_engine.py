@@ -162,8 +162,8 @@ def test_tiers_stay_between_a_and_d() -> None:
 def test_the_most_severe_status_wins() -> None:
     def with_status(name: str, status: str) -> RuleRef:
         ref = _ref(name, 1)
-        definition = ref.definition.model_copy(update={"actions": [{"type": "set_status", "status": status}]})
-        definition = RuleCreate.model_validate(definition.model_dump())
+        actions = [{"type": "set_status", "status": status}]
+        definition = RuleCreate.model_validate({**ref.definition.model_dump(), "actions": actions})
         return RuleRef(name, 1, definition, ref.verdict, ref.before)
 
     decision = combine(
