@@ -171,9 +171,7 @@ class InventoryPosition(IdMixin, Base):
 
 
 class Hold(IdMixin, Base):
-    """A quantity of one inventory position blocked by a quality notification until it is released.
-
-    ``notification_id`` names a ``quality_notifications`` row (that table comes in a later migration)."""
+    """A quantity of one inventory position blocked by a quality notification (the alert) until it is released."""
 
     __tablename__ = "holds"
     __table_args__ = (
@@ -183,7 +181,7 @@ class Hold(IdMixin, Base):
     )
 
     inventory_position_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("inventory_positions.id"))
-    notification_id: Mapped[uuid.UUID]
+    notification_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("quality_notifications.id"))
     quantity: Mapped[Decimal] = mapped_column(QUANTITY)
     placed_at: Mapped[datetime] = mapped_column(default=utcnow)
     released_at: Mapped[datetime | None]

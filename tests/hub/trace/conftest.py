@@ -25,7 +25,17 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from hub.auth.tokens import Caller
-from hub.models import Asset, AssetLink, Hold, InventoryPosition, Organization, PartType, Plant, Shipment
+from hub.models import (
+    Asset,
+    AssetLink,
+    Hold,
+    InventoryPosition,
+    Organization,
+    PartType,
+    Plant,
+    QualityNotification,
+    Shipment,
+)
 from protocol.models.common import OrgKind
 from tests.hub.conftest import Actor, make_actor, make_org
 
@@ -137,6 +147,20 @@ def build_network(db: Session, orgs: dict[str, Organization]) -> Network:
         link(child, parent)
     link("I2", "V3", LATE)
 
+    # The alert the held quantities below belong to (holds name the notification that placed them).
+    alert = QualityNotification(
+        type="ALERT",
+        status="SENT",
+        severity="MAJOR",
+        title="held for the trace tests",
+        description="",
+        sender_id=orgs["T2"].id,
+        receiver_id=orgs["T1"].id,
+        created_by="trace tests",
+    )
+    db.add(alert)
+    db.flush()
+
     def stock(name: str, plant: str, location: str, quantity: int, held: int = 0) -> None:
         position = InventoryPosition(
             asset_id=net.id(name),
@@ -148,9 +172,7 @@ def build_network(db: Session, orgs: dict[str, Organization]) -> Network:
         db.add(position)
         db.flush()
         if held:
-            db.add(
-                Hold(inventory_position_id=position.id, notification_id=uuid.uuid4(), quantity=Decimal(held))
-            )
+            db.add(Hold(inventory_position_id=position.id, notification_id=alert.id, quantity=Decimal(held)))
 
     stock("C1", "P-T2", "B-07", 300, held=100)
     stock("M1", "P-T1", "X-01", 40)
