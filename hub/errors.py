@@ -177,6 +177,8 @@ def install_error_handlers(app: FastAPI) -> None:
         )
         return _render(error.status_code, error.body(), error.headers)
 
+    # A request's unexpected error is answered by RequestContext (hub.observability), inside the request's
+    # context so the body and log carry its id; this handler is the fallback for what fails outside it.
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", extra={"path": request.url.path})
