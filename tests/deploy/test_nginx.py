@@ -421,6 +421,6 @@ def test_small_routes_and_forwarded_headers_reach_the_hub(proxy: Proxy, oem: Oem
         ready = http.get("/readyz")
         assert ready.status_code == 200, ready.text
         assert ready.headers["strict-transport-security"].startswith("max-age=")
-        me = http.get(f"/v1/orgs/{oem.org_id}", headers=headers)
+        me = http.get("/v1/organizations/me", headers=headers)
         assert me.status_code == 200, me.text
         assert me.json()["name"] == "Nginx Motors"
