@@ -168,12 +168,18 @@ def _say_database_problem(settings: Settings) -> None:
 
 
 @app.command()
-def worker() -> None:
-    """Deliver webhooks and number events without serving HTTP, until SIGTERM or Ctrl-C.
+def worker(
+    health_port: Annotated[
+        int | None, typer.Option(help="Answer GET /healthz and /readyz on this port (orchestrator probes)")
+    ] = None,
+    health_host: Annotated[str, typer.Option(help="Address the probe listens on")] = "0.0.0.0",  # noqa: S104
+) -> None:
+    """Deliver webhooks and number events without serving the API, until SIGTERM or Ctrl-C.
 
     Every `hub serve` does this too; start workers to deliver more per second. On PostgreSQL any number of
     workers and servers share the deliveries (SKIP LOCKED); on SQLite run one, and set
-    HUB_WEBHOOK_DISPATCH_INTERVAL_SECONDS=0 on `hub serve` then."""
+    HUB_WEBHOOK_DISPATCH_INTERVAL_SECONDS=0 on `hub serve` then. With --health-port, /healthz says the loops
+    run and /readyz that their last rounds succeeded (503 with the reason otherwise)."""
     import asyncio
     import signal
 
@@ -181,8 +187,12 @@ def worker() -> None:
     from hub.events.sequencer import sequence_once
     from hub.jobs import PeriodicJob
     from hub.webhooks.dispatcher import Dispatcher
+    from hub.worker_probe import LoopState, serve_probe
+
+    from hub.observability import configure_logging
 
     settings = _settings()
+    configure_logging(level=settings.log_level, as_json=settings.log_json)
     _say_database_problem(settings)
     _warn_if_development(settings)
 
@@ -204,13 +214,23 @@ def worker() -> None:
         )
         dispatcher.start()
         sequencer.start()
+        loops = [
+            LoopState("webhook-dispatcher", lambda: dispatcher.running, lambda: dispatcher.backoff.failure),
+            LoopState("events-sequencer", lambda: sequencer.running, lambda: sequencer.backoff.failure),
+        ]
+        probe = await serve_probe(health_host, health_port, loops) if health_port else None
+        if probe is not None:
+            console.print(f"worker probe on http://{health_host}:{health_port}/healthz and /readyz")
         console.print(
             f"worker running in {settings.environment} mode: webhook dispatcher and event sequencer "
-            "(Ctrl-C to stop)"
+            "(Ctrl-C to stop)",
+            soft_wrap=True,
         )
         try:
             await stop.wait()
         finally:
+            if probe is not None:
+                probe.close()
             await dispatcher.stop()
             await sequencer.stop()
             engine.dispose()

@@ -89,6 +89,7 @@ class Backoff:
         self.interval_seconds = interval_seconds
         self.cap = max(cap, interval_seconds)
         self.failures_in_a_row = 0
+        self.failure: str | None = None  # the last round's failure, while the job is failing
         self._log = failures
 
     @property
@@ -99,11 +100,12 @@ class Backoff:
 
     def failed(self, exc: BaseException) -> None:
         self.failures_in_a_row += 1
+        self.failure = describe_failure(exc)
         self._log.failed(self.name, exc, self.delay)
 
     def succeeded(self) -> None:
         if self.failures_in_a_row:
-            self.failures_in_a_row = 0
+            self.failures_in_a_row, self.failure = 0, None
             self._log.recovered(self.name)
 
 
@@ -150,6 +152,10 @@ class PeriodicJob:
 
     def wake(self) -> None:
         self.wakeup.wake()
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
 
     def start(self) -> None:
         if self.interval_seconds > 0:

@@ -236,6 +236,10 @@ class Dispatcher:
                 if done < self.batch and not self._stopping.is_set():
                     await self.wakeup.wait(self.backoff.delay)
 
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
     def start(self) -> None:
         if self.interval_seconds > 0:
             self._stopping = asyncio.Event()

@@ -56,7 +56,9 @@ MiB = 1024 * 1024
 IMPORT_BYTES = 50 * 1000 * 1000
 UPLOAD_BYTES = 200 * 1000 * 1000
 SMALL_ROUTE_LIMIT = MiB  # the shipped client_max_body_size outside the streaming routes
-SLOW_CLIENT_TIMEOUT = 10  # the shipped client_header_timeout / client_body_timeout outside the streaming routes
+SLOW_CLIENT_TIMEOUT = (
+    10  # the shipped client_header_timeout / client_body_timeout outside the streaming routes
+)
 
 
 # -- nginx on the shipped configuration ------------------------------------------------------------------------
@@ -230,7 +232,9 @@ def oem(hub_database: str, proxy: Proxy) -> Oem:
                 scopes=None,
                 public_jwk=None,
             )
-            caller = Caller(org_id=org.id, org_kind=OrgKind.OEM, client_id=client.client_id, scopes=frozenset())
+            caller = Caller(
+                org_id=org.id, org_kind=OrgKind.OEM, client_id=client.client_id, scopes=frozenset()
+            )
             sig = orgs.register_key(
                 session,
                 caller=caller,
@@ -311,7 +315,9 @@ def announce(proxy: Proxy, oem: Oem, headers: dict[str, str], *, size: int, sha2
         wrapped = {
             "organization_id": str(oem.org_id),
             "recipient_key_id": oem.encryption_key_id,
-            "ephemeral_public_key": b64url_encode(X25519PrivateKey.generate().public_key().public_bytes_raw()),
+            "ephemeral_public_key": b64url_encode(
+                X25519PrivateKey.generate().public_key().public_bytes_raw()
+            ),
             "wrapped_key": b64url_encode(os.urandom(48)),
             "algorithm": "X25519-HKDF-SHA256-AES256GCM",
         }
