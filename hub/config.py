@@ -14,7 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Development mode runs with a well-known token-signing key so that `hub serve` works with nothing configured
@@ -98,9 +98,14 @@ class Settings(BaseSettings):
         description="Largest dataset ciphertext a room accepts (streamed to storage)",
     )
 
+    @field_validator("issuer")
+    @classmethod
+    def _no_trailing_slash(cls, issuer: str) -> str:
+        # A field validator, not an assignment in the model validator: that would mark the issuer as given.
+        return issuer.rstrip("/")
+
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
-        self.issuer = self.issuer.rstrip("/")
         if self.environment == "production":
             if not self.token_signing_key:
                 raise ValueError("HUB_TOKEN_SIGNING_KEY is required when HUB_ENVIRONMENT=production")
