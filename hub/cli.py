@@ -186,10 +186,9 @@ def worker(
     from hub.db import make_engine, make_session_factory
     from hub.events.sequencer import sequence_once
     from hub.jobs import PeriodicJob
+    from hub.observability import configure_logging
     from hub.webhooks.dispatcher import Dispatcher
     from hub.worker_probe import LoopState, serve_probe
-
-    from hub.observability import configure_logging
 
     settings = _settings()
     configure_logging(level=settings.log_level, as_json=settings.log_json)
