@@ -48,9 +48,12 @@ ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "deploy" / "proxy" / "nginx.conf"
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 
-pytestmark = pytest.mark.skipif(
-    NGINX is None, reason="nginx is not installed (apt-get install nginx; .ci/run installs it)"
-)
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(
+        NGINX is None, reason="nginx is not installed (apt-get install nginx; .ci/run installs it)"
+    ),
+]
 
 MiB = 1024 * 1024
 IMPORT_BYTES = 50 * 1000 * 1000

@@ -26,6 +26,8 @@ from supplier_sdk.auth import public_jwk
 from supplier_sdk.client import Client
 from tests.conftest import _drop_database, _fresh_database_url, make_settings
 
+pytestmark = pytest.mark.e2e
+
 
 @contextmanager
 def hub_command(database_url: str, *args: str, **env: str) -> Iterator[subprocess.Popen[str]]:
