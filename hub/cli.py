@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from hub.config import Settings, get_settings
 from hub.genealogy.cli import genealogy_app, synth_app
+from hub.people.cli import user_app
 
 app = typer.Typer(name="hub", help="Qualink hub: serve the API and operate it.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
@@ -34,6 +35,7 @@ notifications_app = typer.Typer(help="Quality notifications and escalation.", no
 app.add_typer(notifications_app, name="notifications")
 app.add_typer(genealogy_app, name="genealogy")
 app.add_typer(synth_app, name="synth")
+app.add_typer(user_app, name="user")
 
 console = Console()
 err = Console(stderr=True)
