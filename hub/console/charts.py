@@ -41,21 +41,22 @@ def trend_chart(series: Series) -> Markup:
     line = []
     for i, point in enumerate(points):
         x = LEFT + i * step if len(points) > 1 else (LEFT + WIDTH - RIGHT) / 2
-        proven = point["value"] is None
-        y = ty if proven else _y(point["value"], low, high)
-        if not proven:
+        hidden = point["value"] is None  # the reader sees only met / not met: drawn on the threshold line
+        proven = hidden and point["met"] and point["proven"]
+        y = ty if hidden else _y(point["value"], low, high)
+        if not hidden:
             line.append(f"{x:.1f},{y:.1f}")
         state = "met" if point["met"] else "against"
-        what = (
-            "proven"
-            if proven and point["met"]
-            else ("not met" if not point["met"] else f"{point['value']:g}")
-        )
+        if hidden:
+            what = "proven" if proven else ("met" if point["met"] else "not met")
+        else:
+            what = f"{point['value']:g}" + ("" if point["met"] else " (not met)")
+        marks = " proven" if proven else (" hidden" if hidden else "")
         out.append(
-            f'<circle class="point {state}{" proven" if proven else ""}" cx="{x:.1f}" cy="{y:.1f}" r="5">'
+            f'<circle class="point {state}{marks}" cx="{x:.1f}" cy="{y:.1f}" r="5">'
             f"<title>{escape(point['period'])}: {escape(what)}</title></circle>"
         )
-        if proven and point["met"]:
+        if proven:
             out.append(
                 f'<text class="proven-label" x="{x:.1f}" y="{y - 9:.1f}" text-anchor="middle">proven</text>'
             )
