@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -16,7 +18,7 @@ from sqlalchemy.orm import Session
 from hub.models import AuditEntry, SupplyAgreement
 from protocol.models.common import OrgKind
 from tests.hub.conftest import make_actor, make_org
-from tests.hub.console.conftest import signed_in_client
+from tests.hub.console.conftest import hidden, signed_in_client
 from tests.hub.kpis.conftest import Reporting, agreement_body
 from tests.hub.notifications.chain import Chain, build_chain
 from tests.hub.notifications.conftest import alert, moved
@@ -142,7 +144,7 @@ def test_the_supplier_sees_its_standing_and_why_and_decides_a_proposed_agreement
         f"/console/agreements/{agreement_id}/accept", data={"csrf_token": "stale"}, follow_redirects=False
     )
     assert stale.headers["location"] == "/console/sign-in?reason=stale"
-    assert db.get(SupplyAgreement, __import__("uuid").UUID(agreement_id)).status == "proposed"  # type: ignore[union-attr]
+    assert db.get(SupplyAgreement, uuid.UUID(agreement_id)).status == "proposed"  # type: ignore[union-attr]
 
     done = client.post(
         f"/console/agreements/{agreement_id}/decline",
@@ -170,9 +172,7 @@ def test_a_supplier_sees_nothing_of_another_supplier(
     assert scorecard.status_code == 403  # the scorecard is an OEM's page
     agreement = browser.post(
         f"/console/agreements/{downgraded.agreement_id}/decline",
-        data={
-            "csrf_token": __import__("re").search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-        },  # type: ignore[union-attr]
+        data={"csrf_token": hidden(page.text, "csrf_token")},
     )
     assert agreement.status_code == 404 and "<h1>Not found</h1>" in agreement.text
 
@@ -200,9 +200,7 @@ def test_a_plant_acknowledges_and_closes_its_containment_action(
     _, csrf = signed_in_client(client, db, chain.ecu.org, role="plant")
     page = client.get("/console/containment")
     assert page.status_code == 200 and "ECU-1" in page.text and "Acknowledge" in page.text
-    action_id = (
-        __import__("re").search(r"/console/containment/([0-9a-f-]{36})/acknowledge", page.text).group(1)
-    )  # type: ignore[union-attr]
+    action_id = re.search(r"/console/containment/([0-9a-f-]{36})/acknowledge", page.text).group(1)  # type: ignore[union-attr]
 
     empty = client.post(
         f"/console/containment/{action_id}/acknowledge", data={"csrf_token": csrf, "text": ""}

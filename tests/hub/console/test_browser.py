@@ -1,0 +1,100 @@
+"""The console in a real browser: Playwright driving Debian's Chromium (``/usr/bin/chromium``, never a browser
+download). Skipped where Chromium or the playwright package is not installed (``pip install -e '.[browser]'``
+and ``apt-get install chromium``)."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hub.db import make_engine, make_session_factory
+from hub.people import service
+from tests.hub.people.helpers import PASSWORD
+from tests.supplier_sdk.test_client_support import Network, running_network
+
+sync_api = pytest.importorskip("playwright.sync_api")
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"),
+]
+
+
+@pytest.fixture(scope="module")
+def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
+    with running_network(tmp_path_factory.mktemp("hub"), "console_browser") as network:
+        yield network
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield chromium
+        chromium.close()
+
+
+def person(network: Network, org_id: uuid.UUID, role: str) -> str:
+    email = f"{role}-{uuid.uuid4().hex[:6]}@example.com"
+    engine = make_engine(network.hub.settings)
+    try:
+        with make_session_factory(engine).begin() as session:
+            service.create_person(
+                session,
+                actor="test",
+                actor_org_id=None,
+                org_id=org_id,
+                email=email,
+                role=role,
+                password=PASSWORD,
+            )
+    finally:
+        engine.dispose()
+    return email
+
+
+def test_sign_in_by_label_see_the_overview_without_a_policy_violation_and_sign_out(
+    network: Network, browser: Any, tmp_path: Path
+) -> None:
+    email = person(network, network.oem.org_id, "sqe")
+    page = browser.new_page()
+    problems: list[str] = []
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+
+    page.goto(f"{network.base_url}/console/network")
+    assert page.url.startswith(f"{network.base_url}/console/sign-in")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{network.base_url}/console/network")
+
+    assert page.get_by_role("heading", name="Network overview").is_visible()
+    assert page.evaluate("typeof htmx") == "object"  # the vendored script ran under the policy
+    assert page.evaluate("document.cookie") == ""  # HttpOnly: the session is out of the page's reach
+    page.screenshot(path=str(tmp_path / "network.png"))
+    assert problems == []  # no Content-Security-Policy violation, no script error
+
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(f"{network.base_url}/console/sign-in?reason=bye")
+    page.goto(f"{network.base_url}/console/network")
+    assert page.url.startswith(f"{network.base_url}/console/sign-in")
+    page.close()
+
+
+def test_a_wrong_password_says_so_on_the_form(network: Network, browser: Any) -> None:
+    email = person(network, network.oem.org_id, "viewer")
+    page = browser.new_page()
+    page.goto(f"{network.base_url}/console/sign-in")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Sign in").click()
+    assert page.get_by_role("alert").inner_text() == "wrong e-mail or password"
+    assert page.get_by_label("Email").input_value() == email
+    page.close()
