@@ -102,6 +102,9 @@ def sign_in(
     except (sessions.SignInRefused, sessions.TooManySignIns) as exc:
         # Returned, not raised: the failure just recorded must be committed for the rate limit to count it.
         return _form(request, email=email, error=exc.detail, status_code=exc.status_code)
+    previous = request.cookies.get(sessions.COOKIE)
+    if previous:  # the browser's earlier session ends: one browser, one session, never a fixated one
+        sessions.sign_out(session, token=previous, now=utcnow())
     response = RedirectResponse(f"{PREFIX}/", status_code=303)
     set_session_cookie(response, request, signed.token)
     response.delete_cookie(FORM_COOKIE, path=SIGN_IN)

@@ -230,6 +230,26 @@ def sign_out(session: Session, *, token: str, now: datetime) -> None:
         )
 
 
+# Failed sign-ins are kept this long (the rate limit's window may not be longer), and ended sessions this long
+# after they ended, for the person's "where am I signed in" history; then housekeeping deletes them.
+KEEP_FAILURES = timedelta(days=1)
+KEEP_ENDED_SESSIONS = timedelta(days=7)
+
+
+def forget_ended(session: Session, *, now: datetime) -> int:
+    """Delete old failed sign-ins and long-ended sessions; returns how many rows went."""
+    failures = session.execute(delete(SignInFailure).where(SignInFailure.at < now - KEEP_FAILURES))
+    before = now - KEEP_ENDED_SESSIONS
+    ended = session.execute(
+        delete(BrowserSession).where(
+            (BrowserSession.expires_at < before)
+            | (BrowserSession.idle_expires_at < before)
+            | (BrowserSession.revoked_at < before)
+        )
+    )
+    return int(getattr(failures, "rowcount", 0) or 0) + int(getattr(ended, "rowcount", 0) or 0)
+
+
 def person_of(session: Session, *, caller: Caller) -> Person:
     """The signed-in person (for their name, locale and time zone)."""
     person = session.get(Person, caller.person_id) if caller.person_id else None

@@ -166,3 +166,38 @@ def test_a_role_without_the_scope_gets_403_from_the_api(client: TestClient, db: 
     response = client.post("/v1/rules", json=template.json()[0], headers={CSRF_HEADER: csrf})
     assert response.status_code == 403 and response.json()["error"] == "InsufficientScope"
     assert client.get("/v1/rules").status_code == 200
+
+
+def test_signing_in_again_ends_the_browsers_earlier_session(client: TestClient, db: Session) -> None:
+    org = make_org(db, OrgKind.OEM)
+    first, _ = signed_in_client(client, db, org)
+    second = person_in(db, org, role="viewer")
+    assert sign_in(client, second.email).status_code == 303
+    rows = db.scalars(select(BrowserSession).order_by(BrowserSession.created_at)).all()
+    assert [(row.person_id, row.revoked_at is not None) for row in rows] == [
+        (first.id, True),
+        (second.id, False),
+    ]
+
+
+def test_the_cookie_is_secure_outside_development(migrated_database: str) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from hub.app import create_app
+    from tests.conftest import make_settings
+
+    pem = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    settings = make_settings(migrated_database).model_copy(
+        update={
+            "environment": "production",
+            "token_signing_key": pem.decode(),
+            "issuer": "https://hub.example",
+        }
+    )
+    with TestClient(create_app(settings), base_url="https://hub.example") as secure:
+        page = secure.get("/console/sign-in")
+    assert page.status_code == 200
+    assert "secure" in page.headers["set-cookie"].lower()

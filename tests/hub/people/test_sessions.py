@@ -189,3 +189,26 @@ def test_the_csrf_token_belongs_to_its_session() -> None:
     assert not csrf_valid("session-b", csrf_token("session-a"))
     assert not csrf_valid("session-a", None)
     assert not csrf_valid("session-a", "")
+
+
+def test_housekeeping_forgets_old_failures_and_long_ended_sessions(db: Session) -> None:
+    from hub.models import SignInFailure
+    from hub.people.sessions import KEEP_ENDED_SESSIONS, KEEP_FAILURES, forget_ended
+
+    org = make_org(db, OrgKind.OEM)
+    make_person(db, org, email="h@example.com")
+    start = utcnow()
+    ended, alive = _sign_in(db, "h@example.com", now=start), _sign_in(db, "h@example.com", now=start)
+    sign_out(db, token=ended.token, now=start)
+    with pytest.raises(SignInRefused):
+        _sign_in(db, "h@example.com", "wrong password!!", now=start)
+    db.flush()
+
+    assert forget_ended(db, now=start + timedelta(hours=1)) == 0
+    later = start + max(KEEP_FAILURES, KEEP_ENDED_SESSIONS) + timedelta(seconds=1)
+    assert forget_ended(db, now=later) == 3  # the failures and the session ended at sign-out
+    assert db.get(BrowserSession, alive.browser_session.id) is not None  # idle only since 7 days - 30 minutes
+    assert forget_ended(db, now=later + POLICY.idle) == 1
+    db.expire_all()
+    assert db.scalars(select(SignInFailure)).all() == []
+    assert db.get(BrowserSession, alive.browser_session.id) is None
