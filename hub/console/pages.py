@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from hub.console import views
 from hub.console.charts import trend_chart
-from hub.console.export import csv_response
+from hub.console.export import table_response
 from hub.console.web import PREFIX, ConsoleRoute, SignedIn, need, parse_id, render
 from hub.db import SessionDep
 from hub.errors import Forbidden, HubError, InvalidInput, NotFound
@@ -47,8 +47,8 @@ def network(request: Request, session: SessionDep, viewer: SignedIn) -> HTMLResp
     return render(request, "network.html", {"rows": rows, "nav": "network"}, viewer=viewer)
 
 
-@router.get("/network.csv")
-def network_csv(session: SessionDep, viewer: SignedIn) -> Response:
+@router.get("/network.{fmt}")
+def network_export(fmt: str, session: SessionDep, viewer: SignedIn) -> Response:
     _oem(viewer)
     rows = views.network_overview(session, caller=viewer.caller)
     header = ["supplier", "supplier_id", "tier", "status", "trend", "open_alerts", "updated_at"]
@@ -56,7 +56,7 @@ def network_csv(session: SessionDep, viewer: SignedIn) -> Response:
         [r.name, r.supplier_id, r.tier, r.status, r.trend, r.open_alerts, r.updated_at.isoformat()]
         for r in rows
     ]
-    return csv_response("network.csv", header, data)
+    return table_response("network", fmt, header, data)
 
 
 @router.get("/suppliers/{supplier_id}")
@@ -113,12 +113,12 @@ def inbox(request: Request, session: SessionDep, viewer: SignedIn) -> HTMLRespon
     return render(request, "inbox.html", {"rows": rows, "nav": "inbox"}, viewer=viewer)
 
 
-@router.get("/inbox.csv")
-def inbox_csv(session: SessionDep, viewer: SignedIn) -> Response:
+@router.get("/inbox.{fmt}")
+def inbox_export(fmt: str, session: SessionDep, viewer: SignedIn) -> Response:
     need(viewer, "standings:read")
     rows = views.inbox(session, caller=viewer.caller)
     data = [[r.created_at.isoformat(), r.role.value, r.kind, r.title, r.body] for r in rows]
-    return csv_response("inbox.csv", ["created_at", "role", "kind", "title", "body"], data)
+    return table_response("inbox", fmt, ["created_at", "role", "kind", "title", "body"], data)
 
 
 def _containment_page(
@@ -140,8 +140,8 @@ def containment(request: Request, session: SessionDep, viewer: SignedIn) -> HTML
     return _containment_page(request, session, viewer)
 
 
-@router.get("/containment.csv")
-def containment_csv(session: SessionDep, viewer: SignedIn) -> Response:
+@router.get("/containment.{fmt}")
+def containment_export(fmt: str, session: SessionDep, viewer: SignedIn) -> Response:
     need(viewer, "alerts:read")
     rows = views.containment_actions(session, caller=viewer.caller)
     header = [
@@ -171,7 +171,7 @@ def containment_csv(session: SessionDep, viewer: SignedIn) -> Response:
         ]
         for r in rows
     ]
-    return csv_response("containment.csv", header, data)
+    return table_response("containment", fmt, header, data)
 
 
 @router.post("/containment/{action_id}/{step}")

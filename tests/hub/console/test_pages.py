@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -243,3 +244,15 @@ def test_a_viewer_may_not_change_containment(client: TestClient, db: Session, ch
         f"/console/containment/{action.id}/acknowledge", data={"csrf_token": csrf, "text": "me"}
     )
     assert refused.status_code == 403 and "containment:write" in refused.text
+
+
+def test_exports_never_carry_a_formula() -> None:
+    from hub.console.export import table_response
+
+    rows = [['=HYPERLINK("http://evil")', "+1", "@SUM(A1)", 3, None, True]]
+    text = table_response("t", "csv", ["a", "b", "c", "d", "e", "f"], rows).body.decode()
+    assert text.splitlines()[1] == '"\'=HYPERLINK(""http://evil"")",\'+1,\'@SUM(A1),3,,true'
+    book = load_workbook(io.BytesIO(table_response("t", "xlsx", ["a"] * 6, rows).body))
+    values = [cell.value for cell in book.active[2]]
+    assert values[:4] == ['\'=HYPERLINK("http://evil")', "'+1", "'@SUM(A1)", 3]
+    assert all(cell.data_type != "f" for cell in book.active[2])
