@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from hub.agreements import service as agreements
 from hub.auth.tokens import Caller
 from hub.containment import service as containment
+from hub.events import service as events
 from hub.kpis import service as kpis
 from hub.notifications import service as notifications
 from hub.orgs import service as orgs
@@ -24,7 +25,7 @@ from protocol.models.agreements import Agreement
 from protocol.models.containment import ContainmentAction
 from protocol.models.kpi import KpiReport
 from protocol.models.notifications import NotificationStatus
-from protocol.models.rules import InboxNotification, Standing, StandingChange
+from protocol.models.rules import InboxNotification, RecipientRole, Standing, StandingChange
 
 _DONE = {NotificationStatus.CLOSED.value, NotificationStatus.CANCELED.value}
 TIERS = "ABCD"
@@ -178,11 +179,19 @@ def decide_agreement(
     )
 
 
-def inbox(session: Session, *, caller: Caller) -> list[InboxNotification]:
+# The events after which the inbox has something new to show.
+INBOX_EVENTS = ("standing.changed", "notification.created")
+
+
+def inbox(session: Session, *, caller: Caller, role: RecipientRole | None = None) -> list[InboxNotification]:
     return [
         standings.notification_as_wire(row)
-        for row in standings.inbox(session, caller=caller, role=None, limit=PAGE)
+        for row in standings.inbox(session, caller=caller, role=role, limit=PAGE)
     ]
+
+
+def event_head(session: Session, *, caller: Caller) -> int:
+    return events.head_position(session, org_id=caller.org_id)
 
 
 def containment_actions(session: Session, *, caller: Caller) -> list[ContainmentAction]:

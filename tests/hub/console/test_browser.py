@@ -5,15 +5,13 @@ and ``apt-get install chromium``)."""
 from __future__ import annotations
 
 import shutil
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from hub.db import make_engine, make_session_factory
-from hub.people import service
+from tests.hub.console.served import downgrade, person
 from tests.hub.people.helpers import PASSWORD
 from tests.supplier_sdk.test_client_support import Network, running_network
 
@@ -37,25 +35,6 @@ def browser() -> Iterator[Any]:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         yield chromium
         chromium.close()
-
-
-def person(network: Network, org_id: uuid.UUID, role: str) -> str:
-    email = f"{role}-{uuid.uuid4().hex[:6]}@example.com"
-    engine = make_engine(network.hub.settings)
-    try:
-        with make_session_factory(engine).begin() as session:
-            service.create_person(
-                session,
-                actor="test",
-                actor_org_id=None,
-                org_id=org_id,
-                email=email,
-                role=role,
-                password=PASSWORD,
-            )
-    finally:
-        engine.dispose()
-    return email
 
 
 def test_sign_in_by_label_see_the_overview_without_a_policy_violation_and_sign_out(
@@ -97,4 +76,29 @@ def test_a_wrong_password_says_so_on_the_form(network: Network, browser: Any) ->
     page.get_by_role("button", name="Sign in").click()
     assert page.get_by_role("alert").inner_text() == "wrong e-mail or password"
     assert page.get_by_label("Email").input_value() == email
+    page.close()
+
+
+def test_the_inbox_updates_live_when_a_rule_acts(network: Network, browser: Any) -> None:
+    email = person(network, network.oem.org_id, "purchasing")
+    page = browser.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.goto(f"{network.base_url}/console/sign-in")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{network.base_url}/console/network")
+    page.goto(f"{network.base_url}/console/inbox")
+    assert page.locator("#inbox-rows").inner_text().strip() == "Nothing in the inbox."
+    page.wait_for_function(
+        "document.querySelector('[sse-connect]')['htmx-internal-data']?.sseEventSource?.readyState === 1"
+    )
+
+    reporting = network.reporting()
+    downgrade(network, reporting)  # three bad weeks: the rule lowers the tier and tells purchasing
+
+    # No reload: the event stream tells htmx, which fetches the rows again.
+    page.locator("#inbox-rows td", has_text="purchasing").first.wait_for(timeout=10_000)
+    assert problems == []
     page.close()

@@ -178,14 +178,23 @@ def test_a_supplier_sees_nothing_of_another_supplier(
     assert agreement.status_code == 404 and "<h1>Not found</h1>" in agreement.text
 
 
-def test_the_inbox_lists_what_the_rule_told_purchasing(
+def test_the_inbox_lists_what_the_rule_told_purchasing_and_filters_by_role(
     client: TestClient, db: Session, downgraded: Reporting
 ) -> None:
     signed_in_client(client, db, downgraded.oem.org, role="purchasing")
     page = client.get("/console/inbox")
-    assert page.status_code == 200 and "purchasing" in page.text
+    assert page.status_code == 200 and "<td>purchasing</td>" in page.text
+    assert 'sse-connect="/v1/events?after=' in page.text and "sse:standing.changed" in page.text
     rows = list(csv.DictReader(io.StringIO(client.get("/console/inbox.csv").text)))
-    assert rows and all(row["role"] in {"purchasing", "sqe"} for row in rows)
+    assert rows and {row["role"] for row in rows} == {"purchasing"}
+
+    assert "<td>purchasing</td>" not in client.get("/console/inbox", params={"role": "sqe"}).text
+    assert "<td>purchasing</td>" in client.get("/console/inbox/rows", params={"role": "purchasing"}).text
+    assert (
+        list(csv.DictReader(io.StringIO(client.get("/console/inbox.csv", params={"role": "sqe"}).text))) == []
+    )
+    bad = client.get("/console/inbox", params={"role": "boss"})
+    assert bad.status_code == 422 and "role" in bad.text and "text/html" in bad.headers["content-type"]
 
 
 @pytest.fixture
