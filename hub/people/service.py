@@ -105,6 +105,14 @@ def find_person(session: Session, *, org_id: uuid.UUID, email: str) -> Person:
     return person
 
 
+def get_person(session: Session, *, org_id: uuid.UUID, person_id: uuid.UUID) -> Person:
+    """A person of ``org_id``; one of another organization is, to the caller, not there."""
+    person = session.get(Person, person_id)
+    if person is None or person.organization_id != org_id:
+        raise NotFound("person not found")
+    return person
+
+
 def disable_person(
     session: Session, *, actor: str, actor_org_id: uuid.UUID | None, person: Person, now: datetime
 ) -> Person:
