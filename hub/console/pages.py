@@ -15,6 +15,7 @@ from hub.console.export import table_response
 from hub.console.web import PREFIX, ConsoleRoute, SignedIn, need, parse_id, render
 from hub.db import SessionDep
 from hub.errors import Forbidden, HubError, InvalidInput, NotFound
+from hub.models.base import utcnow
 from protocol.models.agreements import AgreementDecision
 from protocol.models.common import OrgKind
 from protocol.models.containment import ContainmentAcknowledge, ContainmentClose
@@ -44,17 +45,26 @@ def _oem(viewer: SignedIn) -> None:
 @router.get("/network")
 def network(request: Request, session: SessionDep, viewer: SignedIn) -> HTMLResponse:
     _oem(viewer)
-    rows = views.network_overview(session, caller=viewer.caller)
+    rows = views.network_overview(session, caller=viewer.caller, now=utcnow())
     return render(request, "network.html", {"rows": rows, "nav": "network"}, viewer=viewer)
 
 
 @router.get("/network.{fmt}")
 def network_export(fmt: str, session: SessionDep, viewer: SignedIn) -> Response:
     _oem(viewer)
-    rows = views.network_overview(session, caller=viewer.caller)
-    header = ["supplier", "supplier_id", "tier", "status", "trend", "open_alerts", "updated_at"]
+    rows = views.network_overview(session, caller=viewer.caller, now=utcnow())
+    header = [
+        "supplier",
+        "supplier_id",
+        "tier",
+        "status",
+        "trend",
+        "open_alerts",
+        "overdue_reports",
+        "updated_at",
+    ]
     data = [
-        [r.name, r.supplier_id, r.tier, r.status, r.trend, r.open_alerts, r.updated_at.isoformat()]
+        [r.name, r.supplier_id, r.tier, r.status, r.trend, r.open_alerts, r.overdue, r.updated_at.isoformat()]
         for r in rows
     ]
     return table_response("network", fmt, header, data)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -57,6 +57,7 @@ class SupplierRow:
     status: str
     trend: str
     open_alerts: int
+    overdue: int
     updated_at: datetime
 
 
@@ -71,10 +72,16 @@ def _open_notifications_by_partner(session: Session, caller: Caller) -> dict[uui
     return counts
 
 
-def network_overview(session: Session, *, caller: Caller) -> list[SupplierRow]:
-    """An OEM's suppliers: tier, status, the direction of the last change and open quality notifications."""
+# How far back the overview counts overdue (missing) reports.
+OVERDUE_WINDOW = timedelta(days=91)
+
+
+def network_overview(session: Session, *, caller: Caller, now: datetime) -> list[SupplierRow]:
+    """An OEM's suppliers: tier, status, the direction of the last change, open quality notifications and the
+    reports overdue in the last 13 weeks."""
     known = names(session, caller=caller)
     open_alerts = _open_notifications_by_partner(session, caller)
+    overdue = standings.missing_periods(session, caller=caller, since=now - OVERDUE_WINDOW)
     rows = []
     for found in standings.list_standings(session, caller=caller):
         last = standings.history(session, standing=found, limit=1)
@@ -87,6 +94,7 @@ def network_overview(session: Session, *, caller: Caller) -> list[SupplierRow]:
                 status=wire.status.value,
                 trend=trend(wire.history[0] if wire.history else None),
                 open_alerts=open_alerts.get(found.supplier_id, 0),
+                overdue=overdue.get(found.supplier_id, 0),
                 updated_at=found.updated_at,
             )
         )

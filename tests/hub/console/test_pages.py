@@ -265,3 +265,25 @@ def test_exports_never_carry_a_formula() -> None:
     values = [cell.value for cell in book.active[2]]
     assert values[:4] == ['\'=HYPERLINK("http://evil")', "'+1", "'@SUM(A1)", 3]
     assert all(cell.data_type != "f" for cell in book.active[2])
+
+
+def test_the_overview_counts_overdue_reports(client: TestClient, db: Session, downgraded: Reporting) -> None:
+    from datetime import timedelta
+
+    from hub.models import PeriodOutcome
+    from hub.models.base import utcnow
+    from hub.rules.sweep import sweep
+
+    assert (
+        sweep(db, now=utcnow() + timedelta(weeks=3)) > 0
+    )  # three weeks on, the newest periods went unreported
+    db.commit()
+    missing = db.scalars(
+        select(PeriodOutcome).where(
+            PeriodOutcome.supplier_id == downgraded.supplier.org.id, PeriodOutcome.missing.is_(True)
+        )
+    ).all()
+    signed_in_client(client, db, downgraded.oem.org)
+    rows = list(csv.DictReader(io.StringIO(client.get("/console/network.csv").text)))
+    assert [int(row["overdue_reports"]) for row in rows] == [len(missing)] and len(missing) >= 2
+    assert "Overdue reports" in client.get("/console/network").text
