@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -26,6 +26,7 @@ from protocol.models.containment import ContainmentAction
 from protocol.models.kpi import KpiReport
 from protocol.models.notifications import NotificationStatus
 from protocol.models.rules import InboxNotification, RecipientRole, Standing, StandingChange
+from protocol.periods import due_at, parse_period
 
 _DONE = {NotificationStatus.CLOSED.value, NotificationStatus.CANCELED.value}
 TIERS = "ABCD"
@@ -129,12 +130,56 @@ def series_of(reports: list[KpiReport]) -> list[Series]:
 
 
 @dataclass(frozen=True)
+class DataSharing:
+    """How openly a supplier shares: reports on time among those due (a missing one is late for ever), and
+    reports that carry a zero-knowledge proof."""
+
+    due: int
+    on_time: int
+    reports: int
+    proven: int
+
+    @property
+    def share_on_time(self) -> float | None:
+        return self.on_time / self.due if self.due else None
+
+    @property
+    def share_proven(self) -> float | None:
+        return self.proven / self.reports if self.reports else None
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def data_sharing(
+    session: Session, *, caller: Caller, supplier_id: uuid.UUID, reports: list[KpiReport]
+) -> DataSharing:
+    due_days = {
+        a.id: a.report_due_days for a in agreements.list_for(session, caller=caller, counterparty=supplier_id)
+    }
+    on_time = sum(
+        1
+        for r in reports
+        if r.agreement_id in due_days
+        and r.received_at <= due_at(parse_period(r.period), due_days[r.agreement_id])
+    )
+    missing = standings.missing_periods(session, caller=caller, since=_EPOCH).get(supplier_id, 0)
+    return DataSharing(
+        due=len(reports) + missing,
+        on_time=on_time,
+        reports=len(reports),
+        proven=sum(1 for r in reports if r.proven),
+    )
+
+
+@dataclass(frozen=True)
 class Scorecard:
     supplier_id: uuid.UUID
     name: str
     standings: list[Standing]
     series: list[Series]
     names: dict[uuid.UUID, str]
+    sharing: DataSharing
 
 
 def _reports(session: Session, caller: Caller, supplier_id: uuid.UUID | None) -> list[KpiReport]:
@@ -148,12 +193,14 @@ def scorecard(session: Session, *, caller: Caller, supplier_id: uuid.UUID) -> Sc
     """An OEM's view of one supplier: the standing with every change and its causes, and the KPI series."""
     found = standings.get_standing(session, caller=caller, supplier_id=supplier_id)
     known = names(session, caller=caller)
+    reports = _reports(session, caller, supplier_id)
     return Scorecard(
         supplier_id=supplier_id,
         name=known.get(supplier_id, str(supplier_id)),
         standings=[standings.as_wire(found, standings.history(session, standing=found))],
-        series=series_of(_reports(session, caller, supplier_id)),
+        series=series_of(reports),
         names=known,
+        sharing=data_sharing(session, caller=caller, supplier_id=supplier_id, reports=reports),
     )
 
 

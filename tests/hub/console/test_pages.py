@@ -69,6 +69,8 @@ def test_the_scorecard_shows_every_cause_and_a_chart_with_the_threshold(
     for value in ("1.2", "1.25", "1.1"):  # each period that counted, with its value
         assert f"cpk · DIA-01: {value}</li>" in text
     assert '<line class="threshold"' in text and text.count('class="point against') == 3
+    # Of the three weeks only last week's report came before its due date (a week after the week's end).
+    assert "33 % (1 of 3 due)" in text and "0 % (0 of 3)" in text
     assert "<svg" in text and "style=" not in text
 
 
