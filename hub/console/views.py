@@ -18,6 +18,7 @@ from hub.auth.tokens import Caller
 from hub.containment import service as containment
 from hub.events import service as events
 from hub.kpis import service as kpis
+from hub.models import StandingChange as StoredChange
 from hub.notifications import service as notifications
 from hub.orgs import service as orgs
 from hub.rules import standings
@@ -39,14 +40,15 @@ def names(session: Session, *, caller: Caller) -> dict[uuid.UUID, str]:
     return {org.id: org.name for org in orgs.list_organizations(session, caller=caller)}
 
 
-def trend(change: StandingChange | None) -> str:
-    """ "up", "down" or "steady": the direction of the last change (a better tier or status is up)."""
+def trend(change: StandingChange | StoredChange | None) -> str:
+    """The direction of the last change, "up", "down" or "steady" (a better tier or status is up)."""
     if change is None:
         return "steady"
-    if change.to_tier != change.from_tier:
-        return "up" if TIERS.index(change.to_tier) < TIERS.index(change.from_tier) else "down"
-    if change.to_status != change.from_status:
-        return "up" if change.to_status == "approved" else "down"
+    to_tier, from_tier = str(change.to_tier), str(change.from_tier)
+    if to_tier != from_tier:
+        return "up" if TIERS.index(to_tier) < TIERS.index(from_tier) else "down"
+    if str(change.to_status) != str(change.from_status):
+        return "up" if str(change.to_status) == "approved" else "down"
     return "steady"
 
 
@@ -83,17 +85,18 @@ def network_overview(session: Session, *, caller: Caller, now: datetime) -> list
     known = names(session, caller=caller)
     open_alerts = _open_notifications_by_partner(session, caller)
     overdue = standings.missing_periods(session, caller=caller, since=now - OVERDUE_WINDOW)
+    found_all = standings.list_standings(session, caller=caller)
+    newest = standings.last_changes(session, standings=found_all)
     rows = []
-    for found in standings.list_standings(session, caller=caller):
-        last = standings.history(session, standing=found, limit=1)
-        wire = standings.as_wire(found, last)
+    for found in found_all:
+        # Straight from the rows: building wire models for hundreds of standings was a third of the page's time.
         rows.append(
             SupplierRow(
                 supplier_id=found.supplier_id,
                 name=known.get(found.supplier_id, str(found.supplier_id)),
-                tier=wire.tier.value,
-                status=wire.status.value,
-                trend=trend(wire.history[0] if wire.history else None),
+                tier=found.tier,
+                status=found.status,
+                trend=trend(newest.get(found.id)),
                 open_alerts=open_alerts.get(found.supplier_id, 0),
                 overdue=overdue.get(found.supplier_id, 0),
                 updated_at=found.updated_at,

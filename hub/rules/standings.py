@@ -56,6 +56,19 @@ def history(session: Session, *, standing: Standing, limit: int = 100) -> list[S
     )
 
 
+def last_changes(session: Session, *, standings: list[Standing]) -> dict[uuid.UUID, StandingChange]:
+    """The newest change of each standing, in one query (an overview of hundreds of suppliers needs them all)."""
+    if not standings:
+        return {}
+    newest = (
+        select(func.max(StandingChange.id))
+        .where(StandingChange.standing_id.in_([s.id for s in standings]))
+        .group_by(StandingChange.standing_id)
+    )
+    rows = session.scalars(select(StandingChange).where(StandingChange.id.in_(newest.scalar_subquery())))
+    return {row.standing_id: row for row in rows}
+
+
 def as_wire(standing: Standing, changes: list[StandingChange] | None = None) -> wire.Standing:
     return wire.Standing(
         oem_id=standing.oem_id,
