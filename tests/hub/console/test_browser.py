@@ -102,3 +102,41 @@ def test_the_inbox_updates_live_when_a_rule_acts(network: Network, browser: Any)
     page.locator("#inbox-rows td", has_text="purchasing").first.wait_for(timeout=10_000)
     assert problems == []
     page.close()
+
+
+AXE = Path(__file__).parent / "vendor" / "axe-4.14.1.min.js"
+
+
+def _violations(page: Any) -> list[dict[str, Any]]:
+    page.evaluate(AXE.read_text())
+    found: list[dict[str, Any]] = page.evaluate(
+        """async () => (await axe.run(document, {resultTypes: ["violations"]})).violations.map(
+            v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(" "))}))"""
+    )
+    return found
+
+
+def test_the_pages_have_no_accessibility_violations(network: Network, browser: Any) -> None:
+    reporting = network.reporting()
+    downgrade(network, reporting)
+    email = person(network, network.oem.org_id, "admin")
+    # axe is injected by the test, not served: only this context may run script the policy would refuse.
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    page.goto(f"{network.base_url}/console/sign-in")
+    found = {"sign-in": _violations(page)}
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{network.base_url}/console/network")
+    for name, path in (
+        ("network", "/console/network"),
+        ("scorecard", f"/console/suppliers/{reporting.supplier.org_id}"),
+        ("inbox", "/console/inbox"),
+        ("containment", "/console/containment"),
+        ("people", "/console/people"),
+    ):
+        page.goto(f"{network.base_url}{path}")
+        found[name] = _violations(page)
+    context.close()
+    assert {name: v for name, v in found.items() if v} == {}
