@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
+import jinja2
 from fastapi import Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
@@ -23,6 +24,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
 from hub.auth.tokens import Caller
+from hub.console import i18n
 from hub.db import SessionDep
 from hub.errors import HubError, InsufficientScope
 from hub.models import Person
@@ -35,7 +37,14 @@ log = logging.getLogger("hub.console")
 PREFIX = "/console"
 SIGN_IN = f"{PREFIX}/sign-in"
 HERE = Path(__file__).parent
-templates = Jinja2Templates(directory=HERE / "templates")
+templates = Jinja2Templates(
+    env=jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True, extensions=["jinja2.ext.i18n"]
+    )
+)
+templates.env.install_gettext_callables(  # type: ignore[attr-defined]
+    i18n.translate, i18n.translate_plural, newstyle=True
+)
 
 # No inline script or style anywhere: htmx is loaded from our own origin and configured by a meta tag.
 CONTENT_SECURITY_POLICY = (
@@ -138,9 +147,10 @@ def render(
     viewer: Viewer | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    return templates.TemplateResponse(
-        request, name, {"viewer": viewer, "prefix": PREFIX, **context}, status_code=status_code
-    )
+    with i18n.speaking(viewer.person.locale if viewer else None):  # the template renders right here
+        return templates.TemplateResponse(
+            request, name, {"viewer": viewer, "prefix": PREFIX, **context}, status_code=status_code
+        )
 
 
 def _error_page(request: Request, status: int, title: str, detail: str) -> HTMLResponse:

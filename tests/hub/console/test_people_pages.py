@@ -118,3 +118,17 @@ def test_a_person_without_org_admin_gets_403(client: TestClient, db: Session) ->
         client.post("/console/people", data={"csrf_token": csrf, "email": "x@example.com"}).status_code == 403
     )
     assert 'href="/console/people"' not in client.get("/console/inbox").text
+
+
+def test_what_people_type_is_escaped_on_every_page(client: TestClient, db: Session) -> None:
+    org = make_org(db, OrgKind.OEM)
+    _, csrf = signed_in_client(client, db, org, role="admin")
+    form = {"csrf_token": csrf, "email": "x@example.com", "display_name": "<script>alert(1)</script>"}
+    added = client.post(
+        "/console/people", data={**form, "role": "viewer", "password": "a long initial password"}
+    )
+    assert added.status_code == 200  # followed the redirect to the list
+    assert (
+        "<script>alert(1)</script>" not in added.text
+        and "&lt;script&gt;alert(1)&lt;/script&gt;" in added.text
+    )
