@@ -6,7 +6,6 @@ is a page that says what was wrong."""
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -26,13 +25,11 @@ from sqlalchemy.orm import Session
 from hub.auth.tokens import Caller
 from hub.console import i18n
 from hub.db import SessionDep
-from hub.errors import HubError, InsufficientScope
+from hub.errors import HubError, InsufficientScope, NotFound
 from hub.models import Person
 from hub.models.base import utcnow
 from hub.people import sessions
 from hub.people.policy import session_policy
-
-log = logging.getLogger("hub.console")
 
 PREFIX = "/console"
 SIGN_IN = f"{PREFIX}/sign-in"
@@ -195,8 +192,6 @@ class ConsoleRoute(APIRoute):
 
 def parse_id(value: str) -> uuid.UUID:
     """A path id; a malformed one is simply not there (the 404 page), as on the API."""
-    from hub.errors import NotFound
-
     try:
         return uuid.UUID(value)
     except ValueError:
