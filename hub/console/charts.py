@@ -8,7 +8,7 @@ from markupsafe import Markup, escape
 from hub.console.views import Series
 
 WIDTH, HEIGHT = 640, 200
-LEFT, RIGHT, TOP, BOTTOM = 48, 12, 12, 36
+LEFT, RIGHT, TOP, BOTTOM = 48, 36, 12, 36  # room for the first and last period labels
 
 
 def _y(value: float, low: float, high: float) -> float:
