@@ -15,6 +15,7 @@ from hub.audit.sealer import audit_sealer
 from hub.auth.router import router as auth_router
 from hub.auth.tokens import TokenKeys
 from hub.config import DEVELOPMENT_WARNING, Settings, get_settings
+from hub.console.mount import install as install_console
 from hub.containment.router import router as containment_router
 from hub.db import make_engine, make_session_factory
 from hub.errors import install_error_handlers, refuse_nul_parameters
@@ -138,6 +139,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(notifications_router)
     app.include_router(containment_router)
     app.include_router(attestation_context_router)
+    install_console(app)
     app.add_middleware(
         RequestContext,
         metrics=app.state.metrics,

@@ -22,6 +22,7 @@ from typer.core import TyperGroup
 
 from hub.config import DEVELOPMENT_WARNING, Settings, UnknownSetting, get_settings
 from hub.genealogy.cli import genealogy_app, synth_app
+from hub.people.cli import user_app
 
 err = Console(stderr=True)
 
@@ -75,6 +76,7 @@ notifications_app = typer.Typer(help="Quality notifications and escalation.", no
 app.add_typer(notifications_app, name="notifications")
 app.add_typer(genealogy_app, name="genealogy")
 app.add_typer(synth_app, name="synth")
+app.add_typer(user_app, name="user")
 
 console = Console()
 OPERATOR_ACTOR = "cli:operator"

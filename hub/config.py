@@ -97,6 +97,13 @@ class Settings(BaseSettings):
         ge=1024,
         description="Largest dataset ciphertext a room accepts (streamed to storage)",
     )
+    # People and the console: browser sessions end after this much idleness, and in any case this long after
+    # sign-in; failed sign-ins are counted per e-mail and per address over the window, and refused past the limit.
+    session_idle_timeout_seconds: int = Field(default=1800, ge=60)
+    session_absolute_timeout_seconds: int = Field(default=12 * 3600, ge=300)
+    sign_in_failure_window_seconds: int = Field(default=900, ge=10, le=86400)
+    sign_in_max_failures_per_email: int = Field(default=5, ge=1)
+    sign_in_max_failures_per_address: int = Field(default=20, ge=1)
 
     @field_validator("issuer")
     @classmethod

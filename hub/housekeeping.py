@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from hub.idempotency import RETENTION
 from hub.models import IdempotencyRecord, UsedClientAssertion
 from hub.models.base import utcnow
+from hub.people.sessions import forget_ended  # people: old failed sign-ins and long-ended sessions
 
 
 def forget_expired(session: Session, *, now: datetime) -> int:
@@ -24,4 +25,5 @@ def forget_expired(session: Session, *, now: datetime) -> int:
 
 def housekeeping_once(factory: sessionmaker[Session]) -> int:
     with factory.begin() as session:
-        return forget_expired(session, now=utcnow())
+        now = utcnow()
+        return forget_expired(session, now=now) + forget_ended(session, now=now)

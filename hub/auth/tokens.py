@@ -21,15 +21,19 @@ VERIFIED_CACHE_SIZE = 10_000
 
 @dataclass(frozen=True)
 class Caller:
-    """Who is calling: the organization and client behind a verified access token."""
+    """Who is calling: the organization and client behind a verified access token, or the person behind a
+    browser session (then ``person_id`` is set and the audit names the person)."""
 
     org_id: uuid.UUID
     org_kind: OrgKind
     client_id: str
     scopes: frozenset[str]
+    person_id: uuid.UUID | None = None
 
     @property
     def actor(self) -> str:
+        if self.person_id is not None:
+            return f"person:{self.person_id}"
         return f"client:{self.client_id}"
 
 

@@ -94,6 +94,10 @@ def run_demo(console: Console, *, keep_running: bool = False) -> int:
             story.close()
         console.rule(f"[bold green]demo finished in {time.perf_counter() - started:.1f} s[/bold green]")
         if keep_running:
+            from hub.demo.people import create_people, print_sign_ins
+
+            actors = [story.operator, story.oem, *story.suppliers]
+            print_sign_ins(console, hub.base_url, create_people(hub, actors))
             console.print(f"  the hub keeps running at {hub.base_url}/docs — press Ctrl+C to stop")
             try:
                 while True:

@@ -85,6 +85,13 @@ def positioned_after(
     return list(session.scalars(query.order_by(Event.position).limit(limit)))
 
 
+def head_position(session: Session, *, org_id: uuid.UUID) -> int:
+    """The position of the organization's newest numbered event (0 for none): a live view that has just read
+    the current state streams from here on, instead of replaying the whole history."""
+    query = select(func.max(Event.position)).where(Event.organization_id == org_id)
+    return int(session.scalar(query) or 0)
+
+
 def as_message(event: Event) -> dict[str, Any]:
     """The event as the stream and webhooks carry it: an ``EventMessage`` as JSON."""
     return EventMessage(

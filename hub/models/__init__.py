@@ -21,6 +21,7 @@ from hub.models.notifications import (
     QualityNotification,
 )
 from hub.models.orgs import ApiClient, Organization, OrgKey, UsedClientAssertion
+from hub.models.people import BrowserSession, Person, SignInFailure
 from hub.models.rooms import (
     Room,
     RoomAnnotation,
@@ -50,6 +51,7 @@ __all__ = [
     "AuditCheckpoint",
     "AuditEntry",
     "Base",
+    "BrowserSession",
     "ContainmentAction",
     "Event",
     "Hold",
@@ -65,6 +67,7 @@ __all__ = [
     "Organization",
     "PartType",
     "PeriodOutcome",
+    "Person",
     "Plant",
     "QualityNotification",
     "Room",
@@ -80,6 +83,7 @@ __all__ = [
     "RuleSeriesState",
     "RuleVersion",
     "Shipment",
+    "SignInFailure",
     "Standing",
     "StandingChange",
     "SupplyAgreement",

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
-from sqlalchemy import ColumnElement, false, select
+from sqlalchemy import ColumnElement, false, func, select
 from sqlalchemy.orm import Session
 
 from hub.auth.tokens import Caller
 from hub.errors import InvalidInput, NotFound
-from hub.models import InboxNotification, Standing, StandingChange
+from hub.models import InboxNotification, PeriodOutcome, Standing, StandingChange
 from protocol.models import rules as wire
 from protocol.models.common import OrgKind
 
@@ -55,6 +56,19 @@ def history(session: Session, *, standing: Standing, limit: int = 100) -> list[S
     )
 
 
+def last_changes(session: Session, *, standings: list[Standing]) -> dict[uuid.UUID, StandingChange]:
+    """The newest change of each standing, in one query (an overview of hundreds of suppliers needs them all)."""
+    if not standings:
+        return {}
+    newest = (
+        select(func.max(StandingChange.id))
+        .where(StandingChange.standing_id.in_([s.id for s in standings]))
+        .group_by(StandingChange.standing_id)
+    )
+    rows = session.scalars(select(StandingChange).where(StandingChange.id.in_(newest.scalar_subquery())))
+    return {row.standing_id: row for row in rows}
+
+
 def as_wire(standing: Standing, changes: list[StandingChange] | None = None) -> wire.Standing:
     return wire.Standing(
         oem_id=standing.oem_id,
@@ -77,6 +91,23 @@ def as_wire(standing: Standing, changes: list[StandingChange] | None = None) -> 
             for c in changes or []
         ],
     )
+
+
+def missing_periods(session: Session, *, caller: Caller, since: datetime) -> dict[uuid.UUID, int]:
+    """Per supplier, how many periods starting at or after ``since`` were due and never reported (the sweep
+    marked them missing): for an OEM its suppliers, for a supplier itself."""
+    if caller.org_kind is OrgKind.OEM:
+        mine = PeriodOutcome.oem_id == caller.org_id
+    elif caller.org_kind is OrgKind.SUPPLIER:
+        mine = PeriodOutcome.supplier_id == caller.org_id
+    else:
+        return {}
+    query = (
+        select(PeriodOutcome.supplier_id, func.count())
+        .where(mine, PeriodOutcome.missing.is_(True), PeriodOutcome.period_start >= since)
+        .group_by(PeriodOutcome.supplier_id)
+    )
+    return {supplier: int(count) for supplier, count in session.execute(query).all()}
 
 
 def inbox(

@@ -1,0 +1,30 @@
+"""Putting the console into the app: its routers, its static files (shipped in the package) and the filters
+its templates use."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from hub.console import pages, people_pages, sign_in
+from hub.console.web import PREFIX, Viewer, templates
+
+
+def when(moment: datetime | None, viewer: Viewer | None) -> str:
+    """A time in the person's own time zone."""
+    if moment is None:
+        return ""
+    local = moment.astimezone(viewer.zone) if viewer is not None else moment
+    return local.strftime("%Y-%m-%d %H:%M %Z")
+
+
+templates.env.filters["when"] = when
+
+
+def install(app: FastAPI) -> None:
+    app.mount(f"{PREFIX}/static", StaticFiles(packages=[("hub.console", "static")]), name="console-static")
+    app.include_router(sign_in.router)
+    app.include_router(people_pages.router)
+    app.include_router(pages.router)

@@ -1,0 +1,265 @@
+"""What the console's pages show, assembled from the services the API uses (no query of the console's own).
+
+Each function takes the caller, so every tenant filter is the API's: another organization's standing,
+agreement or action is simply not found."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from hub.agreements import service as agreements
+from hub.auth.tokens import Caller
+from hub.containment import service as containment
+from hub.events import service as events
+from hub.kpis import service as kpis
+from hub.models import StandingChange as StoredChange
+from hub.notifications import service as notifications
+from hub.orgs import service as orgs
+from hub.rules import standings
+from protocol.models.agreements import Agreement
+from protocol.models.containment import ContainmentAction
+from protocol.models.kpi import KpiReport
+from protocol.models.notifications import NotificationStatus
+from protocol.models.rules import InboxNotification, RecipientRole, Standing, StandingChange
+from protocol.periods import due_at, parse_period
+
+_DONE = {NotificationStatus.CLOSED.value, NotificationStatus.CANCELED.value}
+TIERS = "ABCD"
+# The most notifications or reports one page reads; the API pages further with cursors.
+PAGE = 500
+
+
+def names(session: Session, *, caller: Caller) -> dict[uuid.UUID, str]:
+    """The organizations the caller may see (itself and its partners), by id."""
+    return {org.id: org.name for org in orgs.list_organizations(session, caller=caller)}
+
+
+def trend(change: StandingChange | StoredChange | None) -> str:
+    """The direction of the last change, "up", "down" or "steady" (a better tier or status is up)."""
+    if change is None:
+        return "steady"
+    to_tier, from_tier = str(change.to_tier), str(change.from_tier)
+    if to_tier != from_tier:
+        return "up" if TIERS.index(to_tier) < TIERS.index(from_tier) else "down"
+    if str(change.to_status) != str(change.from_status):
+        return "up" if str(change.to_status) == "approved" else "down"
+    return "steady"
+
+
+@dataclass(frozen=True)
+class SupplierRow:
+    supplier_id: uuid.UUID
+    name: str
+    tier: str
+    status: str
+    trend: str
+    open_alerts: int
+    overdue: int
+    updated_at: datetime
+
+
+def _open_notifications_by_partner(session: Session, caller: Caller) -> dict[uuid.UUID, int]:
+    found, _ = notifications.list_notifications(session, caller=caller, limit=PAGE)
+    counts: dict[uuid.UUID, int] = defaultdict(int)
+    for row in found:
+        if row.status not in _DONE:
+            partner = row.receiver_id if row.sender_id == caller.org_id else row.sender_id
+            if partner is not None:
+                counts[partner] += 1
+    return counts
+
+
+# How far back the overview counts overdue (missing) reports.
+OVERDUE_WINDOW = timedelta(days=91)
+
+
+def network_overview(session: Session, *, caller: Caller, now: datetime) -> list[SupplierRow]:
+    """An OEM's suppliers: tier, status, the direction of the last change, open quality notifications and the
+    reports overdue in the last 13 weeks."""
+    known = names(session, caller=caller)
+    open_alerts = _open_notifications_by_partner(session, caller)
+    overdue = standings.missing_periods(session, caller=caller, since=now - OVERDUE_WINDOW)
+    found_all = standings.list_standings(session, caller=caller)
+    newest = standings.last_changes(session, standings=found_all)
+    rows = []
+    for found in found_all:
+        # Straight from the rows: building wire models for hundreds of standings was a third of the page's time.
+        rows.append(
+            SupplierRow(
+                supplier_id=found.supplier_id,
+                name=known.get(found.supplier_id, str(found.supplier_id)),
+                tier=found.tier,
+                status=found.status,
+                trend=trend(newest.get(found.id)),
+                open_alerts=open_alerts.get(found.supplier_id, 0),
+                overdue=overdue.get(found.supplier_id, 0),
+                updated_at=found.updated_at,
+            )
+        )
+    return sorted(rows, key=lambda row: (TIERS.index(row.tier) * -1, row.name.casefold()))
+
+
+@dataclass
+class Series:
+    """One characteristic's KPI over periods, for a chart: (period, value or None, met, proven)."""
+
+    part_number: str
+    characteristic: str
+    kpi: str
+    threshold: float
+    points: list[dict[str, Any]] = field(default_factory=list)
+
+
+def series_of(reports: list[KpiReport]) -> list[Series]:
+    grouped: dict[tuple[str, str, str], Series] = {}
+    for report in sorted(reports, key=lambda r: (r.period, r.received_at)):
+        key = (report.part_number, report.characteristic or "", report.kpi.value)
+        series = grouped.setdefault(key, Series(key[0], key[1], key[2], float(report.threshold)))
+        series.points.append(
+            {
+                "period": report.period,
+                "value": None if report.value is None else float(report.value),
+                "met": report.meets,
+                "proven": report.value is None and report.proven,
+            }
+        )
+    return [grouped[key] for key in sorted(grouped)]
+
+
+@dataclass(frozen=True)
+class DataSharing:
+    """How openly a supplier shares: reports on time among those due (a missing one is late for ever), and
+    reports that carry a zero-knowledge proof."""
+
+    due: int
+    on_time: int
+    reports: int
+    proven: int
+
+    @property
+    def share_on_time(self) -> float | None:
+        return self.on_time / self.due if self.due else None
+
+    @property
+    def share_proven(self) -> float | None:
+        return self.proven / self.reports if self.reports else None
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def data_sharing(
+    session: Session, *, caller: Caller, supplier_id: uuid.UUID, reports: list[KpiReport]
+) -> DataSharing:
+    due_days = {
+        a.id: a.report_due_days for a in agreements.list_for(session, caller=caller, counterparty=supplier_id)
+    }
+    on_time = sum(
+        1
+        for r in reports
+        if r.agreement_id in due_days
+        and r.received_at <= due_at(parse_period(r.period), due_days[r.agreement_id])
+    )
+    missing = standings.missing_periods(session, caller=caller, since=_EPOCH).get(supplier_id, 0)
+    return DataSharing(
+        due=len(reports) + missing,
+        on_time=on_time,
+        reports=len(reports),
+        proven=sum(1 for r in reports if r.proven),
+    )
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    supplier_id: uuid.UUID
+    name: str
+    standings: list[Standing]
+    series: list[Series]
+    names: dict[uuid.UUID, str]
+    sharing: DataSharing
+
+
+def _reports(session: Session, caller: Caller, supplier_id: uuid.UUID | None) -> list[KpiReport]:
+    found, _ = kpis.list_reports(
+        session, caller=caller, filters=kpis.ReportFilter(supplier_id=supplier_id), cursor=None, limit=PAGE
+    )
+    return [kpis.as_wire(report, caller=caller) for report in found]
+
+
+def scorecard(session: Session, *, caller: Caller, supplier_id: uuid.UUID) -> Scorecard:
+    """An OEM's view of one supplier: the standing with every change and its causes, and the KPI series."""
+    found = standings.get_standing(session, caller=caller, supplier_id=supplier_id)
+    known = names(session, caller=caller)
+    reports = _reports(session, caller, supplier_id)
+    return Scorecard(
+        supplier_id=supplier_id,
+        name=known.get(supplier_id, str(supplier_id)),
+        standings=[standings.as_wire(found, standings.history(session, standing=found))],
+        series=series_of(reports),
+        names=known,
+        sharing=data_sharing(session, caller=caller, supplier_id=supplier_id, reports=reports),
+    )
+
+
+@dataclass(frozen=True)
+class SupplierView:
+    standings: list[Standing]
+    agreements: list[Agreement]
+    series: list[Series]
+    names: dict[uuid.UUID, str]
+
+
+def supplier_view(session: Session, *, caller: Caller) -> SupplierView:
+    """A supplier's own page: its standing at each OEM and why, its agreements, its reports."""
+    own = [
+        standings.as_wire(found, standings.history(session, standing=found))
+        for found in standings.list_standings(session, caller=caller)
+    ]
+    return SupplierView(
+        standings=own,
+        agreements=[agreements.as_wire(a) for a in agreements.list_for(session, caller=caller)],
+        series=series_of(_reports(session, caller, None)),
+        names=names(session, caller=caller),
+    )
+
+
+def decide_agreement(
+    session: Session, *, caller: Caller, agreement_id: uuid.UUID, accept: bool, reason: str
+) -> Agreement:
+    return agreements.as_wire(
+        agreements.decide(session, caller=caller, agreement_id=agreement_id, accept=accept, reason=reason)
+    )
+
+
+# The events after which the inbox has something new to show.
+INBOX_EVENTS = ("standing.changed", "notification.created")
+
+
+def inbox(session: Session, *, caller: Caller, role: RecipientRole | None = None) -> list[InboxNotification]:
+    return [
+        standings.notification_as_wire(row)
+        for row in standings.inbox(session, caller=caller, role=role, limit=PAGE)
+    ]
+
+
+def event_head(session: Session, *, caller: Caller) -> int:
+    return events.head_position(session, org_id=caller.org_id)
+
+
+def containment_actions(session: Session, *, caller: Caller) -> list[ContainmentAction]:
+    found, _ = containment.list_actions(session, caller=caller, limit=PAGE)
+    return found
+
+
+def acknowledge(session: Session, *, caller: Caller, action_id: uuid.UUID, owner: str) -> ContainmentAction:
+    return containment.acknowledge(session, caller=caller, action_id=action_id, owner=owner)
+
+
+def close(session: Session, *, caller: Caller, action_id: uuid.UUID, result: str) -> ContainmentAction:
+    return containment.close(session, caller=caller, action_id=action_id, result=result)
