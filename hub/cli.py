@@ -117,7 +117,12 @@ def worker() -> None:
             loop.add_signal_handler(sig, stop.set)
         # A worker exists to dispatch: "0 = off" is for `hub serve`, so here it means the default pace.
         interval = settings.webhook_dispatch_interval_seconds or 0.25
-        dispatcher = Dispatcher(factory, interval_seconds=interval, batch=settings.webhook_dispatch_batch)
+        dispatcher = Dispatcher(
+            factory,
+            interval_seconds=interval,
+            batch=settings.webhook_dispatch_batch,
+            allow_internal=settings.environment == "development",
+        )
         sequencer = PeriodicJob(
             "events-sequencer",
             settings.events_sequence_interval_seconds or 0.2,
