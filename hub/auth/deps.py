@@ -8,21 +8,28 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from hub.auth.revocation import check_active
 from hub.auth.scopes import SCOPES
 from hub.auth.tokens import Caller, TokenKeys
+from hub.db import SessionDep
 from hub.errors import InsufficientScope, Unauthenticated
 
 _bearer = HTTPBearer(auto_error=False, description="An access token from POST /oauth/token")
 
 
-# Both checks are a few microseconds of CPU and no I/O: async keeps them off the thread pool.
-async def _authenticate(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+# The token check is CPU only (and cached); the revocation check is one indexed lookup in the request's own session
+# (the one the endpoint then uses), so a revoked client is refused on its next request on every replica.
+def _authenticate(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    session: SessionDep,
 ) -> Caller:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthenticated("an access token is required (Authorization: Bearer ...)")
     keys: TokenKeys = request.app.state.token_keys
-    return keys.verify(credentials.credentials)
+    caller = keys.verify(credentials.credentials)
+    check_active(session, caller)
+    return caller
 
 
 def require(scope: str) -> Callable[..., Awaitable[Caller]]:
