@@ -34,6 +34,12 @@ class Settings(BaseSettings):
     previous_token_public_keys: str | None = None
     access_token_ttl_seconds: int = Field(default=600, ge=30, le=3600)
     client_assertion_max_age_seconds: int = Field(default=300, ge=30, le=3600)
+    # POST /oauth/token: failed client authentications allowed per window before a 429, counted in the database
+    # (every replica shares the counts). Per (client id, source address), so an attacker elsewhere cannot lock a
+    # client out, and per source address, so one address cannot try many client ids.
+    token_failures_per_client_address: int = Field(default=10, ge=1)
+    token_failures_per_address: int = Field(default=100, ge=1)
+    token_failure_window_seconds: int = Field(default=60, ge=1, le=86400)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     genealogy_import_max_body_bytes: int = Field(
         default=8 * 1024**3, ge=1024, description="POST /v1/genealogy:import streams; its own body limit"

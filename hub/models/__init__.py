@@ -20,7 +20,7 @@ from hub.models.notifications import (
     NotificationMessage,
     QualityNotification,
 )
-from hub.models.orgs import ApiClient, Organization, OrgKey, UsedClientAssertion
+from hub.models.orgs import ApiClient, Organization, OrgKey, TokenAuthFailure, UsedClientAssertion
 from hub.models.rooms import (
     Room,
     RoomAnnotation,
@@ -83,6 +83,7 @@ __all__ = [
     "Standing",
     "StandingChange",
     "SupplyAgreement",
+    "TokenAuthFailure",
     "UsedClientAssertion",
     "Webhook",
     "WebhookDelivery",
