@@ -88,6 +88,8 @@ def serve(
         workers=workers,
         proxy_headers=True,
         log_level="warning",
+        # uvicorn's HTTP/1.1 protocol plus header and body read deadlines (HUB_HEADER_TIMEOUT_SECONDS, ...).
+        http="hub.serving:GuardedHttpProtocol",
     )
 
 
