@@ -36,7 +36,6 @@ def upgrade() -> None:
         )
 
 
-
 def downgrade() -> None:
     with op.batch_alter_table("token_auth_failures", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_token_auth_failures_window_start"))
