@@ -71,25 +71,30 @@ class GuardedHttpProtocol(HttpToolsProtocol):
             self._deadline.cancel()
             self._deadline = None
 
-    def _cut_off(self, answer: bytes) -> None:
+    def _cut_off(self, answer: bytes | None) -> None:
+        """Close the connection, after ``answer`` if given (only when no response is on its way)."""
         self._disarm()
         if self.transport.is_closing():
             return
-        if self.cycle is None or self.cycle.response_complete or not self.cycle.response_started:
+        if answer is not None:
             self.transport.write(answer)
         self.transport.close()
 
     def _headers_expired(self) -> None:
         self._deadline = None
-        self._cut_off(HEADERS_TOO_SLOW)
+        # The connection's previous request, if any, is answered in full (or a 408 would land inside its response).
+        idle = self.cycle is None or self.cycle.response_complete
+        self._cut_off(HEADERS_TOO_SLOW if idle else None)
 
     def _body_expired(self) -> None:
         self._deadline = None
-        if self.flow.read_paused:  # the hub is not reading: the client is waiting on us, not we on it
+        # The client is waiting on us, not we on it: the hub stopped reading (flow control), or the client asked
+        # "Expect: 100-continue" and the application has not asked for the body yet.
+        if self.flow.read_paused or self.cycle.waiting_for_100_continue:
             self._restart_body_clock()
             self._arm(self.body_timeout, self._body_expired)
             return
-        self._cut_off(BODY_TOO_SLOW)
+        self._cut_off(None if self.cycle.response_started else BODY_TOO_SLOW)
 
     def _restart_body_clock(self) -> None:
         self._body_since, self._body_bytes = self.loop.time(), 0
@@ -121,7 +126,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self._body_bytes += len(body)
         elapsed = self.loop.time() - self._body_since
         if elapsed > self.body_timeout and self._body_bytes < self.body_min_rate * elapsed:
-            self._cut_off(BODY_TOO_SLOW)
+            self._cut_off(None if self.cycle.response_started else BODY_TOO_SLOW)
             return
         self._arm(self.body_timeout, self._body_expired)
 

@@ -217,7 +217,7 @@ class Dispatcher:
         headers["content-type"] = "application/json"
         try:
             response = await self._post(claim.url, claim.body, headers)
-        except (httpx.HTTPError, egress.BlockedTarget, ValueError) as exc:
+        except (httpx.HTTPError, httpx.InvalidURL, egress.BlockedTarget, ValueError) as exc:
             log.info("webhook delivery %s got no answer: %r", claim.delivery_id, exc)
             return Outcome(claim.delivery_id, claim.attempt, None, NO_ANSWER)
         error = None if response.is_success else f"HTTP {response.status_code}"

@@ -129,3 +129,17 @@ def test_requests_that_keep_moving_are_served_and_keep_alive_still_works(hub: Se
         sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: hub\r\n\r\n")
         second = sock.recv(65536)
     assert second.startswith(b"HTTP/1.1 200 "), second
+
+
+def test_a_request_answered_before_its_body_arrived_gets_no_second_answer(hub: ServedHub) -> None:
+    # The token endpoint refuses a non-form body before reading it; the stalled rest of the body must not add a
+    # 408 after that answer.
+    head = (
+        b"POST /oauth/token HTTP/1.1\r\nHost: hub\r\ncontent-type: text/plain\r\ncontent-length: 100\r\n\r\n"
+    )
+    with _connect(hub) as sock:
+        sock.sendall(head + b"partial")
+        sock.settimeout(TRICKLE_SECONDS)
+        answer = _read_to_close(sock)
+    assert answer.startswith(b"HTTP/1.1 400 "), answer
+    assert b"408" not in answer
