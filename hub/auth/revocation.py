@@ -16,7 +16,6 @@ from hub.auth.tokens import Caller
 from hub.errors import Unauthenticated
 from hub.models import ApiClient
 
-
 # Built once and run on the session's connection: a Core statement skips the ORM's per-call work (half the cost
 # of this lookup on SQLite), which matters on every request.
 _CLIENT_STATE = select(ApiClient.organization_id, ApiClient.revoked_at).where(
