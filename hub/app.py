@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -13,7 +14,7 @@ from hub.audit.router import router as audit_router
 from hub.audit.sealer import audit_sealer
 from hub.auth.router import router as auth_router
 from hub.auth.tokens import TokenKeys
-from hub.config import Settings, get_settings
+from hub.config import DEVELOPMENT_WARNING, Settings, get_settings
 from hub.containment.router import router as containment_router
 from hub.db import make_engine, make_session_factory
 from hub.errors import install_error_handlers, refuse_nul_parameters
@@ -42,6 +43,8 @@ from hub.trace.router import router as trace_router
 from hub.webhooks.dispatcher import Dispatcher
 from hub.webhooks.router import router as webhooks_router
 
+log = logging.getLogger("hub.app")
+
 DESCRIPTION = """
 Qualink hub: suppliers prove quality KPIs without revealing raw data, OEMs apply rules, trace lots and run
 joint investigations. Authenticate with OAuth 2.0 client credentials at `/oauth/token`; every endpoint names
@@ -55,6 +58,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.environment == "development":
+            # Every start, in every process: a hub that was meant to run in production must not look fine.
+            log.warning(DEVELOPMENT_WARNING)
         engine = make_engine(settings)
         app.state.engine = engine
         app.state.session_factory = make_session_factory(engine)

@@ -1,5 +1,6 @@
-"""The operator's command line: `hub serve`, `hub worker`, `hub db upgrade`, `hub org create`, `hub client create`, `hub audit
-verify`, `hub demo`. Every command that writes is one transaction, audited like an API call."""
+"""The operator's command line: `hub serve`, `hub worker`, `hub db upgrade`, `hub config check`, `hub org create`,
+`hub client create`, `hub audit verify`, `hub demo`. Every command that writes is one transaction, audited like an
+API call. A database that cannot be reached or has no schema is one line on stderr and exit 2."""
 
 from __future__ import annotations
 
@@ -13,22 +14,62 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
+from typer.core import TyperGroup
 
-from hub.config import Settings, get_settings
+from hub.config import DEVELOPMENT_WARNING, Settings, UnknownSetting, get_settings
 from hub.genealogy.cli import genealogy_app, synth_app
 
-app = typer.Typer(name="hub", help="Qualink hub: serve the API and operate it.", no_args_is_help=True)
+err = Console(stderr=True)
+
+
+def _say_error(message: str) -> None:
+    # soft_wrap: one line however narrow the terminal (scripts and log collectors read it whole).
+    err.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True, highlight=False)
+
+
+class _OneLineDatabaseErrors(TyperGroup):
+    """Every command, including those of other modules: a database that cannot be reached or has no schema is
+    one line and exit 2, not a traceback of a few hundred lines."""
+
+    def invoke(self, ctx: Any) -> Any:  # click.Context, vendored by typer under a private name
+        try:
+            return super().invoke(ctx)
+        except SQLAlchemyError as exc:
+            from hub.db import make_engine
+            from hub.readiness import explain_database_error
+
+            settings = _settings()
+            engine = make_engine(settings)
+            try:
+                _say_error(explain_database_error(exc, engine, settings))
+            finally:
+                engine.dispose()
+            raise typer.Exit(2) from exc
+
+
+app = typer.Typer(
+    name="hub",
+    help="Qualink hub: serve the API and operate it.",
+    no_args_is_help=True,
+    cls=_OneLineDatabaseErrors,
+    # A traceback's local variables would print settings, database URLs with passwords, keys.
+    pretty_exceptions_show_locals=False,
+)
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
 org_app = typer.Typer(help="Organizations in the network.", no_args_is_help=True)
 client_app = typer.Typer(help="API clients (OAuth 2.0 client credentials).", no_args_is_help=True)
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+config_app = typer.Typer(help="The hub's configuration (HUB_* environment variables).", no_args_is_help=True)
 rules_app = typer.Typer(help="Rules and supplier standing.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(org_app, name="org")
 app.add_typer(client_app, name="client")
 app.add_typer(audit_app, name="audit")
+app.add_typer(config_app, name="config")
 app.add_typer(rules_app, name="rules")
 notifications_app = typer.Typer(help="Quality notifications and escalation.", no_args_is_help=True)
 app.add_typer(notifications_app, name="notifications")
@@ -36,16 +77,24 @@ app.add_typer(genealogy_app, name="genealogy")
 app.add_typer(synth_app, name="synth")
 
 console = Console()
-err = Console(stderr=True)
 OPERATOR_ACTOR = "cli:operator"
 
 
 def _settings() -> Settings:
     try:
         return get_settings()
-    except ValidationError as exc:
-        err.print(f"[red]configuration error:[/red] {exc.errors()[0]['msg']}")
+    except UnknownSetting as exc:
+        err.print(f"[red]configuration error:[/red] {escape(str(exc))}", soft_wrap=True, highlight=False)
         raise typer.Exit(2) from exc
+    except ValidationError as exc:
+        message = escape(str(exc.errors()[0]["msg"]).removeprefix("Value error, "))
+        err.print(f"[red]configuration error:[/red] {message}", soft_wrap=True, highlight=False)
+        raise typer.Exit(2) from exc
+
+
+def _warn_if_development(settings: Settings) -> None:
+    if settings.environment == "development":
+        err.print(f"[bold red]{escape(DEVELOPMENT_WARNING)}[/bold red]", soft_wrap=True, highlight=False)
 
 
 @contextmanager
@@ -61,7 +110,7 @@ def _session() -> Iterator[Session]:
 
 
 def _fail(message: str) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}")
+    _say_error(message)
     return typer.Exit(2)
 
 
@@ -77,9 +126,22 @@ def serve(
     """Run the hub (uvicorn). Stateless: run as many as you like against one PostgreSQL."""
     import uvicorn
 
+    from hub.config import follow_served_address
+
     settings = _settings()
+    if settings.environment == "development" and not settings.issuer_is_set:
+        # Tokens and client assertions name the issuer: on another port the default would refuse every SDK.
+        settings = follow_served_address(host, port)
     if migrate if migrate is not None else settings.environment == "development":
         db_upgrade()
+    _say_database_problem(settings)
+    console.print(
+        f"hub listening on http://{host}:{port} ({workers} worker(s)), {settings.environment} mode, "
+        f"issuer {settings.issuer}",
+        soft_wrap=True,
+        highlight=False,
+    )
+    _warn_if_development(settings)
     uvicorn.run(
         "hub.app:create_app",
         factory=True,
@@ -93,22 +155,47 @@ def serve(
     )
 
 
+def _say_database_problem(settings: Settings) -> None:
+    """Serving starts anyway (/readyz says 503 until it is fixed), but the operator hears why, once."""
+    from hub.db import make_engine
+    from hub.readiness import database_problem
+
+    engine = make_engine(settings)
+    try:
+        problem = database_problem(engine, settings)
+    finally:
+        engine.dispose()
+    if problem:
+        err.print(f"[yellow]warning:[/yellow] {escape(problem)}", soft_wrap=True, highlight=False)
+
+
 @app.command()
-def worker() -> None:
-    """Deliver webhooks and number events without serving HTTP, until SIGTERM or Ctrl-C.
+def worker(
+    health_port: Annotated[
+        int | None, typer.Option(help="Answer GET /healthz and /readyz on this port (orchestrator probes)")
+    ] = None,
+    health_host: Annotated[str, typer.Option(help="Address the probe listens on")] = "0.0.0.0",  # noqa: S104
+) -> None:
+    """Deliver webhooks and number events without serving the API, until SIGTERM or Ctrl-C.
 
     Every `hub serve` does this too; start workers to deliver more per second. On PostgreSQL any number of
     workers and servers share the deliveries (SKIP LOCKED); on SQLite run one, and set
-    HUB_WEBHOOK_DISPATCH_INTERVAL_SECONDS=0 on `hub serve` then."""
+    HUB_WEBHOOK_DISPATCH_INTERVAL_SECONDS=0 on `hub serve` then. With --health-port, /healthz says the loops
+    run and /readyz that their last rounds succeeded (503 with the reason otherwise)."""
     import asyncio
     import signal
 
     from hub.db import make_engine, make_session_factory
     from hub.events.sequencer import sequence_once
     from hub.jobs import PeriodicJob
+    from hub.observability import configure_logging
     from hub.webhooks.dispatcher import Dispatcher
+    from hub.worker_probe import LoopState, serve_probe
 
     settings = _settings()
+    configure_logging(level=settings.log_level, as_json=settings.log_json)
+    _say_database_problem(settings)
+    _warn_if_development(settings)
 
     async def run() -> None:
         engine = make_engine(settings)
@@ -133,10 +220,23 @@ def worker() -> None:
         )
         dispatcher.start()
         sequencer.start()
-        console.print("worker running: webhook dispatcher and event sequencer (Ctrl-C to stop)")
+        loops = [
+            LoopState("webhook-dispatcher", lambda: dispatcher.running, lambda: dispatcher.backoff.failure),
+            LoopState("events-sequencer", lambda: sequencer.running, lambda: sequencer.backoff.failure),
+        ]
+        probe = await serve_probe(health_host, health_port, loops) if health_port else None
+        if probe is not None:
+            console.print(f"worker probe on http://{health_host}:{health_port}/healthz and /readyz")
+        console.print(
+            f"worker running in {settings.environment} mode: webhook dispatcher and event sequencer "
+            "(Ctrl-C to stop)",
+            soft_wrap=True,
+        )
         try:
             await stop.wait()
         finally:
+            if probe is not None:
+                probe.close()
             await dispatcher.stop()
             await sequencer.stop()
             engine.dispose()
@@ -170,6 +270,21 @@ def db_current() -> None:
         console.print(f"database: {migrate.current_revision(engine)}  code head: {migrate.head_revision()}")
     finally:
         engine.dispose()
+
+
+@config_app.command("check")
+def config_check() -> None:
+    """Check the environment without starting anything: settings, keys, the database and its schema.
+
+    Prints one line per check; exits 1 when any check fails."""
+    from hub.readiness import check_configuration
+
+    marks = {"ok": "[green]ok[/green]  ", "warn": "[yellow]warn[/yellow]", "fail": "[red]FAIL[/red]"}
+    findings = check_configuration()
+    for finding in findings:
+        console.print(f"{marks[finding.level]} {escape(finding.text)}", soft_wrap=True, highlight=False)
+    if any(finding.level == "fail" for finding in findings):
+        raise typer.Exit(1)
 
 
 @org_app.command("create")

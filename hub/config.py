@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import hmac
+import os
 import re
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Development mode runs with a well-known token-signing key so that `hub serve` works with nothing configured
@@ -20,6 +24,23 @@ _DEVELOPMENT_KEY_SEED = hashlib.sha256(b"qualink development only - never use in
 
 def development_signing_key() -> Ed25519PrivateKey:
     return Ed25519PrivateKey.from_private_bytes(_DEVELOPMENT_KEY_SEED)
+
+
+# HUB_ names that are not settings of the hub: the test suite's (HUB_TEST_DATABASE_URL) and the benchmarks'
+# (HUB_BENCH_*) own variables. They are namespaced so that no setting is ever spelled like them (a test keeps
+# every field clear of these prefixes); any other HUB_ name the hub does not know refuses start-up.
+NON_SETTING_PREFIXES = ("HUB_TEST_", "HUB_BENCH_")
+
+DEVELOPMENT_WARNING = (
+    "DEVELOPMENT MODE: tokens and audit checkpoints are signed with the public development key from the "
+    "source code; anyone can forge them. Never expose this hub: set HUB_ENVIRONMENT=production."
+)
+
+_LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+
+
+class UnknownSetting(ValueError):
+    """A HUB_ variable that is no setting: a misspelled one would otherwise be silently ignored."""
 
 
 class Settings(BaseSettings):
@@ -88,14 +109,24 @@ class Settings(BaseSettings):
         description="Largest dataset ciphertext a room accepts (streamed to storage)",
     )
 
+    @field_validator("issuer")
+    @classmethod
+    def _no_trailing_slash(cls, issuer: str) -> str:
+        # A field validator, not an assignment in the model validator: that would mark the issuer as given.
+        return issuer.rstrip("/")
+
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
-        self.issuer = self.issuer.rstrip("/")
         if self.environment == "production":
             if not self.token_signing_key:
                 raise ValueError("HUB_TOKEN_SIGNING_KEY is required when HUB_ENVIRONMENT=production")
             if self.signing_key().private_bytes_raw() == _DEVELOPMENT_KEY_SEED:
                 raise ValueError("HUB_TOKEN_SIGNING_KEY is the public development key; generate your own")
+            # The default issuer names a laptop: clients would get tokens no other replica's URL matches.
+            if "issuer" not in self.model_fields_set:
+                raise ValueError(
+                    "HUB_ISSUER is required when HUB_ENVIRONMENT=production: the public https URL clients use"
+                )
             if not self.issuer.startswith("https://"):
                 raise ValueError("HUB_ISSUER must be an https URL when HUB_ENVIRONMENT=production")
         return self
@@ -131,10 +162,77 @@ class Settings(BaseSettings):
         return f"{self.issuer}/oauth/token"
 
     @property
+    def issuer_is_set(self) -> bool:
+        """True when HUB_ISSUER (or the caller) named the issuer, False when it is the built-in default."""
+        return "issuer" in self.model_fields_set
+
+    def client_assertion_audiences(self) -> list[str]:
+        """What a client assertion's ``aud`` may be: the token endpoint or the issuer.
+
+        In development a loopback issuer also accepts its other loopback spellings, so an SDK that calls
+        ``http://127.0.0.1:N`` is not refused by a hub whose issuer says ``http://localhost:N`` (and back).
+        Production accepts exactly the configured URL."""
+        bases = [self.issuer]
+        parts = urlsplit(self.issuer)
+        if self.environment == "development" and parts.hostname is not None:
+            host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+            if host in _LOOPBACK_HOSTS:
+                port = f":{parts.port}" if parts.port else ""
+                bases += [
+                    urlunsplit(parts._replace(netloc=f"{alias}{port}"))
+                    for alias in _LOOPBACK_HOSTS
+                    if alias != host
+                ]
+        return [audience for base in bases for audience in (f"{base}/oauth/token", base)]
+
+    @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
 
+def unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    """Each HUB_ variable in ``environ`` that is no setting, as "NAME (did you mean KNOWN?)"."""
+    known = sorted(f"HUB_{name.upper()}" for name in Settings.model_fields)
+    found = []
+    for name in sorted(environ):
+        upper = name.upper()  # the settings are read case-insensitively, so is this check
+        if not upper.startswith("HUB_") or upper in known or upper.startswith(NON_SETTING_PREFIXES):
+            continue
+        close = difflib.get_close_matches(upper, known, n=1, cutoff=0.5)
+        found.append(f"{name} (did you mean {close[0]}?)" if close else name)
+    return found
+
+
+def unknown_environment_variables() -> list[str]:
+    """:func:`unknown_variables` of this process's environment."""
+    return unknown_variables(os.environ)
+
+
+def refuse_unknown_variables(environ: Mapping[str, str]) -> None:
+    unknown = unknown_variables(environ)
+    if unknown:
+        raise UnknownSetting(f"unknown setting {', '.join(unknown)}: the hub reads no such variable")
+
+
+def issuer_for_served_address(host: str, port: int) -> str:
+    """The issuer a development hub takes when it serves ``host:port`` and HUB_ISSUER is unset."""
+    if host in ("0.0.0.0", "::", ""):  # noqa: S104 (recognizing the wildcard, not binding to it)
+        host = "localhost"  # every interface: the loopback name is the one a local SDK is sure to reach
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def follow_served_address(host: str, port: int) -> Settings:
+    """In development without HUB_ISSUER: the issuer becomes the served address, for this process and the
+    uvicorn worker processes it starts (they read the environment afresh), and the new settings are returned."""
+    os.environ["HUB_ISSUER"] = issuer_for_served_address(host, port)
+    get_settings.cache_clear()
+    return get_settings()
+
+
 @lru_cache
 def get_settings() -> Settings:
+    """The settings from the environment; an unknown HUB_ variable raises :class:`UnknownSetting`."""
+    refuse_unknown_variables(os.environ)
     return Settings()

@@ -88,7 +88,7 @@ class _PrivateKeyJWT(JWTBearerClientAssertion):
         self.server = server
 
     def get_audiences(self) -> list[str]:
-        return [self.server.settings.token_endpoint, self.server.settings.issuer]
+        return self.server.settings.client_assertion_audiences()
 
     def resolve_client_public_key(self, client: RegisteredClient) -> Any:
         if not client.row.public_jwk:

@@ -58,6 +58,9 @@ class QualityNotification(IdMixin, CreatedMixin, Base):
     affected_count: Mapped[int | None] = mapped_column(Integer)
     created_by: Mapped[str] = mapped_column(String(200))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # How many messages its history holds: the next message's position. Counted up in the database, so two
+    # writers never take the same position and the history keeps the order things happened in.
+    message_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class NotificationAsset(Base):
@@ -76,11 +79,12 @@ class NotificationMessage(IdMixin, CreatedMixin, Base):
     """One entry of a notification's history: a state change (or forward, answer, escalation) with its reason."""
 
     __tablename__ = "notification_messages"
-    __table_args__ = (
-        Index("ix_notification_messages_notification_id_created_at", "notification_id", "created_at"),
-    )
+    __table_args__ = (UniqueConstraint("notification_id", "position"),)
 
     notification_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("quality_notifications.id"))
+    # 1, 2, 3, … within the notification: the history's order. ``created_at`` is when the writer says it happened
+    # (a job may run with a ``now`` behind the last message), so it never orders the history.
+    position: Mapped[int] = mapped_column(Integer)
     event: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16))
     author_org_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organizations.id"))

@@ -13,9 +13,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from hub.audit import service as audit
 from hub.auth.tokens import Caller
@@ -267,16 +268,15 @@ def _answer_back(
     text = f"The next tier {step.event} the forwarded investigation: {reason}"[: wire.MAX_TEXT_LENGTH]
     # Written in the name of the forwarder (the origin's receiver): the origin's sender must not learn who the
     # next-tier supplier is, only what it answered.
-    message = NotificationMessage(
-        notification_id=origin.id,
+    message = _message(
+        session,
+        origin,
+        caller=caller,
         event="answered",
-        status=origin.status,
-        author_org_id=notification.sender_id,
-        actor=caller.actor,
         reason=text,
-        created_at=now,
+        now=now,
+        author_org_id=notification.sender_id,
     )
-    session.add(message)
     origin.updated_at = now
     session.flush()
     audit.record_for(
@@ -345,19 +345,39 @@ def _message(
     event: str,
     reason: str | None,
     now: datetime,
+    author_org_id: uuid.UUID | None = None,
 ) -> NotificationMessage:
+    """Append a message to the notification's history, at the next position.
+
+    ``author_org_id`` names another author than the caller's organization (an answer relayed in a forwarder's
+    name)."""
     message = NotificationMessage(
         id=uuid7(),
         notification_id=notification.id,
+        position=_next_position(session, notification),
         event=event,
         status=notification.status,
-        author_org_id=caller.org_id if caller else None,
+        author_org_id=author_org_id or (caller.org_id if caller else None),
         actor=caller.actor if caller else SYSTEM_ACTOR,
         reason=reason,
         created_at=now,
     )
     session.add(message)
     return message
+
+
+def _next_position(session: Session, notification: QualityNotification) -> int:
+    # One UPDATE … RETURNING: the database takes the row lock and counts, so concurrent writers (a transition
+    # and the escalation job) get distinct positions in the order they commit to the row.
+    position = session.execute(
+        update(QualityNotification)
+        .where(QualityNotification.id == notification.id)
+        .values(message_count=QualityNotification.message_count + 1)
+        .returning(QualityNotification.message_count),
+        execution_options={"synchronize_session": False},
+    ).scalar_one()
+    set_committed_value(notification, "message_count", position)
+    return position
 
 
 def record_system_message(

@@ -59,7 +59,7 @@ def as_wire(
     messages = session.scalars(
         select(NotificationMessage)
         .where(NotificationMessage.notification_id == notification.id)
-        .order_by(NotificationMessage.created_at, NotificationMessage.id)
+        .order_by(NotificationMessage.position)
     )
     view.messages = [message_as_wire(message) for message in messages]
     if notification.receiver_id is None and view.role == "sender":

@@ -42,7 +42,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from hub.jobs import Wakeup
+from hub.jobs import Backoff, Wakeup
 from hub.models import Event, Webhook, WebhookDelivery
 from hub.models.base import utcnow
 from hub.webhooks import egress, signing
@@ -185,6 +185,7 @@ class Dispatcher:
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self.wakeup = Wakeup()
+        self.backoff = Backoff("webhook-dispatcher", interval_seconds)
 
     def wake(self) -> None:
         """Look for due deliveries now: the sequencer just gave some events their deliveries."""
@@ -265,11 +266,17 @@ class Dispatcher:
             while not self._stopping.is_set():
                 try:
                     done = await self.run_once()
-                except Exception:
-                    log.exception("webhook dispatch round failed")
+                except Exception as exc:
+                    self.backoff.failed(exc)
                     done = 0
+                else:
+                    self.backoff.succeeded()
                 if done < self.batch and not self._stopping.is_set():
-                    await self.wakeup.wait(self.interval_seconds)
+                    await self.wakeup.wait(self.backoff.delay)
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
 
     def start(self) -> None:
         if self.interval_seconds > 0:

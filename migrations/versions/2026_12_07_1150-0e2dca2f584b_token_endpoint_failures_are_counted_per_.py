@@ -4,7 +4,7 @@ Failed client authentications at POST /oauth/token, per fixed window, per (claim
 per address alone, shared by every replica; the limiter answers 429 once a count reaches its limit.
 
 Revision ID: 0e2dca2f584b
-Revises: dcc585a1e262
+Revises: ec96ee2af726
 Create Date: 2026-12-07 11:50:59.516863
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 import hub.models.base
 
 revision: str = "0e2dca2f584b"
-down_revision: str | None = "dcc585a1e262"
+down_revision: str | None = "ec96ee2af726"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -33,4 +33,4 @@ def test_a_nul_character_is_refused_naming_the_field(data: dict[str, object], lo
 def test_text_without_nul_and_real_models_still_validate() -> None:
     assert _Note(text="über 41 °C", tags=["a"]).text == "über 41 °C"
     with pytest.raises(ValidationError, match="NUL"):
-        RoomCreate(title="noise\x00", expires_at="2026-12-31T00:00:00Z")
+        RoomCreate(title="noise\x00", expires_at="2000-01-01T00:00:00Z")  # the model checks the zone only

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub.models import Event, QualityNotification
+from hub.models.base import utcnow
+from protocol.encoding import format_utc
 from tests.hub.asserts import assert_error, field_locs
 from tests.hub.notifications.chain import Chain
 from tests.hub.notifications.conftest import BASE, create, investigation, move, moved, read
@@ -116,9 +119,13 @@ def test_receivers_may_be_named_and_must_cover_every_suspected_lot(db: Session, 
 # --- forwarding ---------------------------------------------------------------------------------------------
 
 
+# A target date a few days ahead of the clock, to the second (never a fixed day, which would pass).
+TARGET = format_utc((utcnow() + timedelta(days=3)).replace(microsecond=0))
+
+
 def forwarded_chain(chain: Chain) -> tuple[str, str]:
     """The OEM investigates E1; the ECU maker forwards it to the capacitor maker about C1."""
-    original = investigation(chain, severity="MAJOR", target_date="2026-12-10T00:00:00Z")["id"]
+    original = investigation(chain, severity="MAJOR", target_date=TARGET)["id"]
     moved(chain.oem, original, "send")
     moved(chain.ecu, original, "receive")
     response = chain.ecu.post(
@@ -143,7 +150,7 @@ def test_the_receiver_forwards_to_its_own_supplier_who_sees_a_new_investigation(
     assert (as_forwarder["title"], as_forwarder["severity"], as_forwarder["target_date"]) == (
         "Capacitor lot: low withstand voltage",
         "MAJOR",
-        "2026-12-10T00:00:00Z",
+        TARGET,
     )
     as_supplier = read(chain.capacitor, forwarded)
     assert (as_supplier["receiver_id"], as_supplier["forwarded_from_id"]) == (

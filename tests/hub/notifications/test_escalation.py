@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,7 +13,8 @@ from typer.testing import CliRunner
 from hub.cli import app as cli
 from hub.config import Settings, get_settings
 from hub.db import make_engine
-from hub.models import AuditEntry, Event, QualityNotification
+from hub.models import AuditEntry, Event, NotificationMessage, QualityNotification
+from hub.models.base import utcnow
 from hub.notifications.escalation import escalate
 from hub.orgs import service as orgs
 from protocol.models.common import OrgKind
@@ -21,7 +23,9 @@ from tests.conftest import make_settings
 from tests.hub.notifications.chain import Chain
 from tests.hub.notifications.conftest import investigation, moved, read, stored
 
-DUE = datetime(2026, 12, 1, tzinfo=UTC)
+# Target dates follow the clock (a day ahead, to the second, as a person would set one); never a fixed day,
+# which the API's own messages (stamped by the real clock) would overtake.
+DUE = (utcnow() + timedelta(days=1)).replace(microsecond=0)
 
 
 def test_an_unanswered_notification_past_its_target_date_is_escalated_once(db: Session, chain: Chain) -> None:
@@ -71,6 +75,31 @@ def test_only_open_notifications_escalate_and_the_highest_severity_stays(db: Ses
     row = stored(db, worst)
     assert (row.severity, row.escalated_at is not None) == ("LIFE-THREATENING", True)
     assert "already highest" in read(chain.oem, worst)["messages"][-1]["reason"]
+
+
+def test_a_job_running_behind_the_last_message_still_appends_its_message_last(
+    db: Session, chain: Chain
+) -> None:
+    """The history is ordered by position, not by the time a writer passes: a job whose ``now`` lies before the
+    acknowledgement (a replica's clock behind, a sweep run for a past instant) still adds its message after it."""
+    past = utcnow() - timedelta(days=2)
+    nid = investigation(chain, severity="MINOR", target_date=past.isoformat())["id"]
+    moved(chain.oem, nid, "send")
+    moved(chain.ecu, nid, "acknowledge")
+
+    assert escalate(db, now=past + timedelta(minutes=1)) == 1
+
+    history = read(chain.oem, nid)["messages"]
+    assert [m["event"] for m in history] == ["created", "sent", "acknowledged", "escalated"]
+    # the job's clock was behind, yet its message came last
+    assert history[-1]["created_at"] < history[-2]["created_at"]
+    positions = db.scalars(
+        select(NotificationMessage.position)
+        .where(NotificationMessage.notification_id == uuid.UUID(nid))
+        .order_by(NotificationMessage.position)
+    ).all()
+    assert positions == [1, 2, 3, 4]
+    assert stored(db, nid).message_count == 4
 
 
 def test_the_job_is_on_by_default_and_off_in_tests(settings: Settings) -> None:
