@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             factory,
             interval_seconds=settings.webhook_dispatch_interval_seconds,
             batch=settings.webhook_dispatch_batch,
+            allow_internal=settings.environment == "development",
         )
         sequencer = PeriodicJob(
             "events-sequencer",

@@ -152,6 +152,8 @@ def serve(
         workers=workers,
         proxy_headers=True,
         log_level="warning",
+        # uvicorn's HTTP/1.1 protocol plus header and body read deadlines (HUB_HEADER_TIMEOUT_SECONDS, ...).
+        http="hub.serving:GuardedHttpProtocol",
     )
 
 
@@ -206,7 +208,12 @@ def worker(
             loop.add_signal_handler(sig, stop.set)
         # A worker exists to dispatch: "0 = off" is for `hub serve`, so here it means the default pace.
         interval = settings.webhook_dispatch_interval_seconds or 0.25
-        dispatcher = Dispatcher(factory, interval_seconds=interval, batch=settings.webhook_dispatch_batch)
+        dispatcher = Dispatcher(
+            factory,
+            interval_seconds=interval,
+            batch=settings.webhook_dispatch_batch,
+            allow_internal=settings.environment == "development",
+        )
         sequencer = PeriodicJob(
             "events-sequencer",
             settings.events_sequence_interval_seconds or 0.2,

@@ -55,7 +55,18 @@ class Settings(BaseSettings):
     previous_token_public_keys: str | None = None
     access_token_ttl_seconds: int = Field(default=600, ge=30, le=3600)
     client_assertion_max_age_seconds: int = Field(default=300, ge=30, le=3600)
+    # POST /oauth/token: failed client authentications allowed per window before a 429, counted in the database
+    # (every replica shares the counts). Per (client id, source address), so an attacker elsewhere cannot lock a
+    # client out, and per source address, so one address cannot try many client ids.
+    token_failures_per_client_address: int = Field(default=10, ge=1)
+    token_failures_per_address: int = Field(default=100, ge=1)
+    token_failure_window_seconds: int = Field(default=60, ge=1, le=86400)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # Slow clients (`hub serve`, hub.serving): how long a request's headers may take to arrive, the longest pause
+    # between two reads of a body, and the least average body rate once a body has taken body_timeout_seconds.
+    header_timeout_seconds: float = Field(default=10.0, gt=0, le=600)
+    body_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
+    body_min_bytes_per_second: int = Field(default=256, ge=0, description="0 turns the rate check off")
     genealogy_import_max_body_bytes: int = Field(
         default=8 * 1024**3, ge=1024, description="POST /v1/genealogy:import streams; its own body limit"
     )

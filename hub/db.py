@@ -65,6 +65,8 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+# For an endpoint that streams its response from the database: the session lives until the response is sent.
+StreamingSessionDep = Annotated[Session, Depends(get_session, scope="request")]
 
 
 def insert_or_ignore(

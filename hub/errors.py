@@ -9,6 +9,7 @@
     ├── NotFound (404)                  absent, or another organization's row
     ├── Conflict (409)                  a state or uniqueness rule is broken
     ├── PayloadTooLarge (413)
+    ├── RateLimited (429)               a rate limit; Retry-After says when to try again
     ├── ServiceUnavailable (503)
     └── OAuthError (status of RFC 6749 §5.2)  token endpoint errors, with the OAuth fields kept
 
@@ -98,6 +99,13 @@ class Conflict(HubError):
 
 class PayloadTooLarge(HubError):
     status_code = 413
+
+
+class RateLimited(HubError):
+    status_code = 429
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail, headers={"Retry-After": str(max(1, retry_after))})
 
 
 class ServiceUnavailable(HubError):

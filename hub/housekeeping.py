@@ -1,5 +1,5 @@
-"""Forgetting what has served its purpose: used client-assertion ids past their expiry, and Idempotency-Key
-records past their retention. Runs as a background job in every process (deletes are idempotent)."""
+"""Forgetting what has served its purpose: used client-assertion ids past their expiry, Idempotency-Key
+records past their retention, and token-endpoint failure counts of windows that ended. Runs as a background job in every process (deletes are idempotent)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import delete
 from sqlalchemy.orm import Session, sessionmaker
 
+from hub.auth import throttle
 from hub.idempotency import RETENTION
 from hub.models import IdempotencyRecord, UsedClientAssertion
 from hub.models.base import utcnow
@@ -20,7 +21,8 @@ def forget_expired(session: Session, *, now: datetime) -> int:
     records = session.execute(
         delete(IdempotencyRecord).where(IdempotencyRecord.created_at <= now - RETENTION)
     )
-    return int(getattr(assertions, "rowcount", 0) or 0) + int(getattr(records, "rowcount", 0) or 0)
+    failures = throttle.forget_ended(session, now=now)
+    return int(getattr(assertions, "rowcount", 0) or 0) + int(getattr(records, "rowcount", 0) or 0) + failures
 
 
 def housekeeping_once(factory: sessionmaker[Session]) -> int:

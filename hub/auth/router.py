@@ -9,10 +9,12 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from hub.auth import throttle
 from hub.auth.oauth import ASSERTION_ALGORITHMS, HubAuthorizationServer
 from hub.auth.scopes import SCOPES
 from hub.db import SessionDep
-from hub.errors import BadRequest
+from hub.errors import BadRequest, OAuthError
+from hub.models.base import utcnow
 from protocol.models.orgs import TokenResponse
 
 router = APIRouter(tags=["oauth"])
@@ -22,7 +24,11 @@ router = APIRouter(tags=["oauth"])
     "/oauth/token",
     response_model=TokenResponse,
     summary="Client credentials grant; authenticate with private_key_jwt or client_secret_basic",
-    responses={400: {"description": "RFC 6749 §5.2 error"}, 401: {"description": "invalid_client"}},
+    responses={
+        400: {"description": "RFC 6749 §5.2 error"},
+        401: {"description": "invalid_client"},
+        429: {"description": "Too many failed client authentications; Retry-After says when to try again"},
+    },
 )
 async def token(request: Request, session: SessionDep) -> JSONResponse:
     content_type = request.headers.get("content-type", "")
@@ -35,12 +41,27 @@ async def token(request: Request, session: SessionDep) -> JSONResponse:
     fields = dict(pairs)
     if len(fields) != len(pairs):
         raise BadRequest("a token request parameter is repeated (RFC 6749 §3.2)")
-    server = HubAuthorizationServer(
-        session, request.app.state.settings, request.app.state.token_keys, sorted(SCOPES)
-    )
-    result: dict[str, Any] = await run_in_threadpool(
-        server.create_token_response, {"headers": request.headers, "form": fields}
-    )
+    settings = request.app.state.settings
+    attempt = {
+        "settings": settings,
+        "client_id": throttle.claimed_client_id(request.headers, fields),
+        "address": throttle.address_key(request.client.host if request.client else None),
+        "now": utcnow(),
+    }
+    await run_in_threadpool(lambda: throttle.check(session, **attempt))
+    server = HubAuthorizationServer(session, settings, request.app.state.token_keys, sorted(SCOPES))
+    try:
+        result: dict[str, Any] = await run_in_threadpool(
+            server.create_token_response, {"headers": request.headers, "form": fields}
+        )
+    except OAuthError as exc:
+        if exc.status_code != 401:
+            raise
+        # Answered, not raised: the session commits, and with it the failure just counted.
+        await run_in_threadpool(lambda: throttle.record_failure(session, **attempt))
+        return JSONResponse(
+            exc.body(), status_code=401, headers={**(exc.headers or {}), "Cache-Control": "no-store"}
+        )
     return JSONResponse(result["body"], headers={**result["headers"], "Cache-Control": "no-store"})
 
 

@@ -20,7 +20,7 @@ from hub.models.notifications import (
     NotificationMessage,
     QualityNotification,
 )
-from hub.models.orgs import ApiClient, Organization, OrgKey, UsedClientAssertion
+from hub.models.orgs import ApiClient, Organization, OrgKey, TokenAuthFailure, UsedClientAssertion
 from hub.models.people import BrowserSession, Person, SignInFailure
 from hub.models.rooms import (
     Room,
@@ -87,6 +87,7 @@ __all__ = [
     "Standing",
     "StandingChange",
     "SupplyAgreement",
+    "TokenAuthFailure",
     "UsedClientAssertion",
     "Webhook",
     "WebhookDelivery",

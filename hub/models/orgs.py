@@ -60,3 +60,16 @@ class UsedClientAssertion(Base):
     client_id: Mapped[str] = mapped_column(String(64))
     jti: Mapped[str] = mapped_column(String(200))
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class TokenAuthFailure(Base):
+    """Failed client authentications at the token endpoint, counted per fixed window: per (claimed client id,
+    source address), and per address alone (``client_id`` = ``*``). In the database, so that every replica counts
+    the same failures; hub.housekeeping deletes windows that have ended."""
+
+    __tablename__ = "token_auth_failures"
+
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(primary_key=True, index=True)
+    failures: Mapped[int]

@@ -150,7 +150,34 @@ def revoke_key(session: Session, *, caller: Caller, key_id: str) -> OrgKey:
         subject_type="org_key",
         subject_id=key_id,
     )
+    _revoke_clients_using(session, caller=caller, key=key)
     return key
+
+
+def _revoke_clients_using(session: Session, *, caller: Caller, key: OrgKey) -> None:
+    """A client that authenticates with the revoked key (private_key_jwt, the SDK's one-key setup) can prove
+    nothing any more either: it is revoked with it, so its tokens stop working on their next request."""
+    if key.use != KeyUse.SIGNING.value:
+        return
+    for client in session.scalars(
+        select(ApiClient).where(
+            ApiClient.organization_id == key.organization_id,
+            ApiClient.revoked_at.is_(None),
+            ApiClient.public_jwk.is_not(None),
+        )
+    ):
+        jwk = client.public_jwk or {}
+        if jwk.get("x") != b64url_encode(key.public_key):
+            continue
+        client.revoked_at = key.revoked_at
+        audit.record_for(
+            session,
+            caller,
+            action="client.revoked",
+            subject_type="api_client",
+            subject_id=client.client_id,
+            data={"reason": "its key was revoked", "key_id": key.key_id},
+        )
 
 
 def key_as_wire(key: OrgKey) -> wire.OrgKey:

@@ -14,13 +14,12 @@ from typing import Annotated
 import anyio.from_thread
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
-from sqlalchemy.orm import Session
 from starlette.requests import ClientDisconnect
 
 from hub.auth.deps import require
 from hub.auth.tokens import Caller
 from hub.config import Settings
-from hub.db import SessionDep, get_session
+from hub.db import SessionDep, StreamingSessionDep
 from hub.errors import ERROR_RESPONSES, BadRequest
 from hub.models.base import utcnow
 from hub.rooms import datasets
@@ -31,7 +30,8 @@ router = APIRouter(prefix="/v1/rooms/{room_id}/datasets", tags=["rooms"], respon
 Reader = Annotated[Caller, Depends(require("rooms:read"))]
 Writer = Annotated[Caller, Depends(require("rooms:write"))]
 # A download streams after the endpoint returns: its session must live until the response is sent.
-StreamingSession = Annotated[Session, Depends(get_session, scope="request")]
+StreamingSession = StreamingSessionDep
+StreamingReader = Annotated[Caller, Depends(require("rooms:read", streaming=True))]
 
 CONTENT_PATH = re.compile(r"^/v1/rooms/[^/]+/datasets/[^/]+/content$")
 """Upload paths whose body size the route bounds itself (the middleware's generic limit steps aside)."""
@@ -123,7 +123,7 @@ def upload_content(
     responses={200: {"content": {"application/octet-stream": {}}}},
 )
 def download_content(
-    room_id: uuid.UUID, dataset_id: uuid.UUID, session: StreamingSession, caller: Reader
+    room_id: uuid.UUID, dataset_id: uuid.UUID, session: StreamingSession, caller: StreamingReader
 ) -> StreamingResponse:
     dataset, rows = datasets.open_content(session, caller=caller, room_id=room_id, dataset_id=dataset_id)
     headers = {

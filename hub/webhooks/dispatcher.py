@@ -15,7 +15,14 @@ oldest due first) and pushes their ``next_attempt_at`` forward by a lease of 60 
 On PostgreSQL the rows are taken ``FOR UPDATE SKIP LOCKED``, so several dispatchers (every ``hub serve`` and any
 ``hub worker``) share the work and never send one attempt twice; a dispatcher that dies mid-flight loses its
 claims only until the lease ends. SQLite has a single writer, so run a single dispatcher there. All database
-work runs in a thread, so the event loop only ever waits on the network."""
+work runs in a thread, so the event loop only ever waits on the network.
+
+Egress. Outside development every attempt resolves the receiver's host once, refuses it unless every address is
+public (:mod:`hub.webhooks.egress`), and connects to one of those checked addresses itself: the URL carries the
+address, the ``Host`` header and the TLS server name (SNI, and so certificate verification) carry the name. No
+redirect is followed and no proxy from the environment is used. Whatever goes wrong before an HTTP answer
+(refused, unreachable, blocked, timed out, not HTTP) is recorded as one and the same error, so a subscriber cannot
+use deliveries to tell an open port from a closed one; the operator's log has the cause."""
 
 from __future__ import annotations
 
@@ -38,7 +45,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from hub.jobs import Backoff, Wakeup
 from hub.models import Event, Webhook, WebhookDelivery
 from hub.models.base import utcnow
-from hub.webhooks import signing
+from hub.webhooks import egress, signing
 from hub.webhooks.service import signing_secrets
 
 log = logging.getLogger("hub.webhooks")
@@ -49,7 +56,8 @@ RETRY_DELAYS: tuple[timedelta, ...] = tuple(
 JITTER = 0.10
 LEASE = timedelta(seconds=60)  # well above the request timeout, so a live dispatcher's claim never lapses
 REQUEST_TIMEOUT_SECONDS = 10.0
-_ERROR_TEXT_MAX = 500
+# The one text a subscriber sees for every failure before an HTTP answer (see "Egress" above).
+NO_ANSWER = "Connection failed or gave no HTTP answer (refused, unreachable, blocked, timed out or not HTTP)"
 
 
 def retry_delay(failed_attempts: int, *, rand: Callable[[], float] = random.random) -> timedelta | None:
@@ -165,8 +173,11 @@ class Dispatcher:
         interval_seconds: float = 0.25,
         batch: int = 100,
         transport: httpx.AsyncBaseTransport | None = None,
+        allow_internal: bool = False,
     ) -> None:
+        """``allow_internal`` (development mode only) sends to any address as written, loopback included."""
         self.factory = factory
+        self.allow_internal = allow_internal
         self.interval_seconds = interval_seconds
         self.batch = batch
         self._transport = transport
@@ -182,7 +193,10 @@ class Dispatcher:
 
     async def __aenter__(self) -> Dispatcher:
         self._http = httpx.AsyncClient(
-            timeout=REQUEST_TIMEOUT_SECONDS, transport=self._transport, follow_redirects=False
+            timeout=REQUEST_TIMEOUT_SECONDS,
+            transport=self._transport,
+            follow_redirects=False,
+            trust_env=False,
         )
         return self
 
@@ -200,16 +214,40 @@ class Dispatcher:
             record_outcomes(session, outcomes=outcomes, now=now)
 
     async def _send(self, claim: Claim) -> Outcome:
-        assert self._http is not None, "use the dispatcher as `async with`"
         headers = signing.headers(claim.secrets, claim.msg_id, int(time.time()), claim.body)
         headers["content-type"] = "application/json"
         try:
-            response = await self._http.post(claim.url, content=claim.body, headers=headers)
-        except httpx.HTTPError as exc:
-            failure = f"{type(exc).__name__}: {exc}"[:_ERROR_TEXT_MAX]
-            return Outcome(claim.delivery_id, claim.attempt, None, failure)
+            response = await self._post(claim.url, claim.body, headers)
+        except (httpx.HTTPError, httpx.InvalidURL, egress.BlockedTarget, ValueError) as exc:
+            log.info("webhook delivery %s got no answer: %r", claim.delivery_id, exc)
+            return Outcome(claim.delivery_id, claim.attempt, None, NO_ANSWER)
         error = None if response.is_success else f"HTTP {response.status_code}"
         return Outcome(claim.delivery_id, claim.attempt, response.status_code, error)
+
+    async def _post(self, url: str, body: bytes, headers: dict[str, str]) -> httpx.Response:
+        assert self._http is not None, "use the dispatcher as `async with`"
+        if self.allow_internal:
+            return await self._http.post(url, content=body, headers=headers)
+        target = httpx.URL(url)
+        if target.scheme != "https":
+            raise egress.BlockedTarget(url)
+        # The name exactly as the client would resolve it (IDNA-encoded), looked up once, here.
+        host = target.raw_host.decode("ascii")
+        addresses = await egress.resolve_public(host, target.port or 443)
+        pinned_headers = {**headers, "host": target.netloc.decode("ascii")}
+        failure: httpx.ConnectError | None = None
+        for address in addresses:
+            try:
+                return await self._http.post(
+                    target.copy_with(host=address),
+                    content=body,
+                    headers=pinned_headers,
+                    extensions={"sni_hostname": host},
+                )
+            except httpx.ConnectError as exc:  # the next checked address, as a client would
+                failure = exc
+        assert failure is not None
+        raise failure
 
     async def run_once(self, *, now: datetime | None = None) -> int:
         """Claim, send and record one batch; returns how many deliveries it attempted.

@@ -6,7 +6,6 @@ never not at all. The dispatcher (:mod:`hub.webhooks.dispatcher`) sends them."""
 
 from __future__ import annotations
 
-import ipaddress
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -20,24 +19,17 @@ from hub.auth.tokens import Caller
 from hub.errors import Conflict, InvalidInput, NotFound
 from hub.models import Event, Webhook, WebhookDelivery
 from hub.models.base import utcnow
-from hub.webhooks import signing
+from hub.webhooks import egress, signing
 from protocol.models import webhooks as schemas
 
 _LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
-def _internal(host: str) -> bool:
-    if host.lower() in _LOOPBACK_HOSTS or host.lower().endswith((".localhost", ".internal", ".local")):
-        return True
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return not address.is_global
-
-
 def check_url(url: str, *, development: bool) -> None:
-    """https everywhere; plain http only to this machine and only in development (a local test receiver)."""
+    """https everywhere; plain http only to this machine and only in development (a local test receiver).
+
+    Outside development the host must not name an internal address in any spelling (see
+    :mod:`hub.webhooks.egress`); names are resolved and checked again at every delivery."""
     try:
         parts = urlsplit(url)
         host = parts.hostname
@@ -49,12 +41,14 @@ def check_url(url: str, *, development: bool) -> None:
     if parts.username or parts.password:
         raise InvalidInput("url must not carry credentials", loc="body.url")
     if parts.scheme == "https":
-        if not development and _internal(host):
-            # The hub must not be turned into a way to reach its own network (SSRF): outside development a
-            # receiver is a public address. (Names are checked here as written; see README for DNS.)
-            raise InvalidInput(
-                "url must not point at a loopback, private or link-local address", loc="body.url"
-            )
+        if not development:
+            try:
+                egress.check_host(host)
+            except egress.BlockedTarget:
+                raise InvalidInput(
+                    "url must not point at a loopback, private or link-local (or other internal) address",
+                    loc="body.url",
+                ) from None
         return
     if parts.scheme == "http" and development and host in _LOOPBACK_HOSTS:
         return

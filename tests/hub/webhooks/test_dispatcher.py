@@ -70,7 +70,7 @@ def _delivery(factory: sessionmaker[Session], webhook: Webhook) -> WebhookDelive
 
 def dispatch(factory: sessionmaker[Session], *, now: datetime | None = None, batch: int = 100) -> int:
     async def _round() -> int:
-        async with Dispatcher(factory, batch=batch) as dispatcher:
+        async with Dispatcher(factory, batch=batch, allow_internal=True) as dispatcher:
             return await dispatcher.run_once(now=now)
 
     return asyncio.run(_round())
@@ -218,7 +218,7 @@ def test_two_dispatchers_on_postgresql_never_send_one_delivery_twice(
 
     def run(index: int) -> None:
         async def drain() -> None:
-            async with Dispatcher(factory, batch=10) as dispatcher:
+            async with Dispatcher(factory, batch=10, allow_internal=True) as dispatcher:
                 start.wait()
                 while (done := await dispatcher.run_once()) > 0:
                     attempted[index] += done
