@@ -11,8 +11,10 @@ from hub.auth.tokens import Caller
 from hub.db import SessionDep
 from hub.errors import ERROR_RESPONSES
 from hub.orgs import service
+from hub.pagination_query import DEFAULT_LIMIT, CursorParam, LimitParam
 from protocol.models.common import OrgKind, WireModel
 from protocol.models.orgs import ApiClient, Organization, OrganizationCreate, OrgKey, OrgKeyRegister
+from protocol.models.pages import Page
 
 router = APIRouter(prefix="/v1", tags=["organizations"], responses=ERROR_RESPONSES)
 
@@ -41,11 +43,20 @@ def create_organization(body: OrganizationCreate, session: SessionDep, caller: O
     return _org(service.create_organization(session, actor=caller.actor, data=body))
 
 
-@router.get("/organizations", summary="Your organization and its partners (the operator sees all)")
+@router.get(
+    "/organizations", summary="Your organization and its partners (the operator sees all), cursor-paginated"
+)
 def list_organizations(
-    session: SessionDep, caller: Reader, kind: OrgKind | None = None
-) -> list[Organization]:
-    return [_org(row) for row in service.list_organizations(session, caller=caller, kind=kind)]
+    session: SessionDep,
+    caller: Reader,
+    kind: OrgKind | None = None,
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
+) -> Page[Organization]:
+    rows, next_cursor = service.list_organizations(
+        session, caller=caller, kind=kind, cursor=cursor, limit=limit
+    )
+    return Page[Organization](items=[_org(row) for row in rows], next_cursor=next_cursor)
 
 
 @router.get("/organizations/me", summary="The calling organization")
@@ -58,9 +69,18 @@ def get_organization(org_id: uuid.UUID, session: SessionDep, caller: Reader) -> 
     return _org(service.get_organization(session, caller=caller, org_id=org_id))
 
 
-@router.get("/organizations/{org_id}/keys", summary="Public keys of your organization or a partner")
-def list_keys(org_id: uuid.UUID, session: SessionDep, caller: Reader) -> list[OrgKey]:
-    return [service.key_as_wire(key) for key in service.list_keys(session, caller=caller, org_id=org_id)]
+@router.get(
+    "/organizations/{org_id}/keys", summary="Public keys of your organization or a partner, cursor-paginated"
+)
+def list_keys(
+    org_id: uuid.UUID,
+    session: SessionDep,
+    caller: Reader,
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
+) -> Page[OrgKey]:
+    rows, next_cursor = service.list_keys(session, caller=caller, org_id=org_id, cursor=cursor, limit=limit)
+    return Page[OrgKey](items=[service.key_as_wire(key) for key in rows], next_cursor=next_cursor)
 
 
 @router.post(
@@ -109,9 +129,12 @@ def onboard_client(
     return ClientCreated(client=service.client_as_wire(client), client_secret=secret)
 
 
-@router.get("/clients", summary="Your organization's API clients")
-def list_clients(session: SessionDep, caller: Reader) -> list[ApiClient]:
-    return [service.client_as_wire(c) for c in service.list_clients(session, caller=caller)]
+@router.get("/clients", summary="Your organization's API clients, cursor-paginated")
+def list_clients(
+    session: SessionDep, caller: Reader, cursor: CursorParam = None, limit: LimitParam = DEFAULT_LIMIT
+) -> Page[ApiClient]:
+    rows, next_cursor = service.list_clients(session, caller=caller, cursor=cursor, limit=limit)
+    return Page[ApiClient](items=[service.client_as_wire(c) for c in rows], next_cursor=next_cursor)
 
 
 @router.post("/clients/{client_id}/revoke", summary="Revoke one of your organization's clients")

@@ -23,8 +23,10 @@ from hub.config import Settings
 from hub.db import SessionDep, get_session
 from hub.errors import ERROR_RESPONSES, BadRequest
 from hub.models.base import utcnow
+from hub.pagination_query import DEFAULT_LIMIT, CursorParam, LimitParam
 from hub.rooms import datasets
 from protocol.models import rooms as schemas
+from protocol.models.pages import Page
 
 router = APIRouter(prefix="/v1/rooms/{room_id}/datasets", tags=["rooms"], responses=ERROR_RESPONSES)
 
@@ -76,10 +78,23 @@ def create_dataset(
     return datasets.datasets_as_wire(session, [dataset], org_id=caller.org_id)[0]
 
 
-@router.get("", summary="The room's datasets, each with the key wrapped for your organization")
-def list_datasets(room_id: uuid.UUID, session: SessionDep, caller: Reader) -> list[schemas.Dataset]:
-    rows = datasets.list_datasets(session, caller=caller, room_id=room_id)
-    return datasets.datasets_as_wire(session, rows, org_id=caller.org_id)
+@router.get(
+    "",
+    summary="The room's datasets, each with the key wrapped for your organization, in id order, cursor-paginated",
+)
+def list_datasets(
+    room_id: uuid.UUID,
+    session: SessionDep,
+    caller: Reader,
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
+) -> Page[schemas.Dataset]:
+    rows, next_cursor = datasets.list_datasets(
+        session, caller=caller, room_id=room_id, cursor=cursor, limit=limit
+    )
+    return Page[schemas.Dataset](
+        items=datasets.datasets_as_wire(session, rows, org_id=caller.org_id), next_cursor=next_cursor
+    )
 
 
 @router.get(

@@ -12,9 +12,11 @@ from hub.auth.tokens import Caller
 from hub.db import SessionDep
 from hub.errors import ERROR_RESPONSES
 from hub.models.base import utcnow
+from hub.pagination_query import DEFAULT_LIMIT, CursorParam, LimitParam
 from hub.rooms import annotations as notes
 from hub.rooms import eightd
 from protocol.models import rooms as schemas
+from protocol.models.pages import Page
 
 router = APIRouter(prefix="/v1/rooms/{room_id}", tags=["rooms"], responses=ERROR_RESPONSES)
 
@@ -30,16 +32,22 @@ def create_annotation(
     return notes.as_wire(session, [annotation])[0]
 
 
-@router.get("/annotations", summary="The room's annotations with their histories, oldest first")
+@router.get(
+    "/annotations", summary="The room's annotations with their histories, oldest first, cursor-paginated"
+)
 def list_annotations(
     room_id: uuid.UUID,
     session: SessionDep,
     caller: Reader,
     dataset_id: uuid.UUID | None = None,
     tag: schemas.AnnotationTag | None = None,
-) -> list[schemas.Annotation]:
-    rows = notes.list_annotations(session, caller=caller, room_id=room_id, dataset_id=dataset_id, tag=tag)
-    return notes.as_wire(session, rows)
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
+) -> Page[schemas.Annotation]:
+    rows, next_cursor = notes.list_annotations(
+        session, caller=caller, room_id=room_id, dataset_id=dataset_id, tag=tag, cursor=cursor, limit=limit
+    )
+    return Page[schemas.Annotation](items=notes.as_wire(session, rows), next_cursor=next_cursor)
 
 
 @router.get("/annotations/{annotation_id}", summary="One annotation with its history")

@@ -14,6 +14,7 @@ from hub.db import SessionDep
 from hub.errors import ERROR_RESPONSES
 from hub.models.base import utcnow
 from hub.orgs import service as orgs
+from hub.pagination_query import DEFAULT_LIMIT, CursorParam, LimitParam
 from hub.rooms import closing, service, timeline
 from protocol.models import rooms as schemas
 from protocol.models.orgs import OrgKey
@@ -32,12 +33,21 @@ def open_room(body: schemas.RoomCreate, session: SessionDep, caller: Writer) -> 
     return service.room_as_wire(session, seat)
 
 
-@router.get("", summary="Rooms your organization is a member of or invited to, newest first")
+@router.get(
+    "", summary="Rooms your organization is a member of or invited to, newest first, cursor-paginated"
+)
 def list_rooms(
-    session: SessionDep, caller: Reader, status: schemas.RoomStatus | None = None
-) -> list[schemas.Room]:
-    seats = service.list_rooms(session, caller=caller, status=status)
-    return [service.room_as_wire(session, seat, with_members=False) for seat in seats]
+    session: SessionDep,
+    caller: Reader,
+    status: schemas.RoomStatus | None = None,
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
+) -> Page[schemas.Room]:
+    seats, next_cursor = service.list_rooms(session, caller=caller, status=status, cursor=cursor, limit=limit)
+    return Page[schemas.Room](
+        items=[service.room_as_wire(session, seat, with_members=False) for seat in seats],
+        next_cursor=next_cursor,
+    )
 
 
 @router.get("/{room_id}", summary="A room with its members (404 unless your organization is a member)")
@@ -47,16 +57,21 @@ def get_room(room_id: uuid.UUID, session: SessionDep, caller: Reader) -> schemas
 
 @router.get(
     "/{room_id}/members",
-    summary="Members with their roles, people and public keys (wrap data keys to `encryption_key`)",
+    summary="Members with their roles, people and public keys (wrap data keys to `encryption_key`), in the "
+    "order they were invited (the owner first), cursor-paginated",
 )
 def list_members(
     room_id: uuid.UUID,
     session: SessionDep,
     caller: Reader,
     include_removed: Annotated[bool, Query(description="Also former members, with removed_at")] = False,
-) -> list[schemas.Member]:
-    members = service.list_members(session, caller=caller, room_id=room_id, include_removed=include_removed)
-    return service.members_as_wire(session, members)
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
+) -> Page[schemas.Member]:
+    members, next_cursor = service.list_members(
+        session, caller=caller, room_id=room_id, include_removed=include_removed, cursor=cursor, limit=limit
+    )
+    return Page[schemas.Member](items=service.members_as_wire(session, members), next_cursor=next_cursor)
 
 
 @router.get(

@@ -10,6 +10,7 @@ from hub.auth.tokens import Caller
 from hub.config import Settings
 from hub.db import SessionDep
 from hub.errors import ERROR_RESPONSES
+from hub.pagination_query import DEFAULT_LIMIT, CursorParam, LimitParam
 from hub.webhooks import service
 from protocol.models import webhooks as schemas
 from protocol.models.pages import Page
@@ -36,9 +37,12 @@ def create_webhook(
     return schemas.WebhookWithSecret(webhook=service.webhook_as_wire(webhook), secret=secret)
 
 
-@router.get("", summary="Your organization's webhooks, disabled ones included")
-def list_webhooks(session: SessionDep, caller: Admin) -> list[schemas.Webhook]:
-    return [service.webhook_as_wire(w) for w in service.list_webhooks(session, caller=caller)]
+@router.get("", summary="Your organization's webhooks, disabled ones included, cursor-paginated")
+def list_webhooks(
+    session: SessionDep, caller: Admin, cursor: CursorParam = None, limit: LimitParam = DEFAULT_LIMIT
+) -> Page[schemas.Webhook]:
+    rows, next_cursor = service.list_webhooks(session, caller=caller, cursor=cursor, limit=limit)
+    return Page[schemas.Webhook](items=[service.webhook_as_wire(w) for w in rows], next_cursor=next_cursor)
 
 
 @router.get("/{webhook_id}", summary="One of your organization's webhooks")

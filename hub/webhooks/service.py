@@ -20,6 +20,7 @@ from hub.auth.tokens import Caller
 from hub.errors import Conflict, InvalidInput, NotFound
 from hub.models import Event, Webhook, WebhookDelivery
 from hub.models.base import utcnow
+from hub.pagination import keyset, page_of
 from hub.webhooks import signing
 from protocol.models import webhooks as schemas
 
@@ -86,12 +87,16 @@ def create_webhook(
     return webhook, secret
 
 
-def list_webhooks(session: Session, *, caller: Caller) -> list[Webhook]:
-    return list(
-        session.scalars(
-            select(Webhook).where(Webhook.organization_id == caller.org_id).order_by(Webhook.created_at)
-        )
+def list_webhooks(
+    session: Session, *, caller: Caller, cursor: str | None, limit: int
+) -> tuple[list[Webhook], str | None]:
+    query = keyset(
+        select(Webhook).where(Webhook.organization_id == caller.org_id),
+        Webhook.id,
+        cursor=cursor,
+        limit=limit,
     )
+    return page_of(list(session.scalars(query)), limit, last_id=lambda webhook: webhook.id)
 
 
 def get_webhook(session: Session, *, caller: Caller, webhook_id: uuid.UUID) -> Webhook:
