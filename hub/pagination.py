@@ -17,7 +17,7 @@ import base64
 import binascii
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar, Unpack, overload
+from typing import Any, TypeVar, overload
 
 from sqlalchemy import Select
 from sqlalchemy.orm import InstrumentedAttribute
@@ -26,7 +26,7 @@ from hub.errors import InvalidInput
 
 Row = TypeVar("Row")
 KeyKind = type[uuid.UUID] | type[int] | type[str]
-Selected = TypeVar("Selected", bound=Select[Unpack[tuple[Any, ...]]])
+Selected = TypeVar("Selected", bound=Select[*tuple[Any, ...]])
 
 MAX_LIMIT = 1000
 _INT_BYTES = 8

@@ -127,7 +127,7 @@ def test_register_signing_key_returns_the_thumbprint_the_client_signs_under(netw
     key_id = hub.register_signing_key()
 
     assert key_id == hub.signing_key_id == key_id_for(public_key_raw(supplier.key))
-    keys = hub.request("GET", f"/v1/organizations/{supplier.org_id}/keys")
+    keys = list(hub.pages(f"/v1/organizations/{supplier.org_id}/keys"))
     assert [(k["key_id"], k["use"], k["status"]) for k in keys] == [(key_id, "sig", KeyStatus.ACTIVE.value)]
 
 
@@ -137,7 +137,7 @@ def test_registering_the_active_key_again_is_not_an_error(network: Network) -> N
     first = hub.register_signing_key()
 
     assert hub.register_signing_key() == first
-    assert len(hub.request("GET", f"/v1/organizations/{supplier.org_id}/keys")) == 1
+    assert len(list(hub.pages(f"/v1/organizations/{supplier.org_id}/keys"))) == 1
 
 
 def test_a_key_another_organization_registered_is_a_conflict(network: Network) -> None:
@@ -150,7 +150,7 @@ def test_a_key_another_organization_registered_is_a_conflict(network: Network) -
         network.client(second).register_signing_key()
 
     assert caught.value.error == "Conflict" and "registered already" in caught.value.detail
-    assert network.client(second).request("GET", f"/v1/organizations/{second.org_id}/keys") == []
+    assert list(network.client(second).pages(f"/v1/organizations/{second.org_id}/keys")) == []
 
 
 def test_an_unknown_client_is_an_authentication_error(network: Network) -> None:
