@@ -10,6 +10,7 @@ from hub.auth.deps import require
 from hub.auth.tokens import Caller
 from hub.db import SessionDep
 from hub.errors import ERROR_RESPONSES
+from hub.idempotency_header import IdempotentPost
 from hub.pagination_query import DEFAULT_LIMIT, CursorParam, LimitParam
 from protocol.models.agreements import Agreement, AgreementCreate, AgreementDecision
 from protocol.models.common import AgreementStatus
@@ -22,8 +23,15 @@ Writer = Annotated[Caller, Depends(require("agreements:write"))]
 
 
 @router.post("", status_code=201, summary="Propose an agreement to a supplier (OEM)")
-def propose(body: AgreementCreate, session: SessionDep, caller: Writer) -> Agreement:
-    return service.as_wire(service.propose(session, caller=caller, data=body))
+def propose(body: AgreementCreate, session: SessionDep, caller: Writer, once: IdempotentPost) -> Agreement:
+    agreement = once(
+        session,
+        caller,
+        body,
+        create=lambda: service.propose(session, caller=caller, data=body),
+        replay=lambda agreement_id: service.get(session, caller=caller, agreement_id=agreement_id),
+    )
+    return service.as_wire(agreement)
 
 
 @router.get("", summary="Agreements your organization is party to, oldest first, cursor-paginated")

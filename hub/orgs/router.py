@@ -10,6 +10,7 @@ from hub.auth.deps import require
 from hub.auth.tokens import Caller
 from hub.db import SessionDep
 from hub.errors import ERROR_RESPONSES
+from hub.idempotency_header import IdempotentPost
 from hub.orgs import service
 from hub.pagination_query import DEFAULT_LIMIT, CursorParam, LimitParam
 from protocol.models.common import OrgKind, WireModel
@@ -39,8 +40,17 @@ def _org(row: Any) -> Organization:
 
 
 @router.post("/organizations", status_code=201, summary="Register an organization (operator)")
-def create_organization(body: OrganizationCreate, session: SessionDep, caller: Operator) -> Organization:
-    return _org(service.create_organization(session, actor=caller.actor, data=body))
+def create_organization(
+    body: OrganizationCreate, session: SessionDep, caller: Operator, once: IdempotentPost
+) -> Organization:
+    row = once(
+        session,
+        caller,
+        body,
+        create=lambda: service.create_organization(session, actor=caller.actor, data=body),
+        replay=lambda org_id: service.get_organization(session, caller=caller, org_id=org_id),
+    )
+    return _org(row)
 
 
 @router.get(
@@ -96,15 +106,32 @@ def revoke_key(key_id: str, session: SessionDep, caller: Admin) -> OrgKey:
 
 
 @router.post("/clients", status_code=201, summary="Create an API client for your organization")
-def create_client(body: ClientCreate, session: SessionDep, caller: Admin) -> ClientCreated:
-    client, secret = service.create_client(
+def create_client(
+    body: ClientCreate, session: SessionDep, caller: Admin, once: IdempotentPost
+) -> ClientCreated:
+    return _created_client(session, caller, body, once, org_id=caller.org_id)
+
+
+def _created_client(
+    session: SessionDep, caller: Caller, body: ClientCreate, once: IdempotentPost, *, org_id: uuid.UUID
+) -> ClientCreated:
+    """A repeat answers the same client without its secret: the hub keeps only the secret's digest, so the
+    secret is shown once, to the first answer (a caller that lost it revokes the client and makes another)."""
+    client, secret = once(
         session,
-        actor=caller.actor,
-        actor_org_id=caller.org_id,
-        org_id=caller.org_id,
-        name=body.name,
-        scopes=body.scopes,
-        public_jwk=body.public_jwk,
+        caller,
+        body,
+        create=lambda: service.create_client(
+            session,
+            actor=caller.actor,
+            actor_org_id=caller.org_id,
+            org_id=org_id,
+            name=body.name,
+            scopes=body.scopes,
+            public_jwk=body.public_jwk,
+        ),
+        replay=lambda row_id: (service.get_client(session, org_id=org_id, row_id=row_id), None),
+        resource_id=lambda made: made[0].id,
     )
     return ClientCreated(client=service.client_as_wire(client), client_secret=secret)
 
@@ -115,18 +142,9 @@ def create_client(body: ClientCreate, session: SessionDep, caller: Admin) -> Cli
     summary="Onboard: create an organization's first client (operator)",
 )
 def onboard_client(
-    org_id: uuid.UUID, body: ClientCreate, session: SessionDep, caller: Operator
+    org_id: uuid.UUID, body: ClientCreate, session: SessionDep, caller: Operator, once: IdempotentPost
 ) -> ClientCreated:
-    client, secret = service.create_client(
-        session,
-        actor=caller.actor,
-        actor_org_id=caller.org_id,
-        org_id=org_id,
-        name=body.name,
-        scopes=body.scopes,
-        public_jwk=body.public_jwk,
-    )
-    return ClientCreated(client=service.client_as_wire(client), client_secret=secret)
+    return _created_client(session, caller, body, once, org_id=org_id)
 
 
 @router.get("/clients", summary="Your organization's API clients, cursor-paginated")

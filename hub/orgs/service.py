@@ -270,6 +270,14 @@ def revoke_client(session: Session, *, caller: Caller, client_id: str) -> ApiCli
     return client
 
 
+def get_client(session: Session, *, org_id: uuid.UUID, row_id: uuid.UUID) -> ApiClient:
+    """An organization's client by its row id (what an Idempotency-Key remembers)."""
+    client = session.get(ApiClient, row_id)
+    if client is None or client.organization_id != org_id:
+        raise NotFound("client not found")
+    return client
+
+
 def client_as_wire(client: ApiClient) -> wire.ApiClient:
     return wire.ApiClient(
         client_id=client.client_id,

@@ -22,6 +22,7 @@ from hub.auth.tokens import Caller
 from hub.config import Settings
 from hub.db import SessionDep, get_session
 from hub.errors import ERROR_RESPONSES, BadRequest
+from hub.idempotency_header import IdempotentPost
 from hub.models.base import utcnow
 from hub.pagination_query import DEFAULT_LIMIT, CursorParam, LimitParam
 from hub.rooms import datasets
@@ -64,16 +65,29 @@ def _content_length(request: Request) -> int | None:
     summary="Announce a dataset: signed manifest and a wrapped key for every accepted member; content follows",
 )
 def create_dataset(
-    room_id: uuid.UUID, body: schemas.DatasetCreate, request: Request, session: SessionDep, caller: Writer
+    room_id: uuid.UUID,
+    body: schemas.DatasetCreate,
+    request: Request,
+    session: SessionDep,
+    caller: Writer,
+    once: IdempotentPost,
 ) -> schemas.Dataset:
     settings: Settings = request.app.state.settings
-    dataset = datasets.create_dataset(
+    dataset = once(
         session,
-        caller=caller,
-        room_id=room_id,
-        data=body,
-        max_bytes=settings.room_dataset_max_bytes,
-        now=utcnow(),
+        caller,
+        body,
+        create=lambda: datasets.create_dataset(
+            session,
+            caller=caller,
+            room_id=room_id,
+            data=body,
+            max_bytes=settings.room_dataset_max_bytes,
+            now=utcnow(),
+        ),
+        replay=lambda dataset_id: datasets.get_dataset(
+            session, caller=caller, room_id=room_id, dataset_id=dataset_id
+        ),
     )
     return datasets.datasets_as_wire(session, [dataset], org_id=caller.org_id)[0]
 

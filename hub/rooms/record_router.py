@@ -11,6 +11,7 @@ from hub.auth.deps import require
 from hub.auth.tokens import Caller
 from hub.db import SessionDep
 from hub.errors import ERROR_RESPONSES
+from hub.idempotency_header import IdempotentPost
 from hub.models.base import utcnow
 from hub.pagination_query import DEFAULT_LIMIT, CursorParam, LimitParam
 from hub.rooms import annotations as notes
@@ -26,9 +27,21 @@ Writer = Annotated[Caller, Depends(require("rooms:write"))]
 
 @router.post("/annotations", status_code=201, summary="Annotate: anchored, tagged, optionally a reply")
 def create_annotation(
-    room_id: uuid.UUID, body: schemas.AnnotationCreate, session: SessionDep, caller: Writer
+    room_id: uuid.UUID,
+    body: schemas.AnnotationCreate,
+    session: SessionDep,
+    caller: Writer,
+    once: IdempotentPost,
 ) -> schemas.Annotation:
-    annotation = notes.create(session, caller=caller, room_id=room_id, data=body, now=utcnow())
+    annotation = once(
+        session,
+        caller,
+        body,
+        create=lambda: notes.create(session, caller=caller, room_id=room_id, data=body, now=utcnow()),
+        replay=lambda annotation_id: notes.get(
+            session, caller=caller, room_id=room_id, annotation_id=annotation_id
+        ),
+    )
     return notes.as_wire(session, [annotation])[0]
 
 

@@ -12,6 +12,7 @@ from hub.auth.deps import require
 from hub.auth.tokens import Caller, TokenKeys
 from hub.db import SessionDep
 from hub.errors import ERROR_RESPONSES
+from hub.idempotency_header import IdempotentPost
 from hub.models.base import utcnow
 from hub.orgs import service as orgs
 from hub.pagination_query import DEFAULT_LIMIT, CursorParam, LimitParam
@@ -28,8 +29,17 @@ Writer = Annotated[Caller, Depends(require("rooms:write"))]
 
 
 @router.post("", status_code=201, summary="Open a room; your organization owns it and invites the members")
-def open_room(body: schemas.RoomCreate, session: SessionDep, caller: Writer) -> schemas.Room:
-    seat = service.open_room(session, caller=caller, data=body, now=utcnow())
+def open_room(
+    body: schemas.RoomCreate, session: SessionDep, caller: Writer, once: IdempotentPost
+) -> schemas.Room:
+    seat = once(
+        session,
+        caller,
+        body,
+        create=lambda: service.open_room(session, caller=caller, data=body, now=utcnow()),
+        replay=lambda room_id: service.get_room(session, caller=caller, room_id=room_id),
+        resource_id=lambda made: made.room.id,
+    )
     return service.room_as_wire(session, seat)
 
 
@@ -84,9 +94,17 @@ def get_member_key(room_id: uuid.UUID, key_id: str, session: SessionDep, caller:
 
 @router.post("/{room_id}/members", status_code=201, summary="Invite an organization (room owner)")
 def invite(
-    room_id: uuid.UUID, body: schemas.MemberInvite, session: SessionDep, caller: Writer
+    room_id: uuid.UUID, body: schemas.MemberInvite, session: SessionDep, caller: Writer, once: IdempotentPost
 ) -> schemas.Member:
-    member = service.invite(session, caller=caller, room_id=room_id, data=body, now=utcnow())
+    member = once(
+        session,
+        caller,
+        body,
+        create=lambda: service.invite(session, caller=caller, room_id=room_id, data=body, now=utcnow()),
+        replay=lambda member_id: service.get_member(
+            session, caller=caller, room_id=room_id, member_id=member_id
+        ),
+    )
     return service.members_as_wire(session, [member])[0]
 
 

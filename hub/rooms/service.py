@@ -249,6 +249,15 @@ def list_members(
     return page_of(rows, limit, last_id=lambda member: member.id)
 
 
+def get_member(session: Session, *, caller: Caller, room_id: uuid.UUID, member_id: uuid.UUID) -> RoomMember:
+    """One seat of a room the caller sits in, by its id (what an Idempotency-Key remembers of an invitation)."""
+    access.seat(session, caller=caller, room_id=room_id, accepted=False)
+    member = session.get(RoomMember, member_id)
+    if member is None or member.room_id != room_id:
+        raise NotFound("member not found")
+    return member
+
+
 def member_key(session: Session, *, caller: Caller, room_id: uuid.UUID, key_id: str) -> OrgKey:
     """A public key of an organization that is or was a member of the room, revoked ones included (the
     status says so): a dataset's manifest stays verifiable after its uploader left the room."""

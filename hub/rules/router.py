@@ -9,6 +9,7 @@ from hub.auth.deps import require
 from hub.auth.tokens import Caller
 from hub.db import SessionDep
 from hub.errors import ERROR_RESPONSES
+from hub.idempotency_header import IdempotentPost
 from hub.pagination_query import DEFAULT_LIMIT, CursorParam, LimitParam
 from hub.rules import dryrun, service
 from protocol.models.pages import Page
@@ -21,8 +22,15 @@ Admin = Annotated[Caller, Depends(require("rules:admin"))]
 
 
 @router.post("", status_code=201, summary="Create a rule (OEM); it is version 1")
-def create_rule(body: RuleCreate, session: SessionDep, caller: Admin) -> Rule:
-    return service.as_wire(service.create_rule(session, caller=caller, data=body), body)
+def create_rule(body: RuleCreate, session: SessionDep, caller: Admin, once: IdempotentPost) -> Rule:
+    rule = once(
+        session,
+        caller,
+        body,
+        create=lambda: service.create_rule(session, caller=caller, data=body),
+        replay=lambda rule_id: service.get_rule(session, caller=caller, rule_id=rule_id)[0],
+    )
+    return service.as_wire(rule, body)
 
 
 @router.get(

@@ -10,6 +10,7 @@ from hub.auth.tokens import Caller
 from hub.config import Settings
 from hub.db import SessionDep
 from hub.errors import ERROR_RESPONSES
+from hub.idempotency_header import IdempotentPost
 from hub.pagination_query import DEFAULT_LIMIT, CursorParam, LimitParam
 from hub.webhooks import service
 from protocol.models import webhooks as schemas
@@ -29,10 +30,17 @@ def _development(request: Request) -> bool:
     "", status_code=201, summary="Subscribe a URL to your organization's events; the secret is shown once"
 )
 def create_webhook(
-    body: schemas.WebhookCreate, request: Request, session: SessionDep, caller: Admin
+    body: schemas.WebhookCreate, request: Request, session: SessionDep, caller: Admin, once: IdempotentPost
 ) -> schemas.WebhookWithSecret:
-    webhook, secret = service.create_webhook(
-        session, caller=caller, data=body, development=_development(request)
+    webhook, secret = once(
+        session,
+        caller,
+        body,
+        create=lambda: service.create_webhook(
+            session, caller=caller, data=body, development=_development(request)
+        ),
+        replay=lambda webhook_id: service.webhook_with_secret(session, caller=caller, webhook_id=webhook_id),
+        resource_id=lambda made: made[0].id,
     )
     return schemas.WebhookWithSecret(webhook=service.webhook_as_wire(webhook), secret=secret)
 
@@ -61,11 +69,24 @@ def disable_webhook(webhook_id: uuid.UUID, session: SessionDep, caller: Admin) -
     summary="A new secret, shown once; the previous one keeps signing during the overlap",
 )
 def rotate_secret(
-    webhook_id: uuid.UUID, session: SessionDep, caller: Admin, body: schemas.SecretRotate | None = None
+    webhook_id: uuid.UUID,
+    session: SessionDep,
+    caller: Admin,
+    once: IdempotentPost,
+    body: schemas.SecretRotate | None = None,
 ) -> schemas.WebhookWithSecret:
+    """Takes an Idempotency-Key although it makes nothing new: a blind retry would rotate twice, losing the
+    secret the first rotation made and dropping the receiver's current one out of the overlap."""
     overlap = (body or schemas.SecretRotate()).overlap_seconds
-    webhook, secret = service.rotate_secret(
-        session, caller=caller, webhook_id=webhook_id, overlap_seconds=overlap
+    webhook, secret = once(
+        session,
+        caller,
+        body,
+        create=lambda: service.rotate_secret(
+            session, caller=caller, webhook_id=webhook_id, overlap_seconds=overlap
+        ),
+        replay=lambda same: service.webhook_with_secret(session, caller=caller, webhook_id=same),
+        resource_id=lambda made: made[0].id,
     )
     return schemas.WebhookWithSecret(webhook=service.webhook_as_wire(webhook), secret=secret)
 

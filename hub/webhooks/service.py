@@ -106,6 +106,12 @@ def get_webhook(session: Session, *, caller: Caller, webhook_id: uuid.UUID) -> W
     return webhook
 
 
+def webhook_with_secret(session: Session, *, caller: Caller, webhook_id: uuid.UUID) -> tuple[Webhook, str]:
+    """The webhook and its current secret, for an Idempotency-Key's repeat of the answer that showed it."""
+    webhook = get_webhook(session, caller=caller, webhook_id=webhook_id)
+    return webhook, webhook.secret
+
+
 def disable_webhook(session: Session, *, caller: Caller, webhook_id: uuid.UUID) -> Webhook:
     """Stop sending: the webhook stays listed with its deliveries, and what was still pending is dead-lettered
     with the reason, so nothing waits on a subscription that will never send again."""
