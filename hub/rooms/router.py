@@ -148,13 +148,13 @@ def get_timeline(
     room_id: uuid.UUID,
     session: SessionDep,
     caller: Reader,
-    cursor: Annotated[
-        int | None, Query(ge=0, le=2**63 - 1, description="next_cursor of the previous page")
-    ] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+    cursor: CursorParam = None,
+    limit: LimitParam = 500,
 ) -> Page[schemas.TimelineEntry]:
-    entries, next_id = timeline.timeline(session, caller=caller, room_id=room_id, after=cursor, limit=limit)
-    return Page[schemas.TimelineEntry](items=entries, next_cursor=str(next_id) if next_id else None)
+    entries, next_cursor = timeline.timeline(
+        session, caller=caller, room_id=room_id, cursor=cursor, limit=limit
+    )
+    return Page[schemas.TimelineEntry](items=entries, next_cursor=next_cursor)
 
 
 @router.post(

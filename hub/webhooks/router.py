@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from hub.auth.deps import require
 from hub.auth.tokens import Caller
@@ -97,17 +97,14 @@ def list_deliveries(
     session: SessionDep,
     caller: Admin,
     status: schemas.DeliveryStatus | None = None,
-    cursor: Annotated[
-        int | None, Query(ge=1, le=2**63 - 1, description="next_cursor of the previous page")
-    ] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
 ) -> Page[schemas.WebhookDelivery]:
-    rows, next_id = service.list_deliveries(
-        session, caller=caller, webhook_id=webhook_id, status=status, before=cursor, limit=limit
+    rows, next_cursor = service.list_deliveries(
+        session, caller=caller, webhook_id=webhook_id, status=status, cursor=cursor, limit=limit
     )
     return Page[schemas.WebhookDelivery](
-        items=[service.delivery_as_wire(delivery, event) for delivery, event in rows],
-        next_cursor=str(next_id) if next_id else None,
+        items=[service.delivery_as_wire(delivery, event) for delivery, event in rows], next_cursor=next_cursor
     )
 
 

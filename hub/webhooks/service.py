@@ -175,27 +175,22 @@ def list_deliveries(
     caller: Caller,
     webhook_id: uuid.UUID,
     status: str | None = None,
-    before: int | None = None,
+    cursor: str | None = None,
     limit: int = 100,
-) -> tuple[list[tuple[WebhookDelivery, Event]], int | None]:
-    """Newest event first. A webhook has one delivery per event, so the event's ``seq`` orders them and
-    ``before`` (the last seq of a page) continues where a page ended."""
+) -> tuple[list[tuple[WebhookDelivery, Event]], str | None]:
+    """Newest event first. A webhook has one delivery per event, so the event's ``seq`` orders them and is the
+    key a cursor continues after."""
     get_webhook(session, caller=caller, webhook_id=webhook_id)
     query = (
         select(WebhookDelivery, Event)
         .join(Event, Event.seq == WebhookDelivery.event_seq)
         .where(WebhookDelivery.webhook_id == webhook_id)
-        .order_by(WebhookDelivery.event_seq.desc())
-        .limit(limit + 1)
     )
     if status is not None:
         query = query.where(WebhookDelivery.status == status)
-    if before is not None:
-        query = query.where(WebhookDelivery.event_seq < before)
+    query = keyset(query, WebhookDelivery.event_seq, cursor=cursor, limit=limit, kind=int, newest_first=True)
     rows = [(delivery, event) for delivery, event in session.execute(query).all()]
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, rows[-1][0].event_seq if more and rows else None
+    return page_of(rows, limit, last_id=lambda row: row[0].event_seq)
 
 
 def replay_delivery(
