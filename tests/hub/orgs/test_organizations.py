@@ -173,7 +173,9 @@ def test_list_shows_self_and_partners_only(oem: Actor, supplier: Actor, other_su
 
     listed = {org["id"] for org in oem.get("/v1/organizations").json()["items"]}
     assert listed == {str(oem.org.id), str(supplier.org.id)}
-    suppliers = {org["id"] for org in oem.get("/v1/organizations", params={"kind": "supplier"}).json()["items"]}
+    suppliers = {
+        org["id"] for org in oem.get("/v1/organizations", params={"kind": "supplier"}).json()["items"]
+    }
     assert suppliers == {str(supplier.org.id)}
     assert {org["id"] for org in other_supplier.get("/v1/organizations").json()["items"]} == {
         str(other_supplier.org.id)

@@ -153,7 +153,9 @@ def test_a_status_change_is_a_version(db: Session, oem: Actor) -> None:
 
     assert response.status_code == 200, response.text
     assert (response.json()["version"], response.json()["status"]) == (2, "disabled")
-    assert [r["id"] for r in oem.get("/v1/rules", params={"status": "disabled"}).json()["items"]] == [rule["id"]]
+    assert [r["id"] for r in oem.get("/v1/rules", params={"status": "disabled"}).json()["items"]] == [
+        rule["id"]
+    ]
     assert oem.get("/v1/rules", params={"status": "active"}).json()["items"] == []
     assert [v.definition["status"] for v in stored_versions(db, rule["id"])] == ["active", "disabled"]
 

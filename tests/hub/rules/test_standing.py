@@ -129,7 +129,9 @@ def test_one_oems_rules_never_touch_another_oems_standings(reporting: Reporting,
     other_oem = make_actor(db, reporting.oem.http, OrgKind.OEM)
     make_rule(db, other_oem, pattern={"consecutive": 1})
     report_weeks(reporting, ["1.2", "1.2"])
-    assert reporting.oem.get("/v1/standings").json()["items"] == []  # this OEM has no rule: no standing was made
+    assert (
+        reporting.oem.get("/v1/standings").json()["items"] == []
+    )  # this OEM has no rule: no standing was made
     assert other_oem.get("/v1/standings").json()["items"] == []
     assert other_oem.get(f"/v1/standings/{reporting.supplier.org.id}").status_code == 404
 
