@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 
 from hub.auth.deps import require
 from hub.auth.tokens import Caller
@@ -12,6 +12,7 @@ from hub.db import SessionDep
 from hub.errors import ERROR_RESPONSES
 from hub.idempotency_header import IdempotentPost
 from hub.notifications import service, views
+from hub.pagination_query import DEFAULT_LIMIT, CursorParam, LimitParam
 from protocol.models import notifications as schemas
 from protocol.models.pages import Page
 
@@ -52,8 +53,8 @@ def list_notifications(
     type: schemas.NotificationType | None = None,
     status: schemas.NotificationStatus | None = None,
     role: Literal["sender", "receiver"] | None = None,
-    cursor: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
 ) -> Page[schemas.QualityNotification]:
     rows, next_cursor = service.list_notifications(
         session, caller=caller, type=type, status=status, role=role, cursor=cursor, limit=limit

@@ -242,8 +242,10 @@ def test_every_list_pages_or_says_why_not(app: FastAPI) -> None:
             continue
         schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
         assert schema.get("$ref", "").split("/")[-1].startswith("Page_"), f"{path} answers a bare array"
-        params = {p["name"] for p in operation.get("parameters", [])}
-        assert {"cursor", "limit"} <= params, f"{path} lacks cursor or limit"
+        params = {p["name"]: p["schema"] for p in operation.get("parameters", [])}
+        assert {"cursor", "limit"} <= params.keys(), f"{path} lacks cursor or limit"
+        limit, cursor = params["limit"], params["cursor"]["anyOf"][0]
+        assert (limit["minimum"], limit["maximum"], cursor["maxLength"]) == (1, 1000, 512), path
 
 
 def _page(seeded: Seeded, **params: Any) -> Any:
