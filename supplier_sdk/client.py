@@ -56,6 +56,10 @@ if TYPE_CHECKING:
     from supplier_sdk.rooms.client import Rooms
 
 
+PAGE_SIZE = 100
+"""Items per request when :meth:`Client.pages` follows a paged list."""
+
+
 def _sdk_version() -> str:
     try:
         return version("qualink")
@@ -364,6 +368,37 @@ class Client(KpiReports):
         response = self._send(method, path, params=params, json=json, idempotency_key=idempotency_key)
         return response.json() if response.content else None
 
+    def pages(
+        self, path: str, *, params: dict[str, Any] | None = None, page_size: int = PAGE_SIZE
+    ) -> Iterator[Any]:
+        """Iterate over every item of a paged hub list, fetching one page at a time as the iterator is read.
+
+        Every list of the hub answers ``{"items": [...], "next_cursor": ...}``; this asks with ``limit`` and
+        follows ``next_cursor`` until the hub gives none. Items are the parsed JSON, in the hub's order.
+
+        Args:
+            path: the list's path, e.g. ``/v1/agreements``.
+            params: the list's filters (``None`` values are left out).
+            page_size: items per request, 1 to 1000.
+
+        Raises:
+            HubError: the matching subclass for an error answer (a 422 for a cursor the hub did not issue).
+            HubUnreachable: no answer after the retries.
+
+        Example::
+
+            for rule in hub.pages("/v1/rules", params={"status": "active"}):
+                print(rule["name"])
+        """
+        query: dict[str, Any] = {key: value for key, value in (params or {}).items() if value is not None}
+        query["limit"] = page_size
+        while True:
+            page = self.request("GET", path, params=query)
+            yield from page["items"]
+            if not page.get("next_cursor"):
+                return
+            query["cursor"] = page["next_cursor"]
+
     # -- organizations and agreements ------------------------------------------------------------------------
 
     def organization(self) -> Organization:
@@ -386,9 +421,7 @@ class Client(KpiReports):
             active = hub.agreements(status="active")
         """
         params = None if status is None else {"status": AgreementStatus(status).value}
-        return [
-            Agreement.model_validate(item) for item in self.request("GET", "/v1/agreements", params=params)
-        ]
+        return [Agreement.model_validate(item) for item in self.pages("/v1/agreements", params=params)]
 
     def agreement(self, agreement_id: uuid.UUID | str) -> Agreement:
         """One agreement by id (:class:`~supplier_sdk.errors.NotFound` if it is not this organization's).
@@ -421,7 +454,7 @@ class Client(KpiReports):
         except ConflictError:
             wanted = key_id_for(raw)
             org = self.organization()
-            for item in self.request("GET", f"/v1/organizations/{org.id}/keys"):
+            for item in self.pages(f"/v1/organizations/{org.id}/keys"):
                 key = OrgKey.model_validate(item)
                 if key.key_id == wanted and key.use is KeyUse.SIGNING and key.status is KeyStatus.ACTIVE:
                     return key.key_id

@@ -27,7 +27,6 @@ from protocol.models.kpi import (
     KpiReportPayload,
     KpiReportSubmit,
 )
-from protocol.models.pages import Page
 from protocol.signing import SignedEnvelope, sign_envelope
 from protocol.zk.attestation import BindingContext
 from supplier_sdk.errors import HubError, HubUnreachable
@@ -59,6 +58,7 @@ class KpiReports:
     # Supplied by Client: an authenticated request with retries and error mapping (raw, and parsed JSON).
     _send: Callable[..., httpx.Response]
     request: Callable[..., Any]
+    pages: Callable[..., Iterator[Any]]
 
     # -- signing and sending ------------------------------------------------------------------------------------------
 
@@ -242,11 +242,5 @@ class KpiReports:
             "period_to": period_to,
             "meets": None if meets is None else ("true" if meets else "false"),
         }
-        params: dict[str, Any] = {name: value for name, value in filters.items() if value is not None}
-        params["limit"] = page_size
-        while True:
-            page = Page[KpiReport].model_validate(self.request("GET", "/v1/kpi-reports", params=params))
-            yield from page.items
-            if page.next_cursor is None:
-                return
-            params["cursor"] = page.next_cursor
+        for item in self.pages("/v1/kpi-reports", params=filters, page_size=page_size):
+            yield KpiReport.model_validate(item)

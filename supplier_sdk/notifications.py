@@ -86,17 +86,6 @@ def _id(value: uuid.UUID | str) -> uuid.UUID:
     return uuid.UUID(str(value))
 
 
-def _pages(client: Client, path: str, params: dict[str, Any], page_size: int) -> Iterator[dict[str, Any]]:
-    params = {key: value for key, value in params.items() if value is not None}
-    params["limit"] = page_size
-    while True:
-        page = client.request("GET", path, params=params)
-        yield from page["items"]
-        if not page.get("next_cursor"):
-            return
-        params["cursor"] = page["next_cursor"]
-
-
 class Notifications:
     """The quality notifications of one client (``client.notifications``).
 
@@ -180,7 +169,7 @@ class Notifications:
             "status": None if status is None else wire.NotificationStatus(status).value,
             "role": role,
         }
-        for item in _pages(self._client, NOTIFICATIONS_PATH, params, page_size):
+        for item in self._client.pages(NOTIFICATIONS_PATH, params=params, page_size=page_size):
             yield wire.QualityNotification.model_validate(item)
 
     def get(self, notification_id: uuid.UUID | str) -> wire.QualityNotification:
@@ -356,7 +345,7 @@ class Containment:
             "status": None if status is None else cwire.ContainmentStatus(status).value,
             "notification_id": None if notification_id is None else str(_id(notification_id)),
         }
-        for item in _pages(self._client, ACTIONS_PATH, params, page_size):
+        for item in self._client.pages(ACTIONS_PATH, params=params, page_size=page_size):
             yield cwire.ContainmentAction.model_validate(item)
 
     def get(self, action_id: uuid.UUID | str) -> cwire.ContainmentAction:

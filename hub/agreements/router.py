@@ -10,8 +10,11 @@ from hub.auth.deps import require
 from hub.auth.tokens import Caller
 from hub.db import SessionDep
 from hub.errors import ERROR_RESPONSES
+from hub.idempotency_header import IdempotentPost
+from hub.pagination_query import DEFAULT_LIMIT, CursorParam, LimitParam
 from protocol.models.agreements import Agreement, AgreementCreate, AgreementDecision
 from protocol.models.common import AgreementStatus
+from protocol.models.pages import Page
 
 router = APIRouter(prefix="/v1/agreements", tags=["agreements"], responses=ERROR_RESPONSES)
 
@@ -20,19 +23,30 @@ Writer = Annotated[Caller, Depends(require("agreements:write"))]
 
 
 @router.post("", status_code=201, summary="Propose an agreement to a supplier (OEM)")
-def propose(body: AgreementCreate, session: SessionDep, caller: Writer) -> Agreement:
-    return service.as_wire(service.propose(session, caller=caller, data=body))
+def propose(body: AgreementCreate, session: SessionDep, caller: Writer, once: IdempotentPost) -> Agreement:
+    agreement = once(
+        session,
+        caller,
+        body,
+        create=lambda: service.propose(session, caller=caller, data=body),
+        replay=lambda agreement_id: service.get(session, caller=caller, agreement_id=agreement_id),
+    )
+    return service.as_wire(agreement)
 
 
-@router.get("", summary="Agreements your organization is party to")
+@router.get("", summary="Agreements your organization is party to, oldest first, cursor-paginated")
 def list_agreements(
     session: SessionDep,
     caller: Reader,
     status: AgreementStatus | None = None,
     counterparty: uuid.UUID | None = None,
-) -> list[Agreement]:
-    rows = service.list_for(session, caller=caller, status=status, counterparty=counterparty)
-    return [service.as_wire(row) for row in rows]
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
+) -> Page[Agreement]:
+    rows, next_cursor = service.list_for(
+        session, caller=caller, status=status, counterparty=counterparty, cursor=cursor, limit=limit
+    )
+    return Page[Agreement](items=[service.as_wire(row) for row in rows], next_cursor=next_cursor)
 
 
 @router.get("/{agreement_id}", summary="One agreement")

@@ -16,6 +16,7 @@ from hub.errors import Conflict, Forbidden, InvalidInput
 from hub.events import service as events
 from hub.models import Organization, SupplyAgreement
 from hub.models.base import utcnow
+from hub.pagination import keyset, page_of
 from protocol.models import agreements as wire
 from protocol.models.common import AgreementStatus, OrgKind, PeriodKind
 
@@ -90,7 +91,9 @@ def list_for(
     caller: Caller,
     status: AgreementStatus | None = None,
     counterparty: uuid.UUID | None = None,
-) -> list[SupplyAgreement]:
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[SupplyAgreement], str | None]:
     query = (
         select(SupplyAgreement)
         .options(undefer(SupplyAgreement.terms))
@@ -102,7 +105,8 @@ def list_for(
         query = query.where(
             or_(SupplyAgreement.oem_id == counterparty, SupplyAgreement.supplier_id == counterparty)
         )
-    return list(session.scalars(query.order_by(SupplyAgreement.created_at, SupplyAgreement.id)))
+    rows = list(session.scalars(keyset(query, SupplyAgreement.id, cursor=cursor, limit=limit)))
+    return page_of(rows, limit, last_id=lambda agreement: agreement.id)
 
 
 def decide(

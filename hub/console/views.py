@@ -21,6 +21,7 @@ from hub.kpis import service as kpis
 from hub.models import StandingChange as StoredChange
 from hub.notifications import service as notifications
 from hub.orgs import service as orgs
+from hub.pagination import every
 from hub.rules import standings
 from protocol.models.agreements import Agreement
 from protocol.models.containment import ContainmentAction
@@ -37,7 +38,12 @@ PAGE = 500
 
 def names(session: Session, *, caller: Caller) -> dict[uuid.UUID, str]:
     """The organizations the caller may see (itself and its partners), by id."""
-    return {org.id: org.name for org in orgs.list_organizations(session, caller=caller)}
+    return {
+        org.id: org.name
+        for org in every(
+            lambda cursor: orgs.list_organizations(session, caller=caller, cursor=cursor, limit=PAGE)
+        )
+    }
 
 
 def trend(change: StandingChange | StoredChange | None) -> str:
@@ -85,7 +91,9 @@ def network_overview(session: Session, *, caller: Caller, now: datetime) -> list
     known = names(session, caller=caller)
     open_alerts = _open_notifications_by_partner(session, caller)
     overdue = standings.missing_periods(session, caller=caller, since=now - OVERDUE_WINDOW)
-    found_all = standings.list_standings(session, caller=caller)
+    found_all = every(
+        lambda cursor: standings.list_standings(session, caller=caller, cursor=cursor, limit=PAGE)
+    )
     newest = standings.last_changes(session, standings=found_all)
     rows = []
     for found in found_all:
@@ -158,7 +166,12 @@ def data_sharing(
     session: Session, *, caller: Caller, supplier_id: uuid.UUID, reports: list[KpiReport]
 ) -> DataSharing:
     due_days = {
-        a.id: a.report_due_days for a in agreements.list_for(session, caller=caller, counterparty=supplier_id)
+        a.id: a.report_due_days
+        for a in every(
+            lambda cursor: agreements.list_for(
+                session, caller=caller, counterparty=supplier_id, cursor=cursor, limit=PAGE
+            )
+        )
     }
     on_time = sum(
         1
@@ -219,11 +232,18 @@ def supplier_view(session: Session, *, caller: Caller) -> SupplierView:
     """A supplier's own page: its standing at each OEM and why, its agreements, its reports."""
     own = [
         standings.as_wire(found, standings.history(session, standing=found))
-        for found in standings.list_standings(session, caller=caller)
+        for found in every(
+            lambda cursor: standings.list_standings(session, caller=caller, cursor=cursor, limit=PAGE)
+        )
     ]
     return SupplierView(
         standings=own,
-        agreements=[agreements.as_wire(a) for a in agreements.list_for(session, caller=caller)],
+        agreements=[
+            agreements.as_wire(a)
+            for a in every(
+                lambda cursor: agreements.list_for(session, caller=caller, cursor=cursor, limit=PAGE)
+            )
+        ],
         series=series_of(_reports(session, caller, None)),
         names=names(session, caller=caller),
     )
@@ -244,7 +264,7 @@ INBOX_EVENTS = ("standing.changed", "notification.created")
 def inbox(session: Session, *, caller: Caller, role: RecipientRole | None = None) -> list[InboxNotification]:
     return [
         standings.notification_as_wire(row)
-        for row in standings.inbox(session, caller=caller, role=role, limit=PAGE)
+        for row in standings.inbox(session, caller=caller, role=role, cursor=None, limit=PAGE)[0]
     ]
 
 

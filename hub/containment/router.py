@@ -3,13 +3,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 
 from hub.auth.deps import require
 from hub.auth.tokens import Caller
 from hub.containment import service
 from hub.db import SessionDep
 from hub.errors import ERROR_RESPONSES
+from hub.pagination_query import DEFAULT_LIMIT, CursorParam, LimitParam
 from protocol.models import containment as schemas
 from protocol.models.pages import Page
 
@@ -26,8 +27,8 @@ def list_actions(
     caller: Reader,
     status: schemas.ContainmentStatus | None = None,
     notification_id: uuid.UUID | None = None,
-    cursor: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
 ) -> Page[schemas.ContainmentAction]:
     items, next_cursor = service.list_actions(
         session, caller=caller, status=status, notification_id=notification_id, cursor=cursor, limit=limit

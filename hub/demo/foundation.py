@@ -96,7 +96,7 @@ def run(story: Story) -> None:
         story.oem.say(f"proposed [italic]{agreement['title']}[/italic] to {supplier.name}: CPK ≥ 1.33 weekly")
 
     for supplier in story.suppliers:
-        proposed = supplier.call("GET", "/v1/agreements?status=proposed")
+        proposed = supplier.call("GET", "/v1/agreements?status=proposed")["items"]
         for agreement in proposed:
             accepted = supplier.call(
                 "POST", f"/v1/agreements/{agreement['id']}/accept", json={"reason": "agreed"}

@@ -17,7 +17,7 @@ def _standings(story: Story, title: str) -> dict[str, Any]:
     names = {s.org_id: s.name for s in story.suppliers}
     table = Table("supplier", "tier", "status", "last change", title=title)
     found = {}
-    for standing in story.oem.call("GET", "/v1/standings", quiet=True):
+    for standing in story.oem.call("GET", "/v1/standings", quiet=True)["items"]:
         name = names[standing["supplier_id"]]
         found[name] = standing
         detail = story.oem.call("GET", f"/v1/standings/{standing['supplier_id']}", quiet=True)
@@ -56,13 +56,13 @@ def run(story: Story) -> None:
     if standings.get(voltara.name, {}).get("tier") != "B":
         raise DemoFailure("Voltara was not downgraded to tier B after three weeks below 1.33")
 
-    [note] = oem.call("GET", "/v1/inbox?role=purchasing")
+    [note] = oem.call("GET", "/v1/inbox?role=purchasing")["items"]
     oem.say(f"purchasing's inbox: [bold]{note['title']}[/bold]")
     for cause in note["body"]["rules"][0]["causes"]:
         story.console.print(
             f"      · {cause['period']}: CPK {cause['value']} (report {cause['report_id'][:8]}…)"
         )
-    seen = voltara.call("GET", "/v1/standings")
+    seen = voltara.call("GET", "/v1/standings")["items"]
     reason = voltara.call("GET", f"/v1/standings/{voltara.org_id}?oem_id={oem.org_id}")["history"][0][
         "reason"
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from hub.errors import Conflict, InvalidInput
+from hub.idempotency import IdempotencyKeyInFlight as IdempotencyKeyInFlight  # a refused report's name too
 
 
 class InvalidSignature(InvalidInput):
@@ -79,7 +80,3 @@ class DuplicateReport(Conflict):
 
 class ReplayedNonce(Conflict):
     pass
-
-
-class IdempotencyKeyInFlight(Conflict):
-    """Another request with the same Idempotency-Key has not finished: the one case a client should retry."""

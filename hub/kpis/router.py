@@ -13,6 +13,7 @@ from hub.db import SessionDep
 from hub.errors import ERROR_RESPONSES
 from hub.kpis import attestation, batch, service
 from hub.models.base import utcnow
+from hub.pagination_query import DEFAULT_LIMIT, CursorParam, LimitParam
 from protocol.models.common import KpiName
 from protocol.models.errors import ErrorBody
 from protocol.models.kpi import KpiReport, KpiReportBatch, KpiReportBatchResults, KpiReportSubmit
@@ -131,8 +132,8 @@ def list_reports(
     period_from: Annotated[str | None, Query(description="First period, e.g. 2026-W40")] = None,
     period_to: Annotated[str | None, Query(description="Last period, e.g. 2026-W48")] = None,
     meets: bool | None = None,
-    cursor: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
 ) -> Page[KpiReport]:
     filters = service.ReportFilter(
         agreement_id=agreement_id,

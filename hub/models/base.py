@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -23,11 +26,16 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def uuid7() -> uuid.UUID:
-    """A time-ordered UUID (RFC 9562 v7), so that primary keys make good cursors."""
-    import os
-    import time
+_uuid7_lock = threading.Lock()
+_uuid7_last = 0
 
+
+def uuid7() -> uuid.UUID:
+    """A time-ordered UUID (RFC 9562 v7), so that primary keys make good cursors.
+
+    Monotonic within this process (RFC 9562 §6.2, method 3): an id made in the same millisecond as the one
+    before it is that one plus one in the random bits, so rows made one after the other list in that order."""
+    global _uuid7_last
     ms = time.time_ns() // 1_000_000
     rand = int.from_bytes(os.urandom(10), "big")
     value = (ms & ((1 << 48) - 1)) << 80
@@ -35,7 +43,23 @@ def uuid7() -> uuid.UUID:
     value |= ((rand >> 62) & 0xFFF) << 64
     value |= 0b10 << 62
     value |= rand & ((1 << 62) - 1)
+    with _uuid7_lock:
+        if value <= _uuid7_last:
+            value = _next_after(_uuid7_last)
+        _uuid7_last = value
     return uuid.UUID(int=value)
+
+
+def _next_after(last: int) -> int:
+    """``last`` plus one, carried past the version and variant bits so that they stay 7 and 0b10."""
+    rand_b = (last & ((1 << 62) - 1)) + 1
+    rand_a = (last >> 64) & 0xFFF
+    ms = last >> 80
+    if rand_b >> 62:
+        rand_b, rand_a = 0, rand_a + 1
+        if rand_a >> 12:
+            rand_a, ms = 0, ms + 1
+    return (ms << 80) | (0x7 << 76) | (rand_a << 64) | (0b10 << 62) | rand_b
 
 
 class UTCDateTime(TypeDecorator[datetime]):

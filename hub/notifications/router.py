@@ -4,13 +4,15 @@ import uuid
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 
 from hub.auth.deps import require
 from hub.auth.tokens import Caller
 from hub.db import SessionDep
 from hub.errors import ERROR_RESPONSES
+from hub.idempotency_header import IdempotentPost
 from hub.notifications import service, views
+from hub.pagination_query import DEFAULT_LIMIT, CursorParam, LimitParam
 from protocol.models import notifications as schemas
 from protocol.models.pages import Page
 
@@ -32,9 +34,15 @@ _CONFLICT: dict[int | str, dict[str, Any]] = {
     summary="Create an investigation or alert (CREATED); several receivers make a case with a child each",
 )
 def create_notification(
-    body: schemas.QualityNotificationCreate, session: SessionDep, caller: Writer
+    body: schemas.QualityNotificationCreate, session: SessionDep, caller: Writer, once: IdempotentPost
 ) -> schemas.QualityNotification:
-    notification = service.create(session, caller=caller, data=body)
+    notification = once(
+        session,
+        caller,
+        body,
+        create=lambda: service.create(session, caller=caller, data=body),
+        replay=lambda notification_id: service.get(session, caller=caller, notification_id=notification_id),
+    )
     return views.as_wire(session, notification, viewer=caller.org_id)
 
 
@@ -45,8 +53,8 @@ def list_notifications(
     type: schemas.NotificationType | None = None,
     status: schemas.NotificationStatus | None = None,
     role: Literal["sender", "receiver"] | None = None,
-    cursor: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
 ) -> Page[schemas.QualityNotification]:
     rows, next_cursor = service.list_notifications(
         session, caller=caller, type=type, status=status, role=role, cursor=cursor, limit=limit
@@ -140,7 +148,17 @@ _transition(
     summary="Forward an investigation you received to your own supplier(s): a new investigation, sent at once",
 )
 def forward_notification(
-    notification_id: uuid.UUID, body: schemas.NotificationForward, session: SessionDep, caller: Writer
+    notification_id: uuid.UUID,
+    body: schemas.NotificationForward,
+    session: SessionDep,
+    caller: Writer,
+    once: IdempotentPost,
 ) -> schemas.QualityNotification:
-    forwarded = service.forward(session, caller=caller, notification_id=notification_id, data=body)
+    forwarded = once(
+        session,
+        caller,
+        body,
+        create=lambda: service.forward(session, caller=caller, notification_id=notification_id, data=body),
+        replay=lambda made: service.get(session, caller=caller, notification_id=made),
+    )
     return views.as_wire(session, forwarded, viewer=caller.org_id)

@@ -18,6 +18,7 @@ from hub.auth.tokens import Caller
 from hub.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hub.models import ApiClient, Organization, OrgKey, SupplyAgreement
 from hub.models.base import utcnow
+from hub.pagination import keyset, page_of
 from protocol.encoding import b64url_decode, b64url_encode
 from protocol.models import orgs as wire
 from protocol.models.common import ClientAuthMethod, KeyStatus, KeyUse, OrgKind
@@ -74,14 +75,15 @@ def get_organization(session: Session, *, caller: Caller, org_id: uuid.UUID) -> 
 
 
 def list_organizations(
-    session: Session, *, caller: Caller, kind: OrgKind | None = None
-) -> list[Organization]:
-    query = select(Organization).order_by(Organization.name)
+    session: Session, *, caller: Caller, kind: OrgKind | None = None, cursor: str | None, limit: int
+) -> tuple[list[Organization], str | None]:
+    query = select(Organization)
     if caller.org_kind is not OrgKind.OPERATOR:
         query = query.where(Organization.id.in_({caller.org_id} | partner_ids(session, caller.org_id)))
     if kind is not None:
         query = query.where(Organization.kind == kind.value)
-    return list(session.scalars(query))
+    rows = list(session.scalars(keyset(query, Organization.id, cursor=cursor, limit=limit)))
+    return page_of(rows, limit, last_id=lambda org: org.id)
 
 
 def register_key(session: Session, *, caller: Caller, data: wire.OrgKeyRegister) -> OrgKey:
@@ -128,11 +130,19 @@ def register_key(session: Session, *, caller: Caller, data: wire.OrgKeyRegister)
     return key
 
 
-def list_keys(session: Session, *, caller: Caller, org_id: uuid.UUID) -> list[OrgKey]:
+def list_keys(
+    session: Session, *, caller: Caller, org_id: uuid.UUID, cursor: str | None, limit: int
+) -> tuple[list[OrgKey], str | None]:
+    """Keys have no UUID: they page by their unique key id."""
     get_organization(session, caller=caller, org_id=org_id)
-    return list(
-        session.scalars(select(OrgKey).where(OrgKey.organization_id == org_id).order_by(OrgKey.created_at))
+    query = keyset(
+        select(OrgKey).where(OrgKey.organization_id == org_id),
+        OrgKey.key_id,
+        cursor=cursor,
+        limit=limit,
+        kind=str,
     )
+    return page_of(list(session.scalars(query)), limit, last_id=lambda key: key.key_id)
 
 
 def revoke_key(session: Session, *, caller: Caller, key_id: str) -> OrgKey:
@@ -261,12 +271,12 @@ def _check_public_jwk(jwk: dict[str, Any]) -> None:
         raise InvalidInput("public_jwk.x is not an Ed25519 public key", loc="body.public_jwk.x") from exc
 
 
-def list_clients(session: Session, *, caller: Caller) -> list[ApiClient]:
-    return list(
-        session.scalars(
-            select(ApiClient).where(ApiClient.organization_id == caller.org_id).order_by(ApiClient.created_at)
-        )
-    )
+def list_clients(
+    session: Session, *, caller: Caller, cursor: str | None, limit: int
+) -> tuple[list[ApiClient], str | None]:
+    query = select(ApiClient).where(ApiClient.organization_id == caller.org_id)
+    rows = list(session.scalars(keyset(query, ApiClient.id, cursor=cursor, limit=limit)))
+    return page_of(rows, limit, last_id=lambda client: client.id)
 
 
 def revoke_client(session: Session, *, caller: Caller, client_id: str) -> ApiClient:
@@ -284,6 +294,14 @@ def revoke_client(session: Session, *, caller: Caller, client_id: str) -> ApiCli
             subject_type="api_client",
             subject_id=client_id,
         )
+    return client
+
+
+def get_client(session: Session, *, org_id: uuid.UUID, row_id: uuid.UUID) -> ApiClient:
+    """An organization's client by its row id (what an Idempotency-Key remembers)."""
+    client = session.get(ApiClient, row_id)
+    if client is None or client.organization_id != org_id:
+        raise NotFound("client not found")
     return client
 
 

@@ -12,6 +12,7 @@ from hub.auth.tokens import Caller
 from hub.errors import Forbidden, InvalidInput, NotFound
 from hub.models import RoomAnnotation, RoomAnnotationRevision, RoomDataset
 from hub.models.base import uuid7
+from hub.pagination import keyset, page_of
 from hub.rooms import access
 from protocol.models import rooms as wire
 from protocol.models.rooms import AnnotationTag
@@ -124,14 +125,17 @@ def list_annotations(
     room_id: uuid.UUID,
     dataset_id: uuid.UUID | None = None,
     tag: AnnotationTag | None = None,
-) -> list[RoomAnnotation]:
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[RoomAnnotation], str | None]:
     access.seat(session, caller=caller, room_id=room_id)
     query = select(RoomAnnotation).where(RoomAnnotation.room_id == room_id)
     if dataset_id is not None:
         query = query.where(RoomAnnotation.dataset_id == dataset_id)
     if tag is not None:
         query = query.where(RoomAnnotation.tag == tag.value)
-    return list(session.scalars(query.order_by(RoomAnnotation.created_at, RoomAnnotation.id)))
+    rows = list(session.scalars(keyset(query, RoomAnnotation.id, cursor=cursor, limit=limit)))
+    return page_of(rows, limit, last_id=lambda annotation: annotation.id)
 
 
 def as_wire(session: Session, annotations: list[RoomAnnotation]) -> list[wire.Annotation]:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from hub.auth.tokens import Caller
 from hub.errors import Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge
 from hub.models import Organization, OrgKey, RoomDataset, RoomMember, RoomWrappedKey
+from hub.pagination import keyset, page_of
 from hub.rooms import access, storage
 from hub.rooms.access import Seat
 from hub.rooms.errors import ContentMismatch, InvalidManifest, MissingWrappedKey, UnknownRecipientKey
@@ -292,13 +293,16 @@ def get_dataset(
     return _dataset(session, seat, dataset_id)
 
 
-def list_datasets(session: Session, *, caller: Caller, room_id: uuid.UUID) -> list[RoomDataset]:
+def list_datasets(
+    session: Session, *, caller: Caller, room_id: uuid.UUID, cursor: str | None, limit: int
+) -> tuple[list[RoomDataset], str | None]:
+    """In id order: the uploader chooses a dataset's id (its ciphertext binds it), so that is not time order,
+    but it is the one order in which a cursor stays exact."""
     access.seat(session, caller=caller, room_id=room_id)
-    return list(
-        session.scalars(
-            select(RoomDataset).where(RoomDataset.room_id == room_id).order_by(RoomDataset.created_at)
-        )
+    query = keyset(
+        select(RoomDataset).where(RoomDataset.room_id == room_id), RoomDataset.id, cursor=cursor, limit=limit
     )
+    return page_of(list(session.scalars(query)), limit, last_id=lambda dataset: dataset.id)
 
 
 def datasets_as_wire(

@@ -21,9 +21,12 @@ from hub.auth.tokens import Caller
 from hub.config import Settings
 from hub.db import SessionDep, StreamingSessionDep
 from hub.errors import ERROR_RESPONSES, BadRequest
+from hub.idempotency_header import IdempotentPost
 from hub.models.base import utcnow
+from hub.pagination_query import DEFAULT_LIMIT, CursorParam, LimitParam
 from hub.rooms import datasets
 from protocol.models import rooms as schemas
+from protocol.models.pages import Page
 
 router = APIRouter(prefix="/v1/rooms/{room_id}/datasets", tags=["rooms"], responses=ERROR_RESPONSES)
 
@@ -62,24 +65,50 @@ def _content_length(request: Request) -> int | None:
     summary="Announce a dataset: signed manifest and a wrapped key for every accepted member; content follows",
 )
 def create_dataset(
-    room_id: uuid.UUID, body: schemas.DatasetCreate, request: Request, session: SessionDep, caller: Writer
+    room_id: uuid.UUID,
+    body: schemas.DatasetCreate,
+    request: Request,
+    session: SessionDep,
+    caller: Writer,
+    once: IdempotentPost,
 ) -> schemas.Dataset:
     settings: Settings = request.app.state.settings
-    dataset = datasets.create_dataset(
+    dataset = once(
         session,
-        caller=caller,
-        room_id=room_id,
-        data=body,
-        max_bytes=settings.room_dataset_max_bytes,
-        now=utcnow(),
+        caller,
+        body,
+        create=lambda: datasets.create_dataset(
+            session,
+            caller=caller,
+            room_id=room_id,
+            data=body,
+            max_bytes=settings.room_dataset_max_bytes,
+            now=utcnow(),
+        ),
+        replay=lambda dataset_id: datasets.get_dataset(
+            session, caller=caller, room_id=room_id, dataset_id=dataset_id
+        ),
     )
     return datasets.datasets_as_wire(session, [dataset], org_id=caller.org_id)[0]
 
 
-@router.get("", summary="The room's datasets, each with the key wrapped for your organization")
-def list_datasets(room_id: uuid.UUID, session: SessionDep, caller: Reader) -> list[schemas.Dataset]:
-    rows = datasets.list_datasets(session, caller=caller, room_id=room_id)
-    return datasets.datasets_as_wire(session, rows, org_id=caller.org_id)
+@router.get(
+    "",
+    summary="The room's datasets, each with the key wrapped for your organization, in id order, cursor-paginated",
+)
+def list_datasets(
+    room_id: uuid.UUID,
+    session: SessionDep,
+    caller: Reader,
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
+) -> Page[schemas.Dataset]:
+    rows, next_cursor = datasets.list_datasets(
+        session, caller=caller, room_id=room_id, cursor=cursor, limit=limit
+    )
+    return Page[schemas.Dataset](
+        items=datasets.datasets_as_wire(session, rows, org_id=caller.org_id), next_cursor=next_cursor
+    )
 
 
 @router.get(

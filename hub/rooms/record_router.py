@@ -11,10 +11,13 @@ from hub.auth.deps import require
 from hub.auth.tokens import Caller
 from hub.db import SessionDep
 from hub.errors import ERROR_RESPONSES
+from hub.idempotency_header import IdempotentPost
 from hub.models.base import utcnow
+from hub.pagination_query import DEFAULT_LIMIT, CursorParam, LimitParam
 from hub.rooms import annotations as notes
 from hub.rooms import eightd
 from protocol.models import rooms as schemas
+from protocol.models.pages import Page
 
 router = APIRouter(prefix="/v1/rooms/{room_id}", tags=["rooms"], responses=ERROR_RESPONSES)
 
@@ -24,22 +27,40 @@ Writer = Annotated[Caller, Depends(require("rooms:write"))]
 
 @router.post("/annotations", status_code=201, summary="Annotate: anchored, tagged, optionally a reply")
 def create_annotation(
-    room_id: uuid.UUID, body: schemas.AnnotationCreate, session: SessionDep, caller: Writer
+    room_id: uuid.UUID,
+    body: schemas.AnnotationCreate,
+    session: SessionDep,
+    caller: Writer,
+    once: IdempotentPost,
 ) -> schemas.Annotation:
-    annotation = notes.create(session, caller=caller, room_id=room_id, data=body, now=utcnow())
+    annotation = once(
+        session,
+        caller,
+        body,
+        create=lambda: notes.create(session, caller=caller, room_id=room_id, data=body, now=utcnow()),
+        replay=lambda annotation_id: notes.get(
+            session, caller=caller, room_id=room_id, annotation_id=annotation_id
+        ),
+    )
     return notes.as_wire(session, [annotation])[0]
 
 
-@router.get("/annotations", summary="The room's annotations with their histories, oldest first")
+@router.get(
+    "/annotations", summary="The room's annotations with their histories, oldest first, cursor-paginated"
+)
 def list_annotations(
     room_id: uuid.UUID,
     session: SessionDep,
     caller: Reader,
     dataset_id: uuid.UUID | None = None,
     tag: schemas.AnnotationTag | None = None,
-) -> list[schemas.Annotation]:
-    rows = notes.list_annotations(session, caller=caller, room_id=room_id, dataset_id=dataset_id, tag=tag)
-    return notes.as_wire(session, rows)
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
+) -> Page[schemas.Annotation]:
+    rows, next_cursor = notes.list_annotations(
+        session, caller=caller, room_id=room_id, dataset_id=dataset_id, tag=tag, cursor=cursor, limit=limit
+    )
+    return Page[schemas.Annotation](items=notes.as_wire(session, rows), next_cursor=next_cursor)
 
 
 @router.get("/annotations/{annotation_id}", summary="One annotation with its history")

@@ -12,8 +12,10 @@ from hub.auth.deps import require
 from hub.auth.tokens import Caller, TokenKeys
 from hub.db import SessionDep
 from hub.errors import ERROR_RESPONSES
+from hub.idempotency_header import IdempotentPost
 from hub.models.base import utcnow
 from hub.orgs import service as orgs
+from hub.pagination_query import DEFAULT_LIMIT, CursorParam, LimitParam
 from hub.rooms import closing, service, timeline
 from protocol.models import rooms as schemas
 from protocol.models.orgs import OrgKey
@@ -27,17 +29,35 @@ Writer = Annotated[Caller, Depends(require("rooms:write"))]
 
 
 @router.post("", status_code=201, summary="Open a room; your organization owns it and invites the members")
-def open_room(body: schemas.RoomCreate, session: SessionDep, caller: Writer) -> schemas.Room:
-    seat = service.open_room(session, caller=caller, data=body, now=utcnow())
+def open_room(
+    body: schemas.RoomCreate, session: SessionDep, caller: Writer, once: IdempotentPost
+) -> schemas.Room:
+    seat = once(
+        session,
+        caller,
+        body,
+        create=lambda: service.open_room(session, caller=caller, data=body, now=utcnow()),
+        replay=lambda room_id: service.get_room(session, caller=caller, room_id=room_id),
+        resource_id=lambda made: made.room.id,
+    )
     return service.room_as_wire(session, seat)
 
 
-@router.get("", summary="Rooms your organization is a member of or invited to, newest first")
+@router.get(
+    "", summary="Rooms your organization is a member of or invited to, newest first, cursor-paginated"
+)
 def list_rooms(
-    session: SessionDep, caller: Reader, status: schemas.RoomStatus | None = None
-) -> list[schemas.Room]:
-    seats = service.list_rooms(session, caller=caller, status=status)
-    return [service.room_as_wire(session, seat, with_members=False) for seat in seats]
+    session: SessionDep,
+    caller: Reader,
+    status: schemas.RoomStatus | None = None,
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
+) -> Page[schemas.Room]:
+    seats, next_cursor = service.list_rooms(session, caller=caller, status=status, cursor=cursor, limit=limit)
+    return Page[schemas.Room](
+        items=[service.room_as_wire(session, seat, with_members=False) for seat in seats],
+        next_cursor=next_cursor,
+    )
 
 
 @router.get("/{room_id}", summary="A room with its members (404 unless your organization is a member)")
@@ -47,16 +67,21 @@ def get_room(room_id: uuid.UUID, session: SessionDep, caller: Reader) -> schemas
 
 @router.get(
     "/{room_id}/members",
-    summary="Members with their roles, people and public keys (wrap data keys to `encryption_key`)",
+    summary="Members with their roles, people and public keys (wrap data keys to `encryption_key`), in the "
+    "order they were invited (the owner first), cursor-paginated",
 )
 def list_members(
     room_id: uuid.UUID,
     session: SessionDep,
     caller: Reader,
     include_removed: Annotated[bool, Query(description="Also former members, with removed_at")] = False,
-) -> list[schemas.Member]:
-    members = service.list_members(session, caller=caller, room_id=room_id, include_removed=include_removed)
-    return service.members_as_wire(session, members)
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
+) -> Page[schemas.Member]:
+    members, next_cursor = service.list_members(
+        session, caller=caller, room_id=room_id, include_removed=include_removed, cursor=cursor, limit=limit
+    )
+    return Page[schemas.Member](items=service.members_as_wire(session, members), next_cursor=next_cursor)
 
 
 @router.get(
@@ -69,9 +94,17 @@ def get_member_key(room_id: uuid.UUID, key_id: str, session: SessionDep, caller:
 
 @router.post("/{room_id}/members", status_code=201, summary="Invite an organization (room owner)")
 def invite(
-    room_id: uuid.UUID, body: schemas.MemberInvite, session: SessionDep, caller: Writer
+    room_id: uuid.UUID, body: schemas.MemberInvite, session: SessionDep, caller: Writer, once: IdempotentPost
 ) -> schemas.Member:
-    member = service.invite(session, caller=caller, room_id=room_id, data=body, now=utcnow())
+    member = once(
+        session,
+        caller,
+        body,
+        create=lambda: service.invite(session, caller=caller, room_id=room_id, data=body, now=utcnow()),
+        replay=lambda member_id: service.get_member(
+            session, caller=caller, room_id=room_id, member_id=member_id
+        ),
+    )
     return service.members_as_wire(session, [member])[0]
 
 
@@ -115,13 +148,13 @@ def get_timeline(
     room_id: uuid.UUID,
     session: SessionDep,
     caller: Reader,
-    cursor: Annotated[
-        int | None, Query(ge=0, le=2**63 - 1, description="next_cursor of the previous page")
-    ] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+    cursor: CursorParam = None,
+    limit: LimitParam = 500,
 ) -> Page[schemas.TimelineEntry]:
-    entries, next_id = timeline.timeline(session, caller=caller, room_id=room_id, after=cursor, limit=limit)
-    return Page[schemas.TimelineEntry](items=entries, next_cursor=str(next_id) if next_id else None)
+    entries, next_cursor = timeline.timeline(
+        session, caller=caller, room_id=room_id, cursor=cursor, limit=limit
+    )
+    return Page[schemas.TimelineEntry](items=entries, next_cursor=next_cursor)
 
 
 @router.post(

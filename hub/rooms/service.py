@@ -14,6 +14,7 @@ from hub.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hub.models import Organization, OrgKey, Room, RoomDataset, RoomMember, RoomStep, RoomWrappedKey
 from hub.models.base import uuid7
 from hub.notifications import service as notifications
+from hub.pagination import keyset, page_of
 from hub.rooms import access
 from hub.rooms.access import Seat
 from protocol.encoding import b64url_encode
@@ -214,7 +215,10 @@ def get_room(session: Session, *, caller: Caller, room_id: uuid.UUID) -> Seat:
     return access.seat(session, caller=caller, room_id=room_id, accepted=False)
 
 
-def list_rooms(session: Session, *, caller: Caller, status: RoomStatus | None = None) -> list[Seat]:
+def list_rooms(
+    session: Session, *, caller: Caller, status: RoomStatus | None = None, cursor: str | None, limit: int
+) -> tuple[list[Seat], str | None]:
+    """Newest first: room ids are UUIDv7."""
     query = (
         select(Room, RoomMember)
         .join(RoomMember, RoomMember.room_id == Room.id)
@@ -222,22 +226,36 @@ def list_rooms(session: Session, *, caller: Caller, status: RoomStatus | None = 
     )
     if status is not None:
         query = query.where(Room.status == status.value)
-    return [Seat(room, member) for room, member in session.execute(query.order_by(Room.created_at.desc()))]
+    rows = session.execute(keyset(query, Room.id, cursor=cursor, limit=limit, newest_first=True))
+    return page_of([Seat(room, member) for room, member in rows], limit, last_id=lambda seat: seat.room.id)
 
 
 def list_members(
-    session: Session, *, caller: Caller, room_id: uuid.UUID, include_removed: bool = False
-) -> list[RoomMember]:
+    session: Session,
+    *,
+    caller: Caller,
+    room_id: uuid.UUID,
+    include_removed: bool = False,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[RoomMember], str | None]:
+    """In invitation order (ids are UUIDv7; the owner's seat is made first), former members among them when
+    asked for."""
     access.seat(session, caller=caller, room_id=room_id, accepted=False)
-    current = access.current_members(session, room_id)
+    query = select(RoomMember).where(RoomMember.room_id == room_id)
     if not include_removed:
-        return current
-    removed = session.scalars(
-        select(RoomMember)
-        .where(RoomMember.room_id == room_id, RoomMember.removed_at.is_not(None))
-        .order_by(RoomMember.removed_at)
-    )
-    return [*current, *removed]
+        query = query.where(RoomMember.removed_at.is_(None))
+    rows = list(session.scalars(keyset(query, RoomMember.id, cursor=cursor, limit=limit)))
+    return page_of(rows, limit, last_id=lambda member: member.id)
+
+
+def get_member(session: Session, *, caller: Caller, room_id: uuid.UUID, member_id: uuid.UUID) -> RoomMember:
+    """One seat of a room the caller sits in, by its id (what an Idempotency-Key remembers of an invitation)."""
+    access.seat(session, caller=caller, room_id=room_id, accepted=False)
+    member = session.get(RoomMember, member_id)
+    if member is None or member.room_id != room_id:
+        raise NotFound("member not found")
+    return member
 
 
 def member_key(session: Session, *, caller: Caller, room_id: uuid.UUID, key_id: str) -> OrgKey:

@@ -9,20 +9,20 @@ from sqlalchemy.orm import Session
 
 from hub.auth.tokens import Caller
 from hub.models import AuditEntry
+from hub.pagination import keyset, page_of
 from hub.rooms import access
 from protocol.models import rooms as wire
 
 
 def timeline(
-    session: Session, *, caller: Caller, room_id: uuid.UUID, after: int | None, limit: int
-) -> tuple[list[wire.TimelineEntry], int | None]:
-    """Entries after the cursor ``after``; returns them and the cursor of the next page (None at the end)."""
+    session: Session, *, caller: Caller, room_id: uuid.UUID, cursor: str | None, limit: int
+) -> tuple[list[wire.TimelineEntry], str | None]:
+    """Entries after the cursor in audit order (the audit log's sequence); returns them and the cursor of the
+    next page (None at the end)."""
     access.seat(session, caller=caller, room_id=room_id)
     query = select(AuditEntry).where(AuditEntry.subject_type == "room", AuditEntry.subject_id == str(room_id))
-    if after is not None:
-        query = query.where(AuditEntry.id > after)
-    rows = session.scalars(query.order_by(AuditEntry.id).limit(limit + 1)).all()
-    page = rows[:limit]
+    rows = session.scalars(keyset(query, AuditEntry.id, cursor=cursor, limit=limit, kind=int)).all()
+    page, next_cursor = page_of(rows, limit, last_id=lambda row: row.id)
     entries = [
         wire.TimelineEntry(
             at=row.at,
@@ -32,4 +32,4 @@ def timeline(
         )
         for row in page
     ]
-    return entries, page[-1].id if len(rows) > limit else None
+    return entries, next_cursor

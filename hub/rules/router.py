@@ -9,7 +9,10 @@ from hub.auth.deps import require
 from hub.auth.tokens import Caller
 from hub.db import SessionDep
 from hub.errors import ERROR_RESPONSES
+from hub.idempotency_header import IdempotentPost
+from hub.pagination_query import DEFAULT_LIMIT, CursorParam, LimitParam
 from hub.rules import dryrun, service
+from protocol.models.pages import Page
 from protocol.models.rules import DryRunRequest, DryRunResult, Rule, RuleCreate, RuleStatus, RuleVersion
 
 router = APIRouter(prefix="/v1/rules", tags=["rules"], responses=ERROR_RESPONSES)
@@ -19,14 +22,31 @@ Admin = Annotated[Caller, Depends(require("rules:admin"))]
 
 
 @router.post("", status_code=201, summary="Create a rule (OEM); it is version 1")
-def create_rule(body: RuleCreate, session: SessionDep, caller: Admin) -> Rule:
-    return service.as_wire(service.create_rule(session, caller=caller, data=body), body)
+def create_rule(body: RuleCreate, session: SessionDep, caller: Admin, once: IdempotentPost) -> Rule:
+    rule = once(
+        session,
+        caller,
+        body,
+        create=lambda: service.create_rule(session, caller=caller, data=body),
+        replay=lambda rule_id: service.get_rule(session, caller=caller, rule_id=rule_id)[0],
+    )
+    return service.as_wire(rule, body)
 
 
-@router.get("", summary="Your organization's rules, each as its newest version")
-def list_rules(session: SessionDep, caller: Reader, status: RuleStatus | None = None) -> list[Rule]:
-    rows = service.list_rules(session, caller=caller, status=status)
-    return [service.as_wire(rule, version.definition) for rule, version in rows]
+@router.get(
+    "", summary="Your organization's rules, each as its newest version, oldest first, cursor-paginated"
+)
+def list_rules(
+    session: SessionDep,
+    caller: Reader,
+    status: RuleStatus | None = None,
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
+) -> Page[Rule]:
+    rows, next_cursor = service.list_rules(session, caller=caller, status=status, cursor=cursor, limit=limit)
+    return Page[Rule](
+        items=[service.as_wire(rule, version.definition) for rule, version in rows], next_cursor=next_cursor
+    )
 
 
 # Before "/{rule_id}", which would otherwise take "templates" for an id and answer 422.
@@ -46,10 +66,21 @@ def update_rule(rule_id: uuid.UUID, body: RuleCreate, session: SessionDep, calle
     return service.as_wire(service.update_rule(session, caller=caller, rule_id=rule_id, data=body), body)
 
 
-@router.get("/{rule_id}/versions", summary="Every version of a rule and when each was in force, oldest first")
-def list_versions(rule_id: uuid.UUID, session: SessionDep, caller: Reader) -> list[RuleVersion]:
-    rows = service.list_versions(session, caller=caller, rule_id=rule_id)
-    return [service.version_as_wire(row) for row in rows]
+@router.get(
+    "/{rule_id}/versions",
+    summary="Every version of a rule and when each was in force, oldest first, cursor-paginated",
+)
+def list_versions(
+    rule_id: uuid.UUID,
+    session: SessionDep,
+    caller: Reader,
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
+) -> Page[RuleVersion]:
+    rows, next_cursor = service.list_versions(
+        session, caller=caller, rule_id=rule_id, cursor=cursor, limit=limit
+    )
+    return Page[RuleVersion](items=[service.version_as_wire(row) for row in rows], next_cursor=next_cursor)
 
 
 @router.post(

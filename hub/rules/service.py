@@ -22,6 +22,7 @@ from hub.db import one_or_not_found
 from hub.errors import Forbidden, InvalidInput
 from hub.models import Organization, Rule, RuleVersion, SupplyAgreement
 from hub.models.base import utcnow
+from hub.pagination import keyset, page_of
 from hub.rules.conditions import ConditionError, compile_condition
 from protocol.models import rules as wire
 from protocol.models.common import AgreementStatus, OrgKind
@@ -90,8 +91,8 @@ def get_rule(session: Session, *, caller: Caller, rule_id: uuid.UUID) -> tuple[R
 
 
 def list_rules(
-    session: Session, *, caller: Caller, status: wire.RuleStatus | None = None
-) -> list[tuple[Rule, RuleVersion]]:
+    session: Session, *, caller: Caller, status: wire.RuleStatus | None = None, cursor: str | None, limit: int
+) -> tuple[list[tuple[Rule, RuleVersion]], str | None]:
     """The caller's rules, oldest first, each with its current version (one query)."""
     query = (
         select(Rule, RuleVersion)
@@ -100,15 +101,27 @@ def list_rules(
     )
     if status is not None:
         query = query.where(Rule.status == status.value)
-    rows = session.execute(query.order_by(Rule.created_at, Rule.id))
-    return [(rule, version) for rule, version in rows]
+    rows = [
+        (rule, version)
+        for rule, version in session.execute(keyset(query, Rule.id, cursor=cursor, limit=limit))
+    ]
+    return page_of(rows, limit, last_id=lambda row: row[0].id)
 
 
-def list_versions(session: Session, *, caller: Caller, rule_id: uuid.UUID) -> list[RuleVersion]:
-    """Every version of one of the caller's rules, oldest first."""
+def list_versions(
+    session: Session, *, caller: Caller, rule_id: uuid.UUID, cursor: str | None, limit: int
+) -> tuple[list[RuleVersion], str | None]:
+    """Every version of one of the caller's rules, oldest first: a rule's versions number up, so they page by
+    their version number."""
     rule = _owned(session, caller=caller, rule_id=rule_id)
-    query = select(RuleVersion).where(RuleVersion.rule_id == rule.id).order_by(RuleVersion.version)
-    return list(session.scalars(query))
+    query = keyset(
+        select(RuleVersion).where(RuleVersion.rule_id == rule.id),
+        RuleVersion.version,
+        cursor=cursor,
+        limit=limit,
+        kind=int,
+    )
+    return page_of(list(session.scalars(query)), limit, last_id=lambda version: version.version)
 
 
 def current_version(session: Session, *, rule: Rule) -> RuleVersion:

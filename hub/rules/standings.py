@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from hub.auth.tokens import Caller
 from hub.errors import InvalidInput, NotFound
 from hub.models import InboxNotification, PeriodOutcome, Standing, StandingChange
+from hub.pagination import keyset, page_of
 from protocol.models import rules as wire
 from protocol.models.common import OrgKind
 
@@ -23,10 +24,13 @@ def _visible(caller: Caller) -> ColumnElement[bool]:
     return false()
 
 
-def list_standings(session: Session, *, caller: Caller) -> list[Standing]:
-    """An OEM's suppliers, or a supplier's standing at each OEM it supplies."""
-    query = select(Standing).where(_visible(caller)).order_by(Standing.updated_at.desc(), Standing.id)
-    return list(session.scalars(query))
+def list_standings(
+    session: Session, *, caller: Caller, cursor: str | None, limit: int
+) -> tuple[list[Standing], str | None]:
+    """An OEM's suppliers, or a supplier's standing at each OEM it supplies, in the order they were first
+    judged: a standing's id never changes when it does, so pages stay exact while standings move."""
+    query = keyset(select(Standing).where(_visible(caller)), Standing.id, cursor=cursor, limit=limit)
+    return page_of(list(session.scalars(query)), limit, last_id=lambda standing: standing.id)
 
 
 def get_standing(
@@ -111,17 +115,15 @@ def missing_periods(session: Session, *, caller: Caller, since: datetime) -> dic
 
 
 def inbox(
-    session: Session, *, caller: Caller, role: wire.RecipientRole | None, limit: int
-) -> list[InboxNotification]:
-    """The caller's organization's notifications, newest first; ``role`` narrows them to one role."""
+    session: Session, *, caller: Caller, role: wire.RecipientRole | None, cursor: str | None, limit: int
+) -> tuple[list[InboxNotification], str | None]:
+    """The caller's organization's notifications, newest first (ids are UUIDv7); ``role`` narrows them to one
+    role."""
     query = select(InboxNotification).where(InboxNotification.organization_id == caller.org_id)
     if role is not None:
         query = query.where(InboxNotification.role == role.value)
-    return list(
-        session.scalars(
-            query.order_by(InboxNotification.created_at.desc(), InboxNotification.id.desc()).limit(limit)
-        )
-    )
+    query = keyset(query, InboxNotification.id, cursor=cursor, limit=limit, newest_first=True)
+    return page_of(list(session.scalars(query)), limit, last_id=lambda row: row.id)
 
 
 def notification_as_wire(row: InboxNotification) -> wire.InboxNotification:

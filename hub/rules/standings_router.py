@@ -9,7 +9,9 @@ from hub.auth.deps import require
 from hub.auth.tokens import Caller
 from hub.db import SessionDep
 from hub.errors import ERROR_RESPONSES
+from hub.pagination_query import DEFAULT_LIMIT, CursorParam, LimitParam
 from hub.rules import standings
+from protocol.models.pages import Page
 from protocol.models.rules import InboxNotification, RecipientRole, Standing
 
 router = APIRouter(prefix="/v1", tags=["standings"], responses=ERROR_RESPONSES)
@@ -17,9 +19,15 @@ router = APIRouter(prefix="/v1", tags=["standings"], responses=ERROR_RESPONSES)
 Reader = Annotated[Caller, Depends(require("standings:read"))]
 
 
-@router.get("/standings", summary="Your suppliers' standings (OEM), or your standing at each OEM (supplier)")
-def list_standings(session: SessionDep, caller: Reader) -> list[Standing]:
-    return [standings.as_wire(s) for s in standings.list_standings(session, caller=caller)]
+@router.get(
+    "/standings",
+    summary="Your suppliers' standings (OEM), or your standing at each OEM (supplier), cursor-paginated",
+)
+def list_standings(
+    session: SessionDep, caller: Reader, cursor: CursorParam = None, limit: LimitParam = DEFAULT_LIMIT
+) -> Page[Standing]:
+    rows, next_cursor = standings.list_standings(session, caller=caller, cursor=cursor, limit=limit)
+    return Page[Standing](items=[standings.as_wire(s) for s in rows], next_cursor=next_cursor)
 
 
 @router.get(
@@ -35,12 +43,15 @@ def get_standing(
     return standings.as_wire(found, standings.history(session, standing=found))
 
 
-@router.get("/inbox", summary="Notifications for your organization, newest first")
+@router.get("/inbox", summary="Notifications for your organization, newest first, cursor-paginated")
 def inbox(
     session: SessionDep,
     caller: Reader,
     role: RecipientRole | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-) -> list[InboxNotification]:
-    rows = standings.inbox(session, caller=caller, role=role, limit=limit)
-    return [standings.notification_as_wire(row) for row in rows]
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
+) -> Page[InboxNotification]:
+    rows, next_cursor = standings.inbox(session, caller=caller, role=role, cursor=cursor, limit=limit)
+    return Page[InboxNotification](
+        items=[standings.notification_as_wire(row) for row in rows], next_cursor=next_cursor
+    )

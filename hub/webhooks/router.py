@@ -3,13 +3,15 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from hub.auth.deps import require
 from hub.auth.tokens import Caller
 from hub.config import Settings
 from hub.db import SessionDep
 from hub.errors import ERROR_RESPONSES
+from hub.idempotency_header import IdempotentPost
+from hub.pagination_query import DEFAULT_LIMIT, CursorParam, LimitParam
 from hub.webhooks import service
 from protocol.models import webhooks as schemas
 from protocol.models.pages import Page
@@ -28,17 +30,27 @@ def _development(request: Request) -> bool:
     "", status_code=201, summary="Subscribe a URL to your organization's events; the secret is shown once"
 )
 def create_webhook(
-    body: schemas.WebhookCreate, request: Request, session: SessionDep, caller: Admin
+    body: schemas.WebhookCreate, request: Request, session: SessionDep, caller: Admin, once: IdempotentPost
 ) -> schemas.WebhookWithSecret:
-    webhook, secret = service.create_webhook(
-        session, caller=caller, data=body, development=_development(request)
+    webhook, secret = once(
+        session,
+        caller,
+        body,
+        create=lambda: service.create_webhook(
+            session, caller=caller, data=body, development=_development(request)
+        ),
+        replay=lambda webhook_id: service.webhook_with_secret(session, caller=caller, webhook_id=webhook_id),
+        resource_id=lambda made: made[0].id,
     )
     return schemas.WebhookWithSecret(webhook=service.webhook_as_wire(webhook), secret=secret)
 
 
-@router.get("", summary="Your organization's webhooks, disabled ones included")
-def list_webhooks(session: SessionDep, caller: Admin) -> list[schemas.Webhook]:
-    return [service.webhook_as_wire(w) for w in service.list_webhooks(session, caller=caller)]
+@router.get("", summary="Your organization's webhooks, disabled ones included, cursor-paginated")
+def list_webhooks(
+    session: SessionDep, caller: Admin, cursor: CursorParam = None, limit: LimitParam = DEFAULT_LIMIT
+) -> Page[schemas.Webhook]:
+    rows, next_cursor = service.list_webhooks(session, caller=caller, cursor=cursor, limit=limit)
+    return Page[schemas.Webhook](items=[service.webhook_as_wire(w) for w in rows], next_cursor=next_cursor)
 
 
 @router.get("/{webhook_id}", summary="One of your organization's webhooks")
@@ -57,11 +69,24 @@ def disable_webhook(webhook_id: uuid.UUID, session: SessionDep, caller: Admin) -
     summary="A new secret, shown once; the previous one keeps signing during the overlap",
 )
 def rotate_secret(
-    webhook_id: uuid.UUID, session: SessionDep, caller: Admin, body: schemas.SecretRotate | None = None
+    webhook_id: uuid.UUID,
+    session: SessionDep,
+    caller: Admin,
+    once: IdempotentPost,
+    body: schemas.SecretRotate | None = None,
 ) -> schemas.WebhookWithSecret:
+    """Takes an Idempotency-Key although it makes nothing new: a blind retry would rotate twice, losing the
+    secret the first rotation made and dropping the receiver's current one out of the overlap."""
     overlap = (body or schemas.SecretRotate()).overlap_seconds
-    webhook, secret = service.rotate_secret(
-        session, caller=caller, webhook_id=webhook_id, overlap_seconds=overlap
+    webhook, secret = once(
+        session,
+        caller,
+        body,
+        create=lambda: service.rotate_secret(
+            session, caller=caller, webhook_id=webhook_id, overlap_seconds=overlap
+        ),
+        replay=lambda same: service.webhook_with_secret(session, caller=caller, webhook_id=same),
+        resource_id=lambda made: made[0].id,
     )
     return schemas.WebhookWithSecret(webhook=service.webhook_as_wire(webhook), secret=secret)
 
@@ -72,17 +97,14 @@ def list_deliveries(
     session: SessionDep,
     caller: Admin,
     status: schemas.DeliveryStatus | None = None,
-    cursor: Annotated[
-        int | None, Query(ge=1, le=2**63 - 1, description="next_cursor of the previous page")
-    ] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
 ) -> Page[schemas.WebhookDelivery]:
-    rows, next_id = service.list_deliveries(
-        session, caller=caller, webhook_id=webhook_id, status=status, before=cursor, limit=limit
+    rows, next_cursor = service.list_deliveries(
+        session, caller=caller, webhook_id=webhook_id, status=status, cursor=cursor, limit=limit
     )
     return Page[schemas.WebhookDelivery](
-        items=[service.delivery_as_wire(delivery, event) for delivery, event in rows],
-        next_cursor=str(next_id) if next_id else None,
+        items=[service.delivery_as_wire(delivery, event) for delivery, event in rows], next_cursor=next_cursor
     )
 
 

@@ -19,6 +19,7 @@ from hub.auth.tokens import Caller
 from hub.errors import Conflict, InvalidInput, NotFound
 from hub.models import Event, Webhook, WebhookDelivery
 from hub.models.base import utcnow
+from hub.pagination import keyset, page_of
 from hub.webhooks import egress, signing
 from protocol.models import webhooks as schemas
 
@@ -80,12 +81,16 @@ def create_webhook(
     return webhook, secret
 
 
-def list_webhooks(session: Session, *, caller: Caller) -> list[Webhook]:
-    return list(
-        session.scalars(
-            select(Webhook).where(Webhook.organization_id == caller.org_id).order_by(Webhook.created_at)
-        )
+def list_webhooks(
+    session: Session, *, caller: Caller, cursor: str | None, limit: int
+) -> tuple[list[Webhook], str | None]:
+    query = keyset(
+        select(Webhook).where(Webhook.organization_id == caller.org_id),
+        Webhook.id,
+        cursor=cursor,
+        limit=limit,
     )
+    return page_of(list(session.scalars(query)), limit, last_id=lambda webhook: webhook.id)
 
 
 def get_webhook(session: Session, *, caller: Caller, webhook_id: uuid.UUID) -> Webhook:
@@ -93,6 +98,12 @@ def get_webhook(session: Session, *, caller: Caller, webhook_id: uuid.UUID) -> W
     if webhook is None or webhook.organization_id != caller.org_id:
         raise NotFound("webhook not found")
     return webhook
+
+
+def webhook_with_secret(session: Session, *, caller: Caller, webhook_id: uuid.UUID) -> tuple[Webhook, str]:
+    """The webhook and its current secret, for an Idempotency-Key's repeat of the answer that showed it."""
+    webhook = get_webhook(session, caller=caller, webhook_id=webhook_id)
+    return webhook, webhook.secret
 
 
 def disable_webhook(session: Session, *, caller: Caller, webhook_id: uuid.UUID) -> Webhook:
@@ -158,27 +169,22 @@ def list_deliveries(
     caller: Caller,
     webhook_id: uuid.UUID,
     status: str | None = None,
-    before: int | None = None,
+    cursor: str | None = None,
     limit: int = 100,
-) -> tuple[list[tuple[WebhookDelivery, Event]], int | None]:
-    """Newest event first. A webhook has one delivery per event, so the event's ``seq`` orders them and
-    ``before`` (the last seq of a page) continues where a page ended."""
+) -> tuple[list[tuple[WebhookDelivery, Event]], str | None]:
+    """Newest event first. A webhook has one delivery per event, so the event's ``seq`` orders them and is the
+    key a cursor continues after."""
     get_webhook(session, caller=caller, webhook_id=webhook_id)
     query = (
         select(WebhookDelivery, Event)
         .join(Event, Event.seq == WebhookDelivery.event_seq)
         .where(WebhookDelivery.webhook_id == webhook_id)
-        .order_by(WebhookDelivery.event_seq.desc())
-        .limit(limit + 1)
     )
     if status is not None:
         query = query.where(WebhookDelivery.status == status)
-    if before is not None:
-        query = query.where(WebhookDelivery.event_seq < before)
+    query = keyset(query, WebhookDelivery.event_seq, cursor=cursor, limit=limit, kind=int, newest_first=True)
     rows = [(delivery, event) for delivery, event in session.execute(query).all()]
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, rows[-1][0].event_seq if more and rows else None
+    return page_of(rows, limit, last_id=lambda row: row[0].event_seq)
 
 
 def replay_delivery(

@@ -81,8 +81,7 @@ class Rooms(DatasetTransfer):
             open_rooms = hub.rooms.list(status="open")
         """
         params = None if status is None else {"status": wire.RoomStatus(status).value}
-        items = self._client.request("GET", "/v1/rooms", params=params)
-        return [wire.Room.model_validate(item) for item in items]
+        return [wire.Room.model_validate(item) for item in self._client.pages("/v1/rooms", params=params)]
 
     def get(self, room_id: uuid.UUID | str) -> wire.Room:
         """One room with its members (:class:`~supplier_sdk.errors.NotFound` for non-members).
@@ -161,14 +160,8 @@ class Rooms(DatasetTransfer):
             for entry in hub.rooms.timeline(room.id):
                 print(entry.at, entry.action)
         """
-        params: dict[str, Any] = {}
-        entries: builtins.list[wire.TimelineEntry] = []
-        while True:
-            page = self._client.request("GET", f"/v1/rooms/{_id(room_id)}/timeline", params=params)
-            entries.extend(wire.TimelineEntry.model_validate(item) for item in page["items"])
-            if not page.get("next_cursor"):
-                return entries
-            params["cursor"] = page["next_cursor"]
+        path = f"/v1/rooms/{_id(room_id)}/timeline"
+        return [wire.TimelineEntry.model_validate(item) for item in self._client.pages(path)]
 
     def export(self, room_id: uuid.UUID | str, *, format: str = "json") -> Any:
         """The room's signed 8D summary: ``json`` (the signed envelope, parsed) or ``markdown`` (text).
@@ -236,7 +229,7 @@ class Rooms(DatasetTransfer):
 
             roots = [a for a in hub.rooms.annotations(room.id) if a.tag == "root_cause"]
         """
-        items = self._client.request("GET", f"/v1/rooms/{_id(room_id)}/annotations")
+        items = self._client.pages(f"/v1/rooms/{_id(room_id)}/annotations")
         return [wire.Annotation.model_validate(item) for item in items]
 
     def steps(self, room_id: uuid.UUID | str) -> builtins.list[wire.EightDRecordStep]:

@@ -121,7 +121,7 @@ class DatasetTransfer:
         except ConflictError:
             wanted = encryption_key_id(raw)
             org = self._client.organization()
-            for item in self._client.request("GET", f"/v1/organizations/{org.id}/keys"):
+            for item in self._client.pages(f"/v1/organizations/{org.id}/keys"):
                 key = OrgKey.model_validate(item)
                 if key.key_id == wanted and key.use is KeyUse.ENCRYPTION and key.status is KeyStatus.ACTIVE:
                     return key.key_id
@@ -136,7 +136,7 @@ class DatasetTransfer:
         """
         return [
             wire.Member.model_validate(item)
-            for item in self._client.request("GET", f"/v1/rooms/{_id(room_id)}/members")
+            for item in self._client.pages(f"/v1/rooms/{_id(room_id)}/members")
         ]
 
     # -- datasets -------------------------------------------------------------------------------------------
@@ -149,7 +149,7 @@ class DatasetTransfer:
             for dataset in hub.rooms.datasets(room.id):
                 print(dataset.name, dataset.plaintext_size, dataset.missing_keys)
         """
-        items = self._client.request("GET", f"/v1/rooms/{_id(room_id)}/datasets")
+        items = self._client.pages(f"/v1/rooms/{_id(room_id)}/datasets")
         return [wire.Dataset.model_validate(item) for item in items]
 
     def dataset(self, room_id: uuid.UUID | str, dataset_id: uuid.UUID | str) -> wire.Dataset:
@@ -284,7 +284,7 @@ class DatasetTransfer:
                     return b64url_decode(key.public_key)
         # The uploader may have left the room: its keys are still listed to partners.
         try:
-            listed = self._client.request("GET", f"/v1/organizations/{dataset.uploaded_by}/keys")
+            listed = list(self._client.pages(f"/v1/organizations/{dataset.uploaded_by}/keys"))
         except HubError:
             listed = []
         for item in listed:

@@ -6,10 +6,12 @@ import re
 import uuid
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from protocol.models.common import AgreementStatus, KeyStatus, OrgKind
+from protocol.models.rules import STANDARD_RULE_TEMPLATE
 from protocol.signing import key_id_for, public_key_raw
 from supplier_sdk.errors import (
     AuthenticationError,
@@ -127,7 +129,7 @@ def test_register_signing_key_returns_the_thumbprint_the_client_signs_under(netw
     key_id = hub.register_signing_key()
 
     assert key_id == hub.signing_key_id == key_id_for(public_key_raw(supplier.key))
-    keys = hub.request("GET", f"/v1/organizations/{supplier.org_id}/keys")
+    keys = list(hub.pages(f"/v1/organizations/{supplier.org_id}/keys"))
     assert [(k["key_id"], k["use"], k["status"]) for k in keys] == [(key_id, "sig", KeyStatus.ACTIVE.value)]
 
 
@@ -137,7 +139,7 @@ def test_registering_the_active_key_again_is_not_an_error(network: Network) -> N
     first = hub.register_signing_key()
 
     assert hub.register_signing_key() == first
-    assert len(hub.request("GET", f"/v1/organizations/{supplier.org_id}/keys")) == 1
+    assert len(list(hub.pages(f"/v1/organizations/{supplier.org_id}/keys"))) == 1
 
 
 def test_a_key_another_organization_registered_is_a_conflict(network: Network) -> None:
@@ -150,7 +152,7 @@ def test_a_key_another_organization_registered_is_a_conflict(network: Network) -
         network.client(second).register_signing_key()
 
     assert caught.value.error == "Conflict" and "registered already" in caught.value.detail
-    assert network.client(second).request("GET", f"/v1/organizations/{second.org_id}/keys") == []
+    assert list(network.client(second).pages(f"/v1/organizations/{second.org_id}/keys")) == []
 
 
 def test_an_unknown_client_is_an_authentication_error(network: Network) -> None:
@@ -220,3 +222,48 @@ def test_a_hub_that_is_not_listening_is_unreachable_after_the_retries(network: N
 
     assert len(sleeps) == 2
     assert "ConnectError" in str(caught.value) and hub.base_url in str(caught.value)
+
+
+class AnswerLostTransport(CountingTransport):
+    """The real transport, but the hub's first answer to a POST never arrives: the hub did the work."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lost = False
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = super().handle_request(request)
+        if request.method == "POST" and request.url.path != "/oauth/token" and not self.lost:
+            self.lost = True
+            response.read()
+            response.close()
+            raise httpx.ReadError("connection reset after the request was sent")
+        return response
+
+
+def test_a_post_whose_answer_was_lost_is_retried_under_its_key_and_makes_one_thing(network: Network) -> None:
+    transport = AnswerLostTransport()
+    hub = network.client(network.oem, transport=transport)
+    name = f"CPK rule {uuid.uuid4().hex[:8]}"
+
+    made = hub.request("POST", "/v1/rules", json={**STANDARD_RULE_TEMPLATE, "name": name})
+
+    posts = [r for r in transport.requests if r.url.path == "/v1/rules"]
+    assert len(posts) == 2 and transport.lost
+    assert posts[0].headers["idempotency-key"] == posts[1].headers["idempotency-key"]
+    assert [rule["id"] for rule in hub.pages("/v1/rules") if rule["name"] == name] == [made["id"]]
+
+
+def test_pages_follow_every_cursor_to_the_end(network: Network) -> None:
+    hub = network.client(network.oem)
+    names = {f"paged {n} {uuid.uuid4().hex[:6]}" for n in range(5)}
+    for name in names:
+        hub.request("POST", "/v1/rules", json={**STANDARD_RULE_TEMPLATE, "name": name})
+    transport = CountingTransport()
+    paging = network.client(network.oem, transport=transport)
+
+    listed = [rule["name"] for rule in paging.pages("/v1/rules", page_size=2)]
+
+    assert names <= set(listed) and len(listed) == len(set(listed))
+    # one request per page, and no empty page at the end: a page says whether another follows
+    assert transport.paths("GET").count("/v1/rules") == (len(listed) + 1) // 2

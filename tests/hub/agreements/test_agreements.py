@@ -75,7 +75,7 @@ def test_supplier_sees_and_accepts(db: Session, oem: Actor, supplier: Actor) -> 
 
     seen = supplier.get(f"/v1/agreements/{agreement['id']}")
     assert seen.status_code == 200 and seen.json()["status"] == "proposed"
-    assert [a["id"] for a in supplier.get("/v1/agreements").json()] == [agreement["id"]]
+    assert [a["id"] for a in supplier.get("/v1/agreements").json()["items"]] == [agreement["id"]]
 
     accepted = supplier.post(f"/v1/agreements/{agreement['id']}/accept", json={"reason": "agreed"})
 
@@ -152,7 +152,7 @@ def test_list_filters_by_status(oem: Actor, supplier: Actor, other_supplier: Act
     def ids(actor: Actor, **params: str) -> list[str]:
         response = actor.get("/v1/agreements", params=params)
         assert response.status_code == 200, response.text
-        return [a["id"] for a in response.json()]
+        return [a["id"] for a in response.json()["items"]]
 
     assert ids(oem) == [first["id"], second["id"], third["id"]]
     assert ids(oem, status="active") == [first["id"]]
@@ -187,7 +187,7 @@ def test_another_supplier_sees_nothing(
     assert_error(other_supplier.get(f"/v1/agreements/{agreement['id']}"), 404, "NotFound")
     for action in ("accept", "decline", "terminate"):
         assert_error(other_supplier.post(f"/v1/agreements/{agreement['id']}/{action}"), 404, "NotFound")
-    assert other_supplier.get("/v1/agreements").json() == []
+    assert other_supplier.get("/v1/agreements").json()["items"] == []
     assert stored_status(db, agreement["id"]) == "proposed"
     assert audit_count(db) == audited
 

@@ -121,7 +121,7 @@ def test_token_lacking_the_endpoint_scope_is_insufficient_scope(client: TestClie
     assert 'scope="org:admin"' in response.headers["www-authenticate"]
     assert "insufficient_scope" in response.headers["www-authenticate"]
     listed = supplier.get(f"/v1/organizations/{supplier.org.id}/keys")
-    assert listed.status_code == 200 and listed.json() == []
+    assert listed.status_code == 200 and listed.json()["items"] == []
 
 
 def test_tokens_signed_before_a_key_rotation_verify_while_the_old_key_is_listed() -> None:

@@ -131,7 +131,7 @@ def test_a_standing_change_reaches_both_parties_and_the_notification_only_the_oe
         assert sorted(c["report_id"] for c in change["causes"]) == sorted(ids)
 
     [note] = events_for(db, reporting.oem.org.id, "notification.created")
-    assert note.payload == reporting.oem.get("/v1/inbox").json()[0]
+    assert note.payload == reporting.oem.get("/v1/inbox").json()["items"][0]
     assert events_for(db, reporting.supplier.org.id, "notification.created") == []
 
 

@@ -171,17 +171,19 @@ def test_unknown_organization_is_404(operator: Actor) -> None:
 def test_list_shows_self_and_partners_only(oem: Actor, supplier: Actor, other_supplier: Actor) -> None:
     propose(oem, supplier)
 
-    listed = {org["id"] for org in oem.get("/v1/organizations").json()}
+    listed = {org["id"] for org in oem.get("/v1/organizations").json()["items"]}
     assert listed == {str(oem.org.id), str(supplier.org.id)}
-    suppliers = {org["id"] for org in oem.get("/v1/organizations", params={"kind": "supplier"}).json()}
+    suppliers = {
+        org["id"] for org in oem.get("/v1/organizations", params={"kind": "supplier"}).json()["items"]
+    }
     assert suppliers == {str(supplier.org.id)}
-    assert {org["id"] for org in other_supplier.get("/v1/organizations").json()} == {
+    assert {org["id"] for org in other_supplier.get("/v1/organizations").json()["items"]} == {
         str(other_supplier.org.id)
     }
 
 
 def test_the_operator_lists_everyone(operator: Actor, oem: Actor, supplier: Actor) -> None:
-    listed = {org["id"] for org in operator.get("/v1/organizations").json()}
+    listed = {org["id"] for org in operator.get("/v1/organizations").json()["items"]}
     assert {str(operator.org.id), str(oem.org.id), str(supplier.org.id)} <= listed
 
 
@@ -259,7 +261,7 @@ def test_a_new_signing_key_retires_the_previous_one(supplier: Actor) -> None:
     enc = supplier.post("/v1/keys", json=new_key_body("enc")[0]).json()
     second = supplier.post("/v1/keys", json=new_key_body("sig")[0]).json()
 
-    keys = {k["key_id"]: k for k in supplier.get(f"/v1/organizations/{supplier.org.id}/keys").json()}
+    keys = {k["key_id"]: k for k in supplier.get(f"/v1/organizations/{supplier.org.id}/keys").json()["items"]}
     assert keys[first["key_id"]]["status"] == "retired"
     assert keys[first["key_id"]]["retired_at"] is not None
     assert keys[first["key_id"]]["revoked_at"] is None
@@ -283,7 +285,7 @@ def test_malformed_public_key_is_422(db: Session, supplier: Actor, public_key: s
     response = supplier.post("/v1/keys", json={"use": "sig", "public_key": public_key})
     body = assert_error(response, 422, "InvalidInput", detail=detail)
     assert "body.public_key" in field_locs(body)
-    assert supplier.get(f"/v1/organizations/{supplier.org.id}/keys").json() == []
+    assert supplier.get(f"/v1/organizations/{supplier.org.id}/keys").json()["items"] == []
     assert audit_count(db) == audited
 
 
@@ -292,7 +294,7 @@ def test_duplicate_key_is_a_conflict(supplier: Actor, other_supplier: Actor) -> 
     assert supplier.post("/v1/keys", json=body).status_code == 201
     assert_error(supplier.post("/v1/keys", json=body), 409, "Conflict", detail="registered already")
     assert_error(other_supplier.post("/v1/keys", json=body), 409, "Conflict")
-    assert other_supplier.get(f"/v1/organizations/{other_supplier.org.id}/keys").json() == []
+    assert other_supplier.get(f"/v1/organizations/{other_supplier.org.id}/keys").json()["items"] == []
 
 
 def test_revoke_own_key(db: Session, supplier: Actor) -> None:
@@ -313,7 +315,7 @@ def test_revoking_another_organizations_key_is_404(
 
     assert_error(other_supplier.post(f"/v1/keys/{key['key_id']}/revoke"), 404, "NotFound")
 
-    keys = supplier.get(f"/v1/organizations/{supplier.org.id}/keys").json()
+    keys = supplier.get(f"/v1/organizations/{supplier.org.id}/keys").json()["items"]
     assert [k["status"] for k in keys] == ["active"]
     assert audit_actions(db, key["key_id"]) == ["key.registered"]
 
@@ -375,7 +377,7 @@ def test_clients_list_shows_only_own(supplier: Actor, other_supplier: Actor) -> 
     created = supplier.post("/v1/clients", json={"name": "second"})
     assert created.status_code == 201
 
-    listed = supplier.get("/v1/clients").json()
+    listed = supplier.get("/v1/clients").json()["items"]
 
     assert {c["client_id"] for c in listed} == {supplier.client_id, created.json()["client"]["client_id"]}
     assert {c["organization_id"] for c in listed} == {str(supplier.org.id)}

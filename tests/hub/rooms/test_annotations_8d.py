@@ -36,10 +36,10 @@ def test_annotations_thread_and_keep_their_history(owner: Member, compressor: Me
         (2, "root_cause", "bearing play confirmed"),
     ]
     assert edited.json()["anchor"]["dataset_id"] == dataset["id"]
-    assert [a["id"] for a in compressor.get(f"/v1/rooms/{rid}/annotations?tag=root_cause").json()] == [
-        note["id"]
-    ]
-    assert len(compressor.get(f"/v1/rooms/{rid}/annotations?dataset_id={dataset['id']}").json()) == 1
+    assert [
+        a["id"] for a in compressor.get(f"/v1/rooms/{rid}/annotations?tag=root_cause").json()["items"]
+    ] == [note["id"]]
+    assert len(compressor.get(f"/v1/rooms/{rid}/annotations?dataset_id={dataset['id']}").json()["items"]) == 1
     assert compressor.get(url).json()["revision"] == 2
 
 

@@ -46,7 +46,7 @@ def test_closing_with_deletion_leaves_no_ciphertext_and_no_wrapped_key(
     for dataset_id in ids:
         dataset = db.get(RoomDataset, dataset_id)
         assert dataset is not None and dataset.status == "shredded" and dataset.shredded_at is not None
-    listed = compressor.get(f"/v1/rooms/{rid}/datasets").json()
+    listed = compressor.get(f"/v1/rooms/{rid}/datasets").json()["items"]
     assert {d["status"] for d in listed} == {"shredded"} and all(d["wrapped_key"] is None for d in listed)
     assert compressor.get(f"/v1/rooms/{rid}/datasets/{ids[0]}/content").status_code == 409
     # Read-only now: every write is 409, closing again too.

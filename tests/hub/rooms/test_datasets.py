@@ -187,7 +187,7 @@ def test_a_late_joiner_gets_a_key_rewrapped_by_a_member(
     added = compressor.post(url, json={"wrapped_keys": [wrapped_for(motor)]})
     assert added.status_code == 200, added.text
     assert added.json()["missing_keys"] == []
-    mine = motor.get(f"/v1/rooms/{rid}/datasets").json()[0]["wrapped_key"]
+    mine = motor.get(f"/v1/rooms/{rid}/datasets").json()["items"][0]["wrapped_key"]
     assert mine["organization_id"] == str(motor.id) and mine["recipient_key_id"] == motor.enc_key_id
     assert compressor.post(url, json={"wrapped_keys": [wrapped_for(motor)]}).status_code == 409
 
@@ -210,7 +210,7 @@ def test_a_member_without_an_x25519_key_does_not_block_an_upload(
     room = open_room(owner, {compressor: "contributor"})
     owner.post(f"/v1/rooms/{room['id']}/members", json={"organization_id": str(keyless.org.id)})
     keyless.post(f"/v1/rooms/{room['id']}/accept")
-    members = {m["organization_id"]: m for m in owner.get(f"/v1/rooms/{room['id']}/members").json()}
+    members = {m["organization_id"]: m for m in owner.get(f"/v1/rooms/{room['id']}/members").json()["items"]}
     assert members[str(keyless.org.id)]["encryption_key"] is None
     dataset = upload(compressor, room["id"], [owner, compressor])
     assert dataset["missing_keys"] == [str(keyless.org.id)]

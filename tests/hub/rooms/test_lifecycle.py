@@ -21,7 +21,7 @@ def test_a_room_from_opening_to_signed_export(
     room = open_room(owner, {compressor: "contributor", motor: "contributor"})
     rid = room["id"]
     assert room["status"] == "open" and room["your_role"] == "owner"
-    members = owner.get(f"/v1/rooms/{rid}/members").json()
+    members = owner.get(f"/v1/rooms/{rid}/members").json()["items"]
     assert [m["role"] for m in members] == ["owner", "contributor", "contributor"]
     assert all(m["accepted_at"] for m in members)
     assert members[1]["encryption_key"]["key_id"] == compressor.enc_key_id

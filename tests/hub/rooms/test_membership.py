@@ -47,7 +47,7 @@ def test_an_outsider_sees_nothing_of_a_room(
     response = outsider.call(method, url, json=body) if body is not None else outsider.call(method, url)
     assert response.status_code == 404, response.text
     assert response.json()["error"] == "NotFound"
-    assert outsider.get("/v1/rooms").json() == []
+    assert outsider.get("/v1/rooms").json()["items"] == []
 
 
 def test_the_upload_route_is_404_for_an_outsider(owner: Member, compressor: Member, outsider: Member) -> None:
@@ -216,9 +216,9 @@ def test_a_removed_member_loses_the_room_and_its_keys(
         f"/v1/rooms/{rid}/datasets/{before['id']}/content",
     ):
         assert motor.get(url).status_code == 404
-    former = owner.get(f"/v1/rooms/{rid}/members?include_removed=true").json()
+    former = owner.get(f"/v1/rooms/{rid}/members?include_removed=true").json()["items"]
     assert [m["removed_at"] is not None for m in former] == [False, False, True]
-    assert str(motor.id) not in str(owner.get(f"/v1/rooms/{rid}/members").json())
+    assert str(motor.id) not in str(owner.get(f"/v1/rooms/{rid}/members").json()["items"])
     held = db.scalar(
         select(func.count()).select_from(RoomWrappedKey).where(RoomWrappedKey.organization_id == motor.id)
     )
@@ -249,9 +249,9 @@ def test_listing_rooms_filters_by_status(owner: Member, compressor: Member) -> N
     first = open_room(owner, {compressor: "contributor"})
     second = open_room(owner)
     assert owner.post(f"/v1/rooms/{second['id']}/close").status_code == 200
-    ids = [room["id"] for room in owner.get("/v1/rooms?status=open").json()]
+    ids = [room["id"] for room in owner.get("/v1/rooms?status=open").json()["items"]]
     assert first["id"] in ids and second["id"] not in ids
-    assert [room["id"] for room in compressor.get("/v1/rooms").json()] == [first["id"]]
+    assert [room["id"] for room in compressor.get("/v1/rooms").json()["items"]] == [first["id"]]
     assert owner.get("/v1/rooms?status=maybe").json()["fields"][0]["loc"] == "query.status"
 
 
@@ -263,7 +263,7 @@ def test_a_former_members_signing_key_stays_readable_in_the_room(
     dataset = upload(compressor, rid, [owner, compressor, motor])
     owner.call("DELETE", f"/v1/rooms/{rid}/members/{compressor.id}")
     key_id = dataset["manifest_signature"]["key_id"]
-    assert key_id not in str(motor.get(f"/v1/rooms/{rid}/members").json())
+    assert key_id not in str(motor.get(f"/v1/rooms/{rid}/members").json()["items"])
     found = motor.get(f"/v1/rooms/{rid}/keys/{key_id}")
     assert found.status_code == 200, found.text
     assert found.json()["organization_id"] == str(compressor.id) and found.json()["use"] == "sig"

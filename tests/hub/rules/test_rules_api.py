@@ -104,10 +104,10 @@ def test_oem_lists_and_gets_its_rules(oem: Actor) -> None:
 
     listed = oem.get("/v1/rules")
     assert listed.status_code == 200, listed.text
-    assert [r["id"] for r in listed.json()] == [first["id"], second["id"]]
-    drafts = oem.get("/v1/rules", params={"status": "draft"}).json()
+    assert [r["id"] for r in listed.json()["items"]] == [first["id"], second["id"]]
+    drafts = oem.get("/v1/rules", params={"status": "draft"}).json()["items"]
     assert [r["id"] for r in drafts] == [second["id"]]
-    assert oem.get("/v1/rules", params={"status": "disabled"}).json() == []
+    assert oem.get("/v1/rules", params={"status": "disabled"}).json()["items"] == []
 
     got = oem.get(f"/v1/rules/{second['id']}")
     assert got.status_code == 200, got.text
@@ -134,7 +134,7 @@ def test_a_change_makes_a_new_version_and_keeps_the_old(db: Session, oem: Actor)
     assert oem.get(f"/v1/rules/{rule['id']}").json()["version"] == 2
     versions = oem.get(f"/v1/rules/{rule['id']}/versions")
     assert versions.status_code == 200, versions.text
-    one, two = versions.json()
+    one, two = versions.json()["items"]
     assert (one["version"], two["version"]) == (1, 2)
     assert one["definition"]["pattern"] == {"consecutive": 3, "k_of_last": None}
     assert two["definition"]["pattern"] == {"consecutive": None, "k_of_last": [2, 3]}
@@ -153,8 +153,10 @@ def test_a_status_change_is_a_version(db: Session, oem: Actor) -> None:
 
     assert response.status_code == 200, response.text
     assert (response.json()["version"], response.json()["status"]) == (2, "disabled")
-    assert [r["id"] for r in oem.get("/v1/rules", params={"status": "disabled"}).json()] == [rule["id"]]
-    assert oem.get("/v1/rules", params={"status": "active"}).json() == []
+    assert [r["id"] for r in oem.get("/v1/rules", params={"status": "disabled"}).json()["items"]] == [
+        rule["id"]
+    ]
+    assert oem.get("/v1/rules", params={"status": "active"}).json()["items"] == []
     assert [v.definition["status"] for v in stored_versions(db, rule["id"])] == ["active", "disabled"]
 
 
@@ -306,8 +308,8 @@ def test_another_oem_neither_sees_nor_changes_a_rule(db: Session, client: Any, o
     assert_error(rival.get(f"/v1/rules/{rule['id']}"), 404, "NotFound")
     assert_error(rival.get(f"/v1/rules/{rule['id']}/versions"), 404, "NotFound")
     assert_error(put(rival, f"/v1/rules/{rule['id']}", json=template(status="disabled")), 404, "NotFound")
-    assert [r["name"] for r in rival.get("/v1/rules").json()] == ["The rival's own rule"]
-    assert [r["id"] for r in oem.get("/v1/rules").json()] == [rule["id"]]
+    assert [r["name"] for r in rival.get("/v1/rules").json()["items"]] == ["The rival's own rule"]
+    assert [r["id"] for r in oem.get("/v1/rules").json()["items"]] == [rule["id"]]
     assert counts(db) == before
     assert oem.get(f"/v1/rules/{rule['id']}").json()["status"] == "active"
 
@@ -352,7 +354,7 @@ def test_the_operator_holds_the_scope_but_owns_no_rules(db: Session, oem: Actor,
 
     assert_error(operator.post("/v1/rules", json=template()), 403, "Forbidden", detail="OEM")
     assert_error(operator.get(f"/v1/rules/{rule['id']}"), 404, "NotFound")
-    assert operator.get("/v1/rules").json() == []
+    assert operator.get("/v1/rules").json()["items"] == []
     assert counts(db) == before
 
 

@@ -68,13 +68,13 @@ def test_three_bad_weeks_lower_the_tier_and_tell_purchasing_why(reporting: Repor
     )
     assert sorted(c["report_id"] for c in change["causes"]) == sorted(ids)
 
-    [note] = reporting.oem.get("/v1/inbox", params={"role": "purchasing"}).json()
+    [note] = reporting.oem.get("/v1/inbox", params={"role": "purchasing"}).json()["items"]
     assert note["kind"] == "rule.fired" and note["body"]["tier"] == {"from": "A", "to": "B"}
     assert sorted(c["report_id"] for c in note["body"]["rules"][0]["causes"]) == sorted(ids)
-    assert reporting.oem.get("/v1/inbox", params={"role": "sqe"}).json() == []
+    assert reporting.oem.get("/v1/inbox", params={"role": "sqe"}).json()["items"] == []
 
     # The supplier sees its own standing at this OEM, with the same reasons.
-    seen = reporting.supplier.get("/v1/standings").json()
+    seen = reporting.supplier.get("/v1/standings").json()["items"]
     assert [(s["oem_id"], s["tier"]) for s in seen] == [(str(reporting.oem.org.id), "B")]
     mine = reporting.supplier.get(f"/v1/standings/{reporting.supplier.org.id}").json()
     assert mine["history"][0]["reason"].startswith(STANDARD_RULE_TEMPLATE["name"])
@@ -129,8 +129,10 @@ def test_one_oems_rules_never_touch_another_oems_standings(reporting: Reporting,
     other_oem = make_actor(db, reporting.oem.http, OrgKind.OEM)
     make_rule(db, other_oem, pattern={"consecutive": 1})
     report_weeks(reporting, ["1.2", "1.2"])
-    assert reporting.oem.get("/v1/standings").json() == []  # this OEM has no rule: no standing was made
-    assert other_oem.get("/v1/standings").json() == []
+    assert (
+        reporting.oem.get("/v1/standings").json()["items"] == []
+    )  # this OEM has no rule: no standing was made
+    assert other_oem.get("/v1/standings").json()["items"] == []
     assert other_oem.get(f"/v1/standings/{reporting.supplier.org.id}").status_code == 404
 
 
@@ -188,7 +190,7 @@ def test_another_supplier_cannot_read_this_suppliers_standing(
     report_weeks(reporting, ["1.2"])
     response = other_supplier.get(f"/v1/standings/{reporting.supplier.org.id}")
     assert response.status_code == 404 and response.json()["error"] == "NotFound"
-    assert other_supplier.get("/v1/standings").json() == []
+    assert other_supplier.get("/v1/standings").json()["items"] == []
     assert reporting.oem.get("/v1/standings/not-a-uuid").status_code == 422
 
 
@@ -207,7 +209,7 @@ def test_a_dry_run_replays_history_under_a_draft_and_writes_nothing(
     ]
     assert sorted(c["report_id"] for c in body["changes"][0]["causes"]) == sorted(ids[:3])
     assert db.scalar(select(func.count()).select_from(StandingChange)) == 0
-    assert reporting.oem.get("/v1/inbox").json() == []
+    assert reporting.oem.get("/v1/inbox").json()["items"] == []
 
 
 def test_a_dry_run_since_a_time_replays_only_what_came_after(reporting: Reporting) -> None:

@@ -41,7 +41,7 @@ def test_create_shows_the_secret_once_and_audits(oem: Actor, db: Session) -> Non
     listed = oem.get("/v1/webhooks")
     assert one.status_code == 200 and listed.status_code == 200
     assert one.json() == hook
-    assert listed.json() == [hook]
+    assert listed.json()["items"] == [hook]
     assert secret not in one.text + listed.text
     assert db.get_one(Webhook, uuid.UUID(str(hook["id"]))).secret == secret
     assert audit_actions(db, hook["id"]) == ["webhook.created"]
@@ -127,7 +127,7 @@ def test_another_organizations_webhook_is_404(oem: Actor, supplier: Actor, db: S
         ("POST", f"/v1/webhooks/{hook_id}/deliveries/{uuid.uuid4()}/replay"),
     ]:
         assert_error(supplier.http.request(method, url, headers=supplier.headers()), 404, "NotFound")
-    assert supplier.get("/v1/webhooks").json() == []
+    assert supplier.get("/v1/webhooks").json()["items"] == []
     assert db.get_one(Webhook, uuid.UUID(hook_id)).disabled_at is None
     assert_error(oem.get(f"/v1/webhooks/{uuid.uuid4()}"), 404, "NotFound")
 
