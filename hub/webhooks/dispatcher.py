@@ -15,7 +15,13 @@ oldest due first) and pushes their ``next_attempt_at`` forward by a lease of 60 
 On PostgreSQL the rows are taken ``FOR UPDATE SKIP LOCKED``, so several dispatchers (every ``hub serve`` and any
 ``hub worker``) share the work and never send one attempt twice; a dispatcher that dies mid-flight loses its
 claims only until the lease ends. SQLite has a single writer, so run a single dispatcher there. All database
-work runs in a thread, so the event loop only ever waits on the network."""
+work runs in a thread, so the event loop only ever waits on the network.
+
+Concurrency. A round sends its batch concurrently, but never more than ``PER_RECEIVER`` requests at once to one
+receiver (scheme, host and port). A burst of events would otherwise open up to ``batch`` connections to one
+receiver in the same instant; a receiver with a short listen queue (Python's ``http.server`` keeps 5) overflows,
+the kernel drops the handshakes, and TCP tries again only after 1, 3 and 7 seconds: deliveries then arrive
+seconds late with no error anywhere, and the whole round (every receiver's deliveries) waits for the slowest."""
 
 from __future__ import annotations
 
@@ -25,10 +31,12 @@ import logging
 import random
 import time
 import uuid
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from fastapi.concurrency import run_in_threadpool
@@ -49,6 +57,7 @@ RETRY_DELAYS: tuple[timedelta, ...] = tuple(
 JITTER = 0.10
 LEASE = timedelta(seconds=60)  # well above the request timeout, so a live dispatcher's claim never lapses
 REQUEST_TIMEOUT_SECONDS = 10.0
+PER_RECEIVER = 4  # concurrent requests to one receiver; a browser keeps 6 per host
 _ERROR_TEXT_MAX = 500
 
 
@@ -164,11 +173,13 @@ class Dispatcher:
         *,
         interval_seconds: float = 0.25,
         batch: int = 100,
+        per_receiver: int = PER_RECEIVER,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.factory = factory
         self.interval_seconds = interval_seconds
         self.batch = batch
+        self.per_receiver = per_receiver
         self._transport = transport
         self._http: httpx.AsyncClient | None = None
         self._task: asyncio.Task[None] | None = None
@@ -210,6 +221,19 @@ class Dispatcher:
         error = None if response.is_success else f"HTTP {response.status_code}"
         return Outcome(claim.delivery_id, claim.attempt, response.status_code, error)
 
+    async def _send_all(self, claims: list[Claim]) -> list[Outcome]:
+        """Every claim at once, except that each receiver gets at most ``per_receiver`` at a time."""
+        gates: defaultdict[tuple[str, str | None, int | None], asyncio.Semaphore] = defaultdict(
+            lambda: asyncio.Semaphore(self.per_receiver)
+        )
+
+        async def send(claim: Claim) -> Outcome:
+            parts = urlsplit(claim.url)
+            async with gates[(parts.scheme, parts.hostname, parts.port)]:
+                return await self._send(claim)
+
+        return list(await asyncio.gather(*(send(claim) for claim in claims)))
+
     async def run_once(self, *, now: datetime | None = None) -> int:
         """Claim, send and record one batch; returns how many deliveries it attempted.
 
@@ -217,7 +241,7 @@ class Dispatcher:
         claims = await run_in_threadpool(self._claim, now or utcnow())
         if not claims:
             return 0
-        outcomes = await asyncio.gather(*(self._send(claim) for claim in claims))
+        outcomes = await self._send_all(claims)
         await run_in_threadpool(self._record, list(outcomes), now or utcnow())
         return len(claims)
 

@@ -23,6 +23,7 @@ from hub.webhooks import service as webhooks
 from hub.webhooks.dispatcher import (
     JITTER,
     LEASE,
+    PER_RECEIVER,
     RETRY_DELAYS,
     Dispatcher,
     Outcome,
@@ -184,6 +185,22 @@ def test_during_a_rotation_both_secrets_sign_and_after_the_overlap_only_the_new_
     assert verify(secret=new_secret, headers=after_headers, body=after_body)
     with pytest.raises(WebhookVerificationError):
         verify(secret=old_secret, headers=after_headers, body=after_body)
+
+
+def test_a_round_sends_at_most_per_receiver_requests_at_once_to_each_receiver(
+    factory: sessionmaker[Session],
+) -> None:
+    # 20 deliveries to each of two receivers in one round: all at once would overflow a short listen queue.
+    with running_receiver() as first, running_receiver() as second:
+        first.delay = second.delay = 0.05
+        for receiver in (first, second):
+            _subscribe(factory, receiver.url, events=20)
+
+        assert dispatch(factory) == 40
+
+        for receiver in (first, second):
+            assert len(receiver.ids()) == 20
+            assert 1 < receiver.most_at_once <= PER_RECEIVER
 
 
 def test_a_claim_is_leased_so_a_crashed_dispatchers_work_comes_back(
