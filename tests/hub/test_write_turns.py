@@ -80,9 +80,8 @@ def test_engines_on_one_file_share_turns_and_a_writer_that_waits_too_long_gets_t
         with one.begin() as connection:
             connection.execute(text("CREATE TABLE t (x INTEGER)"))
             # other's writer queues behind this open transaction and gives up after the busy timeout: a 503.
-            with pytest.raises(OperationalError, match="database is locked"):
-                with other.begin() as waiting:
-                    waiting.execute(text("INSERT INTO t VALUES (1)"))
+            with pytest.raises(OperationalError, match="database is locked"), other.begin() as waiting:
+                waiting.execute(text("INSERT INTO t VALUES (1)"))
         with other.begin() as connection:  # the turn came back when the first transaction committed
             connection.execute(text("INSERT INTO t VALUES (2)"))
             assert connection.execute(text("SELECT x FROM t")).scalars().all() == [2]
@@ -92,7 +91,9 @@ def test_engines_on_one_file_share_turns_and_a_writer_that_waits_too_long_gets_t
 
 
 def test_a_connection_closed_inside_its_transaction_gives_its_turn_back(tmp_path: Path) -> None:
-    engine = make_engine(make_settings(f"sqlite:///{tmp_path / 'closed.db'}", database_busy_timeout_seconds=0.05))
+    engine = make_engine(
+        make_settings(f"sqlite:///{tmp_path / 'closed.db'}", database_busy_timeout_seconds=0.05)
+    )
     turns = WriteTurns.of(engine.url.database)
     assert turns is not None
     try:
