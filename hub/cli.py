@@ -81,7 +81,7 @@ def serve(
     if migrate if migrate is not None else settings.environment == "development":
         db_upgrade()
     uvicorn.run(
-        "hub.app:create_app",
+        "hub.app:serve_app",
         factory=True,
         host=host,
         port=port,
@@ -99,6 +99,7 @@ def worker() -> None:
     workers and servers share the deliveries (SKIP LOCKED); on SQLite run one, and set
     HUB_WEBHOOK_DISPATCH_INTERVAL_SECONDS=0 on `hub serve` then."""
     import asyncio
+    import gc
     import signal
 
     from hub.db import make_engine, make_session_factory
@@ -126,6 +127,8 @@ def worker() -> None:
         )
         dispatcher.start()
         sequencer.start()
+        gc.collect()
+        gc.freeze()  # start-up's objects live as long as the worker: spare every full collection walking them
         console.print("worker running: webhook dispatcher and event sequencer (Ctrl-C to stop)")
         try:
             await stop.wait()
