@@ -228,9 +228,19 @@ class Dispatcher:
         )
 
         async def send(claim: Claim) -> Outcome:
-            parts = urlsplit(claim.url)
-            async with gates[(parts.scheme, parts.hostname, parts.port)]:
-                return await self._send(claim)
+            try:
+                parts = urlsplit(claim.url)
+                async with gates[(parts.scheme, parts.hostname, parts.port)]:
+                    return await self._send(claim)
+            except Exception as exc:
+                # Not a network failure but something unforeseen about this one delivery. It fails alone, on
+                # its schedule: raised, it would fail the whole round, whose answers then go unrecorded and are
+                # sent again after the lease, round after round, as long as it stays due.
+                log.exception(
+                    "webhook delivery failed unexpectedly", extra={"delivery_id": str(claim.delivery_id)}
+                )
+                failure = f"{type(exc).__name__}: {exc}"[:_ERROR_TEXT_MAX]
+                return Outcome(claim.delivery_id, claim.attempt, None, failure)
 
         return list(await asyncio.gather(*(send(claim) for claim in claims)))
 

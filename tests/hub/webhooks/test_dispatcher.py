@@ -203,6 +203,26 @@ def test_a_round_sends_at_most_per_receiver_requests_at_once_to_each_receiver(
             assert 1 < receiver.most_at_once <= PER_RECEIVER
 
 
+def test_a_delivery_that_fails_unforeseen_fails_alone_and_the_rest_of_its_round_is_recorded(
+    factory: sessionmaker[Session], receiver: Receiver
+) -> None:
+    with factory() as session:
+        org = make_org(session, OrgKind.OEM)
+        good, _ = make_webhook(session, org, url=receiver.url)
+        bad, _ = make_webhook(session, org, url=receiver.url)
+        bad.url = "http://127.0.0.1:99999/hook"  # a stored row no check would pass today: httpx cannot even parse it
+        webhooks.fan_out(session, events=make_events(session, org, "report.accepted"))
+        session.commit()
+
+    assert dispatch(factory) == 2
+
+    assert len(receiver.ids()) == 1
+    delivered, failed = _delivery(factory, good), _delivery(factory, bad)
+    assert (delivered.status, delivered.attempts) == ("delivered", 1)
+    assert (failed.status, failed.attempts) == ("pending", 1)
+    assert failed.last_error is not None and failed.last_error.startswith("ValueError")
+
+
 def test_a_claim_is_leased_so_a_crashed_dispatchers_work_comes_back(
     factory: sessionmaker[Session], receiver: Receiver
 ) -> None:
