@@ -20,6 +20,7 @@ from hub.db import make_engine, make_session_factory
 from hub.errors import install_error_handlers, refuse_nul_parameters
 from hub.events.router import router as events_router
 from hub.events.sequencer import sequence_once, wake_on_publish
+from hub.events.wakeups import DELIVERIES_DUE, EVENTS_PUBLISHED, listen
 from hub.genealogy.router import IMPORT_PATH
 from hub.genealogy.router import router as genealogy_router
 from hub.health import router as health_router
@@ -104,6 +105,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         for job in jobs:
             job.start()
         dispatcher.start()
+        # Other processes' commits (a `hub worker`, other replicas or uvicorn workers) wake these two as well.
+        wakes = {EVENTS_PUBLISHED: sequencer.wake, DELIVERIES_DUE: dispatcher.wake}
+        intervals = {
+            EVENTS_PUBLISHED: settings.events_sequence_interval_seconds,
+            DELIVERIES_DUE: settings.webhook_dispatch_interval_seconds,
+        }
+        listener = listen(settings.database_url, {c: w for c, w in wakes.items() if intervals[c] > 0})
         if app.state.served:
             # What start-up made (modules, routes, mappers, schemas: most of the process's objects) lives as long
             # as the process. Left to the collector, every full collection walks it all again: a pause of the
@@ -114,6 +122,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            if listener is not None:
+                listener.stop()
             await dispatcher.stop()
             for job in jobs:
                 await job.stop()

@@ -104,6 +104,7 @@ def worker() -> None:
 
     from hub.db import make_engine, make_session_factory
     from hub.events.sequencer import sequence_once
+    from hub.events.wakeups import DELIVERIES_DUE, EVENTS_PUBLISHED, listen
     from hub.jobs import PeriodicJob
     from hub.webhooks.dispatcher import Dispatcher
 
@@ -127,12 +128,18 @@ def worker() -> None:
         )
         dispatcher.start()
         sequencer.start()
+        # The hub's commits wake this worker at once (PostgreSQL); on SQLite it polls.
+        listener = listen(
+            settings.database_url, {EVENTS_PUBLISHED: sequencer.wake, DELIVERIES_DUE: dispatcher.wake}
+        )
         gc.collect()
         gc.freeze()  # start-up's objects live as long as the worker: spare every full collection walking them
         console.print("worker running: webhook dispatcher and event sequencer (Ctrl-C to stop)")
         try:
             await stop.wait()
         finally:
+            if listener is not None:
+                listener.stop()
             await dispatcher.stop()
             await sequencer.stop()
             engine.dispose()

@@ -8,6 +8,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.events import service as events
+from hub.events import wakeups
 from hub.webhooks import service as webhooks
 
 
@@ -16,7 +17,8 @@ def sequence_once(factory: sessionmaker[Session]) -> int:
     with factory.begin() as session:
         numbered = events.sequence(session)
         # In this same transaction, so an event is numbered exactly when its webhook deliveries exist.
-        webhooks.fan_out(session, events=numbered)
+        if webhooks.fan_out(session, events=numbered):
+            wakeups.notify(session, wakeups.DELIVERIES_DUE)  # every process's dispatcher (PostgreSQL)
         return len(numbered)
 
 
