@@ -9,7 +9,8 @@ EVENTS_BENCH_REPORTS (default 300) signed CPK reports submitted one after anothe
 (supplier B every tenth). For each report: the hub's 201 → the OEM's receiver holding its ``kpi_report.accepted``.
 The floor is a signed POST of the same kind straight to the same receiver, in the same run. Printed with the
 load average, since the machine is shared: p50/p99/max, how many arrived within 6 s of the last submit, and the
-ratio to the floor. Goal (idle machine): p99 ≤ 250 ms on SQLite, ≤ 100 ms on PostgreSQL.
+ratio to the floor. EVENTS_BENCH_HUB_PATH=/path/to/other/checkout serves that checkout's hub instead (same
+schema), for a before/after comparison in the same conditions. Goal (idle machine): p99 ≤ 250 ms on SQLite, ≤ 100 ms on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -81,7 +82,10 @@ def _floor(receiver: Receiver, secret: str, count: int) -> list[float]:
 
 
 @pytest.mark.bench
-def test_report_accepted_to_webhook_delivered(database_url: str) -> None:
+def test_report_accepted_to_webhook_delivered(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    if os.environ.get("EVENTS_BENCH_HUB_PATH"):  # serve another checkout's hub (a before/after comparison)
+        monkeypatch.setenv("PYTHONPATH", os.environ["EVENTS_BENCH_HUB_PATH"])
+        monkeypatch.chdir(os.environ["EVENTS_BENCH_HUB_PATH"])  # `python -m` puts the working directory first
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     engine = make_engine(Settings(database_url=database_url, issuer=base_url, environment="development"))
