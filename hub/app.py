@@ -76,7 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sequencer = PeriodicJob(
             "events-sequencer",
             settings.events_sequence_interval_seconds,
-            lambda: sequence_once(factory),
+            lambda: sequence_once(factory, dispatcher=dispatcher),
             then=lambda _numbered: dispatcher.wake(),
         )
         # A request that published events wakes the sequencer as it commits, and the sequencer the dispatcher:

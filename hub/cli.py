@@ -123,7 +123,7 @@ def worker() -> None:
         sequencer = PeriodicJob(
             "events-sequencer",
             settings.events_sequence_interval_seconds or 0.2,
-            lambda: sequence_once(factory),
+            lambda: sequence_once(factory, dispatcher=dispatcher),
             then=lambda _numbered: dispatcher.wake(),
         )
         dispatcher.start()

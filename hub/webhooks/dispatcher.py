@@ -21,7 +21,10 @@ Concurrency. A round sends its batch concurrently, but never more than ``PER_REC
 receiver (scheme, host and port). A burst of events would otherwise open up to ``batch`` connections to one
 receiver in the same instant; a receiver with a short listen queue (Python's ``http.server`` keeps 5) overflows,
 the kernel drops the handshakes, and TCP tries again only after 1, 3 and 7 seconds: deliveries then arrive
-seconds late with no error anywhere, and the whole round (every receiver's deliveries) waits for the slowest."""
+seconds late with no error anywhere, and the whole round (every receiver's deliveries) waits for the slowest.
+A delivery still waiting for its receiver's turn after ``DEFER_AFTER_SECONDS`` is not tried in this round: its
+lease ends and it is due again at once (no attempt counted), so a slow receiver's backlog never holds a round
+(and every other receiver) longer than about two request timeouts, well inside the lease."""
 
 from __future__ import annotations
 
@@ -29,6 +32,7 @@ import asyncio
 import json
 import logging
 import random
+import threading
 import time
 import uuid
 from collections import defaultdict
@@ -58,6 +62,9 @@ JITTER = 0.10
 LEASE = timedelta(seconds=60)  # well above the request timeout, so a live dispatcher's claim never lapses
 REQUEST_TIMEOUT_SECONDS = 10.0
 PER_RECEIVER = 4  # concurrent requests to one receiver; a browser keeps 6 per host
+DEFER_AFTER_SECONDS = (
+    REQUEST_TIMEOUT_SECONDS  # a round's longest wait for a receiver's turn, then the next round
+)
 _ERROR_TEXT_MAX = 500
 
 
@@ -100,6 +107,7 @@ class Outcome:
     attempt: int
     status_code: int | None
     error: str | None
+    deferred: bool = False  # not tried: its receiver was busy with this round's others (see _send_all)
 
     @property
     def ok(self) -> bool:
@@ -150,6 +158,9 @@ def record_outcomes(
         # Someone else moved it on meanwhile (a replay, or another dispatcher after our lease ran out).
         if delivery is None or delivery.status != "pending" or delivery.attempts != outcome.attempt - 1:
             continue
+        if outcome.deferred:
+            delivery.next_attempt_at = now  # the lease ends; due again at once, behind what waited longer
+            continue
         delivery.attempts = outcome.attempt
         delivery.last_status_code = outcome.status_code
         delivery.last_error = outcome.error
@@ -174,17 +185,21 @@ class Dispatcher:
         interval_seconds: float = 0.25,
         batch: int = 100,
         per_receiver: int = PER_RECEIVER,
+        defer_after_seconds: float = DEFER_AFTER_SECONDS,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.factory = factory
         self.interval_seconds = interval_seconds
         self.batch = batch
         self.per_receiver = per_receiver
+        self.defer_after_seconds = defer_after_seconds
         self._transport = transport
         self._http: httpx.AsyncClient | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self.wakeup = Wakeup()
+        self._handed: list[Claim] = []  # leased by the sequencer for this dispatcher (see hand_over)
+        self._handed_lock = threading.Lock()
 
     def wake(self) -> None:
         """Look for due deliveries now: the sequencer just gave some events their deliveries."""
@@ -204,6 +219,26 @@ class Dispatcher:
     def _claim(self, now: datetime) -> list[Claim]:
         with self.factory.begin() as session:
             return claim_due(session, now=now, batch=self.batch)
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._stopping.is_set()
+
+    def claim_in(self, session: Session) -> list[Claim]:
+        """Claim what is due inside ``session``'s transaction (the sequencer's, which just made deliveries);
+        :meth:`hand_over` them once it has committed."""
+        return claim_due(session, now=utcnow(), batch=self.batch)
+
+    def hand_over(self, claims: list[Claim]) -> None:
+        """Send ``claims``, leased in a committed transaction, in the next round (any thread)."""
+        with self._handed_lock:
+            self._handed.extend(claims)
+        self.wake()
+
+    def _take_handed(self) -> list[Claim]:
+        with self._handed_lock:
+            handed, self._handed = self._handed, []
+        return handed
 
     def _record(self, outcomes: list[Outcome], now: datetime) -> None:
         with self.factory.begin() as session:
@@ -230,8 +265,15 @@ class Dispatcher:
         async def send(claim: Claim) -> Outcome:
             try:
                 parts = urlsplit(claim.url)
-                async with gates[(parts.scheme, parts.hostname, parts.port)]:
+                gate = gates[(parts.scheme, parts.hostname, parts.port)]
+                try:
+                    await asyncio.wait_for(gate.acquire(), self.defer_after_seconds)
+                except TimeoutError:
+                    return Outcome(claim.delivery_id, claim.attempt, None, None, deferred=True)
+                try:
                     return await self._send(claim)
+                finally:
+                    gate.release()
             except Exception as exc:
                 # Not a network failure but something unforeseen about this one delivery. It fails alone, on
                 # its schedule: raised, it would fail the whole round, whose answers then go unrecorded and are
@@ -248,7 +290,7 @@ class Dispatcher:
         """Claim, send and record one batch; returns how many deliveries it attempted.
 
         ``now`` stands in for the clock when deciding what is due and when it is due next (tests)."""
-        claims = await run_in_threadpool(self._claim, now or utcnow())
+        claims = self._take_handed() or await run_in_threadpool(self._claim, now or utcnow())
         if not claims:
             return 0
         outcomes = await self._send_all(claims)
