@@ -14,8 +14,10 @@ Claiming. One short transaction takes up to ``batch`` due deliveries (``pending`
 oldest due first) and pushes their ``next_attempt_at`` forward by a lease of 60 s before the HTTP requests start.
 On PostgreSQL the rows are taken ``FOR UPDATE SKIP LOCKED``, so several dispatchers (every ``hub serve`` and any
 ``hub worker``) share the work and never send one attempt twice; a dispatcher that dies mid-flight loses its
-claims only until the lease ends. SQLite has a single writer, so run a single dispatcher there. All database
-work runs in a thread, so the event loop only ever waits on the network.
+claims only until the lease ends. The sequencer claims the deliveries it has just made for its own process's
+running dispatcher in its transaction (``claim_in``) and hands them over on commit (``hand_over``), sparing a
+transaction and a wake-up on the way to the first POST. SQLite has a single writer, so run a single dispatcher
+there. All database work runs in a thread, so the event loop only ever waits on the network.
 
 Concurrency. A round sends its batch concurrently, but never more than ``PER_RECEIVER`` requests at once to one
 receiver (scheme, host and port). A burst of events would otherwise open up to ``batch`` connections to one
