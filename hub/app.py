@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,6 +22,7 @@ from hub.db import make_engine, make_session_factory
 from hub.errors import install_error_handlers, refuse_nul_parameters
 from hub.events.router import router as events_router
 from hub.events.sequencer import sequence_once, wake_on_publish
+from hub.events.wakeups import DELIVERIES_DUE, EVENTS_PUBLISHED, listen
 from hub.genealogy.router import IMPORT_PATH
 from hub.genealogy.router import router as genealogy_router
 from hub.health import router as health_router
@@ -53,6 +55,13 @@ the scope it needs. Errors are `{"error", "detail", "request_id"}`.
 """
 
 
+def serve_app(settings: Settings | None = None) -> FastAPI:
+    """The app as ``hub serve`` runs it in each uvicorn worker: a process of its own, for as long as it runs."""
+    app = create_app(settings)
+    app.state.served = True
+    return app
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(level=settings.log_level, as_json=settings.log_json)
@@ -75,7 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sequencer = PeriodicJob(
             "events-sequencer",
             settings.events_sequence_interval_seconds,
-            lambda: sequence_once(factory),
+            lambda: sequence_once(factory, dispatcher=dispatcher),
             then=lambda _numbered: dispatcher.wake(),
         )
         # A request that published events wakes the sequencer as it commits, and the sequencer the dispatcher:
@@ -104,9 +113,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         for job in jobs:
             job.start()
         dispatcher.start()
+        # Other processes' commits (a `hub worker`, other replicas or uvicorn workers) wake these two as well.
+        wakes = {EVENTS_PUBLISHED: sequencer.wake, DELIVERIES_DUE: dispatcher.wake}
+        intervals = {
+            EVENTS_PUBLISHED: settings.events_sequence_interval_seconds,
+            DELIVERIES_DUE: settings.webhook_dispatch_interval_seconds,
+        }
+        listener = listen(settings.database_url, {c: w for c, w in wakes.items() if intervals[c] > 0})
+        if app.state.served:
+            # What start-up made (modules, routes, mappers, schemas: most of the process's objects) lives as long
+            # as the process. Left to the collector, every full collection walks it all again: a pause of the
+            # whole process, requests and webhook deliveries alike, of up to 750 ms on a busy 2-core machine
+            # (issue #18). Frozen, a full collection walks only what came later.
+            gc.collect()
+            gc.freeze()
         try:
             yield
         finally:
+            if listener is not None:
+                listener.stop()
             await dispatcher.stop()
             for job in jobs:
                 await job.stop()
@@ -120,6 +145,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dependencies=[Depends(refuse_nul_parameters)],
     )
     app.state.settings = settings
+    app.state.served = False
     app.state.token_keys = TokenKeys(
         settings.signing_key(), issuer=settings.issuer, previous=settings.previous_public_keys()
     )

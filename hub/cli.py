@@ -145,7 +145,7 @@ def serve(
     )
     _warn_if_development(settings)
     uvicorn.run(
-        "hub.app:create_app",
+        "hub.app:serve_app",
         factory=True,
         host=host,
         port=port,
@@ -185,10 +185,12 @@ def worker(
     HUB_WEBHOOK_DISPATCH_INTERVAL_SECONDS=0 on `hub serve` then. With --health-port, /healthz says the loops
     run and /readyz that their last rounds succeeded (503 with the reason otherwise)."""
     import asyncio
+    import gc
     import signal
 
     from hub.db import make_engine, make_session_factory
     from hub.events.sequencer import sequence_once
+    from hub.events.wakeups import DELIVERIES_DUE, EVENTS_PUBLISHED, listen
     from hub.jobs import PeriodicJob
     from hub.observability import configure_logging
     from hub.webhooks.dispatcher import Dispatcher
@@ -217,7 +219,7 @@ def worker(
         sequencer = PeriodicJob(
             "events-sequencer",
             settings.events_sequence_interval_seconds or 0.2,
-            lambda: sequence_once(factory),
+            lambda: sequence_once(factory, dispatcher=dispatcher),
             then=lambda _numbered: dispatcher.wake(),
         )
         dispatcher.start()
@@ -229,6 +231,12 @@ def worker(
         probe = await serve_probe(health_host, health_port, loops) if health_port else None
         if probe is not None:
             console.print(f"worker probe on http://{health_host}:{health_port}/healthz and /readyz")
+        # The hub's commits wake this worker at once (PostgreSQL); on SQLite it polls.
+        listener = listen(
+            settings.database_url, {EVENTS_PUBLISHED: sequencer.wake, DELIVERIES_DUE: dispatcher.wake}
+        )
+        gc.collect()
+        gc.freeze()  # start-up's objects live as long as the worker: spare every full collection walking them
         console.print(
             f"worker running in {settings.environment} mode: webhook dispatcher and event sequencer "
             "(Ctrl-C to stop)",
@@ -239,6 +247,8 @@ def worker(
         finally:
             if probe is not None:
                 probe.close()
+            if listener is not None:
+                listener.stop()
             await dispatcher.stop()
             await sequencer.stop()
             engine.dispose()

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
+from collections import deque
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
@@ -34,16 +38,12 @@ def make_engine(settings: Settings) -> Engine:
             cursor.execute(f"PRAGMA busy_timeout={int(settings.database_busy_timeout_seconds * 1000)}")
             cursor.close()
 
-        @event.listens_for(engine, "begin")
-        def _sqlite_begin_immediate(conn: Any) -> None:
-            # Take the write lock at BEGIN so two writers queue on busy_timeout instead of failing mid-way.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-        # pysqlite's own transaction handling must step aside for the BEGIN above.
+        # pysqlite's own transaction handling must step aside for our BEGIN IMMEDIATE.
         @event.listens_for(engine, "connect")
         def _no_implicit_begin(dbapi_connection: Any, _record: Any) -> None:
             dbapi_connection.isolation_level = None
 
+        _take_write_turns(engine, WriteTurns.of(engine.url.database), settings.database_busy_timeout_seconds)
         return engine
     return create_engine(
         settings.database_url,
@@ -51,6 +51,102 @@ def make_engine(settings: Settings) -> Engine:
         max_overflow=settings.database_pool_size,
         pool_pre_ping=True,
     )
+
+
+class WriteTurns:
+    """SQLite's one write lock, handed from transaction to transaction in this process in the order they asked.
+
+    Every transaction takes the write lock at BEGIN (BEGIN IMMEDIATE, so two writers queue instead of failing
+    mid-way). Left to SQLite, a writer that finds the lock taken polls: its busy handler sleeps 1, 2, 5, 10, ...
+    then 100 ms at a time and retries, with no queue, so a writer that has waited longest keeps losing to writers
+    that arrive while it sleeps. Under a steady stream of requests the webhook dispatcher's bookkeeping waited
+    most of a second that way, and every delivery behind it with it (issue #18). Here a writer waits on its own
+    lock and the one finishing hands the turn straight to the oldest waiter. Other processes (``hub worker``, the
+    CLI) still meet the busy timeout at BEGIN IMMEDIATE."""
+
+    _by_file: dict[str, WriteTurns] = {}
+    _files_lock = threading.Lock()
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._holder: object | None = None  # the DBAPI connection whose transaction has the turn
+        self._waiting: deque[tuple[threading.Lock, object]] = deque()
+
+    @classmethod
+    def of(cls, database: str | None) -> WriteTurns | None:
+        """The turns of one database file (every engine on it in this process shares them); None in memory."""
+        if not database or database == ":memory:" or database.startswith("file:"):
+            return None
+        with cls._files_lock:
+            return cls._by_file.setdefault(str(Path(database).resolve()), cls())
+
+    def take(self, holder: object, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for the turn; False if it did not come."""
+        with self._lock:
+            if self._holder is None and not self._waiting:
+                self._holder = holder
+                return True
+            handed = threading.Lock()
+            handed.acquire()
+            self._waiting.append((handed, holder))
+        if handed.acquire(timeout=timeout):
+            return True
+        with self._lock:
+            if self._holder is holder:  # handed over just as the wait ran out
+                return True
+            self._waiting.remove((handed, holder))
+            return False
+
+    def give_back(self, holder: object) -> None:
+        """End ``holder``'s turn, if it has it, and hand the turn to the oldest waiter."""
+        with self._lock:
+            if holder is None or self._holder is not holder:
+                return
+            if self._waiting:
+                handed, self._holder = self._waiting.popleft()
+                handed.release()
+            else:
+                self._holder = None
+
+
+def _take_write_turns(engine: Engine, turns: WriteTurns | None, timeout: float) -> None:
+    dialect = engine.dialect
+    commit, rollback = dialect.do_commit, dialect.do_rollback
+
+    def raw(connection: Any) -> Any:
+        return getattr(connection, "dbapi_connection", connection)  # a pool's proxy, or the DBAPI connection
+
+    def begin(connection: Any) -> None:
+        holder = raw(connection)
+        if turns is not None and not turns.take(holder, timeout):
+            raise sqlite3.OperationalError("database is locked (waited for this process's other writers)")
+        cursor = connection.cursor()
+        try:
+            cursor.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            if turns is not None:
+                turns.give_back(holder)
+            raise
+        finally:
+            cursor.close()
+
+    def ended(end: Any) -> Any:
+        def end_then_give_back(connection: Any) -> None:
+            try:
+                end(connection)
+            finally:
+                if turns is not None:
+                    turns.give_back(raw(connection))
+
+        return end_then_give_back
+
+    setattr(dialect, "do_begin", begin)  # noqa: B010 - per engine, not for every SQLite engine
+    setattr(dialect, "do_commit", ended(commit))  # noqa: B010
+    setattr(dialect, "do_rollback", ended(rollback))  # noqa: B010
+    if turns is not None:
+        # A connection that leaves its transaction by any other way (returned, invalidated, closed) ends its turn.
+        for name in ("checkin", "invalidate", "close"):
+            event.listen(engine, name, lambda dbapi_connection, *_: turns.give_back(dbapi_connection))
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

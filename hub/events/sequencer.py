@@ -3,21 +3,37 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.events import service as events
+from hub.events import wakeups
 from hub.webhooks import service as webhooks
 
+if TYPE_CHECKING:
+    from hub.webhooks.dispatcher import Claim, Dispatcher
 
-def sequence_once(factory: sessionmaker[Session]) -> int:
-    """One round in its own transaction; returns how many events it numbered."""
+
+def sequence_once(factory: sessionmaker[Session], *, dispatcher: Dispatcher | None = None) -> int:
+    """One round in its own transaction; returns how many events it numbered.
+
+    With this process's running ``dispatcher``, the new deliveries are claimed for it in the same transaction and
+    handed to it after commit: one transaction fewer between an event's commit and its first POST."""
+    claims: list[Claim] = []
     with factory.begin() as session:
         numbered = events.sequence(session)
         # In this same transaction, so an event is numbered exactly when its webhook deliveries exist.
-        webhooks.fan_out(session, events=numbered)
-        return len(numbered)
+        if webhooks.fan_out(session, events=numbered):
+            if dispatcher is not None and dispatcher.running:
+                claims = dispatcher.claim_in(session)
+            else:
+                wakeups.notify(session, wakeups.DELIVERIES_DUE)  # every process's dispatcher (PostgreSQL)
+        count = len(numbered)
+    if dispatcher is not None and claims:
+        dispatcher.hand_over(claims)
+    return count
 
 
 def wake_on_publish(factory: sessionmaker[Session], wake: Callable[[], None]) -> None:

@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hub.db import take_turn
+from hub.events import wakeups
 from hub.models import Event
 from hub.models.base import utcnow, uuid7
 from protocol.models.events import EventMessage
@@ -47,6 +48,7 @@ def publish(
     ]
     session.add_all(events)
     session.info[PUBLISHED] = True
+    wakeups.notify(session, wakeups.EVENTS_PUBLISHED)  # the sequencers of other processes (PostgreSQL)
     return events
 
 

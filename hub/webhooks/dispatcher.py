@@ -14,8 +14,19 @@ Claiming. One short transaction takes up to ``batch`` due deliveries (``pending`
 oldest due first) and pushes their ``next_attempt_at`` forward by a lease of 60 s before the HTTP requests start.
 On PostgreSQL the rows are taken ``FOR UPDATE SKIP LOCKED``, so several dispatchers (every ``hub serve`` and any
 ``hub worker``) share the work and never send one attempt twice; a dispatcher that dies mid-flight loses its
-claims only until the lease ends. SQLite has a single writer, so run a single dispatcher there. All database
-work runs in a thread, so the event loop only ever waits on the network.
+claims only until the lease ends. The sequencer claims the deliveries it has just made for its own process's
+running dispatcher in its transaction (``claim_in``) and hands them over on commit (``hand_over``), sparing a
+transaction and a wake-up on the way to the first POST. SQLite has a single writer, so run a single dispatcher
+there. All database work runs in a thread, so the event loop only ever waits on the network.
+
+Concurrency. A round sends its batch concurrently, but never more than ``PER_RECEIVER`` requests at once to one
+receiver (scheme, host and port). A burst of events would otherwise open up to ``batch`` connections to one
+receiver in the same instant; a receiver with a short listen queue (Python's ``http.server`` keeps 5) overflows,
+the kernel drops the handshakes, and TCP tries again only after 1, 3 and 7 seconds: deliveries then arrive
+seconds late with no error anywhere, and the whole round (every receiver's deliveries) waits for the slowest.
+A delivery still waiting for its receiver's turn after ``DEFER_AFTER_SECONDS`` is not tried in this round: its
+lease ends and it is due again at once (no attempt counted), so a slow receiver's backlog never holds a round
+(and every other receiver) longer than about two request timeouts, well inside the lease.
 
 Egress. Outside development every attempt resolves the receiver's host once, refuses it unless every address is
 public (:mod:`hub.webhooks.egress`), and connects to one of those checked addresses itself: the URL carries the
@@ -30,12 +41,15 @@ import asyncio
 import json
 import logging
 import random
+import threading
 import time
 import uuid
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from fastapi.concurrency import run_in_threadpool
@@ -58,6 +72,11 @@ LEASE = timedelta(seconds=60)  # well above the request timeout, so a live dispa
 REQUEST_TIMEOUT_SECONDS = 10.0
 # The one text a subscriber sees for every failure before an HTTP answer (see "Egress" above).
 NO_ANSWER = "Connection failed or gave no HTTP answer (refused, unreachable, blocked, timed out or not HTTP)"
+PER_RECEIVER = 4  # concurrent requests to one receiver; a browser keeps 6 per host
+DEFER_AFTER_SECONDS = (
+    REQUEST_TIMEOUT_SECONDS  # a round's longest wait for a receiver's turn, then the next round
+)
+_ERROR_TEXT_MAX = 500
 
 
 def retry_delay(failed_attempts: int, *, rand: Callable[[], float] = random.random) -> timedelta | None:
@@ -99,6 +118,7 @@ class Outcome:
     attempt: int
     status_code: int | None
     error: str | None
+    deferred: bool = False  # not tried: its receiver was busy with this round's others (see _send_all)
 
     @property
     def ok(self) -> bool:
@@ -149,6 +169,9 @@ def record_outcomes(
         # Someone else moved it on meanwhile (a replay, or another dispatcher after our lease ran out).
         if delivery is None or delivery.status != "pending" or delivery.attempts != outcome.attempt - 1:
             continue
+        if outcome.deferred:
+            delivery.next_attempt_at = now  # the lease ends; due again at once, behind what waited longer
+            continue
         delivery.attempts = outcome.attempt
         delivery.last_status_code = outcome.status_code
         delivery.last_error = outcome.error
@@ -172,6 +195,8 @@ class Dispatcher:
         *,
         interval_seconds: float = 0.25,
         batch: int = 100,
+        per_receiver: int = PER_RECEIVER,
+        defer_after_seconds: float = DEFER_AFTER_SECONDS,
         transport: httpx.AsyncBaseTransport | None = None,
         allow_internal: bool = False,
     ) -> None:
@@ -180,12 +205,16 @@ class Dispatcher:
         self.allow_internal = allow_internal
         self.interval_seconds = interval_seconds
         self.batch = batch
+        self.per_receiver = per_receiver
+        self.defer_after_seconds = defer_after_seconds
         self._transport = transport
         self._http: httpx.AsyncClient | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self.wakeup = Wakeup()
         self.backoff = Backoff("webhook-dispatcher", interval_seconds)
+        self._handed: list[Claim] = []  # leased by the sequencer for this dispatcher (see hand_over)
+        self._handed_lock = threading.Lock()
 
     def wake(self) -> None:
         """Look for due deliveries now: the sequencer just gave some events their deliveries."""
@@ -208,6 +237,22 @@ class Dispatcher:
     def _claim(self, now: datetime) -> list[Claim]:
         with self.factory.begin() as session:
             return claim_due(session, now=now, batch=self.batch)
+
+    def claim_in(self, session: Session) -> list[Claim]:
+        """Claim what is due inside ``session``'s transaction (the sequencer's, which just made deliveries);
+        :meth:`hand_over` them once it has committed."""
+        return claim_due(session, now=utcnow(), batch=self.batch)
+
+    def hand_over(self, claims: list[Claim]) -> None:
+        """Send ``claims``, leased in a committed transaction, in the next round (any thread)."""
+        with self._handed_lock:
+            self._handed.extend(claims)
+        self.wake()
+
+    def _take_handed(self) -> list[Claim]:
+        with self._handed_lock:
+            handed, self._handed = self._handed, []
+        return handed
 
     def _record(self, outcomes: list[Outcome], now: datetime) -> None:
         with self.factory.begin() as session:
@@ -249,14 +294,44 @@ class Dispatcher:
         assert failure is not None
         raise failure
 
+    async def _send_all(self, claims: list[Claim]) -> list[Outcome]:
+        """Every claim at once, except that each receiver gets at most ``per_receiver`` at a time."""
+        gates: defaultdict[tuple[str, str | None, int | None], asyncio.Semaphore] = defaultdict(
+            lambda: asyncio.Semaphore(self.per_receiver)
+        )
+
+        async def send(claim: Claim) -> Outcome:
+            try:
+                parts = urlsplit(claim.url)
+                gate = gates[(parts.scheme, parts.hostname, parts.port)]
+                try:
+                    await asyncio.wait_for(gate.acquire(), self.defer_after_seconds)
+                except TimeoutError:
+                    return Outcome(claim.delivery_id, claim.attempt, None, None, deferred=True)
+                try:
+                    return await self._send(claim)
+                finally:
+                    gate.release()
+            except Exception as exc:
+                # Not a network failure but something unforeseen about this one delivery. It fails alone, on
+                # its schedule: raised, it would fail the whole round, whose answers then go unrecorded and are
+                # sent again after the lease, round after round, as long as it stays due.
+                log.exception(
+                    "webhook delivery failed unexpectedly", extra={"delivery_id": str(claim.delivery_id)}
+                )
+                failure = f"{type(exc).__name__}: {exc}"[:_ERROR_TEXT_MAX]
+                return Outcome(claim.delivery_id, claim.attempt, None, failure)
+
+        return list(await asyncio.gather(*(send(claim) for claim in claims)))
+
     async def run_once(self, *, now: datetime | None = None) -> int:
         """Claim, send and record one batch; returns how many deliveries it attempted.
 
         ``now`` stands in for the clock when deciding what is due and when it is due next (tests)."""
-        claims = await run_in_threadpool(self._claim, now or utcnow())
+        claims = self._take_handed() or await run_in_threadpool(self._claim, now or utcnow())
         if not claims:
             return 0
-        outcomes = await asyncio.gather(*(self._send(claim) for claim in claims))
+        outcomes = await self._send_all(claims)
         await run_in_threadpool(self._record, list(outcomes), now or utcnow())
         return len(claims)
 
@@ -276,7 +351,8 @@ class Dispatcher:
 
     @property
     def running(self) -> bool:
-        return self._task is not None and not self._task.done()
+        """Its loop is alive and not told to stop (the worker probe, and the sequencer's hand-over, ask)."""
+        return self._task is not None and not self._task.done() and not self._stopping.is_set()
 
     def start(self) -> None:
         if self.interval_seconds > 0:

@@ -3,6 +3,7 @@ the body-size guard, and the settings that refuse to run production on developme
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import re
@@ -23,7 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hub import migrate
-from hub.app import create_app
+from hub.app import create_app, serve_app
 from hub.config import Settings, development_signing_key
 from hub.db import get_session
 from hub.models import Organization
@@ -350,3 +351,15 @@ def test_an_unexpected_error_is_a_uniform_500_whose_log_line_carries_the_request
     assert body["request_id"] == "req-boom-1"
     assert "a bug" not in response.text
     assert ("hub.errors", "req-boom-1") in seen
+
+
+def test_hub_serve_freezes_what_start_up_made_so_full_collections_skip_it(settings: Settings) -> None:
+    # A full collection of a started hub walks ~200,000 objects (hundreds of ms on a busy machine, the whole
+    # process paused); frozen, they are skipped. Apps made for tests are not frozen: they come and go.
+    with TestClient(create_app(settings)):
+        assert gc.get_freeze_count() == 0
+    try:
+        with TestClient(serve_app(settings)):
+            assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()

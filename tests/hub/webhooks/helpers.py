@@ -55,8 +55,11 @@ def make_events(db: Session, org: Organization, *types: str) -> list[Event]:
 class Receiver:
     """A plain HTTP server on a free loopback port that records every POST and answers ``status``."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, backlog: int = 256) -> None:
         self.status = 204
+        self.delay = 0.0  # seconds each answer waits, to hold requests in flight
+        self.most_at_once = 0  # the most requests it was answering at the same time
+        self._in_flight = 0
         self.requests: list[tuple[dict[str, str], bytes]] = []
         self.arrivals: dict[str, float] = {}  # subject id → when its first delivery arrived (monotonic)
         self._lock = threading.Lock()
@@ -66,6 +69,11 @@ class Receiver:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length", 0)))
                 with receiver._lock:
+                    receiver._in_flight += 1
+                    receiver.most_at_once = max(receiver.most_at_once, receiver._in_flight)
+                time.sleep(receiver.delay)
+                with receiver._lock:
+                    receiver._in_flight -= 1
                     receiver.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
                     receiver.arrivals.setdefault(json.loads(body).get("subject_id", ""), time.monotonic())
                     status = receiver.status
@@ -77,7 +85,7 @@ class Receiver:
                 pass
 
         class Server(ThreadingHTTPServer):
-            request_queue_size = 256  # socketserver's default of 5 refuses a dispatcher's concurrent batch
+            request_queue_size = backlog  # socketserver's default of 5 overflows under a concurrent batch
 
         self._server = Server(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}/hook"
@@ -88,8 +96,9 @@ class Receiver:
 
 
 @contextmanager
-def running_receiver() -> Iterator[Receiver]:
-    receiver = Receiver()
+def running_receiver(*, backlog: int = 256) -> Iterator[Receiver]:
+    """A :class:`Receiver` serving in a thread; ``backlog`` is its listen queue (``http.server``'s own is 5)."""
+    receiver = Receiver(backlog=backlog)
     thread = threading.Thread(target=receiver._server.serve_forever, daemon=True)
     thread.start()
     try:
