@@ -23,7 +23,8 @@ from tests.conftest import make_settings
 from tests.hub.rooms.conftest import Member, dataset_body, make_member, open_room
 
 pytestmark = pytest.mark.skipif(
-    bool(os.environ.get("HUB_TEST_DATABASE_URL")), reason="SQLite's -wal file; PostgreSQL is documented instead"
+    bool(os.environ.get("HUB_TEST_DATABASE_URL")),
+    reason="SQLite's -wal file; PostgreSQL is documented instead",
 )
 
 
