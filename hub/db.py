@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from collections import deque
@@ -20,6 +21,10 @@ from hub.errors import NotFound
 
 T = TypeVar("T")
 
+log = logging.getLogger("hub.db")
+
+_CHECKPOINT_AFTER_COMMIT = "hub.checkpoint_wal_after_commit"
+
 
 def make_engine(settings: Settings) -> Engine:
     if settings.is_sqlite:
@@ -35,6 +40,9 @@ def make_engine(settings: Settings) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
+            # A DELETE overwrites the deleted content with zeros instead of leaving it on free pages: shredding
+            # a room's ciphertext and wrapped keys must not leave their bytes readable in the file.
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.execute(f"PRAGMA busy_timeout={int(settings.database_busy_timeout_seconds * 1000)}")
             cursor.close()
 
@@ -150,7 +158,43 @@ def _take_write_turns(engine: Engine, turns: WriteTurns | None, timeout: float) 
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+    factory = sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+    event.listen(factory, "after_commit", _checkpoint_if_asked)
+    event.listen(factory, "after_rollback", _forget_checkpoint)
+    return factory
+
+
+def checkpoint_after_commit(session: Session) -> None:
+    """Once this transaction commits, copy SQLite's write-ahead log into the database file and truncate it.
+
+    A deleted row's old page images stay in the ``-wal`` file until a checkpoint (and the file keeps its size,
+    so stale frames linger past one): for data that must be gone when its deletion commits, the shredding code
+    asks for this. Services never commit, so the checkpoint runs from the session's after-commit hook, on
+    another pooled connection (a checkpoint cannot run inside a transaction). On PostgreSQL it does nothing:
+    there the dead tuples wait for VACUUM (see the README's rooms section)."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.info[_CHECKPOINT_AFTER_COMMIT] = True
+
+
+def _forget_checkpoint(session: Session) -> None:
+    session.info.pop(_CHECKPOINT_AFTER_COMMIT, None)
+
+
+def _checkpoint_if_asked(session: Session) -> None:
+    if not session.info.pop(_CHECKPOINT_AFTER_COMMIT, False):
+        return
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        # TRUNCATE waits (busy_timeout) for readers of older snapshots, then empties the -wal file.
+        busy, frames, copied = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        cursor.close()
+    finally:
+        raw.close()
+    if busy:
+        log.warning("WAL checkpoint after a deletion was blocked: %s of %s frames copied", copied, frames)
 
 
 def get_session(request: Request) -> Iterator[Session]:

@@ -8,6 +8,7 @@
     ├── Forbidden (403)                 the organization may not do this (kind, role)
     ├── NotFound (404)                  absent, or another organization's row
     ├── Conflict (409)                  a state or uniqueness rule is broken
+    ├── Gone (410)                      it existed and was deleted for good (a shredded dataset)
     ├── PayloadTooLarge (413)
     ├── RateLimited (429)               a rate limit; Retry-After says when to try again
     ├── ServiceUnavailable (503)
@@ -95,6 +96,10 @@ class NotFound(HubError):
 
 class Conflict(HubError):
     status_code = 409
+
+
+class Gone(HubError):
+    status_code = 410
 
 
 class PayloadTooLarge(HubError):

@@ -15,6 +15,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from hub.nesting import NestingGauge, TooDeep
+
 _request_id: ContextVar[str] = ContextVar("request_id", default="-")
 _INCOMING_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
@@ -119,14 +121,22 @@ class RequestContext:
 
         own_limit = self.own_limit_paths is not None and self.own_limit_paths.match(scope["path"]) is not None
         limit = self.body_limits.get(scope["path"], self.max_body_bytes)
+        # Streamed imports parse their own items and refuse a too-deep one as a rejected item (hub.genealogy).
+        gauge = (
+            None if own_limit or scope["path"] in self.body_limits or not _is_json(scope) else NestingGauge()
+        )
         try:
             declared = None if own_limit else _header(scope, b"content-length")
             if declared is not None and (not declared.isdigit() or int(declared) > limit):
                 await _too_large(send_with_id, limit, request_id)
                 return
-            await self.app(scope, receive if own_limit else self._limited(receive, limit), send_with_id)
+            await self.app(
+                scope, receive if own_limit else self._limited(receive, limit, gauge), send_with_id
+            )
         except _BodyTooLarge:
             await _too_large(send_with_id, limit, request_id)
+        except _BodyTooDeep as exc:
+            await _error(send_with_id, 400, "BadRequest", str(exc.detail), request_id)
         except Exception:
             # Answered here, inside the request's context, so the 500 and its log line carry the request id
             # (Starlette's outermost error middleware runs after that context is gone).
@@ -150,16 +160,22 @@ class RequestContext:
             )
             _request_id.reset(token)
 
-    def _limited(self, receive: Receive, limit: int) -> Receive:
+    def _limited(self, receive: Receive, limit: int, gauge: NestingGauge | None) -> Receive:
         seen = 0
 
         async def guarded() -> Message:
             nonlocal seen
             message = await receive()
             if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
+                piece = message.get("body", b"")
+                seen += len(piece)
                 if seen > limit:
                     raise _BodyTooLarge(limit)
+                if gauge is not None:
+                    try:
+                        gauge.feed(piece)
+                    except TooDeep as exc:
+                        raise _BodyTooDeep(str(exc)) from None
             return message
 
         return guarded
@@ -174,6 +190,20 @@ class _BodyTooLarge(HTTPException):
 
     def __init__(self, limit: int) -> None:
         super().__init__(status_code=413, detail=f"request body exceeds {limit} bytes")
+
+
+class _BodyTooDeep(HTTPException):
+    """Raised while the app reads a JSON body that nests deeper than :data:`hub.nesting.MAX_DEPTH`; an
+    HTTPException for the same reason as :class:`_BodyTooLarge`, rendered as 400 BadRequest."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(status_code=400, detail=f"request body: {reason}")
+
+
+def _is_json(scope: Scope) -> bool:
+    # FastAPI parses a body without a content type as JSON too.
+    media = (_header(scope, b"content-type") or "").split(";")[0].strip().lower()
+    return media in ("", "application/json") or media.endswith("+json")
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

@@ -6,6 +6,7 @@
     │   ├── PermissionDenied          403 (InsufficientScope, Forbidden), or the token endpoint's unauthorized_client
     │   ├── NotFound                  404: absent, or another organization's (the hub does not say which)
     │   ├── ConflictError             409: DuplicateReport, ReplayedNonce, Conflict, IdempotencyKeyInFlight
+    │   ├── Gone                      410: it existed and was deleted for good (DatasetShredded)
     │   ├── InvalidRequest            400, 413, 422: InvalidInput, InvalidSignature, StaleSignature, UnknownKey,
     │   │                             RevokedKey, ProofRequired, IdempotencyKeyReused, invalid_scope, ...
     │   ├── RateLimited               429: the hub asks to slow down (``retry_after`` says how long)
@@ -174,6 +175,15 @@ class ConflictError(HubError):
     """
 
 
+class Gone(HubError):
+    """HTTP 410: what was asked for existed and is deleted for good (``DatasetShredded``: a closed room's data).
+
+    Example:
+        >>> type(error_from_response(httpx.Response(410, json={"error": "DatasetShredded"}))).__name__
+        'Gone'
+    """
+
+
 class InvalidRequest(HubError):
     """HTTP 400, 413 or 422: the hub refuses the request as it is (``fields`` names bad input).
 
@@ -256,6 +266,7 @@ _BY_NAME: dict[str, type[HubError]] = {
     "DuplicateReport": ConflictError,
     "ReplayedNonce": ConflictError,
     "Conflict": ConflictError,
+    "DatasetShredded": Gone,
     "InvalidInput": InvalidRequest,
     "InvalidSignature": InvalidRequest,
     "StaleSignature": InvalidRequest,
@@ -271,6 +282,7 @@ _BY_STATUS: dict[int, type[HubError]] = {
     403: PermissionDenied,
     404: NotFound,
     409: ConflictError,
+    410: Gone,
     413: InvalidRequest,
     422: InvalidRequest,
     429: RateLimited,
@@ -372,6 +384,7 @@ __all__ = [
     "AuthenticationError",
     "ConfigError",
     "ConflictError",
+    "Gone",
     "HubError",
     "HubUnreachable",
     "InvalidRequest",

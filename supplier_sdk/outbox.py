@@ -31,7 +31,15 @@ bound to is the same for the period whenever the entry arrives.
   the entry stays, its attempt count and last error are updated, and the flush stops (the next entries would
   meet the same hub);
 - **the caller's credentials refused** (401, or 403 ``InsufficientScope``): the entry stays and the flush stops:
-  the report is not at fault, and an operator can fix the client and flush again.
+  the report is not at fault, and an operator can fix the client and flush again;
+- **an internal error answering this one report** (500 for it alone, while the hub is up): the entry stays
+  with the error and the flush goes on with the others. A whole batch answered with 500 is sent again one by one,
+  so that one report the hub cannot handle never holds back the rest.
+
+A refused entry is parked, not lost: :meth:`Outbox.rejected` (``supplier-sdk outbox list``) shows it with the
+hub's reason; once what the hub refused it for is fixed (an agreement, a key), :meth:`Outbox.retry` queues it
+again under its Idempotency-Key (``supplier-sdk outbox retry ID``), and :meth:`Outbox.drop` removes it for good
+(``supplier-sdk outbox drop ID``).
 
 Two flushes may run at once (two processes, or threads): each entry is *claimed* in an ``IMMEDIATE``
 transaction before it is sent, so no entry is sent by both, and a claim left by a crashed flush expires after
@@ -153,6 +161,11 @@ def _readable(raw: str) -> KpiReportPayload | None:
 def _caller_refused(error: HubError) -> bool:
     """Refusals about who is calling, not about the report: resending after a fix can succeed."""
     return isinstance(error, AuthenticationError) or error.error == "InsufficientScope"
+
+
+def _failed_on_it(error: HubError) -> bool:
+    """A plain 500: the hub is up but failed on this request (a 502/503/504 or 429 says it is not available)."""
+    return error.http_status == 500
 
 
 class Outbox:
@@ -392,8 +405,10 @@ class Outbox:
         except HubUnreachable as exc:
             tally.stopped = str(exc)
         except HubError as exc:
-            if not (exc.unavailable or _caller_refused(exc)):
-                return False  # no batch endpoint (404, 405), a batch too large (413), ...: one by one
+            if _failed_on_it(exc) or not (exc.unavailable or _caller_refused(exc)):
+                # No batch endpoint (404, 405), a batch too large (413), or one report that makes the whole
+                # batch fail (500): one by one, so the others go through.
+                return False
             tally.stopped = str(exc)
         except BaseException as exc:
             for row, _ in entries:
@@ -444,6 +459,9 @@ class Outbox:
             release(db, owner=owner, entry_id=entry.id, error=str(exc))
             tally.stopped = str(exc)
         except HubError as exc:
+            if _failed_on_it(exc):  # not a refusal, and not a reason to stop: keep it, send the next
+                release(db, owner=owner, entry_id=entry.id, error=str(exc))
+                return
             if exc.unavailable or _caller_refused(exc):
                 release(db, owner=owner, entry_id=entry.id, error=str(exc))
                 tally.stopped = str(exc)
@@ -467,6 +485,69 @@ class Outbox:
             tally.sent += 1
             tally.replayed += int(replayed)
             tally.reports.append(report)
+
+    # -- refused entries ------------------------------------------------------------------------------------
+
+    def retry(self, entry_id: int) -> OutboxEntry:
+        """Queue the refused entry ``entry_id`` again, under its Idempotency-Key, for the next flush.
+
+        For after a fix on either side (the agreement accepted, a key registered): the payload is unchanged, so
+        a refusal about the report itself (a malformed value) will be refused again; build a new report instead.
+
+        Raises:
+            KeyError: no refused entry has this id.
+            ValueError: a report with the same Idempotency-Key is queued already.
+
+        Example:
+            >>> import tempfile
+            >>> Outbox(Path(tempfile.mkdtemp()) / "o.db").retry(7)
+            Traceback (most recent call last):
+            ...
+            KeyError: 'no refused entry 7 in the outbox'
+        """
+        with self._connect() as db, transaction(db):
+            row = db.execute(
+                "SELECT idempotency_key, payload, hub_url, queued_at, error FROM rejected WHERE id = ?",
+                (entry_id,),
+            ).fetchone()
+            if row is None:
+                raise KeyError(f"no refused entry {entry_id} in the outbox")
+            key, payload, hub_url, queued_at, error = row
+            if db.execute("SELECT 1 FROM pending WHERE idempotency_key = ?", (key,)).fetchone():
+                raise ValueError(f"a report with idempotency key {key!r} is queued already")
+            db.execute("DELETE FROM rejected WHERE id = ?", (entry_id,))
+            # The same id (AUTOINCREMENT never hands it out again), so the entry keeps the number the user saw.
+            db.execute(
+                "INSERT INTO pending (id, idempotency_key, payload, hub_url, queued_at, reason, last_error)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (entry_id, key, payload, hub_url, queued_at, "retried after the hub refused it", error),
+            )
+            pending = db.execute(SELECT_PENDING + " WHERE id = ?", (entry_id,)).fetchone()
+        return self._entry(pending)
+
+    def drop(self, entry_id: int) -> RejectedEntry:
+        """Remove the refused entry ``entry_id`` for good; returns what was removed.
+
+        Raises:
+            KeyError: no refused entry has this id.
+
+        Example:
+            >>> import tempfile
+            >>> Outbox(Path(tempfile.mkdtemp()) / "o.db").drop(3)
+            Traceback (most recent call last):
+            ...
+            KeyError: 'no refused entry 3 in the outbox'
+        """
+        with self._connect() as db, transaction(db):
+            row = db.execute(
+                "SELECT id, idempotency_key, payload, hub_url, queued_at, rejected_at, http_status, error, detail,"
+                " request_id FROM rejected WHERE id = ?",
+                (entry_id,),
+            ).fetchone()
+            if row is None:
+                raise KeyError(f"no refused entry {entry_id} in the outbox")
+            db.execute("DELETE FROM rejected WHERE id = ?", (entry_id,))
+        return self._rejected_entry(tuple(row))
 
     # -- agreements cache -----------------------------------------------------------------------------------
 

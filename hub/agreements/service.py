@@ -17,6 +17,7 @@ from hub.events import service as events
 from hub.models import Organization, SupplyAgreement
 from hub.models.base import utcnow
 from hub.pagination import keyset, page_of
+from hub.rules import standings
 from protocol.models import agreements as wire
 from protocol.models.common import AgreementStatus, OrgKind, PeriodKind
 
@@ -118,10 +119,13 @@ def decide(
     if agreement.status != AgreementStatus.PROPOSED.value:
         raise Conflict(f"agreement is {agreement.status}, not proposed")
     new = AgreementStatus.ACTIVE if accept else AgreementStatus.DECLINED
-    agreement.status, agreement.decided_at, agreement.decision_reason = new.value, utcnow(), reason
+    now = utcnow()
+    agreement.status, agreement.decided_at, agreement.decision_reason = new.value, now, reason
     action = f"agreement.{'accepted' if accept else 'declined'}"
     _audit(session, caller, agreement, action, {"reason": reason})
     _publish(session, agreement, action)
+    if accept:
+        standings.open_standing(session, oem_id=agreement.oem_id, supplier_id=agreement.supplier_id, now=now)
     return agreement
 
 

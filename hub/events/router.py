@@ -30,6 +30,9 @@ from hub.events import service as events
 router = APIRouter(prefix="/v1", tags=["events"], responses=ERROR_RESPONSES)
 
 POLL_SECONDS = 0.25
+# Positions are BIGINT on PostgreSQL and INTEGER on SQLite (both 64-bit signed): a larger cursor can name no
+# event, and binding it would overflow in the driver after the 200 had already been sent.
+MAX_POSITION = 2**63 - 1
 KEEPALIVE_SECONDS = 15.0
 
 
@@ -42,6 +45,8 @@ def _cursor(text: str | None, loc: str) -> int | None:
         raise InvalidInput(f"{loc} must be an event position (an integer), not {text!r}", loc=loc) from None
     if value < 0:
         raise InvalidInput(f"{loc} must not be negative", loc=loc)
+    if value > MAX_POSITION:
+        raise InvalidInput(f"{loc} must be at most {MAX_POSITION} (2^63 - 1)", loc=loc)
     return value
 
 

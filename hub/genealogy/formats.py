@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from hub.nesting import MAX_DEPTH, TooDeep, check_depth, value_depth
 from protocol.models import genealogy as wire
 
 MAX_LINE_BYTES = 1024 * 1024
@@ -71,6 +72,11 @@ def ndjson_records(chunks: Iterable[bytes]) -> Iterator[Parsed]:
         if line is TOO_LONG:
             yield number, ParseError(f"line longer than {MAX_LINE_BYTES} bytes")
         elif line.strip():
+            try:
+                check_depth(line)
+            except TooDeep as exc:
+                yield number, ParseError(str(exc))
+                continue
             yield number, line
 
 
@@ -166,11 +172,17 @@ def catenax_items(chunks: Iterable[bytes]) -> Iterator[tuple[int, dict[str, Any]
                     continue
                 yield position + 1, ParseError(f"not JSON: {exc}")
                 return
+            except RecursionError:
+                # Nested past the interpreter's stack: no end of the item to resume after, so the rest goes too.
+                yield position + 1, ParseError(f"JSON nested deeper than {MAX_DEPTH} levels")
+                return
             # A number or literal may have been cut by the chunk boundary: only an object or array is whole.
             buffer = buffer[end:]
             position += 1
             if not isinstance(value, dict):
                 yield position, ParseError("an item must be a JSON object")
+            elif value_depth(value) > MAX_DEPTH:
+                yield position, ParseError(f"JSON nested deeper than {MAX_DEPTH} levels")
             else:
                 yield position, value
             if not in_array:

@@ -11,17 +11,21 @@ had, with the stored report or the error.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from hub import idempotency
 from hub.auth.tokens import Caller
-from hub.errors import Forbidden, HubError
+from hub.errors import Forbidden, HubError, InvalidInput
 from hub.kpis import attestation as attestations
 from hub.kpis import service
 from protocol.models import kpi as wire
 from protocol.models.common import OrgKind
+
+log = logging.getLogger("hub.kpis.batch")
 
 
 def _refused(index: int, exc: HubError) -> wire.KpiReportBatchResult:
@@ -77,6 +81,13 @@ def submit_batch(
                 stored = service.store(session, caller=caller, prepared=prepared, now=now)
         except HubError as exc:
             results[index] = _refused(index, exc)
+            continue
+        except (DataError, IntegrityError) as exc:
+            # A value the wire bounds let through but the database refuses: the savepoint undid this item
+            # alone, so it is refused by name instead of failing the whole batch (which jammed SDK outboxes).
+            log.warning("batch item %d refused by the database: %s", index, type(exc.orig).__name__)
+            refusal = InvalidInput("the database refused a value of this report (out of range or malformed)")
+            results[index] = _refused(index, refusal)
             continue
         results[index] = wire.KpiReportBatchResult(
             index=index, status=201, report=service.as_wire(stored.report, caller=caller)

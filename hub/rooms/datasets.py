@@ -22,7 +22,13 @@ from hub.models import Organization, OrgKey, RoomDataset, RoomMember, RoomWrappe
 from hub.pagination import keyset, page_of
 from hub.rooms import access, storage
 from hub.rooms.access import Seat
-from hub.rooms.errors import ContentMismatch, InvalidManifest, MissingWrappedKey, UnknownRecipientKey
+from hub.rooms.errors import (
+    ContentMismatch,
+    DatasetShredded,
+    InvalidManifest,
+    MissingWrappedKey,
+    UnknownRecipientKey,
+)
 from protocol.errors import SignatureInvalid
 from protocol.models import rooms as wire
 from protocol.models.rooms import DATASET_MANIFEST_TYPE, DatasetStatus
@@ -241,7 +247,7 @@ def open_content(
     seat = access.seat(session, caller=caller, room_id=room_id)
     dataset = _dataset(session, seat, dataset_id)
     if dataset.status == DatasetStatus.SHREDDED.value:
-        raise Conflict("the dataset was shredded when the room closed")
+        raise DatasetShredded("the dataset was shredded when the room closed")
     if dataset.status != DatasetStatus.AVAILABLE.value:
         raise Conflict("the dataset's content has not been uploaded yet")
     return dataset, storage.read(session, dataset_id=dataset.id)
@@ -260,7 +266,7 @@ def add_wrapped_keys(
     seat = access.seat(session, caller=caller, room_id=room_id, write=True, lock="share")
     dataset = _dataset(session, seat, dataset_id)
     if dataset.status == DatasetStatus.SHREDDED.value:
-        raise Conflict("the dataset was shredded")
+        raise DatasetShredded("the dataset was shredded when the room closed")
     held = session.scalars(select(RoomWrappedKey).where(RoomWrappedKey.dataset_id == dataset.id)).all()
     if not any(key.organization_id == caller.org_id for key in held):
         raise Forbidden("your organization holds no key to this dataset, so it cannot wrap one")

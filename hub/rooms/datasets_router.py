@@ -26,6 +26,7 @@ from hub.models.base import utcnow
 from hub.pagination_query import DEFAULT_LIMIT, CursorParam, LimitParam
 from hub.rooms import datasets
 from protocol.models import rooms as schemas
+from protocol.models.errors import ErrorBody
 from protocol.models.pages import Page
 
 router = APIRouter(prefix="/v1/rooms/{room_id}/datasets", tags=["rooms"], responses=ERROR_RESPONSES)
@@ -149,7 +150,10 @@ def upload_content(
     "/{dataset_id}/content",
     summary="Download the ciphertext, streamed; decrypt it with your wrapped key in the SDK",
     response_class=StreamingResponse,
-    responses={200: {"content": {"application/octet-stream": {}}}},
+    responses={
+        200: {"content": {"application/octet-stream": {}}},
+        410: {"model": ErrorBody, "description": "DatasetShredded: the room closed and its data was deleted"},
+    },
 )
 def download_content(
     room_id: uuid.UUID, dataset_id: uuid.UUID, session: StreamingSession, caller: StreamingReader

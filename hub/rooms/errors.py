@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hub.errors import Conflict, InvalidInput
+from hub.errors import Conflict, Gone, InvalidInput
 
 
 class InvalidManifest(InvalidInput):
@@ -23,3 +23,7 @@ class ContentMismatch(InvalidInput):
 
 class RoomClosed(Conflict):
     """The room is closed: it only reads and exports now."""
+
+
+class DatasetShredded(Gone):
+    """The dataset's ciphertext and wrapped keys were deleted when its room closed: they are gone for good."""

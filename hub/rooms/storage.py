@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
+from hub.db import checkpoint_after_commit
 from hub.models import RoomDatasetChunk
 from hub.rooms.errors import ContentMismatch
 
@@ -60,8 +61,11 @@ def read(session: Session, *, dataset_id: uuid.UUID) -> Iterator[bytes]:
 
 
 def shred(session: Session, *, dataset_ids: list[uuid.UUID]) -> int:
-    """Delete the ciphertext of these datasets; returns how many rows went."""
+    """Delete the ciphertext of these datasets; returns how many rows went. On SQLite the write-ahead log is
+    checkpointed and truncated once the deletion commits, so no copy of the rows stays in the ``-wal`` file
+    (the caller's wrapped-key deletion in the same transaction is covered too)."""
     if not dataset_ids:
         return 0
+    checkpoint_after_commit(session)
     result = session.execute(delete(RoomDatasetChunk).where(RoomDatasetChunk.dataset_id.in_(dataset_ids)))
     return int(getattr(result, "rowcount", 0) or 0)

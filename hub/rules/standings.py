@@ -9,11 +9,48 @@ from sqlalchemy import ColumnElement, false, func, select
 from sqlalchemy.orm import Session
 
 from hub.auth.tokens import Caller
+from hub.db import insert_or_ignore
 from hub.errors import InvalidInput, NotFound
+from hub.events import service as events
 from hub.models import InboxNotification, PeriodOutcome, Standing, StandingChange
+from hub.models.base import uuid7
 from hub.pagination import keyset, page_of
 from protocol.models import rules as wire
 from protocol.models.common import OrgKind
+
+INITIAL_TIER, INITIAL_STATUS = wire.Tier.A, wire.StandingStatus.APPROVED
+"""Where a supplier starts at an OEM: the first tier, approved, until a rule says otherwise."""
+
+
+def open_standing(
+    session: Session, *, oem_id: uuid.UUID, supplier_id: uuid.UUID, now: datetime
+) -> Standing | None:
+    """Give the supplier its standing at the OEM as an agreement between them takes effect, so purchasing sees
+    a good supplier as tier A from the first day, not only once a rule has acted. Returns the new standing, or
+    ``None`` when they had one already (a later agreement keeps the standing earned under earlier ones)."""
+    opened = insert_or_ignore(
+        session,
+        Standing,
+        {
+            "id": uuid7(),
+            "oem_id": oem_id,
+            "supplier_id": supplier_id,
+            "tier": INITIAL_TIER.value,
+            "status": INITIAL_STATUS.value,
+            "updated_at": now,
+        },
+        conflict=["oem_id", "supplier_id"],
+    )
+    if not opened:
+        return None
+    standing = session.scalars(
+        select(Standing).where(Standing.oem_id == oem_id, Standing.supplier_id == supplier_id)
+    ).one()
+    view = as_wire(standing).model_dump(mode="json", exclude={"history"})
+    events.publish(
+        session, type="standing.opened", subject_id=standing.id, views={oem_id: view, supplier_id: view}
+    )
+    return standing
 
 
 def _visible(caller: Caller) -> ColumnElement[bool]:

@@ -15,6 +15,7 @@ from protocol.models.common import (
     DisclosureMode,
     KpiName,
     PeriodKind,
+    StoredDecimal,
     WireDecimal,
     WireModel,
 )
@@ -97,7 +98,7 @@ class KpiTerm(WireModel):
     """
 
     kpi: KpiName
-    threshold: WireDecimal
+    threshold: StoredDecimal  # copied into each period's outcome, a NUMERIC(20, 4) column
     disclosure: DisclosureMode = DisclosureMode.VALUE
     comparator: Comparator | None = None
     mtbf_proof_form: MtbfProofForm | None = None

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -63,7 +64,7 @@ def _wire_decimal(value: Any, info: ValidationInfo) -> Decimal:
     raise ValueError(f"{name} must be a decimal string or an integer, not {type(value).__name__}")
 
 
-WireDecimal = Annotated[
+_AnyWireDecimal = Annotated[
     Decimal,
     BeforeValidator(_wire_decimal),
     PlainSerializer(lambda value: format(value, "f"), return_type=str, when_used="json"),
@@ -72,17 +73,119 @@ WireDecimal = Annotated[
     ),
     WithJsonSchema({"type": "string", "pattern": DECIMAL_PATTERN}, mode="serialization"),
 ]
-"""A measurement or money value: a finite ``Decimal`` that crosses the wire as a plain decimal string.
+"""The shape of every wire decimal, unbounded (see :data:`WireDecimal` and :data:`StoredDecimal`): a finite
+``Decimal`` that crosses the wire as a plain decimal string.
 
 Accepts ``"1.33"``, ``-2``, ``Decimal("0.5")``; refuses binary floats, ``NaN`` / ``Infinity`` and exponent
 forms, naming the field. Serializes to JSON as a string without exponent (``format(value, "f")``).
 
 Example:
     >>> from pydantic import TypeAdapter
-    >>> TypeAdapter(WireDecimal).validate_python("1.3300")
+    >>> TypeAdapter(_AnyWireDecimal).validate_python("1.3300")
     Decimal('1.3300')
-    >>> TypeAdapter(WireDecimal).dump_json(Decimal("1E+2"))
+    >>> TypeAdapter(_AnyWireDecimal).dump_json(Decimal("1E+2"))
     b'"100"'
+"""
+
+
+STORED_INTEGER_DIGITS = 16
+"""Digits a stored decimal may have before its point: the hub's ``NUMERIC(20, 4)`` columns hold 16 on PostgreSQL
+(SQLite would hold any number, so the bound is the wire's, the same on both).
+
+Example:
+    >>> 10**STORED_INTEGER_DIGITS - 1
+    9999999999999999
+"""
+
+STORED_PLACES = 4
+"""Decimal places a stored decimal may carry (the scale of ``NUMERIC(20, 4)``); more would be rounded silently.
+
+Example:
+    >>> STORED_PLACES
+    4
+"""
+
+WIRE_PLACES = 12
+"""Decimal places any other wire decimal may carry (limits, resolutions, confidences).
+
+Example:
+    >>> WIRE_PLACES
+    12
+"""
+
+
+def _bounded_decimal(integer_digits: int, places: int) -> Any:
+    def check(value: Decimal, info: ValidationInfo) -> Decimal:
+        name = info.field_name or "value"
+        exponent = value.as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -places:
+            raise ValueError(f"{name} carries more than {places} decimal places; round it first")
+        if value != 0 and value.adjusted() >= integer_digits:
+            raise ValueError(f"{name} has more than {integer_digits} digits before the decimal point")
+        return value
+
+    pattern = rf"^-?0*[0-9]{{1,{integer_digits}}}(\.[0-9]{{1,{places}}})?$"
+    largest = 10**integer_digits - 1
+    return (
+        AfterValidator(check),
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "string", "pattern": pattern},
+                    {"type": "integer", "minimum": -largest, "maximum": largest},
+                ]
+            },
+            mode="validation",
+        ),
+        WithJsonSchema({"type": "string", "pattern": pattern}, mode="serialization"),
+    )
+
+
+WireDecimal = Annotated[_AnyWireDecimal, *_bounded_decimal(STORED_INTEGER_DIGITS, WIRE_PLACES)]
+"""A measurement or limit on the wire: at most 16 digits before the point and 12 after it.
+
+Example:
+    >>> from pydantic import TypeAdapter
+    >>> TypeAdapter(WireDecimal).validate_python("24.980")
+    Decimal('24.980')
+    >>> TypeAdapter(WireDecimal).validate_python("1" * 17)
+    Traceback (most recent call last):
+    ...
+    pydantic_core._pydantic_core.ValidationError: 1 validation error for function-after[...]
+    ...
+"""
+
+ComputedDecimal = _AnyWireDecimal
+"""A decimal the hub computes and answers (a sum of quantities over a trace): shaped like every wire decimal,
+but with no bound, since nobody sends it.
+
+Example:
+    >>> from pydantic import TypeAdapter
+    >>> TypeAdapter(ComputedDecimal).validate_python("1" * 20)
+    Decimal('11111111111111111111')
+"""
+
+StoredDecimal = Annotated[_AnyWireDecimal, *_bounded_decimal(STORED_INTEGER_DIGITS, STORED_PLACES)]
+"""A decimal the hub keeps in a ``NUMERIC(20, 4)`` column (KPI values and thresholds, quantities): at most 16
+digits before the point and 4 after it, refused naming the field otherwise, the same on PostgreSQL and SQLite.
+
+Example:
+    >>> from pydantic import TypeAdapter
+    >>> TypeAdapter(StoredDecimal).validate_python("9999999999999999.9999")
+    Decimal('9999999999999999.9999')
+    >>> TypeAdapter(StoredDecimal).validate_python("10000000000000000")
+    Traceback (most recent call last):
+    ...
+    pydantic_core._pydantic_core.ValidationError: 1 validation error for function-after[...]
+    ...
+"""
+
+MAX_INT32 = 2**31 - 1
+"""The largest value of an ``INTEGER`` column on PostgreSQL; counts on the wire stay at or under it.
+
+Example:
+    >>> MAX_INT32
+    2147483647
 """
 
 
@@ -195,15 +298,21 @@ class ClientAuthMethod(StrEnum):
 __all__ = [
     "CODE_PATTERN",
     "DECIMAL_PATTERN",
+    "MAX_INT32",
+    "STORED_INTEGER_DIGITS",
+    "STORED_PLACES",
+    "WIRE_PLACES",
     "AgreementStatus",
     "ClientAuthMethod",
     "Comparator",
+    "ComputedDecimal",
     "DisclosureMode",
     "KeyStatus",
     "KeyUse",
     "KpiName",
     "OrgKind",
     "PeriodKind",
+    "StoredDecimal",
     "WireDecimal",
     "WireModel",
 ]

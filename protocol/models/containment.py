@@ -21,7 +21,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, Field
 
-from protocol.models.common import WireDecimal, WireModel
+from protocol.models.common import ComputedDecimal, WireModel
 
 MAX_RESULT_LENGTH = 1000
 """The longest free text (an action's result), as Catena-X limits notification texts.
@@ -107,7 +107,7 @@ class HeldQuantity(WireModel):
     """
 
     unit: str
-    quantity: WireDecimal
+    quantity: ComputedDecimal
 
 
 class ContainmentHold(WireModel):
@@ -122,7 +122,7 @@ class ContainmentHold(WireModel):
     asset_id: UUID
     local_id: str
     location: str
-    quantity: WireDecimal
+    quantity: ComputedDecimal
     unit: str
     released_at: datetime | None = None
 
@@ -158,7 +158,7 @@ class ContainmentAction(WireModel):
     plant_code: str
     kind: ContainmentKind
     status: ContainmentStatus
-    quantity: WireDecimal
+    quantity: ComputedDecimal
     unit: str
     positions: int
     due_date: datetime | None

@@ -29,6 +29,7 @@ EVENT_TYPES = (
     "agreement.accepted",
     "agreement.declined",
     "agreement.terminated",
+    "standing.opened",
     "standing.changed",
     "notification.created",
     "quality_notification.created",
@@ -49,7 +50,8 @@ EVENT_TYPES = (
     *ROOM_EVENT_TYPES,
 )
 """The event types the hub publishes; ``payload`` is the wire model the API answers for the subject
-(``KpiReport``, ``Agreement``, ``Standing`` without history plus its ``change``, ``InboxNotification``;
+(``KpiReport``, ``Agreement``, ``Standing`` without history: as it opens when an agreement is accepted, or with
+the ``change`` that moved it, ``InboxNotification``;
 ``QualityNotification`` without history plus the ``message`` of the change; ``ContainmentAction`` for the plant's
 organization, and for the alert's sender only ``{notification_id, progress}``; for ``genealogy.imported`` the
 counts of ``ImportReport``); ``room.*`` events carry ids only (see

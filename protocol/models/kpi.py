@@ -26,7 +26,7 @@ from uuid import UUID
 from pydantic import Field, StrictBool, StrictInt, field_validator, model_validator
 
 from protocol.encoding import b64url_decode
-from protocol.models.common import CODE_PATTERN, DisclosureMode, KpiName, WireDecimal, WireModel
+from protocol.models.common import CODE_PATTERN, MAX_INT32, DisclosureMode, KpiName, StoredDecimal, WireModel
 from protocol.periods import PeriodStr
 from protocol.signing import SignedEnvelope
 
@@ -96,10 +96,10 @@ class KpiClaim(WireModel):
     """
 
     meets: StrictBool
-    value: WireDecimal | None = None
-    threshold: WireDecimal
-    sample_size: StrictInt | None = Field(default=None, ge=2)
-    subgroups: StrictInt | None = Field(default=None, ge=1)
+    value: StoredDecimal | None = None
+    threshold: StoredDecimal
+    sample_size: StrictInt | None = Field(default=None, ge=2, le=MAX_INT32)
+    subgroups: StrictInt | None = Field(default=None, ge=1, le=MAX_INT32)
 
     @field_validator("value")
     @classmethod

@@ -79,8 +79,8 @@ class Anchor(WireModel):
     """
 
     dataset_id: uuid.UUID | None = None
-    row_start: int | None = Field(default=None, ge=0)
-    row_end: int | None = Field(default=None, ge=1)
+    row_start: int | None = Field(default=None, ge=0, le=2**53)
+    row_end: int | None = Field(default=None, ge=1, le=2**53)
     time_from: datetime | None = None
     time_to: datetime | None = None
 

@@ -23,7 +23,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, Field, model_validator
 
-from protocol.models.common import WireDecimal, WireModel
+from protocol.models.common import ComputedDecimal, WireModel
 
 MAX_DEPTH = 100
 """The deepest a trace goes (as in Catena-X IRS: depth 1 to 100); a request without ``depth`` goes this deep.
@@ -153,7 +153,7 @@ class TraceLink(WireModel):
 
     parent_id: UUID
     child_id: UUID
-    quantity: WireDecimal | None = None
+    quantity: ComputedDecimal | None = None
     unit: str | None = None
 
 
@@ -210,9 +210,9 @@ class PlantQuantity(WireModel):
     """
 
     unit: str
-    quantity: WireDecimal = Field(description="In inventory at the plant")
-    held: WireDecimal = Field(description="Of that, blocked by holds")
-    shipped: WireDecimal = Field(description="Shipped to the plant (as of the trace's time)")
+    quantity: ComputedDecimal = Field(description="In inventory at the plant")
+    held: ComputedDecimal = Field(description="Of that, blocked by holds")
+    shipped: ComputedDecimal = Field(description="Shipped to the plant (as of the trace's time)")
 
 
 class PlantGroup(WireModel):
@@ -246,8 +246,8 @@ class LocationGroup(WireModel):
     location: str
     unit: str
     positions: int = Field(ge=0)
-    quantity: WireDecimal
-    held: WireDecimal
+    quantity: ComputedDecimal
+    held: ComputedDecimal
 
 
 class Undisclosed(WireModel):

@@ -4,9 +4,13 @@ Commands::
 
     outbox list  [--json] [--outbox FILE]
     outbox flush [--json] [--outbox FILE] [--hub URL] [--client-id ID] [--key-file FILE]
+    outbox retry ID [--outbox FILE]     queue a refused report again (after fixing what it was refused for)
+    outbox drop ID [--outbox FILE]      remove a refused report for good
 
 ``list`` shows the queued reports and those the hub refused for good (with its reason). ``flush`` sends the
 queue, each report re-signed now under its original Idempotency-Key (see :mod:`supplier_sdk.outbox`).
+
+``retry`` and ``drop`` take the number ``list`` shows for a refused report; an unknown one exits with 2.
 
 Exit status of ``flush``: **0** when every queued report was sent (or the outbox was empty); **2** when the
 hub refused at least one (they are listed, and kept under "rejected" in ``outbox list``); **1** when the flush
@@ -25,8 +29,8 @@ Example:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -160,4 +164,49 @@ def flush_command(
         raise typer.Exit(code=EXIT_NOT_SENT)
 
 
-__all__ = ["app", "flush_command", "list_command"]
+def _refused_entry_or_exit(action: Callable[[int], object], entry_id: int) -> object:
+    try:
+        return action(entry_id)
+    except KeyError as exc:
+        typer.echo(f"error: {exc.args[0]}", err=True)
+        raise typer.Exit(code=EXIT_INPUT_ERROR) from None
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=EXIT_INPUT_ERROR) from None
+
+
+@app.command("retry")
+def retry_command(
+    entry_id: Annotated[
+        int, typer.Argument(metavar="ID", help="The refused report's number in `outbox list`")
+    ],
+    outbox: OutboxOption = None,
+) -> None:
+    """Queue a refused report again, under its Idempotency-Key, for the next flush.
+
+    Example: supplier-sdk outbox retry 3 && supplier-sdk outbox flush
+    """
+    box = open_outbox(resolve_config(hub=None, client_id=None, key_file=None, outbox=outbox))
+    entry = _refused_entry_or_exit(box.retry, entry_id)
+    assert isinstance(entry, OutboxEntry)
+    typer.echo(f"queued again: {_what(entry)} (entry {entry.id}); send it with `supplier-sdk outbox flush`")
+
+
+@app.command("drop")
+def drop_command(
+    entry_id: Annotated[
+        int, typer.Argument(metavar="ID", help="The refused report's number in `outbox list`")
+    ],
+    outbox: OutboxOption = None,
+) -> None:
+    """Remove a refused report from the outbox for good.
+
+    Example: supplier-sdk outbox drop 3
+    """
+    box = open_outbox(resolve_config(hub=None, client_id=None, key_file=None, outbox=outbox))
+    entry = _refused_entry_or_exit(box.drop, entry_id)
+    assert isinstance(entry, RejectedEntry)
+    typer.echo(f"dropped: {_what(entry)} (entry {entry.id}, refused as {entry.error})")
+
+
+__all__ = ["app", "drop_command", "flush_command", "list_command", "retry_command"]

@@ -68,7 +68,10 @@ def test_schemas_state_the_strict_rules() -> None:
     assert payload["properties"]["period"]["pattern"] == r"^[0-9]{4}-(W[0-9]{2}|[0-9]{2})$"
     value_forms = payload["$defs"]["KpiClaim"]["properties"]["value"]["anyOf"]
     assert {"type": "number"} not in value_forms
-    assert {"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?$"} in value_forms
+    # A decimal string with the bound of the NUMERIC(20, 4) column it is kept in: 16 digits, 4 places.
+    assert {"type": "string", "pattern": r"^-?0*[0-9]{1,16}(\.[0-9]{1,4})?$"} in value_forms
+    largest = 10**16 - 1
+    assert {"type": "integer", "minimum": -largest, "maximum": largest} in value_forms
 
 
 def test_rendering_is_sorted_indented_and_ends_with_a_newline() -> None:

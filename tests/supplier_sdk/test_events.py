@@ -87,16 +87,21 @@ def test_the_iterator_yields_the_organizations_events_in_order(network: Network)
     reporting = network.reporting()
     report_id = submit(network, reporting, past_weeks(1)[0])
 
-    seen = settled(network, reporting, 3)
+    seen = settled(network, reporting, 4)
 
-    assert [e.type for e in seen] == ["agreement.proposed", "agreement.accepted", "kpi_report.accepted"]
+    assert [e.type for e in seen] == [
+        "agreement.proposed",
+        "agreement.accepted",
+        "standing.opened",
+        "kpi_report.accepted",
+    ]
     assert [e.position for e in seen] == sorted(e.position for e in seen)
-    assert seen[2].subject_id == report_id and seen[2].payload["supplier_id"] == str(
+    assert seen[3].subject_id == report_id and seen[3].payload["supplier_id"] == str(
         reporting.supplier.org_id
     )
     assert seen[1].payload["status"] == "active"
     only = list(network.client(reporting.supplier).events(types=["kpi_report.accepted"], once=True))
-    assert [e.id for e in only] == [seen[2].id]
+    assert [e.id for e in only] == [seen[3].id]
     after = list(network.client(reporting.supplier).events(after=seen[0].position, once=True))
     assert [e.id for e in after] == [e.id for e in seen[1:]]
 
@@ -105,8 +110,8 @@ def test_a_dropped_stream_resumes_after_the_last_event_without_repeats(network: 
     reporting = network.reporting()
     for period in past_weeks(3):
         submit(network, reporting, period)
-    expected = settled(network, reporting, 5)
-    assert len(expected) == 5
+    expected = settled(network, reporting, 6)
+    assert len(expected) == 6
     transport = DroppingTransport(drop_after=2)
 
     got = list(network.client(reporting.supplier, transport=transport).events(once=True))
@@ -117,7 +122,7 @@ def test_a_dropped_stream_resumes_after_the_last_event_without_repeats(network: 
 
 def test_a_live_iterator_yields_an_event_published_after_it_opened(network: Network) -> None:
     reporting = network.reporting()
-    before = settled(network, reporting, 2)
+    before = settled(network, reporting, 3)
     live = network.client(reporting.supplier).events(after=before[-1].position)
     arrived: list[StreamEvent] = []
     reader = threading.Thread(target=lambda: arrived.append(next(live)), daemon=True)

@@ -298,3 +298,31 @@ def test_supplier_id_must_name_a_supplier(db: Session, oem: Actor, operator: Act
     body = assert_error(response, 422, "InvalidInput", detail="supplier_id")
     assert field_locs(body) == ["body.supplier_id"]
     assert (agreement_count(db), audit_count(db)) == (before, audited)
+
+
+def test_acceptance_opens_the_suppliers_standing_once_and_tells_both_parties(
+    db: Session, oem: Actor, supplier: Actor, other_supplier: Actor
+) -> None:
+    from hub.models import Event
+
+    declined = propose(oem, other_supplier)
+    assert other_supplier.post(f"/v1/agreements/{declined['id']}/decline").status_code == 200
+    assert oem.get("/v1/standings").json() == []  # a declined proposal gives no standing
+    assert oem.get(f"/v1/standings/{other_supplier.org.id}").status_code == 404
+
+    first = propose(oem, supplier)
+    assert supplier.post(f"/v1/agreements/{first['id']}/accept").status_code == 200
+    [standing] = oem.get("/v1/standings").json()
+    assert (standing["supplier_id"], standing["tier"], standing["status"]) == (
+        str(supplier.org.id),
+        "A",
+        "approved",
+    )
+    assert standing["history"] == []
+    assert supplier.get(f"/v1/standings/{supplier.org.id}").json()["tier"] == "A"
+    second = propose(oem, supplier)
+    assert supplier.post(f"/v1/agreements/{second['id']}/accept").status_code == 200
+    assert len(oem.get("/v1/standings").json()) == 1  # a second agreement keeps the standing there is
+    opened = db.scalars(select(Event).where(Event.type == "standing.opened")).all()
+    assert sorted(str(e.organization_id) for e in opened) == sorted([str(oem.org.id), str(supplier.org.id)])
+    assert {(e.payload["tier"], e.payload["status"]) for e in opened} == {("A", "approved")}

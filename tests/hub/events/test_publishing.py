@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from hub.agreements import service as agreements
 from hub.kpis import service as kpis
-from hub.models import Event, KpiReport
+from hub.models import Event, KpiReport, Standing
 from protocol.models.agreements import AgreementCreate
 from protocol.models.common import OrgKind
 from protocol.models.kpi import KpiClaim
@@ -96,15 +96,17 @@ def test_agreement_events_reach_both_parties_with_the_agreement(
 
     seen = [(e.type, e.subject_id, e.payload["status"]) for e in events_for(db, supplier.org.id)]
     first, second = str(reporting.agreement_id), str(declined.id)
+    standing = str(db.scalars(select(Standing.id).where(Standing.supplier_id == supplier.org.id)).one())
     assert seen == [
         ("agreement.proposed", first, "proposed"),
         ("agreement.accepted", first, "active"),
+        ("standing.opened", standing, "approved"),  # acceptance opens the supplier's standing
         ("agreement.terminated", first, "terminated"),
         ("agreement.proposed", second, "proposed"),
         ("agreement.declined", second, "declined"),
     ]
     assert [(e.type, e.subject_id) for e in events_for(db, oem.org.id)] == [(t, s) for t, s, _ in seen]
-    assert events_for(db, supplier.org.id)[2].payload == supplier.get(f"/v1/agreements/{first}").json()
+    assert events_for(db, supplier.org.id)[3].payload == supplier.get(f"/v1/agreements/{first}").json()
     assert events_for(db, other_supplier.org.id) == []
 
 

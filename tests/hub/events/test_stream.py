@@ -122,6 +122,8 @@ def test_the_stream_needs_the_events_read_scope(streaming: TestClient, db: Sessi
     [
         ({"after": "seven"}, {}, "query.after"),
         ({"after": "-1"}, {}, "query.after"),
+        ({"after": "9223372036854775808"}, {}, "query.after"),
+        ({}, {"Last-Event-ID": "9223372036854775808"}, "header.last-event-id"),
         ({}, {"Last-Event-ID": "abc"}, "header.last-event-id"),
     ],
 )
@@ -132,3 +134,12 @@ def test_a_cursor_that_is_not_a_position_is_422_naming_it(
     response = supplier.http.get("/v1/events", params={"once": "true", **params}, headers=headers)
     assert response.status_code == 422, response.text
     assert response.json()["fields"][0]["loc"] == loc
+
+
+def test_the_largest_position_is_a_cursor_that_streams_nothing_and_does_not_overflow(
+    streaming: TestClient, db: Session, supplier: Actor
+) -> None:
+    publish(db, [supplier.org.id], n=1)
+    sequenced(db)
+    assert read(supplier, params={"after": str(2**63 - 1)}) == []
+    assert read(supplier, headers={"Last-Event-ID": str(2**63 - 1)}) == []

@@ -54,5 +54,10 @@ def test_an_event_published_after_the_stream_opened_arrives_within_a_second(
     assert not listener.is_alive() and took < 1.0
     assert ": keepalive" in lines
     frames = [json.loads(line[len("data: ") :]) for line in lines if line.startswith("data:")]
-    assert [f["type"] for f in frames] == ["agreement.proposed", "agreement.accepted", "agreement.terminated"]
+    assert [f["type"] for f in frames] == [
+        "agreement.proposed",
+        "agreement.accepted",
+        "standing.opened",
+        "agreement.terminated",
+    ]
     assert frames[-1]["payload"]["status"] == "terminated"

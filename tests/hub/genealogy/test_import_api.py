@@ -417,3 +417,42 @@ def test_nul_characters_are_rejected_rows_quoted_without_the_nul(db: Session, su
     assert "NUL" in reasons[0] and "\x00" not in "".join(reasons) and "\\u0000" in reasons[1], reasons
     plants = db.scalars(select(Plant.code).where(Plant.organization_id == supplier.org.id)).all()
     assert plants == ["P1"]
+
+
+@pytest.mark.parametrize("depth", [65, 5000])
+def test_a_catenax_item_nested_too_deep_is_a_rejected_item_not_a_500(
+    db: Session, supplier: Actor, depth: int
+) -> None:
+    good = {
+        "catenaXId": "urn:uuid:cx-deep-ok",
+        "localIdentifiers": [{"key": "batchId", "value": "CX-OK"}],
+        "partTypeInformation": {"manufacturerPartId": "CAP-7", "nameAtManufacturer": "capacitor"},
+    }
+    deep = "[" * depth + "]" * depth
+    body = f'[{json.dumps(good)}, {{"catenaXId": "urn:uuid:cx-deep", "childItems": {deep}}}]'
+    response = post(supplier, body, "application/json")
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert (report["accepted"], report["rejected"]) == (1, 1), report
+    assert (
+        report["rejections"][0]["line"] == 2 and "nested deeper than 64" in report["rejections"][0]["reason"]
+    )
+
+
+def test_an_ndjson_line_nested_too_deep_is_a_rejected_row(db: Session, supplier: Actor) -> None:
+    deep = {
+        "type": "batch",
+        "batch_id": "LOT-D",
+        "manufacturer_part_id": "C",
+        "x": json.loads("[" * 70 + "]" * 70),
+    }
+    body = (
+        ndjson({"type": "part_type", "manufacturer_part_id": "C", "name_at_manufacturer": "c"})
+        + json.dumps(deep)
+        + "\n"
+    )
+    report = post(supplier, body).json()
+    assert (report["accepted"], report["rejected"]) == (1, 1), report
+    assert (
+        report["rejections"][0]["line"] == 2 and "nested deeper than 64" in report["rejections"][0]["reason"]
+    )

@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hub.models import KpiAttestation, KpiReport
-from protocol.models.kpi import KpiClaim
+from protocol.models.kpi import KPI_REPORT_TYPE, KpiClaim
+from protocol.signing import sign_envelope
 from supplier_sdk.attest import attach, attest_mtbf
 from tests.hub.conftest import Actor
 from tests.hub.kpis.conftest import LAST_WEEK, Reporting
@@ -128,3 +129,38 @@ def test_the_batch_and_single_posts_share_idempotency_keys(proving: Reporting, d
     assert results[0]["replayed"] is True and results[0]["report"]["id"] == single.json()["id"]
     assert _count(db, KpiReport) == 1
     assert results[0]["report"]["period"] == LAST_WEEK and len(GOOD) > 0
+
+
+def _oversized(r: Reporting, period: str, value: str) -> dict[str, Any]:
+    """A signed payload whose value the wire model would refuse: built as a dict, as a foreign client could."""
+    payload = r.payload(period=period).model_dump(mode="json")
+    payload["claim"]["value"] = value
+    return {
+        "envelope": sign_envelope(
+            payload, type=KPI_REPORT_TYPE, private_key=r.key, key_id=r.key_id
+        ).model_dump(mode="json")
+    }
+
+
+def test_a_value_the_column_cannot_hold_is_a_422_naming_it_alone_and_in_a_batch(
+    reporting: Reporting, db: Session
+) -> None:
+    for value in ("1" * 17, "1" * 5000, "1.00001"):
+        single = reporting.supplier.post("/v1/kpi-reports", json=_oversized(reporting, LAST_WEEK, value))
+        assert single.status_code == 422, single.text
+        assert "claim.value" in single.text and single.json()["error"] == "InvalidInput"
+    largest = reporting.payload(
+        period=TWO_WEEKS_AGO, claim=KpiClaim(meets=True, value="9" * 16 + ".9999", threshold="1.33")
+    )
+    body = {
+        "items": [
+            _oversized(reporting, LAST_WEEK, "1" * 17),
+            _item(reporting, largest, "fits"),
+        ]
+    }
+    response = reporting.supplier.post(URL, json=body)
+    assert response.status_code == 200, response.text
+    poison, stored = response.json()["results"]
+    assert (poison["status"], poison["error"]) == (422, "InvalidInput") and "claim.value" in poison["detail"]
+    assert stored["status"] == 201 and Decimal(stored["report"]["value"]) == Decimal("9" * 16 + ".9999")
+    assert _count(db, KpiReport) == 1

@@ -48,7 +48,9 @@ def test_closing_with_deletion_leaves_no_ciphertext_and_no_wrapped_key(
         assert dataset is not None and dataset.status == "shredded" and dataset.shredded_at is not None
     listed = compressor.get(f"/v1/rooms/{rid}/datasets").json()["items"]
     assert {d["status"] for d in listed} == {"shredded"} and all(d["wrapped_key"] is None for d in listed)
-    assert compressor.get(f"/v1/rooms/{rid}/datasets/{ids[0]}/content").status_code == 409
+    # A shredded dataset is gone for good: 410, named (it was a 409, as if waiting could change it).
+    gone = compressor.get(f"/v1/rooms/{rid}/datasets/{ids[0]}/content")
+    assert gone.status_code == 410 and gone.json()["error"] == "DatasetShredded", gone.text
     # Read-only now: every write is 409, closing again too.
     assert owner.post(f"/v1/rooms/{rid}/close").status_code == 409
     assert compressor.post(f"/v1/rooms/{rid}/annotations", json={"body": "late"}).status_code == 409

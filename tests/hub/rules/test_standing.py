@@ -129,9 +129,9 @@ def test_one_oems_rules_never_touch_another_oems_standings(reporting: Reporting,
     other_oem = make_actor(db, reporting.oem.http, OrgKind.OEM)
     make_rule(db, other_oem, pattern={"consecutive": 1})
     report_weeks(reporting, ["1.2", "1.2"])
-    assert (
-        reporting.oem.get("/v1/standings").json()["items"] == []
-    )  # this OEM has no rule: no standing was made
+    # This OEM has no rule, so its supplier's standing is where acceptance put it, unmoved.
+    [unmoved] = reporting.oem.get("/v1/standings").json()["items"]
+    assert (unmoved["tier"], unmoved["status"], unmoved["history"]) == ("A", "approved", [])
     assert other_oem.get("/v1/standings").json()["items"] == []
     assert other_oem.get(f"/v1/standings/{reporting.supplier.org.id}").status_code == 404
 
@@ -233,3 +233,31 @@ def test_dry_run_refusals(reporting: Reporting, db: Session) -> None:
     malformed = reporting.oem.post(url, json={"since": "yesterday"})
     assert malformed.status_code == 422 and malformed.json()["fields"][0]["loc"].endswith("since")
     assert reporting.oem.post(url, json={"until": "x"}).status_code == 422
+
+
+def test_a_supplier_that_only_meets_its_thresholds_is_tier_a_from_acceptance_on(
+    reporting: Reporting, db: Session
+) -> None:
+    make_rule(db, reporting.oem)
+    assert standing_of(reporting) | {"updated_at": None} == {
+        "oem_id": str(reporting.oem.org.id),
+        "supplier_id": str(reporting.supplier.org.id),
+        "tier": "A",
+        "status": "approved",
+        "updated_at": None,
+        "history": [],
+    }
+    start = parse_period(LAST_WEEK).previous().previous().previous().previous()
+    report_weeks(reporting, ["1.5", "1.6"], first=start)
+    [listed] = reporting.oem.get("/v1/standings").json()
+    assert (listed["supplier_id"], listed["tier"], listed["status"]) == (
+        str(reporting.supplier.org.id),
+        "A",
+        "approved",
+    )
+    [own] = reporting.supplier.get("/v1/standings").json()
+    assert own["oem_id"] == str(reporting.oem.org.id) and own["history"] == []
+    # The rules still move the standing acceptance opened: three bad weeks lower it, with the causes.
+    report_weeks(reporting, ["1.2", "1.2", "1.2"], first=start.next().next())
+    moved = standing_of(reporting)
+    assert moved["tier"] == "B" and [c["from_tier"] for c in moved["history"]] == ["A"]

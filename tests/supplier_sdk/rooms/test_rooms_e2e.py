@@ -18,7 +18,7 @@ from hub.models import RoomDatasetChunk, RoomWrappedKey
 from protocol.models.common import OrgKind
 from protocol.models.rooms import Anchor, DatasetStatus, Evidence, MemberInvite, RoomStatus
 from supplier_sdk.client import Client
-from supplier_sdk.errors import ConflictError, NotFound
+from supplier_sdk.errors import Gone, NotFound
 from supplier_sdk.rooms.client import DatasetUnavailable, Rooms
 from supplier_sdk.rooms.crypto import DatasetIntegrityError, ciphertext_size
 from supplier_sdk.rooms.keywrap import generate_encryption_key, wrap_data_key
@@ -121,7 +121,7 @@ def test_three_organizations_share_annotate_sign_off_and_shred(
     assert closed.status is RoomStatus.CLOSED and closed.shredded_at is not None
     with pytest.raises(DatasetUnavailable, match="shredded"):
         oem.rooms.download(room, dataset.id, tmp_path / "after.csv")
-    with pytest.raises(ConflictError):  # and the hub has nothing to serve
+    with pytest.raises(Gone):  # and the hub has nothing to serve: gone for good (it was a 409)
         oem.client.request("GET", f"/v1/rooms/{room}/datasets/{dataset.id}/content")
     assert not (tmp_path / "after.csv").exists()
     assert oem.rooms.dataset(room, dataset.id).status is DatasetStatus.SHREDDED
