@@ -29,6 +29,7 @@ from hub.kpis.router import router as kpis_router
 from hub.notifications.escalation import escalate_once
 from hub.notifications.router import router as notifications_router
 from hub.observability import Metrics, RequestContext, configure_logging
+from hub.openapi import declare_error_statuses, operation_id
 from hub.orgs.router import router as orgs_router
 from hub.rooms.datasets_router import CONTENT_PATH
 from hub.rooms.datasets_router import router as room_datasets_router
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         dependencies=[Depends(refuse_nul_parameters)],
+        generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
     app.state.token_keys = TokenKeys(
@@ -119,19 +121,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.migration_head = migrate.head_revision()
     install_error_handlers(app)
     for router in (health_router, auth_router, orgs_router, agreements_router, kpis_router, audit_router):
-        app.include_router(router)
-    app.include_router(rules_router)
-    app.include_router(standings_router)
-    app.include_router(webhooks_router)
-    app.include_router(events_router)
-    app.include_router(rooms_router)
-    app.include_router(room_datasets_router)
-    app.include_router(room_record_router)
-    app.include_router(genealogy_router)
-    app.include_router(trace_router)
-    app.include_router(notifications_router)
-    app.include_router(containment_router)
-    app.include_router(attestation_context_router)
+        app.include_router(declare_error_statuses(router))
+    app.include_router(declare_error_statuses(rules_router))
+    app.include_router(declare_error_statuses(standings_router))
+    app.include_router(declare_error_statuses(webhooks_router))
+    app.include_router(declare_error_statuses(events_router))
+    app.include_router(declare_error_statuses(rooms_router))
+    app.include_router(declare_error_statuses(room_datasets_router))
+    app.include_router(declare_error_statuses(room_record_router))
+    app.include_router(declare_error_statuses(genealogy_router))
+    app.include_router(declare_error_statuses(trace_router))
+    app.include_router(declare_error_statuses(notifications_router))
+    app.include_router(declare_error_statuses(containment_router))
+    app.include_router(declare_error_statuses(attestation_context_router))
     app.add_middleware(
         RequestContext,
         metrics=app.state.metrics,

@@ -17,12 +17,36 @@ from protocol.models.orgs import TokenResponse
 
 router = APIRouter(tags=["oauth"])
 
+# The form the endpoint parses itself (RFC 6749 §4.4.2, RFC 7523 §2.2), so that the schema says what it takes.
+_TOKEN_REQUEST: dict[str, Any] = {
+    "required": True,
+    "content": {
+        "application/x-www-form-urlencoded": {
+            "schema": {
+                "type": "object",
+                "required": ["grant_type"],
+                "properties": {
+                    "grant_type": {"type": "string", "enum": ["client_credentials"]},
+                    "scope": {"type": "string", "description": "space-separated scopes; default: all"},
+                    "client_assertion_type": {
+                        "type": "string",
+                        "enum": ["urn:ietf:params:oauth:client-assertion-type:jwt-bearer"],
+                    },
+                    "client_assertion": {"type": "string", "description": "a private_key_jwt (RFC 7523)"},
+                },
+            },
+            "example": {"grant_type": "client_credentials", "scope": "kpi:write agreements:read"},
+        }
+    },
+}
+
 
 @router.post(
     "/oauth/token",
     response_model=TokenResponse,
     summary="Client credentials grant; authenticate with private_key_jwt or client_secret_basic",
     responses={400: {"description": "RFC 6749 §5.2 error"}, 401: {"description": "invalid_client"}},
+    openapi_extra={"requestBody": _TOKEN_REQUEST},
 )
 async def token(request: Request, session: SessionDep) -> JSONResponse:
     content_type = request.headers.get("content-type", "")

@@ -31,6 +31,8 @@ router = APIRouter(prefix="/v1", tags=["events"], responses=ERROR_RESPONSES)
 
 POLL_SECONDS = 0.25
 KEEPALIVE_SECONDS = 15.0
+# What _cursor accepts, for the schema: an event position (blank means "from the start").
+_POSITION = r"^\s*[0-9]*\s*$"
 
 
 def _cursor(text: str | None, loc: str) -> int | None:
@@ -95,13 +97,18 @@ async def stream_events(
     caller: Annotated[Caller, Depends(require("events:read"))],
     after: Annotated[
         str | None,
-        Query(description="Send events after this position; Last-Event-ID, when present, wins"),
+        Query(
+            description="Send events after this position; Last-Event-ID, when present, wins",
+            json_schema_extra={"pattern": _POSITION},
+        ),
     ] = None,
     types: Annotated[
         str | None, Query(description="Comma-separated event types, e.g. kpi_report.accepted")
     ] = None,
     once: Annotated[bool, Query(description="Send what is there now and close")] = False,
-    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+    last_event_id: Annotated[
+        str | None, Header(alias="Last-Event-ID", json_schema_extra={"pattern": _POSITION})
+    ] = None,
 ) -> StreamingResponse:
     query, header = _cursor(after, "query.after"), _cursor(last_event_id, "header.last-event-id")
     cursor = header if header is not None else (query or 0)
