@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
+from fastapi_offline import FastAPIOffline
 
 from hub import migrate
 from hub.agreements.router import router as agreements_router
@@ -105,7 +106,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await job.stop()
             engine.dispose()
 
-    app = FastAPI(
+    # FastAPIOffline: a FastAPI whose /docs and /redoc load Swagger UI and ReDoc from files it ships.
+    app = FastAPIOffline(
         title="Qualink hub",
         version="0.1.0",
         description=DESCRIPTION,

@@ -111,3 +111,21 @@ def test_a_fixed_path_refuses_a_method_it_lacks_that_a_parameterised_sibling_tak
     assert client.options("/v1/rules/templates").headers["allow"] == "GET, HEAD"
     # A malformed id on the parameterised path is still a 422 naming it.
     assert_error(client.put("/v1/rules/not-a-uuid", json={}, headers=oem.headers()), 422, "InvalidInput")
+
+
+@pytest.mark.parametrize(("page", "assets"), [("/docs", 2), ("/redoc", 1)])
+def test_docs_load_every_asset_from_the_hub_itself(client: TestClient, page: str, assets: int) -> None:
+    """On a plant network without internet the docs still render: no script, style or font from elsewhere."""
+    html = client.get(page)
+    assert html.status_code == 200, html.text
+    urls = re.findall(r"""(?:src|href)=["']([^"']+)["']""", html.text)
+    urls += re.findall(r"""url:\s*["']([^"']+)["']""", html.text)
+    foreign = [u for u in urls if re.match(r"(https?:)?//", u)]
+    assert not foreign, foreign
+    scripts_and_styles = [u for u in urls if u.endswith((".js", ".css"))]
+    assert len(scripts_and_styles) >= assets, urls
+    for url in scripts_and_styles:
+        asset = client.get(url)
+        assert asset.status_code == 200, url
+        assert len(asset.content) > 10_000, url  # the real bundle, not a stub
+    assert "/openapi.json" in html.text
