@@ -28,6 +28,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hub.observability import current_request_id
+from hub.openapi import allowed_methods, refused_method
 from protocol.models.errors import ErrorBody
 
 log = logging.getLogger("hub.errors")
@@ -145,16 +146,14 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        from hub.openapi import refused_method
-
         allow = refused_method(request)
         if allow:  # e.g. PUT /v1/rules/templates reached PUT /v1/rules/{rule_id}: a method the path lacks
-            body = {
+            refusal = {
                 "error": "MethodNotAllowed",
                 "detail": "Method Not Allowed",
                 "request_id": current_request_id(),
             }
-            return _render(405, body, {"Allow": allow})
+            return _render(405, refusal, {"Allow": allow})
         fields = _field_errors(exc)
         first = fields[0] if fields else {"loc": "body", "msg": "invalid"}
         body = ErrorBody(
@@ -176,8 +175,6 @@ def install_error_handlers(app: FastAPI) -> None:
         headers = getattr(exc, "headers", None)
         if exc.status_code == 405:
             # Starlette names only the first route that matched the path; the path's other routes count too.
-            from hub.openapi import allowed_methods
-
             allow = allowed_methods(request)
             if allow:
                 headers = {**(headers or {}), "Allow": allow}

@@ -20,8 +20,6 @@ from fastapi import APIRouter, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
-from hub.db import get_session
-
 ERROR_BODY_REF = "#/components/schemas/ErrorBody"
 
 STATUS_TEXT: dict[int, str] = {
@@ -65,23 +63,22 @@ def operation_id(route: APIRoute) -> str:
     return f"{domain}.{route.name}"
 
 
-def _calls(dependant: Dependant, name: str | None = None, call: Any = None) -> bool:
-    for sub in dependant.dependencies:
-        if (call is not None and sub.call is call) or (name and getattr(sub.call, "__name__", "") == name):
-            return True
-        if _calls(sub, name, call):
-            return True
-    return False
+def _calls(dependant: Dependant, name: str) -> bool:
+    """Whether ``dependant`` depends, at any depth, on a function called ``name`` (by name: hub.db and
+    hub.auth import hub.errors, which imports this module)."""
+    return any(
+        getattr(sub.call, "__name__", "") == name or _calls(sub, name) for sub in dependant.dependencies
+    )
 
 
 def _statuses(route: APIRoute) -> set[int]:
     methods = route.methods or set()
     statuses = {422}
-    if _calls(route.dependant, name="_authenticate"):
+    if _calls(route.dependant, "_authenticate"):
         statuses |= {401, 403}
     if route.dependant.path_params:
         statuses.add(404)
-    if _calls(route.dependant, call=get_session):
+    if _calls(route.dependant, "get_session"):
         statuses.add(503)
         if methods & _WRITES and operation_id(route) not in READ_ONLY_POSTS:
             statuses.add(409)
@@ -98,9 +95,9 @@ def declare_error_statuses(router: APIRouter) -> APIRouter:
             continue
         for status in _statuses(route):
             route.responses.setdefault(status, error_response(status))
-        for status, spec in list(route.responses.items()):
-            if int(status) >= 400 and "model" not in spec and "content" not in spec:
-                route.responses[status] = {**spec, **error_response(int(status), spec.get("description"))}
+        for code, spec in list(route.responses.items()):
+            if int(code) >= 400 and "model" not in spec and "content" not in spec:
+                route.responses[code] = {**spec, **error_response(int(code), spec.get("description"))}
     return router
 
 

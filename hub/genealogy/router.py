@@ -37,6 +37,20 @@ def _blocking(stream: AsyncIterator[bytes]) -> Iterator[bytes]:
             return
 
 
+_NDJSON_EXAMPLE = (
+    '{"type": "part_type", "manufacturer_part_id": "CAP-100", "name_at_manufacturer": "film capacitor"}\n'
+    '{"type": "plant", "code": "BPNS0001", "name": "Plant Leipzig"}\n'
+)
+_CATENAX_BATCH_EXAMPLE = {
+    "catenaXId": "urn:uuid:5f0d2a8e-1c3b-4d7e-9f60-7a8b9c0d1e2f",
+    "localIdentifiers": [
+        {"key": "manufacturerId", "value": "BPNL000000000001"},
+        {"key": "batchId", "value": "C-2291"},
+    ],
+    "partTypeInformation": {"manufacturerPartId": "CAP-100", "nameAtManufacturer": "film capacitor"},
+}
+
+
 @router.post(
     "/genealogy:import",
     summary="Import part types, plants, lots, serial parts, links, shipments and inventory (NDJSON, CSV or "
@@ -45,9 +59,12 @@ def _blocking(stream: AsyncIterator[bytes]) -> Iterator[bytes]:
         "requestBody": {
             "required": True,
             "content": {
-                "application/x-ndjson": {"schema": {"type": "string"}},
-                "text/csv": {"schema": {"type": "string"}},
-                "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+                "application/x-ndjson": {"schema": {"type": "string"}, "example": _NDJSON_EXAMPLE},
+                "text/csv": {"schema": {"type": "string"}, "example": "code,name\nBPNS0001,Plant Leipzig\n"},
+                "application/json": {
+                    "schema": {"type": "array", "items": {"type": "object"}},
+                    "example": [_CATENAX_BATCH_EXAMPLE],
+                },
             },
         }
     },

@@ -19,7 +19,7 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, ConfigDict, Field
 
 from protocol.models.common import WireDecimal, WireModel
 
@@ -84,6 +84,10 @@ class ContainmentAcknowledge(WireModel):
         'J. Weber, quality lead plant 2'
     """
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"owner": "Plant Leipzig, incoming quality gate"}]}
+    )
+
     owner: str = Field(min_length=1, max_length=200)
 
 
@@ -94,6 +98,12 @@ class ContainmentClose(WireModel):
         >>> ContainmentClose(result="412 pcs sorted, 3 rejected and scrapped").result[:3]
         '412'
     """
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"result": "412 parts sorted, 9 rejected and scrapped; hold released"}]
+        }
+    )
 
     result: str = Field(min_length=1, max_length=MAX_RESULT_LENGTH)
 

@@ -35,7 +35,7 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import AwareDatetime, ConfigDict, Field, model_validator
 
 from protocol.models.common import WireModel
 from protocol.models.containment import ContainmentProgress, ContainmentRequest
@@ -122,6 +122,21 @@ class QualityNotificationCreate(WireModel):
         'MINOR'
     """
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "ALERT",
+                    "title": "Capacitor lot C-2291: leakage above 38 V",
+                    "description": "Leakage current above specification in incoming inspection.",
+                    "severity": "CRITICAL",
+                    "affected_asset_ids": ["7e6d5c4b-3a29-4817-a6f5-e4d3c2b1a098"],
+                    "containment": {"kind": "hold"},
+                }
+            ]
+        }
+    )
+
     id: UUID | None = None
     type: NotificationType
     title: str = Field(min_length=1, max_length=200)
@@ -149,6 +164,8 @@ class NotificationReason(WireModel):
         'Received'
     """
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "field failures at three dealers"}]})
+
     reason: str | None = Field(default=None, max_length=MAX_TEXT_LENGTH)
 
 
@@ -159,6 +176,10 @@ class NotificationAnswer(WireModel):
         >>> NotificationAnswer(reason="Confirmed: dielectric thinner than specified").reason[:9]
         'Confirmed'
     """
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reason": "confirmed: the lot was built with the wrong dielectric"}]}
+    )
 
     reason: str = Field(min_length=1, max_length=MAX_TEXT_LENGTH)
 
@@ -176,6 +197,18 @@ class NotificationForward(WireModel):
         >>> NotificationForward(affected_asset_ids=["0190b0a8-0000-7000-8000-000000000003"]).title is None
         True
     """
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "affected_asset_ids": ["7e6d5c4b-3a29-4817-a6f5-e4d3c2b1a098"],
+                    "receiver_ids": ["a4b5c6d7-e8f9-4a0b-9c1d-2e3f4a5b6c7d"],
+                    "reason": "the motor comes from our sub-supplier",
+                }
+            ]
+        }
+    )
 
     affected_asset_ids: list[UUID] = Field(min_length=1, max_length=MAX_AFFECTED_ASSETS)
     receiver_ids: list[UUID] | None = Field(default=None, min_length=1, max_length=100)

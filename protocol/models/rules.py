@@ -22,7 +22,7 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import AwareDatetime, ConfigDict, Field, model_validator
 
 from protocol.models.common import KpiName, WireModel
 
@@ -243,6 +243,11 @@ class RuleCreate(WireModel):
         'missing || !met'
     """
 
+    # STANDARD_RULE_TEMPLATE is defined below the models it uses: read it when the schema is made.
+    model_config = ConfigDict(
+        json_schema_extra=lambda schema: schema.update(examples=[STANDARD_RULE_TEMPLATE])
+    )
+
     name: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=2000)
     scope: RuleScope = Field(default_factory=RuleScope)
@@ -260,6 +265,9 @@ class Rule(RuleCreate):
         >>> sorted(set(Rule.model_fields) - set(RuleCreate.model_fields))
         ['created_at', 'id', 'oem_id', 'updated_at', 'version']
     """
+
+    # The examples of the request it extends do not describe this answer.
+    model_config = ConfigDict(json_schema_extra=None)
 
     id: UUID
     oem_id: UUID
@@ -342,6 +350,8 @@ class DryRunRequest(WireModel):
         >>> DryRunRequest().since is None
         True
     """
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"since": "2026-09-01T00:00:00Z"}]})
 
     since: AwareDatetime | None = None
 

@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import AwareDatetime, ConfigDict, Field, model_validator
 
 from protocol.models.common import WireDecimal, WireModel
 
@@ -110,6 +110,18 @@ class TraceRequest(WireModel):
         >>> TraceRequest(roots=[{"local_id": "LOT-7"}]).depth is None
         True
     """
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "roots": [{"asset_id": "7e6d5c4b-3a29-4817-a6f5-e4d3c2b1a098"}],
+                    "direction": "forward",
+                    "depth": 10,
+                }
+            ]
+        }
+    )
 
     roots: list[TraceRoot] = Field(
         min_length=1, max_length=1000, description="Lots or serial parts to trace from"
