@@ -25,6 +25,7 @@ _TOKEN_REQUEST: dict[str, Any] = {
             "schema": {
                 "type": "object",
                 "required": ["grant_type"],
+                "additionalProperties": False,
                 "properties": {
                     "grant_type": {"type": "string", "enum": ["client_credentials"]},
                     "scope": {"type": "string", "description": "space-separated scopes; default: all"},

@@ -32,7 +32,8 @@ router = APIRouter(prefix="/v1", tags=["events"], responses=ERROR_RESPONSES)
 POLL_SECONDS = 0.25
 KEEPALIVE_SECONDS = 15.0
 # What _cursor accepts, for the schema: an event position (blank means "from the start").
-_POSITION = r"^\s*[0-9]*\s*$"
+MAX_POSITION = 10**18 - 1
+_POSITION = r"^\s*[0-9]{0,18}\s*$"
 
 
 def _cursor(text: str | None, loc: str) -> int | None:
@@ -44,6 +45,9 @@ def _cursor(text: str | None, loc: str) -> int | None:
         raise InvalidInput(f"{loc} must be an event position (an integer), not {text!r}", loc=loc) from None
     if value < 0:
         raise InvalidInput(f"{loc} must not be negative", loc=loc)
+    if value > MAX_POSITION:
+        # Past any position the hub will ever number, and past what a database integer holds.
+        raise InvalidInput(f"{loc} must be at most {MAX_POSITION}", loc=loc)
     return value
 
 

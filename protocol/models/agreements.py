@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Literal
 from uuid import UUID
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, StrictInt, model_validator
 
 from protocol.models.common import (
     AgreementStatus,
@@ -157,7 +157,7 @@ class AgreementCreate(WireModel):
     period: PeriodKind = PeriodKind.WEEK
     valid_from: date
     valid_until: date | None = None
-    report_due_days: int = Field(default=7, ge=0, le=90)
+    report_due_days: StrictInt = Field(default=7, ge=0, le=90)
 
     @model_validator(mode="after")
     def _consistent(self) -> AgreementCreate:

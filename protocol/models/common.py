@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import (
+    AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -83,6 +84,23 @@ Example:
     Decimal('1.3300')
     >>> TypeAdapter(WireDecimal).dump_json(Decimal("1E+2"))
     b'"100"'
+"""
+
+
+def _no_number_for_a_time(value: Any) -> Any:
+    if isinstance(value, int | float):
+        raise ValueError("a time is an RFC 3339 string such as '2026-11-23T08:30:00Z', not a number")
+    return value
+
+
+WireTime = Annotated[AwareDatetime, BeforeValidator(_no_number_for_a_time)]
+"""A timezone-aware time that crosses the wire as an RFC 3339 string; a number (which pydantic would read as
+seconds since 1970) is refused, so a mistyped field is an error, not a date in 1970.
+
+Example:
+    >>> from pydantic import TypeAdapter
+    >>> TypeAdapter(WireTime).validate_python("2026-11-23T08:30:00Z").year
+    2026
 """
 
 
@@ -206,4 +224,5 @@ __all__ = [
     "PeriodKind",
     "WireDecimal",
     "WireModel",
+    "WireTime",
 ]

@@ -19,9 +19,9 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
-from pydantic import AwareDatetime, ConfigDict, Field
+from pydantic import ConfigDict, Field, StrictInt
 
-from protocol.models.common import WireDecimal, WireModel
+from protocol.models.common import WireDecimal, WireModel, WireTime
 
 MAX_RESULT_LENGTH = 1000
 """The longest free text (an action's result), as Catena-X limits notification texts.
@@ -73,7 +73,7 @@ class ContainmentRequest(WireModel):
     """
 
     kind: ContainmentKind = ContainmentKind.HOLD
-    due_date: AwareDatetime | None = None
+    due_date: WireTime | None = None
 
 
 class ContainmentAcknowledge(WireModel):
@@ -170,7 +170,7 @@ class ContainmentAction(WireModel):
     status: ContainmentStatus
     quantity: WireDecimal
     unit: str
-    positions: int
+    positions: StrictInt
     due_date: datetime | None
     owner: str | None
     result: str | None
@@ -201,13 +201,13 @@ class ContainmentProgress(WireModel):
 
     kind: ContainmentKind
     due_date: datetime | None
-    affected_assets: int
-    plants: int
-    actions_open: int
-    actions_acknowledged: int
-    actions_closed: int
-    holds_active: int
-    holds_released: int
+    affected_assets: StrictInt
+    plants: StrictInt
+    actions_open: StrictInt
+    actions_acknowledged: StrictInt
+    actions_closed: StrictInt
+    holds_active: StrictInt
+    holds_released: StrictInt
     held: list[HeldQuantity]
 
 

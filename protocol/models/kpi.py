@@ -269,15 +269,15 @@ class KpiReport(WireModel):
     characteristic: str | None
     period: PeriodStr
     kpi: KpiName
-    meets: bool
+    meets: StrictBool
     value: Decimal | None
     threshold: Decimal
     disclosure: DisclosureMode
     key_id: str
     signed_at: datetime
     received_at: datetime
-    has_proof: bool
-    proven: bool = False
+    has_proof: StrictBool
+    proven: StrictBool = False
 
 
 MAX_BATCH = 100
@@ -346,10 +346,10 @@ class KpiReportBatchResult(WireModel):
         True
     """
 
-    index: int
-    status: int
+    index: StrictInt
+    status: StrictInt
     report: KpiReport | None = None
-    replayed: bool = False
+    replayed: StrictBool = False
     error: str | None = None
     detail: str | None = None
     check: str | None = None

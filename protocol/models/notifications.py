@@ -35,9 +35,9 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
-from pydantic import AwareDatetime, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
-from protocol.models.common import WireModel
+from protocol.models.common import WireModel, WireTime
 from protocol.models.containment import ContainmentProgress, ContainmentRequest
 
 MAX_TEXT_LENGTH = 1000
@@ -142,7 +142,7 @@ class QualityNotificationCreate(WireModel):
     title: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=MAX_TEXT_LENGTH)
     severity: Severity = Severity.MINOR
-    target_date: AwareDatetime | None = None
+    target_date: WireTime | None = None
     affected_asset_ids: list[UUID] = Field(min_length=1, max_length=MAX_AFFECTED_ASSETS)
     receiver_ids: list[UUID] | None = Field(default=None, min_length=1, max_length=100)
     containment: ContainmentRequest | None = None
@@ -215,7 +215,7 @@ class NotificationForward(WireModel):
     title: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=MAX_TEXT_LENGTH)
     severity: Severity | None = None
-    target_date: AwareDatetime | None = None
+    target_date: WireTime | None = None
     reason: str | None = Field(default=None, max_length=MAX_TEXT_LENGTH)
 
     @model_validator(mode="after")

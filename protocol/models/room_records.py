@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, StrictInt, model_validator
 
 from protocol.models.common import WireModel
 
@@ -79,8 +79,8 @@ class Anchor(WireModel):
     """
 
     dataset_id: uuid.UUID | None = None
-    row_start: int | None = Field(default=None, ge=0)
-    row_end: int | None = Field(default=None, ge=1)
+    row_start: StrictInt | None = Field(default=None, ge=0)
+    row_end: StrictInt | None = Field(default=None, ge=1)
     time_from: datetime | None = None
     time_to: datetime | None = None
 
@@ -161,7 +161,7 @@ class AnnotationRevision(WireModel):
         ['body', 'edited_at', 'organization_id', 'revision', 'tag']
     """
 
-    revision: int
+    revision: StrictInt
     body: str
     tag: AnnotationTag
     organization_id: uuid.UUID
@@ -183,7 +183,7 @@ class Annotation(WireModel):
     tag: AnnotationTag
     anchor: Anchor | None
     parent_id: uuid.UUID | None
-    revision: int
+    revision: StrictInt
     created_at: datetime
     updated_at: datetime
     revisions: list[AnnotationRevision] = Field(default_factory=list)
@@ -246,7 +246,7 @@ class EightDRecordStep(WireModel):
     owner_id: uuid.UUID | None
     content: str
     evidence: list[Evidence]
-    revision: int
+    revision: StrictInt
     updated_at: datetime | None
     signed_off_at: datetime | None = None
     signed_off_by: uuid.UUID | None = Field(default=None, description="The organization that signed off")

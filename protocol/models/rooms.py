@@ -18,7 +18,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, StrictInt, field_validator
 
 from protocol.encoding import b64url_decode
 from protocol.errors import EncodingError
@@ -434,9 +434,9 @@ class DatasetManifest(WireModel):
     dataset_id: uuid.UUID
     name: str = Field(min_length=1, max_length=300)
     media_type: str = Field(pattern=_MEDIA_TYPE)
-    plaintext_size: int = Field(ge=0, le=2**53)
-    chunk_size: int = Field(ge=1024, le=64 * 1024 * 1024)
-    ciphertext_size: int = Field(ge=0, le=2**53)
+    plaintext_size: StrictInt = Field(ge=0, le=2**53)
+    chunk_size: StrictInt = Field(ge=1024, le=64 * 1024 * 1024)
+    ciphertext_size: StrictInt = Field(ge=0, le=2**53)
     ciphertext_sha256: str = Field(pattern=SHA256_HEX_PATTERN)
     recipient_key_ids: list[str] = Field(max_length=200)
 
@@ -500,9 +500,9 @@ class DatasetCreate(WireModel):
     id: uuid.UUID
     name: str = Field(min_length=1, max_length=300)
     media_type: str = Field(default="application/octet-stream", pattern=_MEDIA_TYPE)
-    plaintext_size: int = Field(ge=0, le=2**53)
-    chunk_size: int = Field(ge=1024, le=64 * 1024 * 1024)
-    ciphertext_size: int = Field(ge=0, le=2**53)
+    plaintext_size: StrictInt = Field(ge=0, le=2**53)
+    chunk_size: StrictInt = Field(ge=1024, le=64 * 1024 * 1024)
+    ciphertext_size: StrictInt = Field(ge=0, le=2**53)
     ciphertext_sha256: str = Field(pattern=SHA256_HEX_PATTERN)
     manifest_signature: SignedEnvelope
     wrapped_keys: list[WrappedKey] = Field(min_length=1, max_length=200)
@@ -551,9 +551,9 @@ class Dataset(WireModel):
     room_id: uuid.UUID
     name: str
     media_type: str
-    plaintext_size: int
-    chunk_size: int
-    ciphertext_size: int
+    plaintext_size: StrictInt
+    chunk_size: StrictInt
+    ciphertext_size: StrictInt
     ciphertext_sha256: str
     uploaded_by: uuid.UUID
     status: DatasetStatus

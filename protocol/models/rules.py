@@ -22,9 +22,9 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, StrictInt, model_validator
 
-from protocol.models.common import KpiName, WireModel
+from protocol.models.common import KpiName, WireModel, WireTime
 
 CEL_VARIABLES: dict[str, str] = {
     "kpi": "string",
@@ -129,7 +129,7 @@ class RulePattern(WireModel):
         3
     """
 
-    consecutive: int | None = Field(default=None, ge=1, le=MAX_WINDOW)
+    consecutive: StrictInt | None = Field(default=None, ge=1, le=MAX_WINDOW)
     k_of_last: tuple[int, int] | None = None
 
     @model_validator(mode="after")
@@ -162,7 +162,7 @@ class LowerTier(WireModel):
     """
 
     type: Literal["lower_tier"] = "lower_tier"
-    steps: int = Field(default=1, ge=1, le=3)
+    steps: StrictInt = Field(default=1, ge=1, le=3)
 
 
 class RaiseTier(WireModel):
@@ -174,7 +174,7 @@ class RaiseTier(WireModel):
     """
 
     type: Literal["raise_tier"] = "raise_tier"
-    steps: int = Field(default=1, ge=1, le=3)
+    steps: StrictInt = Field(default=1, ge=1, le=3)
 
 
 class SetStatus(WireModel):
@@ -232,7 +232,7 @@ class Recovery(WireModel):
         4
     """
 
-    good_periods: int = Field(ge=1, le=MAX_WINDOW)
+    good_periods: StrictInt = Field(ge=1, le=MAX_WINDOW)
 
 
 class RuleCreate(WireModel):
@@ -271,7 +271,7 @@ class Rule(RuleCreate):
 
     id: UUID
     oem_id: UUID
-    version: int
+    version: StrictInt
     created_at: datetime
     updated_at: datetime
 
@@ -285,7 +285,7 @@ class RuleVersion(WireModel):
     """
 
     rule_id: UUID
-    version: int
+    version: StrictInt
     definition: RuleCreate
     valid_from: datetime
     valid_until: datetime | None = None
@@ -305,7 +305,7 @@ class StandingChange(WireModel):
     from_status: StandingStatus
     to_status: StandingStatus
     rule_id: UUID | None
-    rule_version: int | None
+    rule_version: StrictInt | None
     reason: str
     causes: list[dict[str, Any]]
 
@@ -353,7 +353,7 @@ class DryRunRequest(WireModel):
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"since": "2026-09-01T00:00:00Z"}]})
 
-    since: AwareDatetime | None = None
+    since: WireTime | None = None
 
 
 class DryRunChange(WireModel):
@@ -383,7 +383,7 @@ class DryRunResult(WireModel):
         0
     """
 
-    evaluated: int
+    evaluated: StrictInt
     changes: list[DryRunChange]
 
 

@@ -21,9 +21,9 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, StrictBool, StrictInt, model_validator
 
-from protocol.models.common import WireDecimal, WireModel
+from protocol.models.common import WireDecimal, WireModel, WireTime
 
 MAX_DEPTH = 100
 """The deepest a trace goes (as in Catena-X IRS: depth 1 to 100); a request without ``depth`` goes this deep.
@@ -127,10 +127,10 @@ class TraceRequest(WireModel):
         min_length=1, max_length=1000, description="Lots or serial parts to trace from"
     )
     direction: TraceDirection = "forward"
-    depth: int | None = Field(
+    depth: StrictInt | None = Field(
         default=None, ge=1, le=MAX_DEPTH, description=f"Link levels to follow; default {MAX_DEPTH}"
     )
-    as_of: AwareDatetime | None = Field(default=None, description="Trace the genealogy as known at this time")
+    as_of: WireTime | None = Field(default=None, description="Trace the genealogy as known at this time")
 
 
 class TraceNode(WireModel):
@@ -151,8 +151,8 @@ class TraceNode(WireModel):
     catenax_id: str | None = None
     manufacturer_part_id: str
     model: str | None = None
-    depth: int = Field(ge=0)
-    root: bool = False
+    depth: StrictInt = Field(ge=0)
+    root: StrictBool = False
 
 
 class TraceLink(WireModel):
@@ -180,8 +180,8 @@ class OrganizationGroup(WireModel):
 
     organization_id: UUID
     name: str
-    batches: int = Field(ge=0)
-    serials: int = Field(ge=0)
+    batches: StrictInt = Field(ge=0)
+    serials: StrictInt = Field(ge=0)
 
 
 class PartGroup(WireModel):
@@ -198,7 +198,7 @@ class PartGroup(WireModel):
     manufacturer_part_id: str
     customer_part_id: str | None = None
     name: str
-    assets: int = Field(ge=0)
+    assets: StrictInt = Field(ge=0)
 
 
 class ModelGroup(WireModel):
@@ -210,7 +210,7 @@ class ModelGroup(WireModel):
     """
 
     model: str
-    serials: int = Field(ge=0)
+    serials: StrictInt = Field(ge=0)
 
 
 class PlantQuantity(WireModel):
@@ -240,7 +240,7 @@ class PlantGroup(WireModel):
     organization_id: UUID
     code: str
     name: str
-    positions: int = Field(ge=0, description="Inventory positions holding affected assets")
+    positions: StrictInt = Field(ge=0, description="Inventory positions holding affected assets")
     quantities: list[PlantQuantity]
 
 
@@ -257,7 +257,7 @@ class LocationGroup(WireModel):
     code: str
     location: str
     unit: str
-    positions: int = Field(ge=0)
+    positions: StrictInt = Field(ge=0)
     quantity: WireDecimal
     held: WireDecimal
 
@@ -274,13 +274,13 @@ class Undisclosed(WireModel):
         '3 lots at 2 undisclosed organizations'
     """
 
-    batches: int = Field(ge=0)
-    serials: int = Field(ge=0)
-    organizations: int = Field(ge=0)
-    part_types: int = Field(ge=0)
-    models: int = Field(ge=0)
-    plants: int = Field(ge=0)
-    positions: int = Field(ge=0)
+    batches: StrictInt = Field(ge=0)
+    serials: StrictInt = Field(ge=0)
+    organizations: StrictInt = Field(ge=0)
+    part_types: StrictInt = Field(ge=0)
+    models: StrictInt = Field(ge=0)
+    plants: StrictInt = Field(ge=0)
+    positions: StrictInt = Field(ge=0)
 
 
 class TraceResult(WireModel):
@@ -300,16 +300,16 @@ class TraceResult(WireModel):
     """
 
     direction: TraceDirection
-    depth: int = Field(ge=1, le=MAX_DEPTH, description="The depth limit the trace ran with")
+    depth: StrictInt = Field(ge=1, le=MAX_DEPTH, description="The depth limit the trace ran with")
     as_of: datetime | None = None
     answer: TraceAnswer
-    complete: bool
+    complete: StrictBool
     incomplete_reasons: list[IncompleteReason] = Field(default_factory=list)
-    affected_batches: int = Field(ge=0)
-    affected_serials: int = Field(ge=0)
+    affected_batches: StrictInt = Field(ge=0)
+    affected_serials: StrictInt = Field(ge=0)
     nodes: list[TraceNode] = Field(default_factory=list)
     links: list[TraceLink] = Field(default_factory=list)
-    truncated: bool = False
+    truncated: StrictBool = False
     by_organization: list[OrganizationGroup] = Field(default_factory=list)
     by_part: list[PartGroup] = Field(default_factory=list)
     by_model: list[ModelGroup] = Field(default_factory=list)

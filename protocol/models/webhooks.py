@@ -14,7 +14,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, StrictInt
 
 from protocol.models.common import WireModel
 
@@ -75,7 +75,7 @@ class SecretRotate(WireModel):
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"overlap_seconds": 86400}]})
 
-    overlap_seconds: int = Field(
+    overlap_seconds: StrictInt = Field(
         default=86400,
         ge=0,
         le=7 * 86400,
@@ -126,9 +126,9 @@ class WebhookDelivery(WireModel):
     event_id: uuid.UUID
     event_type: str
     status: DeliveryStatus
-    attempts: int
+    attempts: StrictInt
     next_attempt_at: datetime | None = Field(description="When the next try is due (pending only)")
-    last_status_code: int | None
+    last_status_code: StrictInt | None
     last_error: str | None
     delivered_at: datetime | None
     created_at: datetime

@@ -132,3 +132,20 @@ def test_a_cursor_that_is_not_a_position_is_422_naming_it(
     response = supplier.http.get("/v1/events", params={"once": "true", **params}, headers=headers)
     assert response.status_code == 422, response.text
     assert response.json()["fields"][0]["loc"] == loc
+
+
+@pytest.mark.parametrize(
+    ("params", "headers", "loc"),
+    [
+        ({"after": "1" + "0" * 18}, {}, "query.after"),
+        ({}, {"Last-Event-ID": "10000000000000000000"}, "header.last-event-id"),
+    ],
+)
+def test_a_cursor_past_any_position_is_422_before_the_stream_starts(
+    streaming: TestClient, supplier: Actor, params: dict[str, str], headers: dict[str, str], loc: str
+) -> None:
+    """A 20-digit cursor once broke the stream after its 200 (the database integer overflowed)."""
+    headers = {**supplier.headers(), **headers}
+    response = supplier.http.get("/v1/events", params={"once": "true", **params}, headers=headers)
+    assert response.status_code == 422, response.text
+    assert response.json()["fields"][0]["loc"] == loc
