@@ -8,7 +8,9 @@
   that is not JSON), 413 (the body limit) and 409 (a state or uniqueness rule), except for the few POSTs that
   only read. A status a route declared already keeps its description; it gains the ``ErrorBody`` schema.
 - ``operation_id(route)``: ``<tag>.<endpoint function>``, e.g. ``kpi_reports.submit``, stable and readable.
-- ``allowed_methods(request)``: the methods the schema lists for a request's path, for a 405's ``Allow``.
+- ``allowed_methods(request)``: the methods the schema lists for a request's path, for a 405's ``Allow``;
+  ``refused_method(request)``: a fixed path (``/v1/rules/templates``) refuses a method only its parameterised
+  sibling takes.
 """
 
 from __future__ import annotations

@@ -62,8 +62,8 @@ _CATENAX_BATCH_EXAMPLE = {
                 "application/x-ndjson": {"schema": {"type": "string"}, "example": _NDJSON_EXAMPLE},
                 "text/csv": {"schema": {"type": "string"}, "example": "code,name\nBPNS0001,Plant Leipzig\n"},
                 "application/json": {
-                    # Any item is taken: one that is not a Catena-X object is reported as a rejected row.
-                    "schema": {"type": "array", "items": {}},
+                    # Any JSON is taken: what is not a Catena-X object is reported as a rejected row.
+                    "schema": {"description": "Catena-X items: an array of them, or one"},
                     "example": [_CATENAX_BATCH_EXAMPLE],
                 },
             },

@@ -19,7 +19,7 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
-from pydantic import ConfigDict, Field, StrictInt
+from pydantic import ConfigDict, Field
 
 from protocol.models.common import WireDecimal, WireModel, WireTime
 
@@ -170,7 +170,7 @@ class ContainmentAction(WireModel):
     status: ContainmentStatus
     quantity: WireDecimal
     unit: str
-    positions: StrictInt
+    positions: int
     due_date: datetime | None
     owner: str | None
     result: str | None
@@ -201,13 +201,13 @@ class ContainmentProgress(WireModel):
 
     kind: ContainmentKind
     due_date: datetime | None
-    affected_assets: StrictInt
-    plants: StrictInt
-    actions_open: StrictInt
-    actions_acknowledged: StrictInt
-    actions_closed: StrictInt
-    holds_active: StrictInt
-    holds_released: StrictInt
+    affected_assets: int
+    plants: int
+    actions_open: int
+    actions_acknowledged: int
+    actions_closed: int
+    holds_active: int
+    holds_released: int
     held: list[HeldQuantity]
 
 

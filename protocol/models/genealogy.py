@@ -21,7 +21,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, StrictBool, StrictInt
+from pydantic import ConfigDict, Field
 
 from protocol.models.common import WireModel
 
@@ -357,7 +357,7 @@ class ChildItem(_CatenaX):
     businessPartner: str | None = None
     createdOn: datetime | None = None
     lastModifiedOn: datetime | None = None
-    hasAlternatives: StrictBool | None = None
+    hasAlternatives: bool | None = None
 
 
 class SingleLevelBomAsBuilt(_CatenaX):
@@ -383,7 +383,7 @@ class RejectedRow(WireModel):
         'quantity'
     """
 
-    line: StrictInt = Field(ge=1)
+    line: int = Field(ge=1)
     type: str | None = None
     field: str | None = None
     reason: str
@@ -397,10 +397,10 @@ class TypeCounts(WireModel):
         0
     """
 
-    accepted: StrictInt = 0
-    updated: StrictInt = 0
-    unchanged: StrictInt = 0
-    rejected: StrictInt = 0
+    accepted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
 
 
 class ImportReport(WireModel):
@@ -412,15 +412,15 @@ class ImportReport(WireModel):
     """
 
     format: Literal["ndjson", "csv", "catenax"]
-    rows: StrictInt = 0
-    accepted: StrictInt = 0
-    updated: StrictInt = 0
-    unchanged: StrictInt = 0
-    rejected: StrictInt = 0
+    rows: int = 0
+    accepted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
     by_type: dict[str, TypeCounts] = Field(default_factory=dict)
     rejections: list[RejectedRow] = Field(default_factory=list)
-    rejections_listed_max: StrictInt = 1000
-    links_resolved: StrictInt = Field(
+    rejections_listed_max: int = 1000
+    links_resolved: int = Field(
         default=0, description="Earlier links whose missing end arrived in this import"
     )
     seconds: float = 0.0

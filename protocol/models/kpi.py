@@ -269,15 +269,15 @@ class KpiReport(WireModel):
     characteristic: str | None
     period: PeriodStr
     kpi: KpiName
-    meets: StrictBool
+    meets: bool
     value: Decimal | None
     threshold: Decimal
     disclosure: DisclosureMode
     key_id: str
     signed_at: datetime
     received_at: datetime
-    has_proof: StrictBool
-    proven: StrictBool = False
+    has_proof: bool
+    proven: bool = False
 
 
 MAX_BATCH = 100
@@ -346,10 +346,10 @@ class KpiReportBatchResult(WireModel):
         True
     """
 
-    index: StrictInt
-    status: StrictInt
+    index: int
+    status: int
     report: KpiReport | None = None
-    replayed: StrictBool = False
+    replayed: bool = False
     error: str | None = None
     detail: str | None = None
     check: str | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from pydantic import ConfigDict, Field, StrictInt
+from pydantic import ConfigDict, Field
 
 from protocol.models.common import ClientAuthMethod, KeyStatus, KeyUse, OrgKind, WireModel
 
@@ -85,7 +85,7 @@ class TokenResponse(WireModel):
 
     access_token: str
     token_type: str
-    expires_in: StrictInt
+    expires_in: int
     scope: str
 
 

@@ -161,7 +161,7 @@ class AnnotationRevision(WireModel):
         ['body', 'edited_at', 'organization_id', 'revision', 'tag']
     """
 
-    revision: StrictInt
+    revision: int
     body: str
     tag: AnnotationTag
     organization_id: uuid.UUID
@@ -183,7 +183,7 @@ class Annotation(WireModel):
     tag: AnnotationTag
     anchor: Anchor | None
     parent_id: uuid.UUID | None
-    revision: StrictInt
+    revision: int
     created_at: datetime
     updated_at: datetime
     revisions: list[AnnotationRevision] = Field(default_factory=list)
@@ -246,7 +246,7 @@ class EightDRecordStep(WireModel):
     owner_id: uuid.UUID | None
     content: str
     evidence: list[Evidence]
-    revision: StrictInt
+    revision: int
     updated_at: datetime | None
     signed_off_at: datetime | None = None
     signed_off_by: uuid.UUID | None = Field(default=None, description="The organization that signed off")

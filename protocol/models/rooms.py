@@ -551,9 +551,9 @@ class Dataset(WireModel):
     room_id: uuid.UUID
     name: str
     media_type: str
-    plaintext_size: StrictInt
-    chunk_size: StrictInt
-    ciphertext_size: StrictInt
+    plaintext_size: int
+    chunk_size: int
+    ciphertext_size: int
     ciphertext_sha256: str
     uploaded_by: uuid.UUID
     status: DatasetStatus

@@ -271,7 +271,7 @@ class Rule(RuleCreate):
 
     id: UUID
     oem_id: UUID
-    version: StrictInt
+    version: int
     created_at: datetime
     updated_at: datetime
 
@@ -285,7 +285,7 @@ class RuleVersion(WireModel):
     """
 
     rule_id: UUID
-    version: StrictInt
+    version: int
     definition: RuleCreate
     valid_from: datetime
     valid_until: datetime | None = None
@@ -305,7 +305,7 @@ class StandingChange(WireModel):
     from_status: StandingStatus
     to_status: StandingStatus
     rule_id: UUID | None
-    rule_version: StrictInt | None
+    rule_version: int | None
     reason: str
     causes: list[dict[str, Any]]
 
@@ -383,7 +383,7 @@ class DryRunResult(WireModel):
         0
     """
 
-    evaluated: StrictInt
+    evaluated: int
     changes: list[DryRunChange]
 
 

@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
-from pydantic import ConfigDict, Field, StrictBool, StrictInt, model_validator
+from pydantic import ConfigDict, Field, StrictInt, model_validator
 
 from protocol.models.common import WireDecimal, WireModel, WireTime
 
@@ -151,8 +151,8 @@ class TraceNode(WireModel):
     catenax_id: str | None = None
     manufacturer_part_id: str
     model: str | None = None
-    depth: StrictInt = Field(ge=0)
-    root: StrictBool = False
+    depth: int = Field(ge=0)
+    root: bool = False
 
 
 class TraceLink(WireModel):
@@ -180,8 +180,8 @@ class OrganizationGroup(WireModel):
 
     organization_id: UUID
     name: str
-    batches: StrictInt = Field(ge=0)
-    serials: StrictInt = Field(ge=0)
+    batches: int = Field(ge=0)
+    serials: int = Field(ge=0)
 
 
 class PartGroup(WireModel):
@@ -198,7 +198,7 @@ class PartGroup(WireModel):
     manufacturer_part_id: str
     customer_part_id: str | None = None
     name: str
-    assets: StrictInt = Field(ge=0)
+    assets: int = Field(ge=0)
 
 
 class ModelGroup(WireModel):
@@ -210,7 +210,7 @@ class ModelGroup(WireModel):
     """
 
     model: str
-    serials: StrictInt = Field(ge=0)
+    serials: int = Field(ge=0)
 
 
 class PlantQuantity(WireModel):
@@ -240,7 +240,7 @@ class PlantGroup(WireModel):
     organization_id: UUID
     code: str
     name: str
-    positions: StrictInt = Field(ge=0, description="Inventory positions holding affected assets")
+    positions: int = Field(ge=0, description="Inventory positions holding affected assets")
     quantities: list[PlantQuantity]
 
 
@@ -257,7 +257,7 @@ class LocationGroup(WireModel):
     code: str
     location: str
     unit: str
-    positions: StrictInt = Field(ge=0)
+    positions: int = Field(ge=0)
     quantity: WireDecimal
     held: WireDecimal
 
@@ -274,13 +274,13 @@ class Undisclosed(WireModel):
         '3 lots at 2 undisclosed organizations'
     """
 
-    batches: StrictInt = Field(ge=0)
-    serials: StrictInt = Field(ge=0)
-    organizations: StrictInt = Field(ge=0)
-    part_types: StrictInt = Field(ge=0)
-    models: StrictInt = Field(ge=0)
-    plants: StrictInt = Field(ge=0)
-    positions: StrictInt = Field(ge=0)
+    batches: int = Field(ge=0)
+    serials: int = Field(ge=0)
+    organizations: int = Field(ge=0)
+    part_types: int = Field(ge=0)
+    models: int = Field(ge=0)
+    plants: int = Field(ge=0)
+    positions: int = Field(ge=0)
 
 
 class TraceResult(WireModel):
@@ -300,16 +300,16 @@ class TraceResult(WireModel):
     """
 
     direction: TraceDirection
-    depth: StrictInt = Field(ge=1, le=MAX_DEPTH, description="The depth limit the trace ran with")
+    depth: int = Field(ge=1, le=MAX_DEPTH, description="The depth limit the trace ran with")
     as_of: datetime | None = None
     answer: TraceAnswer
-    complete: StrictBool
+    complete: bool
     incomplete_reasons: list[IncompleteReason] = Field(default_factory=list)
-    affected_batches: StrictInt = Field(ge=0)
-    affected_serials: StrictInt = Field(ge=0)
+    affected_batches: int = Field(ge=0)
+    affected_serials: int = Field(ge=0)
     nodes: list[TraceNode] = Field(default_factory=list)
     links: list[TraceLink] = Field(default_factory=list)
-    truncated: StrictBool = False
+    truncated: bool = False
     by_organization: list[OrganizationGroup] = Field(default_factory=list)
     by_part: list[PartGroup] = Field(default_factory=list)
     by_model: list[ModelGroup] = Field(default_factory=list)

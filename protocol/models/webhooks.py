@@ -126,9 +126,9 @@ class WebhookDelivery(WireModel):
     event_id: uuid.UUID
     event_type: str
     status: DeliveryStatus
-    attempts: StrictInt
+    attempts: int
     next_attempt_at: datetime | None = Field(description="When the next try is due (pending only)")
-    last_status_code: StrictInt | None
+    last_status_code: int | None
     last_error: str | None
     delivered_at: datetime | None
     created_at: datetime

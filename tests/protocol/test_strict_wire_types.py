@@ -42,3 +42,12 @@ def test_values_of_the_right_json_types_still_pass() -> None:
     assert DryRunRequest.model_validate({"since": "2026-09-01T00:00:00Z"}).since is not None
     assert RuleCreate.model_validate(STANDARD_RULE_TEMPLATE).pattern.consecutive == 3
     assert "plaintext_size" in Dataset.model_fields
+
+
+def test_an_envelope_signed_at_a_number_is_refused() -> None:
+    from protocol.models.kpi import KpiReportSubmit
+
+    example = _example(KpiReportSubmit)
+    example["envelope"] = {**example["envelope"], "signed_at": 1_764_000_000}
+    with pytest.raises(ValidationError, match="RFC 3339"):
+        KpiReportSubmit.model_validate(example)
