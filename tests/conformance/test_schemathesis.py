@@ -65,7 +65,11 @@ def test_the_openapi_holds_for_every_operation(
         str(report),
     ]
     run = subprocess.run(
-        command, capture_output=True, text=True, timeout=600, env={**os.environ, "SCHEMATHESIS_HOOKS": str(HOOKS)}
+        command,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "SCHEMATHESIS_HOOKS": str(HOOKS)},
     )
     print(run.stdout[-3000:])
     summary = json.loads(report.read_text())
