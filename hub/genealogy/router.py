@@ -37,6 +37,7 @@ def _blocking(stream: AsyncIterator[bytes]) -> Iterator[bytes]:
             return
 
 
+_RAW_TEXT = {"type": "string", "format": "binary"}
 _NDJSON_EXAMPLE = (
     '{"type": "part_type", "manufacturer_part_id": "CAP-100", "name_at_manufacturer": "film capacitor"}\n'
     '{"type": "plant", "code": "BPNS0001", "name": "Plant Leipzig"}\n'
@@ -59,8 +60,9 @@ _CATENAX_BATCH_EXAMPLE = {
         "requestBody": {
             "required": True,
             "content": {
-                "application/x-ndjson": {"schema": {"type": "string"}, "example": _NDJSON_EXAMPLE},
-                "text/csv": {"schema": {"type": "string"}, "example": "code,name\nBPNS0001,Plant Leipzig\n"},
+                # Raw text, read row by row as it streams in: a row that does not parse is reported, not refused.
+                "application/x-ndjson": {"schema": _RAW_TEXT, "example": _NDJSON_EXAMPLE},
+                "text/csv": {"schema": _RAW_TEXT, "example": "code,name\nBPNS0001,Plant Leipzig\n"},
                 "application/json": {
                     # Any JSON is taken: what is not a Catena-X object is reported as a rejected row.
                     "schema": {"description": "Catena-X items: an array of them, or one"},
