@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
+from fastapi_offline import FastAPIOffline
 
 from hub import migrate
 from hub.agreements.router import router as agreements_router
@@ -33,6 +34,7 @@ from hub.kpis.router import router as kpis_router
 from hub.notifications.escalation import escalate_once
 from hub.notifications.router import router as notifications_router
 from hub.observability import Metrics, RequestContext, configure_logging
+from hub.openapi import declare_error_statuses, operation_id
 from hub.orgs.router import router as orgs_router
 from hub.rooms.datasets_router import CONTENT_PATH
 from hub.rooms.datasets_router import router as room_datasets_router
@@ -137,12 +139,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await job.stop()
             engine.dispose()
 
-    app = FastAPI(
+    # FastAPIOffline: a FastAPI whose /docs and /redoc load Swagger UI and ReDoc from files it ships.
+    app = FastAPIOffline(
         title="Qualink hub",
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
         dependencies=[Depends(refuse_nul_parameters)],
+        generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
     app.state.served = False
@@ -153,19 +157,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.migration_head = migrate.head_revision()
     install_error_handlers(app)
     for router in (health_router, auth_router, orgs_router, agreements_router, kpis_router, audit_router):
-        app.include_router(router)
-    app.include_router(rules_router)
-    app.include_router(standings_router)
-    app.include_router(webhooks_router)
-    app.include_router(events_router)
-    app.include_router(rooms_router)
-    app.include_router(room_datasets_router)
-    app.include_router(room_record_router)
-    app.include_router(genealogy_router)
-    app.include_router(trace_router)
-    app.include_router(notifications_router)
-    app.include_router(containment_router)
-    app.include_router(attestation_context_router)
+        app.include_router(declare_error_statuses(router))
+    app.include_router(declare_error_statuses(rules_router))
+    app.include_router(declare_error_statuses(standings_router))
+    app.include_router(declare_error_statuses(webhooks_router))
+    app.include_router(declare_error_statuses(events_router))
+    app.include_router(declare_error_statuses(rooms_router))
+    app.include_router(declare_error_statuses(room_datasets_router))
+    app.include_router(declare_error_statuses(room_record_router))
+    app.include_router(declare_error_statuses(genealogy_router))
+    app.include_router(declare_error_statuses(trace_router))
+    app.include_router(declare_error_statuses(notifications_router))
+    app.include_router(declare_error_statuses(containment_router))
+    app.include_router(declare_error_statuses(attestation_context_router))
     install_console(app)
     app.add_middleware(
         RequestContext,

@@ -30,6 +30,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hub.observability import current_request_id
+from hub.openapi import allowed_methods, refused_method
 from protocol.models.errors import ErrorBody
 
 log = logging.getLogger("hub.errors")
@@ -158,6 +159,14 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        allow = refused_method(request)
+        if allow:  # e.g. PUT /v1/rules/templates reached PUT /v1/rules/{rule_id}: a method the path lacks
+            refusal = {
+                "error": "MethodNotAllowed",
+                "detail": "Method Not Allowed",
+                "request_id": current_request_id(),
+            }
+            return _render(405, refusal, {"Allow": allow})
         fields = _field_errors(exc)
         first = fields[0] if fields else {"loc": "body", "msg": "invalid"}
         body = ErrorBody(
@@ -176,7 +185,13 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"no such endpoint: {request.method} {request.url.path}"
         body = {"error": name, "detail": detail, "request_id": current_request_id()}
-        return _render(exc.status_code, body, getattr(exc, "headers", None))
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            # Starlette names only the first route that matched the path; the path's other routes count too.
+            allow = allowed_methods(request)
+            if allow:
+                headers = {**(headers or {}), "Allow": allow}
+        return _render(exc.status_code, body, headers)
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(PoolTimeout)

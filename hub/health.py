@@ -9,6 +9,7 @@ from sqlalchemy import text
 
 from hub import migrate
 from hub.observability import current_request_id
+from hub.openapi import errors
 
 router = APIRouter(tags=["operations"])
 
@@ -18,7 +19,11 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="The database answers and its schema is at the migrations' head")
+@router.get(
+    "/readyz",
+    summary="The database answers and its schema is at the migrations' head",
+    responses=errors(503, s503="NotReady: the database is unreachable or its schema is behind"),
+)
 def readyz(request: Request) -> JSONResponse:
     engine = request.app.state.engine
     try:

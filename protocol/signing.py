@@ -92,6 +92,14 @@ class SignedEnvelope(WireModel):
     payload: dict[str, Any]
     signature: str = Field(max_length=256)
 
+    @field_validator("signed_at", mode="before")
+    @classmethod
+    def _not_a_number(cls, value: Any) -> Any:
+        # Lax pydantic would read a number as seconds since 1970: on the wire a time is an RFC 3339 string.
+        if isinstance(value, int | float):
+            raise ValueError("signed_at must be an RFC 3339 time string, not a number")
+        return value
+
     @field_validator("signed_at")
     @classmethod
     def _utc(cls, value: datetime) -> datetime:

@@ -15,9 +15,34 @@ from hub.auth.scopes import SCOPES
 from hub.db import SessionDep
 from hub.errors import BadRequest, OAuthError
 from hub.models.base import utcnow
+from hub.openapi import errors
 from protocol.models.orgs import TokenResponse
 
 router = APIRouter(tags=["oauth"])
+
+# The form the endpoint parses itself (RFC 6749 §4.4.2, RFC 7523 §2.2), so that the schema says what it takes.
+_TOKEN_REQUEST: dict[str, Any] = {
+    "required": True,
+    "content": {
+        "application/x-www-form-urlencoded": {
+            "schema": {
+                "type": "object",
+                "required": ["grant_type"],
+                "additionalProperties": False,
+                "properties": {
+                    "grant_type": {"type": "string", "enum": ["client_credentials"]},
+                    "scope": {"type": "string", "description": "space-separated scopes; default: all"},
+                    "client_assertion_type": {
+                        "type": "string",
+                        "enum": ["urn:ietf:params:oauth:client-assertion-type:jwt-bearer"],
+                    },
+                    "client_assertion": {"type": "string", "description": "a private_key_jwt (RFC 7523)"},
+                },
+            },
+            "example": {"grant_type": "client_credentials", "scope": "kpi:write agreements:read"},
+        }
+    },
+}
 
 
 @router.post(
@@ -27,8 +52,11 @@ router = APIRouter(tags=["oauth"])
     responses={
         400: {"description": "RFC 6749 §5.2 error"},
         401: {"description": "invalid_client"},
-        429: {"description": "Too many failed client authentications; Retry-After says when to try again"},
+        **errors(
+            429, s429="RateLimited: too many failed client authentications; Retry-After says when to retry"
+        ),
     },
+    openapi_extra={"requestBody": _TOKEN_REQUEST},
 )
 async def token(request: Request, session: SessionDep) -> JSONResponse:
     content_type = request.headers.get("content-type", "")

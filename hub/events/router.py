@@ -30,10 +30,12 @@ from hub.events import service as events
 router = APIRouter(prefix="/v1", tags=["events"], responses=ERROR_RESPONSES)
 
 POLL_SECONDS = 0.25
-# Positions are BIGINT on PostgreSQL and INTEGER on SQLite (both 64-bit signed): a larger cursor can name no
-# event, and binding it would overflow in the driver after the 200 had already been sent.
-MAX_POSITION = 2**63 - 1
 KEEPALIVE_SECONDS = 15.0
+# What _cursor accepts, for the schema: an event position (blank means "from the start"). Positions are BIGINT on
+# PostgreSQL and INTEGER on SQLite (both 64-bit signed): a larger cursor can name no event, and binding it would
+# overflow in the driver after the 200 had already been sent.
+MAX_POSITION = 10**18 - 1
+_POSITION = r"^\s*[0-9]{0,18}\s*$"
 
 
 def _cursor(text: str | None, loc: str) -> int | None:
@@ -46,7 +48,8 @@ def _cursor(text: str | None, loc: str) -> int | None:
     if value < 0:
         raise InvalidInput(f"{loc} must not be negative", loc=loc)
     if value > MAX_POSITION:
-        raise InvalidInput(f"{loc} must be at most {MAX_POSITION} (2^63 - 1)", loc=loc)
+        # Past any position the hub will ever number, and past what a database integer holds.
+        raise InvalidInput(f"{loc} must be at most {MAX_POSITION}", loc=loc)
     return value
 
 
@@ -100,13 +103,18 @@ async def stream_events(
     caller: Annotated[Caller, Depends(require("events:read"))],
     after: Annotated[
         str | None,
-        Query(description="Send events after this position; Last-Event-ID, when present, wins"),
+        Query(
+            description="Send events after this position; Last-Event-ID, when present, wins",
+            json_schema_extra={"pattern": _POSITION},
+        ),
     ] = None,
     types: Annotated[
         str | None, Query(description="Comma-separated event types, e.g. kpi_report.accepted")
     ] = None,
     once: Annotated[bool, Query(description="Send what is there now and close")] = False,
-    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+    last_event_id: Annotated[
+        str | None, Header(alias="Last-Event-ID", json_schema_extra={"pattern": _POSITION})
+    ] = None,
 ) -> StreamingResponse:
     query, header = _cursor(after, "query.after"), _cursor(last_event_id, "header.last-event-id")
     cursor = header if header is not None else (query or 0)

@@ -37,6 +37,21 @@ def _blocking(stream: AsyncIterator[bytes]) -> Iterator[bytes]:
             return
 
 
+_RAW_TEXT = {"type": "string", "format": "binary"}
+_NDJSON_EXAMPLE = (
+    '{"type": "part_type", "manufacturer_part_id": "CAP-100", "name_at_manufacturer": "film capacitor"}\n'
+    '{"type": "plant", "code": "BPNS0001", "name": "Plant Leipzig"}\n'
+)
+_CATENAX_BATCH_EXAMPLE = {
+    "catenaXId": "urn:uuid:5f0d2a8e-1c3b-4d7e-9f60-7a8b9c0d1e2f",
+    "localIdentifiers": [
+        {"key": "manufacturerId", "value": "BPNL000000000001"},
+        {"key": "batchId", "value": "C-2291"},
+    ],
+    "partTypeInformation": {"manufacturerPartId": "CAP-100", "nameAtManufacturer": "film capacitor"},
+}
+
+
 @router.post(
     "/genealogy:import",
     summary="Import part types, plants, lots, serial parts, links, shipments and inventory (NDJSON, CSV or "
@@ -45,9 +60,14 @@ def _blocking(stream: AsyncIterator[bytes]) -> Iterator[bytes]:
         "requestBody": {
             "required": True,
             "content": {
-                "application/x-ndjson": {"schema": {"type": "string"}},
-                "text/csv": {"schema": {"type": "string"}},
-                "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+                # Raw text, read row by row as it streams in: a row that does not parse is reported, not refused.
+                "application/x-ndjson": {"schema": _RAW_TEXT, "example": _NDJSON_EXAMPLE},
+                "text/csv": {"schema": _RAW_TEXT, "example": "code,name\nBPNS0001,Plant Leipzig\n"},
+                "application/json": {
+                    # Any JSON is taken: what is not a Catena-X object is reported as a rejected row.
+                    "schema": {"description": "Catena-X items: an array of them, or one"},
+                    "example": [_CATENAX_BATCH_EXAMPLE],
+                },
             },
         }
     },

@@ -4,7 +4,7 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from hub.auth.deps import require
 from hub.auth.tokens import Caller
@@ -25,6 +25,12 @@ Admin = Annotated[Caller, Depends(require("org:admin"))]
 
 
 class ClientCreate(WireModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"name": "plant-mes", "scopes": ["alerts:read", "containment:write"]}]
+        }
+    )
+
     name: str = Field(min_length=1, max_length=200)
     scopes: list[str] | None = None
     public_jwk: dict[str, Any] | None = None

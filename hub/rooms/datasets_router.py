@@ -127,7 +127,12 @@ def get_dataset(
     summary="Upload the ciphertext (raw body, streamed); size and SHA-256 must match the announcement",
     openapi_extra={
         "requestBody": {
-            "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
+            "content": {
+                "application/octet-stream": {
+                    "schema": {"type": "string", "format": "binary"},
+                    "example": "(the AES-256-GCM ciphertext the SDK made, ciphertext_size bytes)",
+                }
+            }
         }
     },
 )

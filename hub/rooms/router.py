@@ -14,6 +14,7 @@ from hub.db import SessionDep
 from hub.errors import ERROR_RESPONSES
 from hub.idempotency_header import IdempotentPost
 from hub.models.base import utcnow
+from hub.openapi import errors
 from hub.orgs import service as orgs
 from hub.pagination_query import DEFAULT_LIMIT, CursorParam, LimitParam
 from hub.rooms import closing, service, timeline
@@ -185,7 +186,7 @@ def close_room(
     "/{room_id}/export",
     summary="The signed 8D summary of a closed room: the envelope as JSON, or a Markdown report carrying it",
     response_model=SignedEnvelope,
-    responses={200: {"content": {"text/markdown": {}}}},
+    responses={200: {"content": {"text/markdown": {}}}, **errors(409, s409="The room is still open")},
 )
 def export(
     room_id: uuid.UUID,

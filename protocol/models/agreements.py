@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Literal
 from uuid import UUID
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, StrictInt, model_validator
 
 from protocol.models.common import (
     AgreementStatus,
@@ -126,6 +126,30 @@ class KpiTerm(WireModel):
 class AgreementCreate(WireModel):
     """What an OEM proposes to a supplier. It takes effect only when the supplier accepts it."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "supplier_id": "6f1e2d3c-4b5a-4e69-9788-a1b2c3d4e5f6",
+                    "title": "Drive shaft quality agreement",
+                    "parts": [{"part_number": "SH-4410", "name": "Drive shaft"}],
+                    "characteristics": [
+                        {
+                            "code": "DIA-01",
+                            "part_number": "SH-4410",
+                            "unit": "mm",
+                            "lsl": "24.980",
+                            "usl": "25.020",
+                        }
+                    ],
+                    "kpis": [{"kpi": "cpk", "threshold": "1.33", "disclosure": "threshold"}],
+                    "period": "week",
+                    "valid_from": "2026-01-01",
+                }
+            ]
+        }
+    )
+
     supplier_id: UUID
     title: str = Field(min_length=1, max_length=200)
     parts: list[PartRef] = Field(min_length=1, max_length=500)
@@ -134,7 +158,7 @@ class AgreementCreate(WireModel):
     period: PeriodKind = PeriodKind.WEEK
     valid_from: date
     valid_until: date | None = None
-    report_due_days: int = Field(default=7, ge=0, le=90)
+    report_due_days: StrictInt = Field(default=7, ge=0, le=90)
 
     @model_validator(mode="after")
     def _consistent(self) -> AgreementCreate:
@@ -160,6 +184,9 @@ class AgreementCreate(WireModel):
 class Agreement(AgreementCreate):
     """A supply agreement as the hub keeps it."""
 
+    # The examples of the request it extends do not describe this answer.
+    model_config = ConfigDict(json_schema_extra=None)
+
     id: UUID
     oem_id: UUID
     status: AgreementStatus
@@ -169,6 +196,10 @@ class Agreement(AgreementCreate):
 
 class AgreementDecision(WireModel):
     """A supplier's answer to a proposed agreement, with an optional reason."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reason": "terms agreed in the Q4 supplier review"}]}
+    )
 
     reason: str = Field(default="", max_length=1000)
 

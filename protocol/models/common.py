@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
+    AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -189,6 +190,23 @@ Example:
 """
 
 
+def _no_number_for_a_time(value: Any) -> Any:
+    if isinstance(value, int | float):
+        raise ValueError("a time is an RFC 3339 string such as '2026-11-23T08:30:00Z', not a number")
+    return value
+
+
+WireTime = Annotated[AwareDatetime, BeforeValidator(_no_number_for_a_time)]
+"""A timezone-aware time that crosses the wire as an RFC 3339 string; a number (which pydantic would read as
+seconds since 1970) is refused, so a mistyped field is an error, not a date in 1970.
+
+Example:
+    >>> from pydantic import TypeAdapter
+    >>> TypeAdapter(WireTime).validate_python("2026-11-23T08:30:00Z").year
+    2026
+"""
+
+
 class WireModel(BaseModel):
     """Base of every QX/1 model: unknown fields are refused, values are validated on assignment.
 
@@ -315,4 +333,5 @@ __all__ = [
     "StoredDecimal",
     "WireDecimal",
     "WireModel",
+    "WireTime",
 ]

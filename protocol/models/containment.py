@@ -19,9 +19,9 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field
+from pydantic import ConfigDict, Field
 
-from protocol.models.common import ComputedDecimal, WireModel
+from protocol.models.common import ComputedDecimal, WireModel, WireTime
 
 MAX_RESULT_LENGTH = 1000
 """The longest free text (an action's result), as Catena-X limits notification texts.
@@ -73,7 +73,7 @@ class ContainmentRequest(WireModel):
     """
 
     kind: ContainmentKind = ContainmentKind.HOLD
-    due_date: AwareDatetime | None = None
+    due_date: WireTime | None = None
 
 
 class ContainmentAcknowledge(WireModel):
@@ -83,6 +83,10 @@ class ContainmentAcknowledge(WireModel):
         >>> ContainmentAcknowledge(owner="J. Weber, quality lead plant 2").owner
         'J. Weber, quality lead plant 2'
     """
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"owner": "Plant Leipzig, incoming quality gate"}]}
+    )
 
     owner: str = Field(min_length=1, max_length=200)
 
@@ -94,6 +98,12 @@ class ContainmentClose(WireModel):
         >>> ContainmentClose(result="412 pcs sorted, 3 rejected and scrapped").result[:3]
         '412'
     """
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"result": "412 parts sorted, 9 rejected and scrapped; hold released"}]
+        }
+    )
 
     result: str = Field(min_length=1, max_length=MAX_RESULT_LENGTH)
 

@@ -23,7 +23,7 @@ from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import Field, StrictBool, StrictInt, field_validator, model_validator
+from pydantic import ConfigDict, Field, StrictBool, StrictInt, field_validator, model_validator
 
 from protocol.encoding import b64url_decode
 from protocol.models.common import CODE_PATTERN, MAX_INT32, DisclosureMode, KpiName, StoredDecimal, WireModel
@@ -174,6 +174,29 @@ class KpiReportPayload(WireModel):
         return self
 
 
+# A KPI report as the SDK signs it (a throwaway key; ids as in the other examples), for the API's examples.
+_KPI_REPORT_EXAMPLE: dict[str, Any] = {
+    "type": "kpi-report",
+    "key_id": "1IG2tMH7J2wbJZnOf8LJzQitKf7LMvoAElsuDMVM54Y",
+    "signed_at": "2026-11-23T08:30:00Z",
+    "nonce": "AAECAwQFBgcICQoLDA0ODw",
+    "payload": {
+        "agreement_id": "2c7d9e1f-3a4b-4c5d-8e6f-708192a3b4c5",
+        "characteristic": "DIA-01",
+        "claim": {"meets": True, "sample_size": 125, "subgroups": 25, "threshold": "1.33", "value": "1.4100"},
+        "commitments": [],
+        "kpi": "cpk",
+        "oem_id": "0b9a3c1e-5d2f-4a67-8e10-3f4b5c6d7e81",
+        "part_number": "SH-4410",
+        "period": "2026-W47",
+        "protocol": "QX/1",
+        "sdk_version": "qualink-sdk/0.1.0",
+        "supplier_id": "6f1e2d3c-4b5a-4e69-9788-a1b2c3d4e5f6",
+    },
+    "signature": "77XXnraZcw9VEcdaG82m8KmYTLcfaGauewJ67Ppw24K0NzdOmt0vxNHlTZT7fK6zsj7Lw9gZjwJkLyENZBWFAw",
+}
+
+
 class KpiReportSubmit(WireModel):
     """The body of ``POST`` a KPI report: the signed envelope, whose type must be ``kpi-report``.
 
@@ -187,6 +210,8 @@ class KpiReportSubmit(WireModel):
         envelope
           Value error, envelope type must be 'kpi-report', not 'ping' ...
     """
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"envelope": _KPI_REPORT_EXAMPLE}]})
 
     envelope: SignedEnvelope
 
@@ -272,6 +297,12 @@ class KpiReportBatchItem(KpiReportSubmit):
         False
     """
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"envelope": _KPI_REPORT_EXAMPLE, "idempotency_key": "SH-4410.DIA-01.cpk.2026-W47"}]
+        }
+    )
+
     idempotency_key: str | None = Field(default=None, pattern=r"^[\x21-\x7e]{1,200}$")
 
 
@@ -288,6 +319,18 @@ class KpiReportBatch(WireModel):
         pydantic_core._pydantic_core.ValidationError: 1 validation error for KpiReportBatch
         ...
     """
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {"envelope": _KPI_REPORT_EXAMPLE, "idempotency_key": "SH-4410.DIA-01.cpk.2026-W47"}
+                    ]
+                }
+            ]
+        }
+    )
 
     items: list[KpiReportBatchItem] = Field(min_length=1, max_length=MAX_BATCH)
 

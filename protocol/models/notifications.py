@@ -35,9 +35,9 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
-from protocol.models.common import WireModel
+from protocol.models.common import WireModel, WireTime
 from protocol.models.containment import ContainmentProgress, ContainmentRequest
 
 MAX_TEXT_LENGTH = 1000
@@ -122,12 +122,27 @@ class QualityNotificationCreate(WireModel):
         'MINOR'
     """
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "ALERT",
+                    "title": "Capacitor lot C-2291: leakage above 38 V",
+                    "description": "Leakage current above specification in incoming inspection.",
+                    "severity": "CRITICAL",
+                    "affected_asset_ids": ["7e6d5c4b-3a29-4817-a6f5-e4d3c2b1a098"],
+                    "containment": {"kind": "hold"},
+                }
+            ]
+        }
+    )
+
     id: UUID | None = None
     type: NotificationType
     title: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=MAX_TEXT_LENGTH)
     severity: Severity = Severity.MINOR
-    target_date: AwareDatetime | None = None
+    target_date: WireTime | None = None
     affected_asset_ids: list[UUID] = Field(min_length=1, max_length=MAX_AFFECTED_ASSETS)
     receiver_ids: list[UUID] | None = Field(default=None, min_length=1, max_length=100)
     containment: ContainmentRequest | None = None
@@ -149,6 +164,8 @@ class NotificationReason(WireModel):
         'Received'
     """
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "field failures at three dealers"}]})
+
     reason: str | None = Field(default=None, max_length=MAX_TEXT_LENGTH)
 
 
@@ -159,6 +176,10 @@ class NotificationAnswer(WireModel):
         >>> NotificationAnswer(reason="Confirmed: dielectric thinner than specified").reason[:9]
         'Confirmed'
     """
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reason": "confirmed: the lot was built with the wrong dielectric"}]}
+    )
 
     reason: str = Field(min_length=1, max_length=MAX_TEXT_LENGTH)
 
@@ -177,12 +198,24 @@ class NotificationForward(WireModel):
         True
     """
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "affected_asset_ids": ["7e6d5c4b-3a29-4817-a6f5-e4d3c2b1a098"],
+                    "receiver_ids": ["a4b5c6d7-e8f9-4a0b-9c1d-2e3f4a5b6c7d"],
+                    "reason": "the motor comes from our sub-supplier",
+                }
+            ]
+        }
+    )
+
     affected_asset_ids: list[UUID] = Field(min_length=1, max_length=MAX_AFFECTED_ASSETS)
     receiver_ids: list[UUID] | None = Field(default=None, min_length=1, max_length=100)
     title: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=MAX_TEXT_LENGTH)
     severity: Severity | None = None
-    target_date: AwareDatetime | None = None
+    target_date: WireTime | None = None
     reason: str | None = Field(default=None, max_length=MAX_TEXT_LENGTH)
 
     @model_validator(mode="after")

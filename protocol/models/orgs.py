@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from protocol.models.common import ClientAuthMethod, KeyStatus, KeyUse, OrgKind, WireModel
 
@@ -17,6 +17,8 @@ class OrganizationCreate(WireModel):
         >>> OrganizationCreate(name="Bosch Eisenach", kind=OrgKind.SUPPLIER).kind
         <OrgKind.SUPPLIER: 'supplier'>
     """
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "Aurora Motors AG", "kind": "oem"}]})
 
     name: str = Field(min_length=1, max_length=200)
     kind: OrgKind
@@ -41,6 +43,12 @@ class OrgKeyRegister(WireModel):
         >>> OrgKeyRegister(use=KeyUse.SIGNING, public_key="A" * 43).use
         <KeyUse.SIGNING: 'sig'>
     """
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"use": "sig", "public_key": "A6EHv_POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMbg"}]
+        }
+    )
 
     use: KeyUse
     public_key: str = Field(min_length=43, max_length=43, pattern=r"^[A-Za-z0-9_-]{43}$")

@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, StrictInt, model_validator
 
 from protocol.models.common import WireModel
 
@@ -79,8 +79,8 @@ class Anchor(WireModel):
     """
 
     dataset_id: uuid.UUID | None = None
-    row_start: int | None = Field(default=None, ge=0, le=2**53)
-    row_end: int | None = Field(default=None, ge=1, le=2**53)
+    row_start: StrictInt | None = Field(default=None, ge=0, le=2**53)
+    row_end: StrictInt | None = Field(default=None, ge=1, le=2**53)
     time_from: datetime | None = None
     time_to: datetime | None = None
 
@@ -111,6 +111,22 @@ class AnnotationCreate(WireModel):
         <AnnotationTag.HYPOTHESIS: 'hypothesis'>
     """
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "body": "Noise rises above 41 °C in every run of this lot",
+                    "tag": "hypothesis",
+                    "anchor": {
+                        "dataset_id": "4d3c2b1a-0f9e-4d8c-b7a6-958473625140",
+                        "row_start": 120,
+                        "row_end": 480,
+                    },
+                }
+            ]
+        }
+    )
+
     body: str = Field(min_length=1, max_length=20000)
     tag: AnnotationTag = AnnotationTag.OBSERVATION
     anchor: Anchor | None = None
@@ -124,6 +140,8 @@ class AnnotationEdit(WireModel):
         >>> AnnotationEdit(tag="verified").body is None
         True
     """
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"tag": "root_cause"}]})
 
     body: str | None = Field(default=None, min_length=1, max_length=20000)
     tag: AnnotationTag | None = None
@@ -192,6 +210,17 @@ class EightDUpdate(WireModel):
         >>> EightDUpdate(content="Team: OEM, compressor, motor").evidence is None
         True
     """
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "content": "D4: bearing preload out of tolerance after the press-fit change of week 2026-W41.",
+                    "evidence": [{"kind": "dataset", "id": "4d3c2b1a-0f9e-4d8c-b7a6-958473625140"}],
+                }
+            ]
+        }
+    )
 
     owner_id: uuid.UUID | None = None
     content: str | None = Field(default=None, max_length=50000)

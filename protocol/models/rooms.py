@@ -16,9 +16,9 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import ConfigDict, Field, StrictInt, field_validator
 
 from protocol.encoding import b64url_decode
 from protocol.errors import EncodingError
@@ -181,6 +181,24 @@ class MemberInvite(WireModel):
         <RoomRole.CONTRIBUTOR: 'contributor'>
     """
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "organization_id": "6f1e2d3c-4b5a-4e69-9788-a1b2c3d4e5f6",
+                    "role": "contributor",
+                    "people": [
+                        {
+                            "name": "Jonas Weber",
+                            "email": "jonas.weber@supplier.example",
+                            "role": "quality engineer",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
     organization_id: uuid.UUID
     role: Literal[RoomRole.CONTRIBUTOR, RoomRole.OBSERVER] = RoomRole.CONTRIBUTOR
     people: list[Person] = Field(default_factory=list, max_length=50)
@@ -195,6 +213,23 @@ class RoomCreate(WireModel):
         >>> room.deletion_policy.value, room.notification_id
         ('keep', None)
     """
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "Compressor noise at 41 °C",
+                    "description": "Field returns from three dealers; test logs from the OEM and the compressor supplier.",
+                    "expires_at": "2027-03-31T00:00:00Z",
+                    "deletion_policy": "delete_after_closing",
+                    "people": [{"name": "Anna Berg", "email": "anna.berg@aurora.example", "role": "8D lead"}],
+                    "members": [
+                        {"organization_id": "6f1e2d3c-4b5a-4e69-9788-a1b2c3d4e5f6", "role": "contributor"}
+                    ],
+                }
+            ]
+        }
+    )
 
     title: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=10000)
@@ -222,6 +257,22 @@ class MemberAccept(WireModel):
         []
     """
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "people": [
+                        {
+                            "name": "Jonas Weber",
+                            "email": "jonas.weber@supplier.example",
+                            "role": "quality engineer",
+                        }
+                    ]
+                }
+            ]
+        }
+    )
+
     people: list[Person] = Field(default_factory=list, max_length=50)
 
 
@@ -232,6 +283,14 @@ class PeopleUpdate(WireModel):
         >>> PeopleUpdate(people=[Person(name="Li Wei", email="li@motor.example")]).people[0].role
         ''
     """
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"people": [{"name": "Anna Berg", "email": "anna.berg@aurora.example", "role": "8D lead"}]}
+            ]
+        }
+    )
 
     people: list[Person] = Field(max_length=50)
 
@@ -308,6 +367,14 @@ class RoomClose(WireModel):
         'root'
     """
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"note": "Root cause verified: bearing preload out of tolerance in motor lot M-2291."}
+            ]
+        }
+    )
+
     note: str = Field(default="", max_length=10000)
 
 
@@ -367,11 +434,32 @@ class DatasetManifest(WireModel):
     dataset_id: uuid.UUID
     name: str = Field(min_length=1, max_length=300)
     media_type: str = Field(pattern=_MEDIA_TYPE)
-    plaintext_size: int = Field(ge=0, le=2**53)
-    chunk_size: int = Field(ge=1024, le=64 * 1024 * 1024)
-    ciphertext_size: int = Field(ge=0, le=2**53)
+    plaintext_size: StrictInt = Field(ge=0, le=2**53)
+    chunk_size: StrictInt = Field(ge=1024, le=64 * 1024 * 1024)
+    ciphertext_size: StrictInt = Field(ge=0, le=2**53)
     ciphertext_sha256: str = Field(pattern=SHA256_HEX_PATTERN)
     recipient_key_ids: list[str] = Field(max_length=200)
+
+
+# A dataset manifest as the SDK signs it (a throwaway key; ids as in the other examples), for the API's examples.
+_MANIFEST_EXAMPLE: dict[str, Any] = {
+    "type": "room-dataset-manifest",
+    "key_id": "1IG2tMH7J2wbJZnOf8LJzQitKf7LMvoAElsuDMVM54Y",
+    "signed_at": "2026-11-23T08:30:00Z",
+    "nonce": "EBESExQVFhcYGRobHB0eHw",
+    "payload": {
+        "chunk_size": 1048576,
+        "ciphertext_sha256": "3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f",
+        "ciphertext_size": 48257,
+        "dataset_id": "4d3c2b1a-0f9e-4d8c-b7a6-958473625140",
+        "media_type": "text/csv",
+        "name": "bench-run-17.csv",
+        "plaintext_size": 48213,
+        "recipient_key_ids": ["x25519-oem-1"],
+        "room_id": "9a8b7c6d-5e4f-4a3b-9c2d-1e0f2a3b4c5d",
+    },
+    "signature": "2_iAOHG4RBYHwE__ElcplMhsqFUhPxCzBOb0G2STkqcm8CsNH1qV5GyVZXeMO3bWoWDL9H3g8hASRo1MuaFYAw",
+}
 
 
 class DatasetCreate(WireModel):
@@ -384,12 +472,37 @@ class DatasetCreate(WireModel):
         True
     """
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "4d3c2b1a-0f9e-4d8c-b7a6-958473625140",
+                    "name": "bench-run-17.csv",
+                    "media_type": "text/csv",
+                    "plaintext_size": 48213,
+                    "chunk_size": 1048576,
+                    "ciphertext_size": 48257,
+                    "ciphertext_sha256": "3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f",
+                    "manifest_signature": _MANIFEST_EXAMPLE,
+                    "wrapped_keys": [
+                        {
+                            "organization_id": "0b9a3c1e-5d2f-4a67-8e10-3f4b5c6d7e81",
+                            "recipient_key_id": "ZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXp7fH1-f4CBgoM",
+                            "ephemeral_public_key": "ZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXp7fH1-f4CBgoM",
+                            "wrapped_key": "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyAhIiMkJSYnKCkqKywtLi8wMTIzNDU2Nzg5Ojs8",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
     id: uuid.UUID
     name: str = Field(min_length=1, max_length=300)
     media_type: str = Field(default="application/octet-stream", pattern=_MEDIA_TYPE)
-    plaintext_size: int = Field(ge=0, le=2**53)
-    chunk_size: int = Field(ge=1024, le=64 * 1024 * 1024)
-    ciphertext_size: int = Field(ge=0, le=2**53)
+    plaintext_size: StrictInt = Field(ge=0, le=2**53)
+    chunk_size: StrictInt = Field(ge=1024, le=64 * 1024 * 1024)
+    ciphertext_size: StrictInt = Field(ge=0, le=2**53)
     ciphertext_sha256: str = Field(pattern=SHA256_HEX_PATTERN)
     manifest_signature: SignedEnvelope
     wrapped_keys: list[WrappedKey] = Field(min_length=1, max_length=200)
@@ -402,6 +515,23 @@ class WrappedKeysAdd(WireModel):
         >>> WrappedKeysAdd(wrapped_keys=[]).wrapped_keys
         []
     """
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "wrapped_keys": [
+                        {
+                            "organization_id": "0b9a3c1e-5d2f-4a67-8e10-3f4b5c6d7e81",
+                            "recipient_key_id": "ZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXp7fH1-f4CBgoM",
+                            "ephemeral_public_key": "ZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXp7fH1-f4CBgoM",
+                            "wrapped_key": "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyAhIiMkJSYnKCkqKywtLi8wMTIzNDU2Nzg5Ojs8",
+                        }
+                    ]
+                }
+            ]
+        }
+    )
 
     wrapped_keys: list[WrappedKey] = Field(max_length=200)
 

@@ -22,9 +22,9 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import ConfigDict, Field, StrictInt, model_validator
 
-from protocol.models.common import KpiName, WireModel
+from protocol.models.common import KpiName, WireModel, WireTime
 
 CEL_VARIABLES: dict[str, str] = {
     "kpi": "string",
@@ -129,7 +129,7 @@ class RulePattern(WireModel):
         3
     """
 
-    consecutive: int | None = Field(default=None, ge=1, le=MAX_WINDOW)
+    consecutive: StrictInt | None = Field(default=None, ge=1, le=MAX_WINDOW)
     k_of_last: tuple[int, int] | None = None
 
     @model_validator(mode="after")
@@ -162,7 +162,7 @@ class LowerTier(WireModel):
     """
 
     type: Literal["lower_tier"] = "lower_tier"
-    steps: int = Field(default=1, ge=1, le=3)
+    steps: StrictInt = Field(default=1, ge=1, le=3)
 
 
 class RaiseTier(WireModel):
@@ -174,7 +174,7 @@ class RaiseTier(WireModel):
     """
 
     type: Literal["raise_tier"] = "raise_tier"
-    steps: int = Field(default=1, ge=1, le=3)
+    steps: StrictInt = Field(default=1, ge=1, le=3)
 
 
 class SetStatus(WireModel):
@@ -232,7 +232,7 @@ class Recovery(WireModel):
         4
     """
 
-    good_periods: int = Field(ge=1, le=MAX_WINDOW)
+    good_periods: StrictInt = Field(ge=1, le=MAX_WINDOW)
 
 
 class RuleCreate(WireModel):
@@ -242,6 +242,11 @@ class RuleCreate(WireModel):
         >>> RuleCreate.model_validate(STANDARD_RULE_TEMPLATE).condition
         'missing || !met'
     """
+
+    # STANDARD_RULE_TEMPLATE is defined below the models it uses: read it when the schema is made.
+    model_config = ConfigDict(
+        json_schema_extra=lambda schema: schema.update(examples=[STANDARD_RULE_TEMPLATE])
+    )
 
     name: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=2000)
@@ -260,6 +265,9 @@ class Rule(RuleCreate):
         >>> sorted(set(Rule.model_fields) - set(RuleCreate.model_fields))
         ['created_at', 'id', 'oem_id', 'updated_at', 'version']
     """
+
+    # The examples of the request it extends do not describe this answer.
+    model_config = ConfigDict(json_schema_extra=None)
 
     id: UUID
     oem_id: UUID
@@ -343,7 +351,9 @@ class DryRunRequest(WireModel):
         True
     """
 
-    since: AwareDatetime | None = None
+    model_config = ConfigDict(json_schema_extra={"examples": [{"since": "2026-09-01T00:00:00Z"}]})
+
+    since: WireTime | None = None
 
 
 class DryRunChange(WireModel):

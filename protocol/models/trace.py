@@ -21,9 +21,9 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import ConfigDict, Field, StrictInt, model_validator
 
-from protocol.models.common import ComputedDecimal, WireModel
+from protocol.models.common import ComputedDecimal, WireModel, WireTime
 
 MAX_DEPTH = 100
 """The deepest a trace goes (as in Catena-X IRS: depth 1 to 100); a request without ``depth`` goes this deep.
@@ -111,14 +111,26 @@ class TraceRequest(WireModel):
         True
     """
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "roots": [{"asset_id": "7e6d5c4b-3a29-4817-a6f5-e4d3c2b1a098"}],
+                    "direction": "forward",
+                    "depth": 10,
+                }
+            ]
+        }
+    )
+
     roots: list[TraceRoot] = Field(
         min_length=1, max_length=1000, description="Lots or serial parts to trace from"
     )
     direction: TraceDirection = "forward"
-    depth: int | None = Field(
+    depth: StrictInt | None = Field(
         default=None, ge=1, le=MAX_DEPTH, description=f"Link levels to follow; default {MAX_DEPTH}"
     )
-    as_of: AwareDatetime | None = Field(default=None, description="Trace the genealogy as known at this time")
+    as_of: WireTime | None = Field(default=None, description="Trace the genealogy as known at this time")
 
 
 class TraceNode(WireModel):

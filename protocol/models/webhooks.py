@@ -14,7 +14,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field, StrictInt
 
 from protocol.models.common import WireModel
 
@@ -44,6 +44,17 @@ class WebhookCreate(WireModel):
         []
     """
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "url": "https://mes.aurora.example/qualink/events",
+                    "event_types": ["standing.changed", "containment_action.opened"],
+                }
+            ]
+        }
+    )
+
     url: str = Field(
         min_length=1,
         max_length=2000,
@@ -62,7 +73,9 @@ class SecretRotate(WireModel):
         86400
     """
 
-    overlap_seconds: int = Field(
+    model_config = ConfigDict(json_schema_extra={"examples": [{"overlap_seconds": 86400}]})
+
+    overlap_seconds: StrictInt = Field(
         default=86400,
         ge=0,
         le=7 * 86400,

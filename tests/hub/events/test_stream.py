@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from hub.events import service as events
+from hub.events.router import MAX_POSITION
 from protocol.models.common import OrgKind
 from tests.hub.conftest import Actor, make_actor
 
@@ -139,7 +140,25 @@ def test_a_cursor_that_is_not_a_position_is_422_naming_it(
 def test_the_largest_position_is_a_cursor_that_streams_nothing_and_does_not_overflow(
     streaming: TestClient, db: Session, supplier: Actor
 ) -> None:
+    assert MAX_POSITION < 2**63  # what a 64-bit signed database integer holds
     publish(db, [supplier.org.id], n=1)
     sequenced(db)
-    assert read(supplier, params={"after": str(2**63 - 1)}) == []
-    assert read(supplier, headers={"Last-Event-ID": str(2**63 - 1)}) == []
+    assert read(supplier, params={"after": str(MAX_POSITION)}) == []
+    assert read(supplier, headers={"Last-Event-ID": str(MAX_POSITION)}) == []
+
+
+@pytest.mark.parametrize(
+    ("params", "headers", "loc"),
+    [
+        ({"after": "1" + "0" * 18}, {}, "query.after"),
+        ({}, {"Last-Event-ID": "10000000000000000000"}, "header.last-event-id"),
+    ],
+)
+def test_a_cursor_past_any_position_is_422_before_the_stream_starts(
+    streaming: TestClient, supplier: Actor, params: dict[str, str], headers: dict[str, str], loc: str
+) -> None:
+    """A 20-digit cursor once broke the stream after its 200 (the database integer overflowed)."""
+    headers = {**supplier.headers(), **headers}
+    response = supplier.http.get("/v1/events", params={"once": "true", **params}, headers=headers)
+    assert response.status_code == 422, response.text
+    assert response.json()["fields"][0]["loc"] == loc

@@ -1,0 +1,5 @@
+"""Schemathesis hooks for the conformance run: the genealogy import's NDJSON body is text, sent as it is."""
+
+import schemathesis
+
+schemathesis.serializer.alias("application/x-ndjson", "text/plain")
