@@ -125,7 +125,9 @@ class Attestation(WireModel):
         """
         value = self.public.get(LAB_FIELD)
         if value is not None and not isinstance(value, str):
-            raise ProofInvalid(f"public input {LAB_FIELD} is a digest (a string)", check=f"public input {LAB_FIELD}")
+            raise ProofInvalid(
+                f"public input {LAB_FIELD} is a digest (a string)", check=f"public input {LAB_FIELD}"
+            )
         return value
 
 
