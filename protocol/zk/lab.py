@@ -209,6 +209,26 @@ class MeasurementTarget:
         )
 
 
+_EXAMPLE = LabMeasurement(
+    lab_id=UUID(int=1),
+    lab_public_key="A" * 43,
+    hub="h",
+    supplier_id=UUID(int=2),
+    agreement_id=UUID(int=3),
+    part_number="A",
+    kpi=KpiName.MTBF,
+    period="2026-11",
+    nonce="n",
+    lots=["L"],
+    measured_on=date(2026, 11, 1),
+    method="m",
+    instrument="i",
+    statement="mtbf_at_least",
+    inputs={"resolution": "0.001"},
+    commitments={},
+)  # for the examples only: it carries a key that did not sign it
+
+
 def measurement_digest(envelope: SignedEnvelope) -> str:
     """The digest a T2 proof names: base64url SHA-256 of the envelope's signing input (everything signed).
 
@@ -272,9 +292,10 @@ def sign_measurement(
 ) -> SignedEnvelope:
     """Sign a measurement with the lab's Ed25519 key (envelope type ``lab-measurement``).
 
-    Example::
-
-        envelope = sign_measurement(measurement, lab_key=load_private_key(seed))
+    Example:
+        >>> from protocol.signing import generate_signing_key
+        >>> sign_measurement(_EXAMPLE, lab_key=generate_signing_key()).type
+        'lab-measurement'
     """
     return sign_envelope(measurement, type=LAB_MEASUREMENT_TYPE, private_key=lab_key, signed_at=signed_at)  # type: ignore[arg-type]
 
@@ -301,7 +322,13 @@ def measure_cpk(
     Raises ``ValueError`` when a value or the tolerance is not a multiple of ``resolution`` or the layout does
     not form a statement (fewer than two values, subgroup sizes that do not add up).
 
-    Example: see the module docstring.
+    Example (a full run is in the module docstring):
+        >>> measure_cpk([9.99, 10.01], target=None, lsl=Decimal(9), usl=Decimal(11), resolution=Decimal("0.01"),
+        ...             subgroups=None, lots=["L"], measured_on=date(2026, 1, 1), method="m", instrument="i",
+        ...             lab_key=None)  # type: ignore[arg-type]
+        Traceback (most recent call last):
+        ...
+        TypeError: measurements and limits are Decimals: a binary float has no exact decimal value
     """
     if any(isinstance(x, float) for x in (*values, lsl, usl, resolution)):
         raise TypeError("measurements and limits are Decimals: a binary float has no exact decimal value")
@@ -352,11 +379,12 @@ def measure_mtbf(
     """A reliability lab's side of a T2 MTBF proof: commit to the test hours (rounded down to ``resolution``)
     and the failures of a test it ran, and sign the measurement.
 
-    Example::
-
-        envelope, openings = measure_mtbf(hours=Decimal("120000"), failures=1, target=target, lots=["L1"],
-                                          measured_on=date.today(), method="endurance", instrument="rig 4",
-                                          lab_key=key)
+    Example (a full run is in :func:`verify_lab_proof`):
+        >>> measure_mtbf(hours=Decimal(1), failures=-1, target=None, lots=["L"], measured_on=date(2026, 1, 1),
+        ...              method="m", instrument="i", lab_key=None)  # type: ignore[arg-type]
+        Traceback (most recent call last):
+        ...
+        ValueError: failures is a non-negative integer
     """
     if isinstance(failures, bool) or not isinstance(failures, int) or failures < 0:
         raise ValueError("failures is a non-negative integer")
@@ -409,9 +437,13 @@ def verify_measurement_signature(envelope: SignedEnvelope) -> LabMeasurement:
     envelope's ``key_id``); ``ProofInvalid`` with ``check="lab signature"`` otherwise. Whose key that is, is
     the hub's check.
 
-    Example::
-
-        measurement = verify_measurement_signature(envelope)
+    Example:
+        >>> from protocol.signing import generate_signing_key
+        >>> envelope = sign_measurement(_EXAMPLE, lab_key=generate_signing_key())
+        >>> verify_measurement_signature(envelope)
+        Traceback (most recent call last):
+        ...
+        protocol.zk.errors.ProofInvalid: the envelope's key_id is not the lab key it carries
     """
     measurement = read_measurement(envelope)
     try:
@@ -457,7 +489,13 @@ def check_lab_binding(att: Attestation, envelope: SignedEnvelope) -> LabMeasurem
     limits, resolution), and its commitments to the data are exactly the lab's. Raises
     :class:`LabBindingMismatch` naming the field or :class:`LabCommitmentMismatch` naming the commitment.
 
-    Example: see :func:`verify_lab_proof`.
+    Example (a mismatch is shown in :func:`verify_lab_proof`):
+        >>> from protocol.signing import generate_signing_key
+        >>> att = Attestation(statement="mtbf_at_least", public={}, commitments={}, proof={})
+        >>> check_lab_binding(att, sign_measurement(_EXAMPLE, lab_key=generate_signing_key())).field
+        Traceback (most recent call last):
+        ...
+        protocol.zk.lab.LabBindingMismatch: the proof is not made over this lab attestation (lab_attestation)
     """
     measurement = read_measurement(envelope)
     digest = att.lab_digest()
@@ -564,7 +602,14 @@ def prove_cpk_from_lab(
     measurement's (``check_context=False`` skips that, for tests of the verifier), and
     :class:`~protocol.zk.errors.WitnessDoesNotMeet` when the lab's data do not meet the threshold.
 
-    Example: see the module docstring.
+    Example (a full run is in the module docstring):
+        >>> from protocol.signing import generate_signing_key
+        >>> prove_cpk_from_lab(sign_measurement(_EXAMPLE, lab_key=generate_signing_key()),
+        ...                    LabOpenings(digest="d", openings={}), threshold=Decimal(1), context=None,
+        ...                    )  # type: ignore[arg-type]
+        Traceback (most recent call last):
+        ...
+        protocol.zk.errors.ProofInvalid: the envelope's key_id is not the lab key it carries
     """
     group = backend or default_backend()
     measurement = verify_measurement_signature(envelope)
@@ -614,7 +659,14 @@ def prove_mtbf_from_lab(
     """The supplier's T2 MTBF proof: MTBF ≥ ``threshold`` hours over the lab's committed test hours and failures
     (point form, or the chi-square lower bound at ``confidence``).
 
-    Example: see :func:`verify_lab_proof`.
+    Example (a full run is in :func:`verify_lab_proof`):
+        >>> from protocol.signing import generate_signing_key
+        >>> prove_mtbf_from_lab(sign_measurement(_EXAMPLE, lab_key=generate_signing_key()),
+        ...                     LabOpenings(digest="d", openings={}), threshold=Decimal(1), context=None,
+        ...                     )  # type: ignore[arg-type]
+        Traceback (most recent call last):
+        ...
+        protocol.zk.errors.ProofInvalid: the envelope's key_id is not the lab key it carries
     """
     group = backend or default_backend()
     measurement = verify_measurement_signature(envelope)
