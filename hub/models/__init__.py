@@ -14,6 +14,7 @@ from hub.models.genealogy import (
     Shipment,
 )
 from hub.models.kpis import IdempotencyRecord, KpiAttestation, KpiReport
+from hub.models.labs import AgreementLab, LabAccreditation, LabMeasurement
 from hub.models.notifications import (
     ContainmentAction,
     NotificationAsset,
@@ -44,6 +45,7 @@ from hub.models.rules import (
 )
 
 __all__ = [
+    "AgreementLab",
     "ApiClient",
     "Asset",
     "AssetLink",
@@ -59,6 +61,8 @@ __all__ = [
     "Investigation",
     "KpiAttestation",
     "KpiReport",
+    "LabAccreditation",
+    "LabMeasurement",
     "NotificationAsset",
     "NotificationMessage",
     "OrgKey",
