@@ -47,6 +47,7 @@ class KpiReport(IdMixin, Base):
     has_proof: Mapped[bool] = mapped_column(default=False)
     # Tier T2: the lab whose signed measurement the proof was made over, as readers are told (no value).
     lab_measurement_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("lab_measurements.id"))
+    lab_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organizations.id"))
     lab_name: Mapped[str | None] = mapped_column(String(200))
     lab_measured_on: Mapped[date | None]
 

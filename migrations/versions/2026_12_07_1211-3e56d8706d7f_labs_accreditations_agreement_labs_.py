@@ -99,6 +99,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table("kpi_reports", schema=None) as batch_op:
         batch_op.add_column(sa.Column("lab_measurement_id", sa.Uuid(), nullable=True))
+        batch_op.add_column(sa.Column("lab_id", sa.Uuid(), nullable=True))
         batch_op.add_column(sa.Column("lab_name", sa.String(length=200), nullable=True))
         batch_op.add_column(sa.Column("lab_measured_on", sa.Date(), nullable=True))
         batch_op.create_foreign_key(
@@ -107,6 +108,9 @@ def upgrade() -> None:
             ["lab_measurement_id"],
             ["id"],
         )
+        batch_op.create_foreign_key(
+            batch_op.f("fk_kpi_reports_lab_id_organizations"), "organizations", ["lab_id"], ["id"]
+        )
 
 
 def downgrade() -> None:
@@ -114,8 +118,10 @@ def downgrade() -> None:
         batch_op.drop_constraint(
             batch_op.f("fk_kpi_reports_lab_measurement_id_lab_measurements"), type_="foreignkey"
         )
+        batch_op.drop_constraint(batch_op.f("fk_kpi_reports_lab_id_organizations"), type_="foreignkey")
         batch_op.drop_column("lab_measured_on")
         batch_op.drop_column("lab_name")
+        batch_op.drop_column("lab_id")
         batch_op.drop_column("lab_measurement_id")
 
     with op.batch_alter_table("lab_measurements", schema=None) as batch_op:
