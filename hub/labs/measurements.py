@@ -259,7 +259,7 @@ def submit(
     return row
 
 
-def _visible(caller: Caller) -> Select[tuple[LabMeasurement]]:
+def _visible(caller: Caller) -> Select[LabMeasurement]:
     """The supplier it is addressed to and the lab that issued it read a measurement issued through the hub;
     nobody else (one handed over outside the hub is kept only as a report's evidence)."""
     return select(LabMeasurement).where(

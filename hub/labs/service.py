@@ -130,7 +130,7 @@ def assignment_as_wire(named: AgreementLab, agreement: SupplyAgreement) -> wire.
         valid_from=agreement.valid_from,
         valid_until=agreement.valid_until,
         agreement_status=agreement.status,
-        status=named.status,  # type: ignore[arg-type]
+        status=named.status,
         decided_at=named.decided_at,
         terms=_terms_for(agreement.terms, named.lab_id),
     )

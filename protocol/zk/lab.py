@@ -274,7 +274,7 @@ def _envelope_and_openings(
         measured_on=measured_on,
         method=method,
         instrument=instrument,
-        statement=statement,  # type: ignore[arg-type]
+        statement=statement,
         inputs=inputs,
         commitments={name: b64url_encode(point) for name, point in sorted(points.items())},
     )
