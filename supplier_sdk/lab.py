@@ -60,6 +60,7 @@ from protocol.zk.lab import (
 from protocol.zk.statements import mtbf
 from supplier_sdk.attest import attach, subgroup_sizes, to_resolution
 from supplier_sdk.kpi import KpiInputError
+from supplier_sdk.kpi.subgroups import FloatArray
 from supplier_sdk.rooms.crypto import DatasetIntegrityError, decrypt_stream, encrypt_stream, generate_data_key
 from supplier_sdk.rooms.keywrap import WrappedDataKey, unwrap_data_key, wrap_data_key
 
@@ -146,7 +147,7 @@ def _target(context: LabMeasurementContext) -> MeasurementTarget:
 
 
 def measure_capability(
-    values: Sequence[float | Decimal],
+    values: FloatArray | Sequence[float | Decimal],
     *,
     context: LabMeasurementContext,
     lab_key: Any,
