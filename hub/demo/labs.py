@@ -25,21 +25,21 @@ from supplier_sdk.client import Client
 from supplier_sdk.errors import InvalidRequest
 from supplier_sdk.lab import attach_lab, measure_capability, prove_from_lab
 
-CODE, PART = "RUN-03", "SH-4410"
+CODE, PART = "JRN-03", "SH-4410"
 LSL, USL = "9.950", "10.050"
 
 
 def _agreement(story: Story, supplier: Actor, lab: Actor) -> str:
     terms = {
         "supplier_id": supplier.org_id,
-        "title": "Drive shaft run-out, measured by an accredited lab",
+        "title": "Drive shaft journal diameter, measured by an accredited lab",
         "parts": [{"part_number": PART, "name": "Drive shaft"}],
         "characteristics": [
             {
                 "code": CODE,
                 "part_number": PART,
-                "name": "Run-out",
-                "unit": "µm",
+                "name": "Journal diameter",
+                "unit": "mm",
                 "lsl": LSL,
                 "usl": USL,
                 "resolution": "0.001",
@@ -90,7 +90,7 @@ def run(story: Story) -> None:
         measured_on = today - timedelta(days=1)
         envelope, openings = measure_capability(
             values, context=context, lab_key=lab.signing_key, lots=["L-2026-117"], measured_on=measured_on,
-            method="ISO 1101 run-out, roundness tester", instrument="Talyrond 595 (cal. 2026-06)",
+            method="ISO 10360-2 CMM, 3 readings", instrument="Contura CMM-2 (cal. 2026-06)",
             subgroup_size=5,
         )  # fmt: skip
         record = lab_hub.lab.issue(envelope, openings, context=context)
