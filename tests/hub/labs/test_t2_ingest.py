@@ -286,3 +286,25 @@ def test_issuing_checks_the_measurement_as_ingest_does(setup: LabSetup) -> None:
     assert setup.lab.post("/v1/lab/measurements", json=wrong_key).json()["error"] == "NoEncryptionKey"
     # Another lab cannot issue under this lab's id (403), nor for an agreement it is not named in (404).
     assert setup.supplier.post("/v1/lab/measurements", json=body).status_code == 403
+
+
+def test_a_t2_report_in_a_batch_is_judged_as_a_single_post(setup: LabSetup) -> None:
+    from protocol.models.kpi import KPI_REPORT_TYPE
+    from protocol.signing import sign_envelope
+
+    envelope, openings = setup.measure()
+    good = setup.payload(setup.prove(envelope, openings), envelope)
+    t1 = prove_cpk_at_least(
+        capable(), lsl=Decimal("24.98"), usl=Decimal("25.02"), resolution=Decimal("0.001"),
+        threshold=Decimal("1.33"), subgroups=None, context=setup.context(),
+    )  # fmt: skip
+    items = [
+        {"envelope": sign_envelope(p, type=KPI_REPORT_TYPE, private_key=setup.supplier_key,
+                                   key_id=setup.supplier_key_id).model_dump(mode="json")}
+        for p in (good, setup.payload(t1, None))
+    ]  # fmt: skip
+    response = setup.supplier.post("/v1/kpi-reports:batch", json={"items": items})
+    assert response.status_code == 200, response.text
+    first, second = response.json()["results"]
+    assert first["status"] == 201 and first["report"]["proven_by"]["lab_name"] == setup.lab.org.name
+    assert second["status"] == 422 and second["error"] == "LabAttestationRequired"
