@@ -52,11 +52,10 @@ from protocol.zk.lab import (
     MeasurementTarget,
     measure_cpk,
     measure_mtbf,
-    prove_cpk_from_lab,
-    prove_mtbf_from_lab,
     read_measurement,
     verify_lab_proof,
 )
+from protocol.zk.lab_prove import prove_cpk_from_lab, prove_mtbf_from_lab
 from protocol.zk.statements import mtbf
 from supplier_sdk.attest import attach, subgroup_sizes, to_resolution
 from supplier_sdk.kpi import KpiInputError

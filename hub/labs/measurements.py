@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from hub.agreements import service as agreements
 from hub.audit import service as audit
 from hub.auth.tokens import Caller
-from hub.errors import Forbidden, NotFound
+from hub.errors import Conflict, Forbidden, NotFound
 from hub.kpis import attestation as kpi_attestation
 from hub.labs import errors, naming
 from hub.labs import service as labs
@@ -194,9 +194,7 @@ def submit(
     if agreement is None or labs.named_lab(session, agreement_id=agreement.id, lab_id=caller.org_id) is None:
         raise NotFound("agreement not found")
     if agreement.status != AgreementStatus.ACTIVE.value:
-        raise errors.LabAttestationMismatch(
-            f"agreement is {agreement.status}, not active", loc=f"{loc}.payload.agreement_id"
-        )
+        raise Conflict(f"agreement is {agreement.status}, not active")
     terms = agreements.terms_of(session, agreement)
     characteristic = measurement.characteristic if measurement.kpi is not KpiName.MTBF else ""
     nonce = kpi_attestation.nonce_for(

@@ -11,7 +11,7 @@ resolution, the lots, the measurement date, method and instrument (:func:`measur
 **The supplier** proves the unchanged T1 statement with the lab's openings for those commitments and fresh
 ones for the threshold-dependent rest (Z and Zsq), and absorbs the measurement's :func:`measurement_digest`
 into the transcript (public input ``lab_attestation``), so the proof cannot be moved to another measurement
-(:func:`prove_cpk_from_lab`, :func:`prove_mtbf_from_lab`).
+(:mod:`protocol.zk.lab_prove`).
 
 **The verifier** checks the lab's signature, that the proof names this measurement and is bound to its
 context and inputs, that the proof's commitments are the ones the lab signed (:func:`check_lab_binding`),
@@ -27,6 +27,7 @@ Example:
     ...                      characteristic="DIA", period="2026-W48", kpi="cpk", nonce="n0")
     >>> where = MeasurementTarget.for_context(ctx, lab_id=uuid.UUID(int=1), part_number="SH-1")
     >>> values = [Decimal(v) for v in ("10.01", "9.99", "10.00", "10.02", "9.98", "10.00")]
+    >>> from protocol.zk.lab_prove import prove_cpk_from_lab
     >>> envelope, openings = measure_cpk(values, target=where, lsl=Decimal("9.90"), usl=Decimal("10.10"),
     ...     resolution=Decimal("0.01"), subgroups=None, lots=["L-7"], measured_on=date(2026, 11, 27),
     ...     method="ISO 10360 CMM", instrument="CMM-2", lab_key=lab_key)
@@ -43,7 +44,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
-from typing import Literal
 from uuid import UUID
 
 from pydantic import Field, ValidationError
@@ -64,16 +64,14 @@ from protocol.zk.attestation import (
     DEFAULT_HOURS_RESOLUTION,
     Attestation,
     BindingContext,
-    prove_from_openings,
     verify_attestation,
 )
-from protocol.zk.errors import InvalidPoint, ProofInvalid, WitnessDoesNotMeet
+from protocol.zk.errors import ProofInvalid
 from protocol.zk.generators import generators
 from protocol.zk.group import GroupBackend, default_backend
 from protocol.zk.pedersen import Opening, VectorOpening
 from protocol.zk.statements import cpk, mtbf
 from protocol.zk.statements.cpk import CpkStatement, decimal_text, scaled
-from protocol.zk.statements.mtbf import MAX_R_BITS, MtbfStatement
 
 MTBF_DATA_NAMES = ("T", "r")
 """The commitments a reliability lab signs for ``mtbf_at_least``: test time T (in units of the resolution)
@@ -468,8 +466,13 @@ def data_names(statement: str, inputs: dict[str, int | str]) -> list[str]:
     return ["S1", "S1sq", "S2"] if inputs.get("sigma") == "overall" else ["P", "S1", "S2", "T"]
 
 
-def _measured_for(measurement: LabMeasurement) -> dict[str, str]:
-    """The measurement's binding fields, as a proof's context writes them."""
+def measured_for(measurement: LabMeasurement) -> dict[str, str]:
+    """The measurement's binding fields, as a proof's context writes them.
+
+    Example:
+        >>> measured_for(_EXAMPLE)["period"]
+        '2026-11'
+    """
     return {
         "hub": measurement.hub,
         "supplier": str(measurement.supplier_id),
@@ -508,7 +511,7 @@ def check_lab_binding(att: Attestation, envelope: SignedEnvelope) -> LabMeasurem
             f"the lab measured for {measurement.statement}, the proof is {att.statement}", field="statement"
         )
     context = att.context()
-    expected = _measured_for(measurement)
+    expected = measured_for(measurement)
     for field in BINDING_FIELDS:
         if getattr(context, field) != expected[field]:
             raise LabBindingMismatch(
@@ -541,6 +544,7 @@ def verify_lab_proof(
         >>> import uuid
         >>> ctx = BindingContext(hub="h", supplier=str(uuid.UUID(int=2)), key_id="k",
         ...                      agreement=str(uuid.UUID(int=3)), period="2026-11", kpi="mtbf", nonce="n")
+        >>> from protocol.zk.lab_prove import prove_mtbf_from_lab
         >>> target = MeasurementTarget.for_context(ctx, lab_id=uuid.UUID(int=1), part_number="A")
         >>> envelope, openings = measure_mtbf(hours=Decimal(120000), failures=1, target=target, lots=["L1"],
         ...     measured_on=date(2026, 11, 20), method="endurance", instrument="rig", lab_key=generate_signing_key())
@@ -561,145 +565,6 @@ def verify_lab_proof(
     return measurement
 
 
-def _check_openings(
-    measurement: LabMeasurement, openings: LabOpenings, envelope: SignedEnvelope, group: GroupBackend
-) -> None:
-    """The supplier's check before proving: the openings open exactly the commitments the lab signed."""
-    if openings.digest != measurement_digest(envelope):
-        raise ValueError("these openings belong to another lab attestation")
-    gens = generators(0, group)
-    for name, encoded in measurement.commitments.items():
-        opened = openings.vector(name).commit(gens) if name == "P" else openings.opening(name).commit(gens)
-        try:
-            signed = group.decode(b64url_decode(encoded))
-        except (EncodingError, InvalidPoint) as exc:
-            raise ValueError(f"the lab's commitment {name} is not a point: {exc}") from exc
-        if not group.eq(opened, signed):
-            raise ValueError(f"the opening of {name} does not open the lab's commitment")
-
-
-def _checked_context(measurement: LabMeasurement, context: BindingContext, check_context: bool) -> None:
-    if not check_context:
-        return
-    theirs = _measured_for(measurement)
-    for field in BINDING_FIELDS:
-        if getattr(context, field) != theirs[field]:
-            raise ValueError(f"the lab measured for another {field} ({theirs[field]!r}) than the context's")
-
-
-def prove_cpk_from_lab(
-    envelope: SignedEnvelope,
-    openings: LabOpenings,
-    *,
-    threshold: Decimal,
-    context: BindingContext,
-    backend: GroupBackend | None = None,
-    check_context: bool = True,
-) -> Attestation:
-    """The supplier's T2 CPK proof: CPK ≥ ``threshold`` over exactly the commitments the lab signed.
-
-    Raises ``ValueError`` when the openings do not open the lab's commitments or the context is not the
-    measurement's (``check_context=False`` skips that, for tests of the verifier), and
-    :class:`~protocol.zk.errors.WitnessDoesNotMeet` when the lab's data do not meet the threshold.
-
-    Example (a full run is in the module docstring):
-        >>> from protocol.signing import generate_signing_key
-        >>> prove_cpk_from_lab(sign_measurement(_EXAMPLE, lab_key=generate_signing_key()),
-        ...                    LabOpenings(digest="d", openings={}), threshold=Decimal(1), context=None,
-        ...                    )  # type: ignore[arg-type]
-        Traceback (most recent call last):
-        ...
-        protocol.zk.errors.ProofInvalid: the envelope's key_id is not the lab key it carries
-    """
-    group = backend or default_backend()
-    measurement = verify_measurement_signature(envelope)
-    if measurement.statement != cpk.STATEMENT:
-        raise ValueError(f"the lab measured for {measurement.statement}, not cpk_at_least")
-    _checked_context(measurement, context, check_context)
-    _check_openings(measurement, openings, envelope, group)
-    inputs = measurement.inputs
-    subgroups = (
-        None
-        if inputs.get("sigma") == "overall"
-        else tuple(int(k) for k in str(inputs["subgroups"]).split(","))
-    )
-    statement = CpkStatement(
-        n=int(inputs["n"]),
-        lsl=Decimal(str(inputs["lsl"])),
-        usl=Decimal(str(inputs["usl"])),
-        resolution=Decimal(str(inputs["resolution"])),
-        threshold=threshold,
-        subgroups=subgroups,
-    )
-    lab_names = [name for name in statement.data_names() if name != "P"]
-    given = {name: openings.opening(name) for name in lab_names}
-    values = statement.complete({name: o.value for name, o in given.items()})
-    if not statement.meets_values(values):
-        raise WitnessDoesNotMeet(
-            f"the lab's measurements do not meet CPK >= {threshold} ({statement.form} sigma)"
-        )
-    given.update({name: Opening.fresh(values[name]) for name in ("Z", "Zsq")})
-    vectors = {} if subgroups is None else {"P": openings.vector("P")}
-    return prove_from_openings(
-        statement, given, context=context, vectors=vectors, lab=measurement_digest(envelope), backend=group
-    )
-
-
-def prove_mtbf_from_lab(
-    envelope: SignedEnvelope,
-    openings: LabOpenings,
-    *,
-    threshold: Decimal,
-    context: BindingContext,
-    form: Literal["point", "chi2_lower"] = "point",
-    confidence: Decimal | None = None,
-    backend: GroupBackend | None = None,
-    check_context: bool = True,
-) -> Attestation:
-    """The supplier's T2 MTBF proof: MTBF ≥ ``threshold`` hours over the lab's committed test hours and failures
-    (point form, or the chi-square lower bound at ``confidence``).
-
-    Example (a full run is in :func:`verify_lab_proof`):
-        >>> from protocol.signing import generate_signing_key
-        >>> prove_mtbf_from_lab(sign_measurement(_EXAMPLE, lab_key=generate_signing_key()),
-        ...                     LabOpenings(digest="d", openings={}), threshold=Decimal(1), context=None,
-        ...                     )  # type: ignore[arg-type]
-        Traceback (most recent call last):
-        ...
-        protocol.zk.errors.ProofInvalid: the envelope's key_id is not the lab key it carries
-    """
-    group = backend or default_backend()
-    measurement = verify_measurement_signature(envelope)
-    if measurement.statement != mtbf.STATEMENT:
-        raise ValueError(f"the lab measured for {measurement.statement}, not mtbf_at_least")
-    _checked_context(measurement, context, check_context)
-    _check_openings(measurement, openings, envelope, group)
-    hours, failures = openings.opening("T"), openings.opening("r")
-    r_max, r_min = None, 0
-    if form == "chi2_lower":
-        k = max(4, failures.value.bit_length())
-        if k > MAX_R_BITS:
-            raise ValueError(f"the chi-square form supports at most {2**MAX_R_BITS - 1} failures")
-        r_max, r_min = (1 << k) - 1, 0 if k == 4 else 1 << (k - 1)
-    statement = MtbfStatement(
-        threshold=threshold,
-        resolution=Decimal(str(measurement.inputs["resolution"])),
-        form=form,
-        confidence=confidence if form == "chi2_lower" else None,
-        r_max=r_max,
-        r_min=r_min,
-    )
-    if not statement.meets(hours_scaled=hours.value, failures=failures.value):
-        raise WitnessDoesNotMeet(f"the lab's test does not meet MTBF >= {threshold} h ({form})")
-    return prove_from_openings(
-        statement,
-        {"T": hours, "r": failures},
-        context=context,
-        lab=measurement_digest(envelope),
-        backend=group,
-    )
-
-
 __all__ = [
     "BINDING_FIELDS",
     "MTBF_DATA_NAMES",
@@ -711,9 +576,8 @@ __all__ = [
     "data_names",
     "measure_cpk",
     "measure_mtbf",
+    "measured_for",
     "measurement_digest",
-    "prove_cpk_from_lab",
-    "prove_mtbf_from_lab",
     "read_measurement",
     "sign_measurement",
     "verify_lab_proof",

@@ -23,7 +23,8 @@ import pytest
 
 from protocol.zk.attestation import prove_cpk_at_least, verify_attestation
 from protocol.zk.group import available_backends, default_backend, get_backend
-from protocol.zk.lab import measure_cpk, prove_cpk_from_lab, verify_lab_proof
+from protocol.zk.lab import measure_cpk, verify_lab_proof
+from protocol.zk.lab_prove import prove_cpk_from_lab
 from tests.bench.test_zk_bench import best_of, values
 from tests.protocol.zk.lab_cases import CONTEXT, LAB_KEY, target
 

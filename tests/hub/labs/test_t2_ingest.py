@@ -166,7 +166,7 @@ def test_a_measurement_replayed_into_another_period_is_refused(setup: LabSetup) 
     error, _ = error_of(setup.submit(moved))
     assert error == "ProofContextMismatch"  # ... is refused for last week by the T1 context check
     # and a proof for last week over the earlier week's measurement fails on the lab's binding
-    from protocol.zk.lab import prove_cpk_from_lab
+    from protocol.zk.lab_prove import prove_cpk_from_lab
 
     honest = prove_cpk_from_lab(
         envelope, openings, threshold=Decimal("1.33"), context=context, check_context=False
@@ -191,7 +191,7 @@ def test_a_measurement_for_another_agreement_is_refused(
     setup.lab.post(f"/v1/lab/assignments/{second}/accept")
     other = LabSetup(**{**setup.__dict__, "agreement_id": __import__("uuid").UUID(second)})
     envelope, openings = other.measure()
-    from protocol.zk.lab import prove_cpk_from_lab
+    from protocol.zk.lab_prove import prove_cpk_from_lab
 
     proof = prove_cpk_from_lab(
         envelope, openings, threshold=Decimal("1.33"), context=setup.context(), check_context=False

@@ -16,9 +16,8 @@ from protocol.zk.lab import (
     MeasurementTarget,
     measure_cpk,
     measure_mtbf,
-    prove_cpk_from_lab,
-    prove_mtbf_from_lab,
 )
+from protocol.zk.lab_prove import prove_cpk_from_lab, prove_mtbf_from_lab
 from tests.protocol.zk.proof_cases import LSL, RESOLUTION, USL, capable_values
 
 LAB_ID = uuid.UUID("0190f000-0000-7000-8000-00000000a001")

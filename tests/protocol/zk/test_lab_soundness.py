@@ -31,11 +31,11 @@ from protocol.zk.lab import (
     LabCommitmentMismatch,
     check_lab_binding,
     measurement_digest,
-    prove_cpk_from_lab,
     read_measurement,
     sign_measurement,
     verify_lab_proof,
 )
+from protocol.zk.lab_prove import prove_cpk_from_lab
 from protocol.zk.pedersen import Opening
 from protocol.zk.statements.cpk import CpkStatement
 from tests.protocol.zk.lab_cases import (
