@@ -31,6 +31,7 @@ from hub.housekeeping import housekeeping_once
 from hub.jobs import PeriodicJob
 from hub.kpis.router import context_router as attestation_context_router
 from hub.kpis.router import router as kpis_router
+from hub.labs.router import router as labs_router
 from hub.notifications.escalation import escalate_once
 from hub.notifications.router import router as notifications_router
 from hub.observability import Metrics, RequestContext, configure_logging
@@ -170,6 +171,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(declare_error_statuses(notifications_router))
     app.include_router(declare_error_statuses(containment_router))
     app.include_router(declare_error_statuses(attestation_context_router))
+    app.include_router(declare_error_statuses(labs_router))
     install_console(app)
     app.add_middleware(
         RequestContext,

@@ -53,6 +53,7 @@ from supplier_sdk.tokens import AccessToken, request_token
 from supplier_sdk.trace import RootLike, run_trace
 
 if TYPE_CHECKING:
+    from supplier_sdk.lab import Lab
     from supplier_sdk.rooms.client import Rooms
 
 
@@ -214,6 +215,18 @@ class Client(KpiReports):
         from supplier_sdk.rooms.client import Rooms  # the rooms module builds on this one
 
         return Rooms(self, encryption_key=self._encryption_key)
+
+    @property
+    def lab(self) -> Lab:
+        """Labs and lab-attested measurements (:class:`~supplier_sdk.lab.Lab`), with ``encryption_key``.
+
+        Example::
+
+            context = hub.lab.measurement_context(agreement_id, kpi="cpk", part_number="SH-1", period="2026-W48")
+        """
+        from supplier_sdk.lab import Lab  # the lab module builds on the attest and rooms modules
+
+        return Lab(self, encryption_key=self._encryption_key)
 
     @property
     def genealogy(self) -> Genealogy:

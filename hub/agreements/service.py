@@ -14,6 +14,7 @@ from hub.auth.tokens import Caller
 from hub.db import one_or_not_found
 from hub.errors import Conflict, Forbidden, InvalidInput
 from hub.events import service as events
+from hub.labs import naming
 from hub.models import Organization, SupplyAgreement
 from hub.models.base import utcnow
 from hub.pagination import keyset, page_of
@@ -42,6 +43,7 @@ def propose(session: Session, *, caller: Caller, data: wire.AgreementCreate) -> 
     )
     session.add(agreement)
     session.flush()
+    naming.record(session, agreement=agreement, data=data, today=utcnow().date())
     _audit(session, caller, agreement, "agreement.proposed", {"supplier_id": str(data.supplier_id)})
     _publish(session, agreement, "agreement.proposed")
     return agreement

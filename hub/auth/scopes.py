@@ -25,24 +25,34 @@ SCOPES: dict[str, str] = {
     "alerts:read": "read the quality notifications your organization sent or received, and its containment actions",
     "alerts:write": "create, send, answer, forward and close quality notifications (investigations and alerts)",
     "containment:write": "acknowledge and close the containment actions of your organization's plants",
+    "lab:write": "accept your lab's part of agreements and issue signed measurement attestations (lab only)",
 }
 
 # Rules are an OEM's own: no other kind reads or writes them. Standings concern the OEM and the supplier.
 _RULES = frozenset({"rules:admin", "rules:read"})
 
-# Quality notifications and containment are between parts makers: a lab neither raises nor contains them,
-# nor imports lots, parts and links (genealogy).
-_TRACEABILITY_WRITES = frozenset({"alerts:write", "containment:write", "genealogy:write"})
+# A lab sees the agreements it is named in (agreements:read, through its own view) and issues measurements; it
+# never reads KPI reports, standings, genealogy, traces or notifications, and nobody but a lab issues measurements.
+_LAB_ONLY = frozenset({"lab:write"})
+_LAB = frozenset(
+    {
+        "org:read",
+        "org:admin",
+        "agreements:read",
+        "lab:write",
+        "webhooks:admin",
+        "events:read",
+        "rooms:read",
+        "rooms:write",
+    }
+)
 
 # Scopes an organization kind may ever hold: a supplier can never be given the operator's powers by mistake.
 _ALLOWED_BY_KIND: dict[OrgKind, frozenset[str]] = {
     OrgKind.OPERATOR: frozenset(SCOPES),
-    OrgKind.OEM: frozenset(SCOPES) - {"operator:admin", "kpi:write"},
-    OrgKind.SUPPLIER: frozenset(SCOPES) - {"operator:admin"} - _RULES,
-    OrgKind.LAB: frozenset(SCOPES)
-    - {"operator:admin", "agreements:write", "standings:read"}
-    - _RULES
-    - _TRACEABILITY_WRITES,
+    OrgKind.OEM: frozenset(SCOPES) - {"operator:admin", "kpi:write"} - _LAB_ONLY,
+    OrgKind.SUPPLIER: frozenset(SCOPES) - {"operator:admin"} - _RULES - _LAB_ONLY,
+    OrgKind.LAB: _LAB,
 }
 
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from rich.console import Console
 
-from hub.demo import events, foundation, kpis, rooms, rules, trace, zk
+from hub.demo import events, foundation, kpis, labs, rooms, rules, trace, zk
 from hub.demo.actors import Actor, DemoFailure
 from hub.demo.server import LocalHub
 from hub.demo.story import Story
@@ -22,6 +22,7 @@ CHAPTERS: list[Callable[[Story], None]] = [
     rules.run,
     events.report,
     zk.run,
+    labs.run,
     trace.run,
     rooms.run,
 ]

@@ -28,6 +28,8 @@ from hub.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hub.events import service as events
 from hub.kpis import attestation as attestations
 from hub.kpis import errors
+from hub.labs import ingest as lab_ingest
+from hub.labs import measurements as lab_measurements
 from hub.models import KpiAttestation, KpiReport, OrgKey, SupplyAgreement
 from hub.models.base import uuid7
 from hub.pagination import decode_cursor, page_of
@@ -36,6 +38,7 @@ from protocol.encoding import canonical_bytes, sha256_hex
 from protocol.errors import SignatureInvalid
 from protocol.models import kpi as wire
 from protocol.models.common import AgreementStatus, Comparator, DisclosureMode, KpiName, OrgKind, PeriodKind
+from protocol.models.labs import LabProvenance
 from protocol.periods import Period, parse_period
 from protocol.signing import SignedEnvelope, public_key_from_raw, verify_envelope
 from protocol.zk.attestation import Attestation, BindingContext
@@ -156,6 +159,7 @@ class Prepared:
     idempotency_key: str | None
     attestation: Attestation | None
     expected: BindingContext | None
+    lab: lab_ingest.LabEvidence | None = None
 
 
 def prepare(
@@ -221,6 +225,7 @@ def prepare(
             period=str(period),
         )
         attestation = attestations.check(payload=payload, terms=terms, term=term, expected=expected)
+    lab = lab_ingest.check(session, payload=payload, terms=terms, attestation=attestation, expected=expected)
     return Prepared(
         payload=payload,
         envelope=envelope,
@@ -232,6 +237,7 @@ def prepare(
         idempotency_key=idempotency_key,
         attestation=attestation,
         expected=expected,
+        lab=lab,
     )
 
 
@@ -288,6 +294,16 @@ def store(session: Session, *, caller: Caller, prepared: Prepared, now: datetime
         envelope=envelope.model_dump(mode="json"),
         has_proof=prepared.attestation is not None,
     )
+    if prepared.lab is not None:  # tier T2: readers learn who measured and when, never what
+        measured = lab_measurements.keep(
+            session,
+            envelope=prepared.lab.envelope,
+            measurement=prepared.lab.measurement,
+            sealed=None,
+            now=now,
+        )
+        report.lab_measurement_id, report.lab_id = measured.id, measured.lab_id
+        report.lab_name, report.lab_measured_on = prepared.lab.lab_name, measured.measured_on
     session.add(report)
     audit.record_for(
         session,
@@ -301,6 +317,7 @@ def store(session: Session, *, caller: Caller, prepared: Prepared, now: datetime
             "period": report.period,
             "meets": report.meets,
             "proven": report.has_proof,
+            **_lab_audit(prepared),
         },
     )
     if prepared.idempotency_key is not None:
@@ -356,6 +373,17 @@ def store(session: Session, *, caller: Caller, prepared: Prepared, now: datetime
     if recorded is not None:
         evaluation.evaluate(session, series=series, now=now, recorded=recorded)
     return Submitted(report, replayed=False)
+
+
+def _lab_audit(prepared: Prepared) -> dict[str, Any]:
+    """A T2 report's audit entry records the lab attestation it was proven from (by digest)."""
+    if prepared.lab is None:
+        return {}
+    return {
+        "lab_id": str(prepared.lab.measurement.lab_id),
+        "lab_attestation": lab_ingest.digest_of(prepared.lab),
+        "measured_on": prepared.lab.measurement.measured_on.isoformat(),
+    }
 
 
 def _flush_or_explain(session: Session, payload: wire.KpiReportPayload, period: Period) -> None:
@@ -466,6 +494,11 @@ def as_wire(report: KpiReport, *, caller: Caller) -> wire.KpiReport:
         received_at=report.received_at,
         has_proof=report.has_proof,
         proven=report.has_proof,
+        proven_by=None
+        if report.lab_id is None or report.lab_measured_on is None
+        else LabProvenance(
+            lab_id=report.lab_id, lab_name=report.lab_name or "", measured_on=report.lab_measured_on
+        ),
     )
 
 

@@ -14,6 +14,7 @@ from hub.models.genealogy import (
     Shipment,
 )
 from hub.models.kpis import IdempotencyRecord, KpiAttestation, KpiReport
+from hub.models.labs import AgreementLab, LabAccreditation, LabMeasurement
 from hub.models.notifications import (
     ContainmentAction,
     NotificationAsset,
@@ -45,6 +46,7 @@ from hub.models.rules import (
 )
 
 __all__ = [
+    "AgreementLab",
     "ApiClient",
     "Asset",
     "AssetLink",
@@ -61,6 +63,8 @@ __all__ = [
     "Investigation",
     "KpiAttestation",
     "KpiReport",
+    "LabAccreditation",
+    "LabMeasurement",
     "NotificationAsset",
     "NotificationMessage",
     "OrgKey",

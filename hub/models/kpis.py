@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -45,6 +45,11 @@ class KpiReport(IdMixin, Base):
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     envelope: Mapped[dict[str, Any]] = mapped_column(JSON)
     has_proof: Mapped[bool] = mapped_column(default=False)
+    # Tier T2: the lab whose signed measurement the proof was made over, as readers are told (no value).
+    lab_measurement_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("lab_measurements.id"))
+    lab_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organizations.id"))
+    lab_name: Mapped[str | None] = mapped_column(String(200))
+    lab_measured_on: Mapped[date | None]
 
 
 class KpiAttestation(IdMixin, Base):

@@ -56,6 +56,8 @@ class Characteristic(WireModel):
     usl: WireDecimal | None = None
     target: WireDecimal | None = None
     resolution: WireDecimal = Decimal("0.001")
+    lab_id: UUID | None = None
+    """The accredited lab whose measurements a KPI-ZK proof for this characteristic must come from (tier T2)."""
 
     @model_validator(mode="after")
     def _limits_make_sense(self) -> Characteristic:
@@ -103,6 +105,8 @@ class KpiTerm(WireModel):
     comparator: Comparator | None = None
     mtbf_proof_form: MtbfProofForm | None = None
     confidence: WireDecimal | None = None
+    lab_id: UUID | None = None
+    """MTBF: the accredited reliability lab whose test a KPI-ZK proof must come from (tier T2)."""
 
     @model_validator(mode="after")
     def _default_direction(self) -> KpiTerm:
@@ -115,6 +119,8 @@ class KpiTerm(WireModel):
             raise ValueError(f"{self.kpi.value} is good when {natural.value} its threshold")
         if self.kpi is not KpiName.MTBF and (self.mtbf_proof_form is not None or self.confidence is not None):
             raise ValueError("mtbf_proof_form and confidence are terms of the mtbf KPI only")
+        if self.kpi is not KpiName.MTBF and self.lab_id is not None:
+            raise ValueError("a lab is named on the characteristic for cpk/ppk, on the term only for mtbf")
         if self.confidence is not None:
             if self.mtbf_proof_form != "chi2_lower":
                 raise ValueError("confidence is fixed only with mtbf_proof_form 'chi2_lower'")

@@ -26,7 +26,15 @@ from uuid import UUID
 from pydantic import ConfigDict, Field, StrictBool, StrictInt, field_validator, model_validator
 
 from protocol.encoding import b64url_decode
-from protocol.models.common import CODE_PATTERN, MAX_INT32, DisclosureMode, KpiName, StoredDecimal, WireModel
+from protocol.models.common import (
+    CODE_PATTERN,
+    MAX_INT32,
+    DisclosureMode,
+    KpiName,
+    StoredDecimal,
+    WireModel,
+)
+from protocol.models.labs import LabProvenance
 from protocol.periods import PeriodStr
 from protocol.signing import SignedEnvelope
 
@@ -129,7 +137,9 @@ class KpiReportPayload(WireModel):
     ``characteristic`` names the measured characteristic for capability KPIs (CPK, PPK, required there) and
     is ``None`` for part-level KPIs such as MTBF. ``commitments`` are Pedersen commitments (48-byte BLS12-381
     G1 points, base64url) and ``proof`` the KPI-ZK proof, whose typed model comes with the ZK work;
-    ``hub_nonce`` is the nonce the hub issued for this report, when it asked for one.
+    ``hub_nonce`` is the nonce the hub issued for this report, when it asked for one. ``lab_attestation`` is
+    the lab's signed measurement a tier-T2 proof is made over (:mod:`protocol.zk.lab`), when the agreement
+    names a lab for the characteristic or MTBF term.
 
     Example:
         >>> from uuid import UUID
@@ -153,6 +163,7 @@ class KpiReportPayload(WireModel):
     commitments: list[str] = Field(default_factory=list, max_length=MAX_COMMITMENTS)
     proof: dict[str, Any] | None = None
     hub_nonce: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._~-]{8,128}$")
+    lab_attestation: SignedEnvelope | None = None
     sdk_version: str = Field(pattern=r"^[\x21-\x7e]{1,64}$")
 
     @field_validator("commitments")
@@ -278,6 +289,7 @@ class KpiReport(WireModel):
     received_at: datetime
     has_proof: bool
     proven: bool = False
+    proven_by: LabProvenance | None = None
 
 
 MAX_BATCH = 100

@@ -54,6 +54,14 @@ Example:
     'KPI-ZK/1'
 """
 
+LAB_FIELD = "lab_attestation"
+"""The public input of a tier-T2 proof that names (by digest) the lab measurement attestation it is made over.
+
+Example:
+    >>> LAB_FIELD
+    'lab_attestation'
+"""
+
 DEFAULT_HOURS_RESOLUTION = Decimal("0.001")
 """Hours per unit of the committed test time T when the caller does not choose one.
 
@@ -105,7 +113,22 @@ class Attestation(WireModel):
             ...             proof={}).statement_public()
             {'form': 'point'}
         """
-        return {k: v for k, v in self.public.items() if k not in CONTEXT_FIELDS}
+        return {k: v for k, v in self.public.items() if k not in CONTEXT_FIELDS and k != LAB_FIELD}
+
+    def lab_digest(self) -> str | None:
+        """The digest of the lab attestation a tier-T2 proof is made over; ``None`` for a T1 proof.
+
+        Example:
+            >>> Attestation(statement="mtbf_at_least", public={LAB_FIELD: "abc"}, commitments={},
+            ...             proof={}).lab_digest()
+            'abc'
+        """
+        value = self.public.get(LAB_FIELD)
+        if value is not None and not isinstance(value, str):
+            raise ProofInvalid(
+                f"public input {LAB_FIELD} is a digest (a string)", check=f"public input {LAB_FIELD}"
+            )
+        return value
 
 
 Statement = CpkStatement | MtbfStatement
@@ -141,6 +164,7 @@ def _attest(
     context: BindingContext,
     backend: GroupBackend | None,
     vectors: dict[str, VectorOpening] | None = None,
+    lab: str | None = None,
 ) -> Attestation:
     group = backend or default_backend()
     gens = generators(0, group)
@@ -148,11 +172,11 @@ def _attest(
     points.update({key: vector.commit(gens) for key, vector in (vectors or {}).items()})
     encoded = {key: group.encode(point) for key, point in points.items()}
     public = statement.public()
-    transcript = statement_transcript(name, context, public, encoded)
+    transcript = statement_transcript(name, context, public, encoded, lab=lab)
     proof = prove_relations(transcript, gens, statement.relations(), openings, points, vectors)
     return Attestation(
         statement=name,
-        public={**public, **context.model_dump()},
+        public={**public, **context.model_dump(), **({} if lab is None else {LAB_FIELD: lab})},
         commitments={key: b64url_encode(data) for key, data in sorted(encoded.items())},
         proof=proof,
     )
@@ -251,6 +275,33 @@ def prove_mtbf_at_least(
     return _attest(mtbf.STATEMENT, statement, dict(openings), context, backend)
 
 
+def prove_from_openings(
+    statement: Statement,
+    openings: dict[str, Opening],
+    *,
+    context: BindingContext,
+    vectors: dict[str, VectorOpening] | None = None,
+    lab: str | None = None,
+    backend: GroupBackend | None = None,
+) -> Attestation:
+    """Prove ``statement`` over commitments whose openings the caller gives (every commitment the statement
+    names; a lab's openings plus the prover's own for the rest) instead of fresh ones; ``lab`` is the digest of
+    the lab attestation the proof is bound to (tier T2, :mod:`protocol.zk.lab`). The caller checks the values
+    meet the statement: a proof over values that do not would not verify.
+
+    Example:
+        >>> st = MtbfStatement(threshold=Decimal(10), resolution=Decimal(1), form="point", confidence=None,
+        ...                    r_max=None)
+        >>> ctx = BindingContext(hub="h", supplier="s", key_id="k", agreement="a", period="2026-11",
+        ...                      kpi="mtbf", nonce="n")
+        >>> att = prove_from_openings(st, {"T": Opening(50, 7), "r": Opening(1, 9)}, context=ctx, lab="d")
+        >>> verify_attestation(att), att.lab_digest()
+        (None, 'd')
+    """
+    name = cpk.STATEMENT if isinstance(statement, CpkStatement) else mtbf.STATEMENT
+    return _attest(name, statement, openings, context, backend, vectors, lab)
+
+
 def _equations(att: Attestation, expected: BindingContext | None, group: GroupBackend) -> list[Equation]:
     """Every equation of one attestation; ``ProofInvalid`` for anything checked before the group equations."""
     if att.version != VERSION:
@@ -273,7 +324,9 @@ def _equations(att: Attestation, expected: BindingContext | None, group: GroupBa
                 f"commitment {name} is not a valid point: {exc}", check="point encoding"
             ) from exc
     try:
-        transcript = statement_transcript(att.statement, context, att.statement_public(), encoded)
+        transcript = statement_transcript(
+            att.statement, context, att.statement_public(), encoded, lab=att.lab_digest()
+        )
     except TypeError as exc:  # a public input that is neither an int nor a str (only without validation)
         raise ProofInvalid(str(exc), check="public input") from exc
     return relation_equations(transcript, generators(0, group), statement.relations(), points, att.proof)
@@ -335,12 +388,14 @@ def verify_attestations(
 
 __all__ = [
     "DEFAULT_HOURS_RESOLUTION",
+    "LAB_FIELD",
     "VERSION",
     "Attestation",
     "BindingContext",
     "Statement",
     "parse_statement",
     "prove_cpk_at_least",
+    "prove_from_openings",
     "prove_mtbf_at_least",
     "verify_attestation",
     "verify_attestations",

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 import click
 import typer
 
-from supplier_sdk.cli import attest, genealogy, kpi, notifications, outbox, report, room
+from supplier_sdk.cli import attest, genealogy, kpi, lab, notifications, outbox, report, room
 
 app = typer.Typer(
     name="supplier-sdk",
@@ -43,6 +43,7 @@ COMMAND_GROUPS: tuple[tuple[str, typer.Typer], ...] = (
     ("outbox", outbox.app),
     ("room", room.app),
     ("attest", attest.app),
+    ("lab", lab.app),
     ("genealogy", genealogy.app),
     ("notifications", notifications.app),
     ("containment", notifications.containment_app),

@@ -61,6 +61,7 @@ from supplier_sdk.cli.kpi import fail
 from supplier_sdk.cli.options import (
     ClientIdOption,
     ColumnOption,
+    EncKeyFileOption,
     HubOption,
     KeyFileOption,
     SubgroupColumnOption,
@@ -160,24 +161,107 @@ def _proving(claim: str) -> Iterator[None]:
         fail(f"the data do not meet the threshold {claim}: {exc}; no proof written")
 
 
+LabAttestationOption = Annotated[
+    Path | None,
+    typer.Option("--lab-attestation", help="A lab's signed measurement: prove over its commitments (T2)."),
+]
+OpeningsOption = Annotated[
+    Path | None, typer.Option("--openings", help="The lab's openings, sealed to your X25519 key (T2).")
+]
+
+
+def _from_lab(
+    lab_attestation: Path,
+    openings: Path | None,
+    enc_key_file: Path | None,
+    *,
+    threshold: Decimal,
+    context: Path | None,
+    form: str = "point",
+    confidence: Decimal | None = None,
+) -> Attestation:
+    """A T2 proof over a lab's measurement; without ``--context``, bound to the measurement's own binding."""
+    from protocol.models.labs import SealedOpenings
+    from protocol.zk.lab import read_measurement
+    from supplier_sdk.lab import open_openings, prove_from_lab, read_lab_attestation
+    from supplier_sdk.rooms.crypto import DatasetIntegrityError
+    from supplier_sdk.rooms.keywrap import load_encryption_key
+
+    if openings is None or enc_key_file is None:
+        fail("--lab-attestation needs --openings (sealed to you) and --enc-key-file (your X25519 key)")
+    try:
+        envelope = read_lab_attestation(str(lab_attestation))
+        measurement = read_measurement(envelope)
+        sealed = SealedOpenings.model_validate_json(openings.read_bytes())
+        secrets = open_openings(
+            sealed,
+            private_key=load_encryption_key(enc_key_file.read_bytes()),
+            agreement_id=measurement.agreement_id,
+        )
+    except (OSError, ValueError, ProofInvalid, DatasetIntegrityError) as exc:
+        fail(f"cannot use the lab's measurement: {exc}")
+    binding = (
+        _context(context, measurement.kpi.value)
+        if context is not None
+        else BindingContext(
+            hub=measurement.hub,
+            supplier=str(measurement.supplier_id),
+            key_id="offline",
+            agreement=str(measurement.agreement_id),
+            characteristic=measurement.characteristic,
+            period=measurement.period,
+            kpi=measurement.kpi.value,
+            nonce=measurement.nonce,
+        )
+    )
+    with _proving(f"{measurement.kpi.value} ≥ {threshold} from the lab's measurement"):
+        return prove_from_lab(
+            envelope,
+            secrets,
+            threshold=threshold,
+            context=binding,
+            form="chi2_lower" if form == "chi2_lower" else "point",
+            confidence=confidence,
+        )
+
+
 @app.command("cpk")
 def cpk_command(
-    data: Annotated[Path, typer.Option("--data", help="CSV of measurements.")],
-    lsl: Annotated[str, typer.Option("--lsl", help="Lower specification limit.")],
-    usl: Annotated[str, typer.Option("--usl", help="Upper specification limit.")],
-    resolution: Annotated[str, typer.Option("--resolution", help="Measurement resolution, e.g. 0.001.")],
     threshold: ThresholdOption,
     out: OutOption,
+    data: Annotated[Path | None, typer.Option("--data", help="CSV of measurements.")] = None,
+    lsl: Annotated[str | None, typer.Option("--lsl", help="Lower specification limit.")] = None,
+    usl: Annotated[str | None, typer.Option("--usl", help="Upper specification limit.")] = None,
+    resolution: Annotated[
+        str | None, typer.Option("--resolution", help="Measurement resolution, e.g. 0.001.")
+    ] = None,
     column: ColumnOption = None,
     subgroup_size: SubgroupSizeOption = None,
     subgroup_column: SubgroupColumnOption = None,
     context: ContextOption = None,
+    lab_attestation: LabAttestationOption = None,
+    openings: OpeningsOption = None,
+    enc_key_file: EncKeyFileOption = None,
 ) -> None:
-    """Prove CPK ≥ T over a measurement file without revealing a value (pooled sigma with subgroups).
+    """Prove CPK ≥ T over a measurement file without revealing a value (pooled sigma with subgroups), or (T2,
+    ``--lab-attestation``) over the commitments of a lab's signed measurement.
 
     Example: supplier-sdk attest cpk --data dia.csv --column value --lsl 24.98 --usl 25.02 --resolution 0.001
-    --subgroup-size 5 --threshold 1.33 --context ctx.json --out cpk-W48.json
+    --subgroup-size 5 --threshold 1.33 --context ctx.json --out cpk-W48.json;
+    supplier-sdk attest cpk --lab-attestation lab-W48.json --openings sealed-W48.json --enc-key-file enc.key
+    --threshold 1.33 --context ctx.json --out cpk-W48.json
     """
+    if lab_attestation is not None:
+        t = _number(threshold, "--threshold")
+        proof = _from_lab(lab_attestation, openings, enc_key_file, threshold=t, context=context)
+        size = write_proof(proof, out)
+        typer.echo(
+            f"proved CPK ≥ {t} over the lab's commitments ({proof.public.get('n')} values) → {out} "
+            f"({size} bytes, no measurement inside)"
+        )
+        return
+    if data is None or lsl is None or usl is None or resolution is None:
+        fail("attest cpk needs --data, --lsl, --usl and --resolution (or --lab-attestation)")
     if subgroup_size is not None and subgroup_column is not None:
         fail("give either --subgroup-size or --subgroup-column, not both")
     low, high = _number(lsl, "--lsl", signed=True), _number(usl, "--usl", signed=True)
@@ -214,11 +298,31 @@ def mtbf_command(
         str | None, typer.Option("--confidence", help="Confidence of the chi2-lower form, e.g. 0.6.")
     ] = None,
     context: ContextOption = None,
+    lab_attestation: LabAttestationOption = None,
+    openings: OpeningsOption = None,
+    enc_key_file: EncKeyFileOption = None,
 ) -> None:
-    """Prove MTBF ≥ M hours from a life test's hours and failures, without revealing them.
+    """Prove MTBF ≥ M hours from a life test's hours and failures, without revealing them; or (T2,
+    ``--lab-attestation``) from a reliability lab's signed test (``--hours``/``--failures`` are then ignored).
 
     Example: supplier-sdk attest mtbf --hours 120000 --failures 1 --threshold 50000 --out mtbf-2026-11.json
     """
+    if lab_attestation is not None:
+        m = _number(threshold, "--threshold")
+        level = None if confidence is None else _number(confidence, "--confidence", positive=True)
+        chosen = "point" if form is FormOption.point else "chi2_lower"
+        proof = _from_lab(
+            lab_attestation,
+            openings,
+            enc_key_file,
+            threshold=m,
+            context=context,
+            form=chosen,
+            confidence=level,
+        )
+        size = write_proof(proof, out)
+        typer.echo(f"proved MTBF ≥ {m} h over the lab's commitments → {out} ({size} bytes)")
+        return
     total, m = _number(hours, "--hours", positive=True), _number(threshold, "--threshold")
     if failures < 0:
         fail(f"--failures must be 0 or more, not {failures}")
@@ -287,10 +391,12 @@ def context_command(
 
 def verify_command(
     proof: Annotated[Path, typer.Argument(help="The proof file (JSON).", show_default=False)],
+    lab_attestation: LabAttestationOption = None,
 ) -> None:
-    """Verify a KPI-ZK proof file: exit 0 and "valid", or exit 1 and the failed check.
+    """Verify a KPI-ZK proof file: exit 0 and "valid", or exit 1 and the failed check. A T2 proof is checked
+    with ``--lab-attestation``: the lab's signature, that the proof is over exactly its commitments, the proof.
 
-    Example: supplier-sdk verify cpk-W48.json
+    Example: supplier-sdk verify cpk-W48.json --lab-attestation lab-W48.json
     """
     try:
         raw = proof.read_bytes()
@@ -298,7 +404,17 @@ def verify_command(
         fail(f"cannot read {proof}: {exc.strerror or exc}")
     try:
         attestation = read_proof(_as_dict(raw))
-        verify_file(attestation)
+        if lab_attestation is not None:
+            from supplier_sdk.lab import read_lab_attestation, verify_t2
+
+            verify_t2(attestation, read_lab_attestation(str(lab_attestation)))
+        elif attestation.lab_digest() is not None:
+            raise ProofInvalid(
+                "a proof over a lab's measurement (T2) is verified with --lab-attestation",
+                check="lab attestation",
+            )
+        else:
+            verify_file(attestation)
     except ValueError as exc:
         typer.echo(f"invalid: format: {exc}")
         raise typer.Exit(code=EXIT_INVALID) from None
@@ -307,9 +423,10 @@ def verify_command(
         raise typer.Exit(code=EXIT_INVALID) from None
     public = attestation.public
     context = attestation.context()
+    origin = "" if lab_attestation is None else ", from the lab's signed measurement"
     typer.echo(
         f"valid: {attestation.statement} threshold {public.get('threshold')} "
-        f"(hub {context.hub}, supplier {context.supplier}, period {context.period}, kpi {context.kpi})"
+        f"(hub {context.hub}, supplier {context.supplier}, period {context.period}, kpi {context.kpi}{origin})"
     )
 
 

@@ -22,3 +22,5 @@ def test_the_demo_runs_to_the_end() -> None:
     assert "demo failed" not in text
     assert "audit chain intact" in text
     assert "meets 1.33: proven" in text and "hub refuses: ProofContextMismatch" in text
+    assert "meets 1.33: proven from measurements by Nordic Metrology AB" in text
+    assert "hub refuses: ProofCommitmentMismatch" in text

@@ -66,8 +66,14 @@ def statement_transcript(
     context: BindingContext,
     public: Mapping[str, int | str],
     commitments: Mapping[str, bytes],
+    *,
+    lab: str | None = None,
 ) -> Transcript:
     """A transcript that has absorbed the protocol id, context, statement, public inputs and commitments.
+
+    ``lab`` is the digest of the lab measurement attestation a tier-T2 proof is made over
+    (:mod:`protocol.zk.lab`): absorbed after the context, so a proof cannot be moved to another attestation; a
+    T1 proof (``None``) absorbs nothing more, so its transcript is unchanged.
 
     Integers and strings are absorbed with different labels (``pub-int/…``, ``pub-str/…``), so ``"5"`` and
     ``5`` differ; names are absorbed in sorted order, so dictionary order does not matter.
@@ -83,6 +89,8 @@ def statement_transcript(
     transcript = Transcript(PROTOCOL_ID)
     for name in CONTEXT_FIELDS:
         transcript.append_message(b"ctx/" + name.encode(), str(getattr(context, name)).encode("utf-8"))
+    if lab is not None:
+        transcript.append_message(b"ctx/lab_attestation", lab.encode("utf-8"))
     transcript.append_message(b"statement", statement.encode("utf-8"))
     transcript.append_int(b"public/count", len(public))
     for name in sorted(public):

@@ -354,6 +354,32 @@ class CpkStatement:
         else:
             sums = self.subgroup_sums(ys)
             values["T"] = sum(w * x * x for w, x in zip(self.weights, sums, strict=True))
+        return self.complete(values)
+
+    def data_names(self) -> list[str]:
+        """The commitments that depend on the measurements alone (not on t): what a lab commits to, sorted.
+
+        Example:
+            >>> CpkStatement(n=5, lsl=Decimal(0), usl=Decimal(1), resolution=Decimal(1),
+            ...              threshold=Decimal(1), subgroups=(2, 3)).data_names()
+            ['P', 'S1', 'S2', 'T']
+        """
+        return ["S1", "S1sq", "S2"] if self.subgroups is None else ["P", "S1", "S2", "T"]
+
+    def complete(self, aggregates: Mapping[str, int]) -> dict[str, int]:
+        """The committed values given the data aggregates (S1, S2 and S1sq or T): adds Z and Zsq, which depend
+        on t (so a prover can add them to commitments a lab made without knowing t).
+
+        Example:
+            >>> CpkStatement(n=3, lsl=Decimal(0), usl=Decimal(9), resolution=Decimal(1),
+            ...              threshold=Decimal(1), subgroups=None).complete({"S1": 6, "S2": 14, "S1sq": 36})
+            {'S1': 6, 'S2': 14, 'S1sq': 36, 'Z': 9, 'Zsq': 81}
+        """
+        needed = [name for name in self.data_names() if name != "P"]
+        missing = [name for name in needed if name not in aggregates]
+        if missing:
+            raise ValueError(f"the aggregates {', '.join(missing)} are missing")
+        values = {name: value for name, value in aggregates.items() if name in needed}
         # Z: the smallest integer with c1·Z² ≥ c2·Q (Q ≥ 0 for real data, by Cauchy-Schwarz).
         c1, c2 = self.coefficients
         q = self.relations().ranges[3][0].evaluate({**values, "Z": 0, "Zsq": 0})
@@ -362,6 +388,17 @@ class CpkStatement:
             z += 1
         values["Z"], values["Zsq"] = z, z * z
         return values
+
+    def meets_values(self, values: Mapping[str, int]) -> bool:
+        """True when every range relation holds for the committed ``values`` (see :meth:`complete`).
+
+        Example:
+            >>> st = CpkStatement(n=3, lsl=Decimal(0), usl=Decimal(9), resolution=Decimal(1),
+            ...                   threshold=Decimal(1), subgroups=None)
+            >>> st.meets_values(st.witness([4, 5, 4]))
+            True
+        """
+        return all(0 <= form.evaluate(values) < 1 << w for form, w in self.relations().ranges)
 
     def meets(self, ys: Sequence[int]) -> bool:
         """True when every range relation holds for ``ys`` (what an honest prover checks first).
@@ -372,8 +409,7 @@ class CpkStatement:
             >>> st.meets([1, 2, 3]), st.meets([4, 5, 4])
             (False, True)
         """
-        values = self.witness(ys)
-        return all(0 <= form.evaluate(values) < 1 << w for form, w in self.relations().ranges)
+        return self.meets_values(self.witness(ys))
 
     def openings(self, ys: Sequence[int]) -> dict[str, Opening]:
         """Fresh openings of every commitment for ``ys``.
