@@ -309,11 +309,11 @@ class Lab:
         self._encryption_key = encryption_key
 
     def assignments(self) -> list[LabAssignment]:
-        """The agreements this lab is named in (with the terms it measures).
+        """The agreements this lab is named in (with the terms it measures), every page of them.
 
         Example: ``[a.title for a in hub.lab.assignments()]``
         """
-        return [LabAssignment.model_validate(a) for a in self._client.request("GET", "/v1/lab/assignments")]
+        return [LabAssignment.model_validate(a) for a in self._client.pages("/v1/lab/assignments")]
 
     def accept(self, agreement_id: uuid.UUID | str) -> LabAssignment:
         """Accept this lab's part of an agreement.
@@ -368,18 +368,14 @@ class Lab:
     def measurements(
         self, *, agreement_id: uuid.UUID | str | None = None, period: str | None = None
     ) -> list[LabMeasurementRecord]:
-        """Measurements addressed to this supplier (or issued by this lab).
+        """Measurements addressed to this supplier (or issued by this lab), every page of them.
 
         Example: ``[m.digest for m in hub.lab.measurements(period="2026-W48")]``
         """
-        params: dict[str, str] = {}
-        if agreement_id is not None:
-            params["agreement_id"] = str(agreement_id)
-        if period is not None:
-            params["period"] = period
+        params = {"agreement_id": None if agreement_id is None else str(agreement_id), "period": period}
         return [
             LabMeasurementRecord.model_validate(m)
-            for m in self._client.request("GET", "/v1/lab-measurements", params=params)
+            for m in self._client.pages("/v1/lab-measurements", params=params)
         ]
 
     def openings(self, record: LabMeasurementRecord) -> LabOpenings:

@@ -27,6 +27,7 @@ from hub.labs import errors, naming
 from hub.labs import service as labs
 from hub.models import LabMeasurement, Organization, OrgKey, SupplyAgreement
 from hub.models.base import uuid7
+from hub.pagination import keyset, page_of
 from protocol.encoding import b64url_decode
 from protocol.errors import SignatureInvalid
 from protocol.models import labs as wire
@@ -274,14 +275,22 @@ def get(session: Session, *, caller: Caller, measurement_id: uuid.UUID) -> LabMe
 
 
 def list_for(
-    session: Session, *, caller: Caller, agreement_id: uuid.UUID | None, period: str | None
-) -> list[LabMeasurement]:
+    session: Session,
+    *,
+    caller: Caller,
+    agreement_id: uuid.UUID | None,
+    period: str | None,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[LabMeasurement], str | None]:
+    """The measurements the caller may read, in id order (the lab chooses the id its openings are sealed to)."""
     query = _visible(caller)
     if agreement_id is not None:
         query = query.where(LabMeasurement.agreement_id == agreement_id)
     if period is not None:
         query = query.where(LabMeasurement.period == period)
-    return list(session.scalars(query.order_by(LabMeasurement.received_at, LabMeasurement.id)))
+    rows = list(session.scalars(keyset(query, LabMeasurement.id, cursor=cursor, limit=limit)))
+    return page_of(rows, limit, last_id=lambda row: row.id)
 
 
 def as_wire(session: Session, row: LabMeasurement) -> wire.LabMeasurementRecord:

@@ -9,9 +9,11 @@ from hub.auth.deps import require
 from hub.auth.tokens import Caller
 from hub.db import SessionDep
 from hub.errors import ERROR_RESPONSES
+from hub.idempotency_header import IdempotentPost
 from hub.kpis import attestation
 from hub.labs import measurements, service
 from hub.models.base import utcnow
+from hub.pagination_query import DEFAULT_LIMIT, CursorParam, LimitParam
 from protocol.models.common import KpiName
 from protocol.models.errors import ErrorBody
 from protocol.models.labs import (
@@ -22,6 +24,7 @@ from protocol.models.labs import (
     LabMeasurementRecord,
     LabMeasurementSubmit,
 )
+from protocol.models.pages import Page
 
 router = APIRouter(tags=["labs"], responses=ERROR_RESPONSES)
 
@@ -46,24 +49,44 @@ def _binding(request: Request) -> attestation.Binding:
     summary="Record a lab's accreditation: scheme, number, scope, validity (operator)",
 )
 def record_accreditation(
-    lab_id: uuid.UUID, body: AccreditationCreate, session: SessionDep, caller: Operator
+    lab_id: uuid.UUID, body: AccreditationCreate, session: SessionDep, caller: Operator, once: IdempotentPost
 ) -> Accreditation:
-    row = service.record_accreditation(session, caller=caller, lab_id=lab_id, data=body)
+    row = once(
+        session,
+        caller,
+        body,
+        create=lambda: service.record_accreditation(session, caller=caller, lab_id=lab_id, data=body),
+        replay=lambda row_id: service.get_accreditation(session, lab_id=lab_id, accreditation_id=row_id),
+    )
     return service.accreditation_as_wire(row)
 
 
 @router.get(
-    "/v1/labs/{lab_id}/accreditations", summary="A lab's accreditations (to choose an accredited lab)"
+    "/v1/labs/{lab_id}/accreditations",
+    summary="A lab's accreditations (to choose an accredited lab), oldest first, cursor-paginated",
 )
-def list_accreditations(lab_id: uuid.UUID, session: SessionDep, caller: Reader) -> list[Accreditation]:
-    return [service.accreditation_as_wire(row) for row in service.accreditations(session, lab_id=lab_id)]
+def list_accreditations(
+    lab_id: uuid.UUID,
+    session: SessionDep,
+    caller: Reader,
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
+) -> Page[Accreditation]:
+    rows, next_cursor = service.accreditations(session, lab_id=lab_id, cursor=cursor, limit=limit)
+    return Page[Accreditation](
+        items=[service.accreditation_as_wire(row) for row in rows], next_cursor=next_cursor
+    )
 
 
 @router.get(
-    "/v1/lab/assignments", summary="The agreements your lab is named in, with the terms it measures (lab)"
+    "/v1/lab/assignments",
+    summary="The agreements your lab is named in, with the terms it measures (lab), cursor-paginated",
 )
-def list_assignments(session: SessionDep, caller: Reader) -> list[LabAssignment]:
-    return service.list_assignments(session, caller=caller)
+def list_assignments(
+    session: SessionDep, caller: Reader, cursor: CursorParam = None, limit: LimitParam = DEFAULT_LIMIT
+) -> Page[LabAssignment]:
+    items, next_cursor = service.list_assignments(session, caller=caller, cursor=cursor, limit=limit)
+    return Page[LabAssignment](items=items, next_cursor=next_cursor)
 
 
 @router.get("/v1/lab/assignments/{agreement_id}", summary="One agreement your lab is named in (lab)")
@@ -123,24 +146,38 @@ def measurement_context(
     },
 )
 def submit_measurement(
-    body: LabMeasurementSubmit, request: Request, session: SessionDep, caller: LabWriter
+    body: LabMeasurementSubmit, request: Request, session: SessionDep, caller: LabWriter, once: IdempotentPost
 ) -> LabMeasurementRecord:
-    row = measurements.submit(session, caller=caller, data=body, binding=_binding(request), now=utcnow())
+    row = once(
+        session,
+        caller,
+        body,
+        create=lambda: measurements.submit(
+            session, caller=caller, data=body, binding=_binding(request), now=utcnow()
+        ),
+        replay=lambda row_id: measurements.get(session, caller=caller, measurement_id=row_id),
+    )
     return measurements.as_wire(session, row)
 
 
 @router.get(
     "/v1/lab-measurements",
-    summary="Lab measurements addressed to your organization (supplier) or issued by it (lab)",
+    summary="Lab measurements addressed to your organization (supplier) or issued by it (lab), cursor-paginated",
 )
 def list_measurements(
     session: SessionDep,
     caller: Reader,
     agreement_id: uuid.UUID | None = None,
     period: str | None = None,
-) -> list[LabMeasurementRecord]:
-    rows = measurements.list_for(session, caller=caller, agreement_id=agreement_id, period=period)
-    return [measurements.as_wire(session, row) for row in rows]
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
+) -> Page[LabMeasurementRecord]:
+    rows, next_cursor = measurements.list_for(
+        session, caller=caller, agreement_id=agreement_id, period=period, cursor=cursor, limit=limit
+    )
+    return Page[LabMeasurementRecord](
+        items=[measurements.as_wire(session, row) for row in rows], next_cursor=next_cursor
+    )
 
 
 @router.get("/v1/lab-measurements/{measurement_id}", summary="One lab measurement")

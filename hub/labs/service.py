@@ -21,6 +21,7 @@ from hub.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hub.kpis import attestation as kpi_attestation
 from hub.labs import errors
 from hub.models import AgreementLab, LabAccreditation, Organization, OrgKey, SupplyAgreement
+from hub.pagination import keyset, page_of
 from protocol.encoding import b64url_encode
 from protocol.errors import InvalidPeriod
 from protocol.models import labs as wire
@@ -56,11 +57,25 @@ def record_accreditation(
     return row
 
 
-def accreditations(session: Session, *, lab_id: uuid.UUID) -> list[LabAccreditation]:
-    """A lab's accreditations: public within the network, so that an OEM can choose an accredited lab."""
+def accreditations(
+    session: Session, *, lab_id: uuid.UUID, cursor: str | None, limit: int
+) -> tuple[list[LabAccreditation], str | None]:
+    """A lab's accreditations, in the order they were recorded: public within the network, so that an OEM can
+    choose an accredited lab."""
     _lab(session, lab_id)
     query = select(LabAccreditation).where(LabAccreditation.lab_id == lab_id)
-    return list(session.scalars(query.order_by(LabAccreditation.valid_from, LabAccreditation.id)))
+    rows = list(session.scalars(keyset(query, LabAccreditation.id, cursor=cursor, limit=limit)))
+    return page_of(rows, limit, last_id=lambda row: row.id)
+
+
+def get_accreditation(
+    session: Session, *, lab_id: uuid.UUID, accreditation_id: uuid.UUID
+) -> LabAccreditation:
+    """One accreditation of a lab (what a repeated recording answers)."""
+    row = session.get(LabAccreditation, accreditation_id)
+    if row is None or row.lab_id != lab_id:
+        raise NotFound("accreditation not found")
+    return row
 
 
 def accreditation_as_wire(row: LabAccreditation) -> wire.Accreditation:
@@ -140,15 +155,19 @@ def get_assignment(session: Session, *, caller: Caller, agreement_id: uuid.UUID)
     return assignment_as_wire(*_assignment(session, caller=caller, agreement_id=agreement_id))
 
 
-def list_assignments(session: Session, *, caller: Caller) -> list[wire.LabAssignment]:
-    rows = session.execute(
+def list_assignments(
+    session: Session, *, caller: Caller, cursor: str | None, limit: int
+) -> tuple[list[wire.LabAssignment], str | None]:
+    """The agreements the caller's lab is named in, in the order it was named (the naming's id)."""
+    query = (
         select(AgreementLab, SupplyAgreement)
         .join(SupplyAgreement, SupplyAgreement.id == AgreementLab.agreement_id)
         .options(undefer(SupplyAgreement.terms))
         .where(AgreementLab.lab_id == caller.org_id)
-        .order_by(SupplyAgreement.created_at, SupplyAgreement.id)
-    ).all()
-    return [assignment_as_wire(named, agreement) for named, agreement in rows]
+    )
+    rows = session.execute(keyset(query, AgreementLab.id, cursor=cursor, limit=limit)).all()
+    page, next_cursor = page_of(rows, limit, last_id=lambda row: row[0].id)
+    return [assignment_as_wire(named, agreement) for named, agreement in page], next_cursor
 
 
 def decide(

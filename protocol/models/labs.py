@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from protocol.models.common import CODE_PATTERN, KpiName, WireDecimal, WireModel
 from protocol.periods import PeriodStr
@@ -56,6 +56,20 @@ class AccreditationCreate(WireModel):
         ...                     valid_until="2027-01-01").scheme
         'ISO/IEC 17025'
     """
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "scheme": "ISO/IEC 17025",
+                    "number": "D-PL-17025-01",
+                    "scope": "dimensional metrology (CMM); endurance testing",
+                    "valid_from": "2025-01-01",
+                    "valid_until": "2027-12-31",
+                }
+            ]
+        }
+    )
 
     scheme: str = Field(min_length=1, max_length=100)
     number: str = Field(min_length=1, max_length=100)
@@ -261,6 +275,50 @@ class SealedOpenings(WireModel):
     ciphertext: str = Field(min_length=2, max_length=2_000_000, pattern=r"^[A-Za-z0-9_-]+$")
 
 
+# A reliability lab's measurement as the SDK signs and seals it (throwaway Ed25519 and X25519 keys; ids as in
+# the other examples), for the API's examples.
+_LAB_MEASUREMENT_EXAMPLE: dict[str, Any] = {
+    "envelope": {
+        "type": "lab-measurement",
+        "key_id": "1IG2tMH7J2wbJZnOf8LJzQitKf7LMvoAElsuDMVM54Y",
+        "signed_at": "2026-12-07T13:16:14.338622Z",
+        "nonce": "0wd3y3SI5ZEu4nIfI7pxnw",
+        "payload": {
+            "agreement_id": "2c7d9e1f-3a4b-4c5d-8e6f-708192a3b4c5",
+            "characteristic": "",
+            "commitments": {
+                "T": "rb-fcs903GgLiI0-r7MzcAY391o2XthlR7rv2BzobrUuz-4B50XKT_obFrxxwE0b",
+                "r": "oMYbl6XGM7zbu4QgpTMU1RNMuNHB9lS-RFyYkeMlWXPPLfxtD3B9G5osQCr9ke9B",
+            },
+            "hub": "https://hub.example",
+            "inputs": {"resolution": "0.001"},
+            "instrument": "rig 4",
+            "kpi": "mtbf",
+            "lab_id": "9d8c7b6a-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+            "lab_public_key": "A6EHv_POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMbg",
+            "lots": ["L-9"],
+            "measured_on": "2026-11-20",
+            "method": "IEC 60068-2-6 endurance",
+            "nonce": "AAECAwQFBgcICQoLDA0ODw",
+            "part_number": "SH-4410",
+            "period": "2026-W47",
+            "statement": "mtbf_at_least",
+            "supplier_id": "6f1e2d3c-4b5a-4e69-9788-a1b2c3d4e5f6",
+            "version": "QX-LAB/1",
+        },
+        "signature": "hOXV_T6dVUwDNDlXvA5rvJ--19HSH4CRFYgbYsmWMjhEcLpNGn0QkRqWEJWEAcvp9qn63KrJ1Azp6JK8wPV5Aw",
+    },
+    "sealed_openings": {
+        "measurement_id": "0193a7c0-0000-7000-8000-00000000004d",
+        "recipient_key_id": "enc-1",
+        "ephemeral_public_key": "iucL6AtEtAPIAaWj4OgEIxAPc7EmiQQQ0RWXvGilSWY",
+        "wrapped_key": "bCccCCSYwz5Cqb4IQ7xGcJFxEOB4GpDNYd0mS_Cps8YWC3WPDMKXpdILivsyMzG6",
+        "algorithm": "X25519-HKDF-SHA256-AES256GCM",
+        "ciphertext": "UVhSRAEAEAAAjXPedZ6-IeSywMfDsOox4_gbQhVCXHa1j7ZqRwZfz14Ju6-SdOIBBWd6wdDT9JuL2ZbPf3w58EhP9AH3t6bhIZRZTr7k-5-etaspDPBmi_YFeyrt4vTNg8oMlvHS7RCd2P-18CTUCI5fOf0sSkib1N2_CeF1teQthXpyr_MoMmAex_nxC9r3OKycslACyGgzxBKQQ17BKdzh3Ki8q29b_-TVHlY2A6QPHb3WK-PV7uEdJ3AOrxD6hl3vFmRdznYPb36feDMTV5vxEJcTHtWHAc-8NZvTTyqxATyeLbfDrI6O8ntX-rT3bxvaCTAMFPVbuzS0GhfFtAsUXyEU5gVivuxBP5mozK0rc7yl-ZcsDFfpJ32P0WSEWZNlNCpWYPXQGFpEOx4B9iXJTU1Ql7ImwnYtSVmG37F2z2EUHg8JGhqjYj3yFA",
+    },
+}
+
+
 class LabMeasurementSubmit(WireModel):
     """The body of ``POST /v1/lab/measurements``: the signed attestation and the sealed openings.
 
@@ -268,6 +326,8 @@ class LabMeasurementSubmit(WireModel):
         >>> LabMeasurementSubmit.model_fields["sealed_openings"].is_required()
         True
     """
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_LAB_MEASUREMENT_EXAMPLE]})
 
     envelope: SignedEnvelope
     sealed_openings: SealedOpenings
@@ -293,6 +353,8 @@ class LabMeasurementRecord(WireModel):
     period: str
     measured_on: date
     digest: str
+    model_config = ConfigDict(json_schema_extra={"examples": [_LAB_MEASUREMENT_EXAMPLE]})
+
     envelope: SignedEnvelope
     sealed_openings: SealedOpenings
     received_at: datetime

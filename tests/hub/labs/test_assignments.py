@@ -16,7 +16,7 @@ from tests.hub.labs.conftest import TODAY, LabSetup, accredit, agreement_body
 
 
 def test_the_lab_sees_its_part_of_the_agreement_and_no_threshold(setup: LabSetup) -> None:
-    [assignment] = setup.lab.get("/v1/lab/assignments").json()
+    [assignment] = setup.lab.get("/v1/lab/assignments").json()["items"]
     assert assignment["agreement_id"] == str(setup.agreement_id)
     assert assignment["status"] == "accepted" and assignment["agreement_status"] == "active"
     assert assignment["terms"] == [
@@ -46,7 +46,7 @@ def test_a_lab_sees_only_the_agreements_it_is_named_in(
     setup: LabSetup, db: Session, client: TestClient
 ) -> None:
     stranger = make_actor(db, client, OrgKind.LAB)
-    assert stranger.get("/v1/lab/assignments").json() == []
+    assert stranger.get("/v1/lab/assignments").json()["items"] == []
     assert stranger.get(f"/v1/lab/assignments/{setup.agreement_id}").json()["error"] == "NotFound"
     context = stranger.get(
         f"/v1/lab/assignments/{setup.agreement_id}/measurement-context",
@@ -55,7 +55,7 @@ def test_a_lab_sees_only_the_agreements_it_is_named_in(
     assert context.status_code == 404
     # Even the named lab reads the agreement only through its own view, never the parties' one.
     assert setup.lab.get(f"/v1/agreements/{setup.agreement_id}").status_code == 404
-    assert setup.lab.get("/v1/agreements").json() == []
+    assert setup.lab.get("/v1/agreements").json()["items"] == []
 
 
 def test_a_lab_never_reads_kpi_values_standings_or_genealogy(setup: LabSetup) -> None:
@@ -154,7 +154,7 @@ def test_accreditations_are_recorded_by_the_operator_and_readable_by_all(setup: 
     }
     refused = oem.post(f"/v1/labs/{setup.lab.org.id}/accreditations", json=body)
     assert refused.status_code == 403
-    [recorded] = oem.get(f"/v1/labs/{setup.lab.org.id}/accreditations").json()
+    [recorded] = oem.get(f"/v1/labs/{setup.lab.org.id}/accreditations").json()["items"]
     assert recorded["scheme"] == "ISO/IEC 17025"
     assert oem.get(f"/v1/labs/{setup.supplier.org.id}/accreditations").status_code == 404
     backwards = {**body, "valid_until": "2025-01-01"}

@@ -266,8 +266,8 @@ def test_the_lab_attestation_is_recorded_when_it_is_issued(setup: LabSetup, db: 
     assert again.status_code == 409 and again.json()["error"] == "DuplicateLabMeasurement"
     # The supplier reads it (with the sealed openings); the OEM does not.
     listed = setup.supplier.get("/v1/lab-measurements", params={"agreement_id": str(setup.agreement_id)})
-    assert [m["digest"] for m in listed.json()] == [measurement_digest(envelope)]
-    assert setup.oem.get("/v1/lab-measurements").json() == []
+    assert [m["digest"] for m in listed.json()["items"]] == [measurement_digest(envelope)]
+    assert setup.oem.get("/v1/lab-measurements").json()["items"] == []
     assert setup.oem.get(f"/v1/lab-measurements/{response.json()['id']}").status_code == 404
 
 
