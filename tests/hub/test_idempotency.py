@@ -25,6 +25,8 @@ from hub import idempotency
 from hub.models import (
     ApiClient,
     IdempotencyRecord,
+    LabAccreditation,
+    LabMeasurement,
     Organization,
     QualityNotification,
     Room,
@@ -41,6 +43,7 @@ from protocol.models.rules import STANDARD_RULE_TEMPLATE
 from tests.hub.agreements.test_agreements import terms
 from tests.hub.asserts import assert_error
 from tests.hub.conftest import Actor, make_actor
+from tests.hub.labs.conftest import make_lab_setup
 from tests.hub.notifications.chain import build_chain
 from tests.hub.notifications.conftest import investigation, moved
 from tests.hub.rooms.conftest import dataset_body, in_days, make_member, open_room
@@ -239,6 +242,43 @@ def forwards(db: Session, http: TestClient) -> Case:
     )
 
 
+def accreditations(db: Session, http: TestClient) -> Case:
+    operator, lab = make_actor(db, http, OrgKind.OPERATOR), make_actor(db, http, OrgKind.LAB)
+    first = {
+        "scheme": "ISO/IEC 17025",
+        "number": "D-PL-1",
+        "scope": "dimensional metrology",
+        "valid_from": "2025-01-01",
+        "valid_until": "2027-01-01",
+    }
+    return Case(
+        operator,
+        f"/v1/labs/{lab.org.id}/accreditations",
+        first,
+        {**first, "number": "D-PL-2"},
+        count(LabAccreditation),
+        _id,
+    )
+
+
+def lab_measurements(db: Session, http: TestClient) -> Case:
+    setup = make_lab_setup(
+        db,
+        http,
+        make_actor(db, http, OrgKind.OPERATOR),
+        make_actor(db, http, OrgKind.OEM),
+        make_actor(db, http, OrgKind.SUPPLIER),
+    )
+    return Case(
+        setup.lab,
+        "/v1/lab/measurements",
+        setup.issue_body(),
+        setup.issue_body(),
+        count(LabMeasurement),
+        lambda b: (b["id"], b["digest"]),
+    )
+
+
 CASES: dict[str, Callable[[Session, TestClient], Case]] = {
     "/v1/organizations": organizations,
     "/v1/clients": clients,
@@ -253,6 +293,8 @@ CASES: dict[str, Callable[[Session, TestClient], Case]] = {
     "/v1/rooms/{room_id}/annotations": annotations,
     "/v1/quality-notifications": notifications,
     "/v1/quality-notifications/{notification_id}/forward": forwards,
+    "/v1/labs/{lab_id}/accreditations": accreditations,
+    "/v1/lab/measurements": lab_measurements,
 }
 
 KEYED_ELSEWHERE = {"/v1/kpi-reports"}  # its fingerprint is the signed payload; tests/hub/kpis has its tests

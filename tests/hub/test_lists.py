@@ -10,6 +10,7 @@ import copy
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Literal
 
 import pytest
@@ -24,6 +25,7 @@ from protocol.models.rules import STANDARD_RULE_TEMPLATE
 from tests.hub.agreements.test_agreements import terms
 from tests.hub.asserts import assert_error, field_locs
 from tests.hub.conftest import Actor, make_actor, make_org
+from tests.hub.labs.conftest import TODAY, accredit, agreement_body, make_lab_setup
 from tests.hub.rooms.conftest import Member, dataset_body, make_member, open_room
 
 Order = Literal["created", "newest", "sorted"]
@@ -192,6 +194,41 @@ def seed_annotations(db: Session, http: TestClient) -> Seeded:
     return Seeded(owner.actor, path, made, _id)
 
 
+def seed_accreditations(db: Session, http: TestClient) -> Seeded:
+    operator, lab = make_actor(db, http, OrgKind.OPERATOR), make_actor(db, http, OrgKind.LAB)
+    made = [
+        accredit(
+            operator, lab, valid_from=TODAY - timedelta(days=n), valid_until=TODAY + timedelta(days=365)
+        )["id"]
+        for n in range(5)
+    ]
+    return Seeded(operator, f"/v1/labs/{lab.org.id}/accreditations", made, _id)
+
+
+def seed_lab_assignments(db: Session, http: TestClient) -> Seeded:
+    operator, oem = make_actor(db, http, OrgKind.OPERATOR), make_actor(db, http, OrgKind.OEM)
+    supplier, lab = make_actor(db, http, OrgKind.SUPPLIER), make_actor(db, http, OrgKind.LAB)
+    accredit(operator, lab, valid_from=TODAY - timedelta(days=365), valid_until=TODAY + timedelta(days=365))
+    made = [
+        _created(oem.post("/v1/agreements", json=agreement_body(supplier.org.id, lab.org.id)))["id"]
+        for _ in range(5)
+    ]
+    return Seeded(lab, "/v1/lab/assignments", made, lambda a: a["agreement_id"])
+
+
+def seed_lab_measurements(db: Session, http: TestClient) -> Seeded:
+    setup = make_lab_setup(
+        db,
+        http,
+        make_actor(db, http, OrgKind.OPERATOR),
+        make_actor(db, http, OrgKind.OEM),
+        make_actor(db, http, OrgKind.SUPPLIER),
+    )
+    made = [_created(setup.lab.post("/v1/lab/measurements", json=setup.issue_body()))["id"] for _ in range(5)]
+    # The lab chooses the id its openings are sealed to (the SDK a random one), so id order is not creation order.
+    return Seeded(setup.supplier, "/v1/lab-measurements", made, _id, order="sorted")
+
+
 SEEDS: dict[str, Callable[[Session, TestClient], Seeded]] = {
     "/v1/organizations": seed_organizations,
     "/v1/organizations/{org_id}/keys": seed_keys,
@@ -206,6 +243,9 @@ SEEDS: dict[str, Callable[[Session, TestClient], Seeded]] = {
     "/v1/rooms/{room_id}/members": seed_members,
     "/v1/rooms/{room_id}/datasets": seed_datasets,
     "/v1/rooms/{room_id}/annotations": seed_annotations,
+    "/v1/labs/{lab_id}/accreditations": seed_accreditations,
+    "/v1/lab/assignments": seed_lab_assignments,
+    "/v1/lab-measurements": seed_lab_measurements,
 }
 
 # Lists that paged before this table and have their own paging tests beside their domain.

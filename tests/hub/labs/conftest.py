@@ -140,6 +140,20 @@ class LabSetup:
             instrument="rig 4",
         )
 
+    def issue_body(self) -> dict[str, Any]:
+        """The body of ``POST /v1/lab/measurements`` for a fresh MTBF measurement (each call a new one: the
+        envelope's nonce differs), its openings sealed to the supplier's X25519 key."""
+        from supplier_sdk.lab import seal_openings
+
+        context = self.measurement_context(kpi="mtbf", characteristic=None)
+        envelope, openings = self.measure_mtbf()
+        assert context.supplier_key is not None
+        sealed = seal_openings(openings, recipient=context.supplier_key, agreement_id=self.agreement_id)
+        return {
+            "envelope": envelope.model_dump(mode="json"),
+            "sealed_openings": sealed.model_dump(mode="json"),
+        }
+
     def context(
         self, *, kpi: str = "cpk", period: str = LAST_WEEK, characteristic: str | None = "DIA-01"
     ) -> BindingContext:
