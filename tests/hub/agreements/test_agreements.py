@@ -307,12 +307,12 @@ def test_acceptance_opens_the_suppliers_standing_once_and_tells_both_parties(
 
     declined = propose(oem, other_supplier)
     assert other_supplier.post(f"/v1/agreements/{declined['id']}/decline").status_code == 200
-    assert oem.get("/v1/standings").json() == []  # a declined proposal gives no standing
+    assert oem.get("/v1/standings").json()["items"] == []  # a declined proposal gives no standing
     assert oem.get(f"/v1/standings/{other_supplier.org.id}").status_code == 404
 
     first = propose(oem, supplier)
     assert supplier.post(f"/v1/agreements/{first['id']}/accept").status_code == 200
-    [standing] = oem.get("/v1/standings").json()
+    [standing] = oem.get("/v1/standings").json()["items"]
     assert (standing["supplier_id"], standing["tier"], standing["status"]) == (
         str(supplier.org.id),
         "A",
@@ -322,7 +322,9 @@ def test_acceptance_opens_the_suppliers_standing_once_and_tells_both_parties(
     assert supplier.get(f"/v1/standings/{supplier.org.id}").json()["tier"] == "A"
     second = propose(oem, supplier)
     assert supplier.post(f"/v1/agreements/{second['id']}/accept").status_code == 200
-    assert len(oem.get("/v1/standings").json()) == 1  # a second agreement keeps the standing there is
+    assert (
+        len(oem.get("/v1/standings").json()["items"]) == 1
+    )  # a second agreement keeps the standing there is
     opened = db.scalars(select(Event).where(Event.type == "standing.opened")).all()
     assert sorted(str(e.organization_id) for e in opened) == sorted([str(oem.org.id), str(supplier.org.id)])
     assert {(e.payload["tier"], e.payload["status"]) for e in opened} == {("A", "approved")}

@@ -249,13 +249,13 @@ def test_a_supplier_that_only_meets_its_thresholds_is_tier_a_from_acceptance_on(
     }
     start = parse_period(LAST_WEEK).previous().previous().previous().previous()
     report_weeks(reporting, ["1.5", "1.6"], first=start)
-    [listed] = reporting.oem.get("/v1/standings").json()
+    [listed] = reporting.oem.get("/v1/standings").json()["items"]
     assert (listed["supplier_id"], listed["tier"], listed["status"]) == (
         str(reporting.supplier.org.id),
         "A",
         "approved",
     )
-    [own] = reporting.supplier.get("/v1/standings").json()
+    [own] = reporting.supplier.get("/v1/standings").json()["items"]
     assert own["oem_id"] == str(reporting.oem.org.id) and own["history"] == []
     # The rules still move the standing acceptance opened: three bad weeks lower it, with the causes.
     report_weeks(reporting, ["1.2", "1.2", "1.2"], first=start.next().next())

@@ -232,7 +232,9 @@ def test_a_receiver_busy_past_the_wait_defers_the_rest_of_its_round_without_coun
     _subscribe(factory, receiver.url, events=4)
 
     async def rounds() -> list[int]:
-        async with Dispatcher(factory, per_receiver=1, defer_after_seconds=0.1) as dispatcher:
+        async with Dispatcher(
+            factory, per_receiver=1, defer_after_seconds=0.1, allow_internal=True
+        ) as dispatcher:
             first = await dispatcher.run_once()
             with factory() as session:
                 states = [
@@ -263,7 +265,7 @@ def test_the_sequencer_hands_new_deliveries_straight_to_the_running_dispatcher(
 
     async def run() -> None:
         # An hour between polls: only the hand-over can get this delivery sent within the test.
-        dispatcher = Dispatcher(factory, interval_seconds=3600)
+        dispatcher = Dispatcher(factory, interval_seconds=3600, allow_internal=True)
         dispatcher.start()
         try:
             await asyncio.sleep(0.2)  # let its first round find nothing and start waiting
