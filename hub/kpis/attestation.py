@@ -49,12 +49,12 @@ from hub.agreements.service import AgreementTerms
 from hub.auth.tokens import Caller
 from hub.errors import Forbidden, InvalidInput
 from hub.kpis import errors
-from hub.models import OrgKey
+from hub.models import OrgKey, SupplyAgreement
 from protocol.encoding import b64url_encode, canonical_bytes
 from protocol.errors import InvalidPeriod
 from protocol.models import kpi as wire
 from protocol.models.common import KpiName, OrgKind, PeriodKind
-from protocol.periods import parse_period
+from protocol.periods import Period, parse_period
 from protocol.zk.attestation import (
     Attestation,
     BindingContext,
@@ -153,6 +153,19 @@ def _active_signing_key(session: Session, org_id: uuid.UUID) -> str:
     return key_id
 
 
+def agreement_period(agreement: SupplyAgreement, period: str) -> Period:
+    """``period`` (the ``period`` query parameter) parsed, and of the kind the agreement reports per."""
+    try:
+        parsed = parse_period(period)
+    except (InvalidPeriod, ValueError) as exc:
+        raise InvalidInput(
+            f"{period!r} is not a period like 2026-W48 or 2026-11", loc="query.period"
+        ) from exc
+    if parsed.kind is not PeriodKind(agreement.period):
+        raise InvalidInput(f"the agreement reports per {agreement.period}", loc="query.period")
+    return parsed
+
+
 def context(
     session: Session,
     *,
@@ -170,14 +183,7 @@ def context(
     agreement = agreements.get(session, caller=caller, agreement_id=agreement_id)
     if agreement.supplier_id != caller.org_id:
         raise Forbidden("only the agreement's supplier asks for an attestation context")
-    try:
-        parsed = parse_period(period)
-    except (InvalidPeriod, ValueError) as exc:
-        raise InvalidInput(
-            f"{period!r} is not a period like 2026-W48 or 2026-11", loc="query.period"
-        ) from exc
-    if parsed.kind is not PeriodKind(agreement.period):
-        raise InvalidInput(f"the agreement reports per {agreement.period}", loc="query.period")
+    parsed = agreement_period(agreement, period)
     terms = agreements.terms_of(session, agreement)
     if kpi.value not in terms.kpis:
         raise InvalidInput(f"the agreement does not ask for {kpi.value}", loc="query.kpi")

@@ -23,10 +23,8 @@ from hub.labs import errors
 from hub.models import AgreementLab, LabAccreditation, Organization, OrgKey, SupplyAgreement
 from hub.pagination import keyset, page_of
 from protocol.encoding import b64url_encode
-from protocol.errors import InvalidPeriod
 from protocol.models import labs as wire
-from protocol.models.common import AgreementStatus, KpiName, OrgKind, PeriodKind
-from protocol.periods import parse_period
+from protocol.models.common import AgreementStatus, KpiName, OrgKind
 
 
 def _lab(session: Session, lab_id: uuid.UUID) -> Organization:
@@ -222,14 +220,7 @@ def measurement_context(
     named, agreement = _assignment(session, caller=caller, agreement_id=agreement_id)
     if named.status != "accepted":
         raise errors.LabNotAccepted("accept your part of the agreement first")
-    try:
-        parsed = parse_period(period)
-    except (InvalidPeriod, ValueError) as exc:
-        raise InvalidInput(
-            f"{period!r} is not a period like 2026-W48 or 2026-11", loc="query.period"
-        ) from exc
-    if parsed.kind is not PeriodKind(agreement.period):
-        raise InvalidInput(f"the agreement reports per {agreement.period}", loc="query.period")
+    parsed = kpi_attestation.agreement_period(agreement, period)
     terms = _terms_for(agreement.terms, caller.org_id)
     if kpi is KpiName.MTBF:
         characteristic = ""
