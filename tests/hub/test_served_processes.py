@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -47,12 +47,18 @@ def hub_command(database_url: str, *args: str, **env: str) -> Iterator[subproces
         process.wait(timeout=30)
 
 
-def wait_for(url: str, status: int = 200, seconds: float = 30) -> httpx.Response:
+def wait_for(
+    url: str,
+    status: int = 200,
+    seconds: float = 30,
+    until: Callable[[httpx.Response], bool] = lambda _response: True,
+) -> httpx.Response:
+    """The first answer with ``status`` for which ``until`` holds (e.g. every loop has had its first round)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
             response = httpx.get(url, timeout=1)
-            if response.status_code == status:
+            if response.status_code == status and until(response):
                 return response
         except httpx.TransportError:
             pass
@@ -125,7 +131,10 @@ def test_a_worker_on_a_database_without_schema_is_alive_unready_and_says_so_once
         empty_database, "worker", "--health-port", str(port), "--health-host", "127.0.0.1", **fast
     ) as process:
         assert wait_for(f"http://127.0.0.1:{port}/healthz").status_code == 200
-        unready = wait_for(f"http://127.0.0.1:{port}/readyz", status=503).json()
+        # Each loop reports after its own first round: wait until both have had one.
+        unready = wait_for(
+            f"http://127.0.0.1:{port}/readyz", status=503, until=lambda r: len(r.json()["loops"]) == 2
+        ).json()
         assert unready["loops"] == {"webhook-dispatcher": NO_SCHEMA, "events-sequencer": NO_SCHEMA}
         # Let both loops fail a few more rounds (0.01 s doubling: a second covers about seven).
         time.sleep(1.5)
