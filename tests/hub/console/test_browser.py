@@ -13,28 +13,10 @@ import pytest
 
 from tests.hub.console.served import downgrade, person
 from tests.hub.people.helpers import PASSWORD
-from tests.supplier_sdk.test_client_support import Network, running_network
+from tests.hub.console.browsing import BROWSER_MARKS, browser, network, violations
+from tests.supplier_sdk.test_client_support import Network
 
-sync_api = pytest.importorskip("playwright.sync_api")
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"),
-]
-
-
-@pytest.fixture(scope="module")
-def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
-    with running_network(tmp_path_factory.mktemp("hub"), "console_browser") as network:
-        yield network
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
+pytestmark = BROWSER_MARKS
 
 
 def test_sign_in_by_label_see_the_overview_without_a_policy_violation_and_sign_out(
@@ -104,18 +86,6 @@ def test_the_inbox_updates_live_when_a_rule_acts(network: Network, browser: Any)
     page.close()
 
 
-AXE = Path(__file__).parent / "vendor" / "axe-4.14.1.min.js"
-
-
-def _violations(page: Any) -> list[dict[str, Any]]:
-    page.evaluate(AXE.read_text())
-    found: list[dict[str, Any]] = page.evaluate(
-        """async () => (await axe.run(document, {resultTypes: ["violations"]})).violations.map(
-            v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(" "))}))"""
-    )
-    return found
-
-
 def test_the_pages_have_no_accessibility_violations(network: Network, browser: Any) -> None:
     reporting = network.reporting()
     downgrade(network, reporting)
@@ -124,7 +94,7 @@ def test_the_pages_have_no_accessibility_violations(network: Network, browser: A
     context = browser.new_context(bypass_csp=True)
     page = context.new_page()
     page.goto(f"{network.base_url}/console/sign-in")
-    found = {"sign-in": _violations(page)}
+    found = {"sign-in": violations(page)}
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
@@ -137,6 +107,6 @@ def test_the_pages_have_no_accessibility_violations(network: Network, browser: A
         ("people", "/console/people"),
     ):
         page.goto(f"{network.base_url}{path}")
-        found[name] = _violations(page)
+        found[name] = violations(page)
     context.close()
     assert {name: v for name, v in found.items() if v} == {}
