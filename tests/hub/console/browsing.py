@@ -1,11 +1,12 @@
 """What every browser test of the console shares: Debian's Chromium driven by Playwright (never a browser
 download), a served network per module, signing in by the form's labels, and axe-core's findings.
 
-A browser test module starts with ``from tests.hub.console.browsing import *`` for the fixtures and the
-module's skip marks; it is skipped where Chromium or the playwright package is missing."""
+The fixtures ``network`` and ``browser`` reach every test module of this folder through its conftest; a browser
+test module sets ``pytestmark = BROWSER_MARKS`` and is skipped where Chromium or playwright is missing."""
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,11 +17,11 @@ import pytest
 from tests.hub.people.helpers import PASSWORD
 from tests.supplier_sdk.test_client_support import Network, running_network
 
-sync_api = pytest.importorskip("playwright.sync_api")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 BROWSER_MARKS = [
     pytest.mark.e2e,
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"),
+    pytest.mark.skipif(importlib.util.find_spec("playwright") is None, reason="playwright is not installed"),
 ]
 AXE = Path(__file__).parent / "vendor" / "axe-4.14.1.min.js"
 
@@ -34,6 +35,7 @@ def network(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureReq
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         yield chromium

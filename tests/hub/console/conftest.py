@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from hub.models import Organization, Person
+from tests.hub.console.browsing import browser, network  # noqa: F401 (fixtures of the browser tests)
 from tests.hub.kpis.conftest import reporting
 from tests.hub.people.helpers import PASSWORD, make_person
 

@@ -4,16 +4,12 @@ and ``apt-get install chromium``)."""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
+from tests.hub.console.browsing import BROWSER_MARKS, violations
 from tests.hub.console.served import downgrade, person
 from tests.hub.people.helpers import PASSWORD
-from tests.hub.console.browsing import BROWSER_MARKS, browser, network, violations
 from tests.supplier_sdk.test_client_support import Network
 
 pytestmark = BROWSER_MARKS
