@@ -16,6 +16,7 @@ from hub.console.web import PREFIX, ConsoleRoute, SignedIn, need, parse_id, rend
 from hub.db import SessionDep
 from hub.errors import Forbidden, HubError, InvalidInput, NotFound
 from hub.models.base import utcnow
+from hub.rules.sharing import DataSharing
 from protocol.models.agreements import AgreementDecision
 from protocol.models.common import OrgKind
 from protocol.models.containment import ContainmentAcknowledge, ContainmentClose
@@ -61,10 +62,21 @@ def network_export(fmt: str, session: SessionDep, viewer: SignedIn) -> Response:
         "trend",
         "open_alerts",
         "overdue_reports",
+        "data_sharing_degree",
         "updated_at",
     ]
     data = [
-        [r.name, r.supplier_id, r.tier, r.status, r.trend, r.open_alerts, r.overdue, r.updated_at.isoformat()]
+        [
+            r.name,
+            r.supplier_id,
+            r.tier,
+            r.status,
+            r.trend,
+            r.open_alerts,
+            r.overdue,
+            r.sharing.degree,
+            r.updated_at.isoformat(),
+        ]
         for r in rows
     ]
     return table_response("network", fmt, header, data)
@@ -73,7 +85,7 @@ def network_export(fmt: str, session: SessionDep, viewer: SignedIn) -> Response:
 @router.get("/suppliers/{supplier_id}")
 def scorecard(request: Request, supplier_id: str, session: SessionDep, viewer: SignedIn) -> HTMLResponse:
     _oem(viewer)
-    card = views.scorecard(session, caller=viewer.caller, supplier_id=parse_id(supplier_id))
+    card = views.scorecard(session, caller=viewer.caller, supplier_id=parse_id(supplier_id), now=utcnow())
     charts = [(series, trend_chart(series)) for series in card.series]
     return render(
         request, "scorecard.html", {"card": card, "charts": charts, "nav": "network"}, viewer=viewer
@@ -85,11 +97,48 @@ def supplier_view(request: Request, session: SessionDep, viewer: SignedIn) -> HT
     if viewer.caller.org_kind is not OrgKind.SUPPLIER:
         raise Forbidden("this page is a supplier's view of itself")
     need(viewer, "standings:read")
-    view = views.supplier_view(session, caller=viewer.caller)
+    view = views.supplier_view(session, caller=viewer.caller, now=utcnow())
     charts = [(series, trend_chart(series)) for series in view.series]
     return render(
-        request, "supplier.html", {"view": view, "charts": charts, "nav": "standing"}, viewer=viewer
+        request,
+        "supplier.html",
+        {"view": view, "charts": charts, "nav": "standing", "empty_sharing": DataSharing()},
+        viewer=viewer,
     )
+
+
+@router.get("/standing/reports.{fmt}")
+def supplier_reports_export(fmt: str, session: SessionDep, viewer: SignedIn) -> Response:
+    if viewer.caller.org_kind is not OrgKind.SUPPLIER:
+        raise Forbidden("this page is a supplier's view of itself")
+    need(viewer, "standings:read")
+    view = views.supplier_view(session, caller=viewer.caller, now=utcnow())
+    header = [
+        "period",
+        "oem",
+        "part_number",
+        "characteristic",
+        "kpi",
+        "value",
+        "threshold",
+        "meets",
+        "proven",
+    ]
+    data = [
+        [
+            r.period,
+            view.names.get(r.oem_id, str(r.oem_id)),
+            r.part_number,
+            r.characteristic or "",
+            r.kpi.value,
+            r.value,
+            r.threshold,
+            r.meets,
+            r.proven,
+        ]
+        for r in view.reports
+    ]
+    return table_response("reports", fmt, header, data)
 
 
 @router.post("/agreements/{agreement_id}/{decision}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -22,13 +22,13 @@ from hub.models import StandingChange as StoredChange
 from hub.notifications import service as notifications
 from hub.orgs import service as orgs
 from hub.pagination import every
-from hub.rules import standings
+from hub.rules import sharing, standings
+from hub.rules.sharing import DataSharing
 from protocol.models.agreements import Agreement
 from protocol.models.containment import ContainmentAction
 from protocol.models.kpi import KpiReport
 from protocol.models.notifications import NotificationStatus
 from protocol.models.rules import InboxNotification, RecipientRole, Standing, StandingChange
-from protocol.periods import due_at, parse_period
 
 _DONE = {NotificationStatus.CLOSED.value, NotificationStatus.CANCELED.value}
 TIERS = "ABCD"
@@ -68,6 +68,7 @@ class SupplierRow:
     open_alerts: int
     overdue: int
     updated_at: datetime
+    sharing: DataSharing = field(default_factory=DataSharing)
 
 
 def _open_notifications_by_partner(session: Session, caller: Caller) -> dict[uuid.UUID, int]:
@@ -95,6 +96,7 @@ def network_overview(session: Session, *, caller: Caller, now: datetime) -> list
         lambda cursor: standings.list_standings(session, caller=caller, cursor=cursor, limit=PAGE)
     )
     newest = standings.last_changes(session, standings=found_all)
+    shared = sharing.data_sharing(session, caller=caller, now=now)
     rows = []
     for found in found_all:
         # Straight from the rows: building wire models for hundreds of standings was a third of the page's time.
@@ -108,6 +110,7 @@ def network_overview(session: Session, *, caller: Caller, now: datetime) -> list
                 open_alerts=open_alerts.get(found.supplier_id, 0),
                 overdue=overdue.get(found.supplier_id, 0),
                 updated_at=found.updated_at,
+                sharing=shared.get(found.supplier_id, DataSharing()),
             )
         )
     return sorted(rows, key=lambda row: (TIERS.index(row.tier) * -1, row.name.casefold()))
@@ -141,54 +144,6 @@ def series_of(reports: list[KpiReport]) -> list[Series]:
 
 
 @dataclass(frozen=True)
-class DataSharing:
-    """How openly a supplier shares: reports on time among those due (a missing one is late for ever), and
-    reports that carry a zero-knowledge proof."""
-
-    due: int
-    on_time: int
-    reports: int
-    proven: int
-
-    @property
-    def share_on_time(self) -> float | None:
-        return self.on_time / self.due if self.due else None
-
-    @property
-    def share_proven(self) -> float | None:
-        return self.proven / self.reports if self.reports else None
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def data_sharing(
-    session: Session, *, caller: Caller, supplier_id: uuid.UUID, reports: list[KpiReport]
-) -> DataSharing:
-    due_days = {
-        a.id: a.report_due_days
-        for a in every(
-            lambda cursor: agreements.list_for(
-                session, caller=caller, counterparty=supplier_id, cursor=cursor, limit=PAGE
-            )
-        )
-    }
-    on_time = sum(
-        1
-        for r in reports
-        if r.agreement_id in due_days
-        and r.received_at <= due_at(parse_period(r.period), due_days[r.agreement_id])
-    )
-    missing = standings.missing_periods(session, caller=caller, since=_EPOCH).get(supplier_id, 0)
-    return DataSharing(
-        due=len(reports) + missing,
-        on_time=on_time,
-        reports=len(reports),
-        proven=sum(1 for r in reports if r.proven),
-    )
-
-
-@dataclass(frozen=True)
 class Scorecard:
     supplier_id: uuid.UUID
     name: str
@@ -205,7 +160,7 @@ def _reports(session: Session, caller: Caller, supplier_id: uuid.UUID | None) ->
     return [kpis.as_wire(report, caller=caller) for report in found]
 
 
-def scorecard(session: Session, *, caller: Caller, supplier_id: uuid.UUID) -> Scorecard:
+def scorecard(session: Session, *, caller: Caller, supplier_id: uuid.UUID, now: datetime) -> Scorecard:
     """An OEM's view of one supplier: the standing with every change and its causes, and the KPI series."""
     found = standings.get_standing(session, caller=caller, supplier_id=supplier_id)
     known = names(session, caller=caller)
@@ -216,7 +171,9 @@ def scorecard(session: Session, *, caller: Caller, supplier_id: uuid.UUID) -> Sc
         standings=[standings.as_wire(found, standings.history(session, standing=found))],
         series=series_of(reports),
         names=known,
-        sharing=data_sharing(session, caller=caller, supplier_id=supplier_id, reports=reports),
+        sharing=sharing.data_sharing(session, caller=caller, now=now, counterparty=supplier_id).get(
+            supplier_id, DataSharing()
+        ),
     )
 
 
@@ -226,10 +183,15 @@ class SupplierView:
     agreements: list[Agreement]
     series: list[Series]
     names: dict[uuid.UUID, str]
+    reports: list[KpiReport] = field(default_factory=list)
+    actions: list[ContainmentAction] = field(default_factory=list)
+    sharing: dict[uuid.UUID, DataSharing] = field(default_factory=dict)
 
 
-def supplier_view(session: Session, *, caller: Caller) -> SupplierView:
-    """A supplier's own page: its standing at each OEM and why, its agreements, its reports."""
+def supplier_view(session: Session, *, caller: Caller, now: datetime) -> SupplierView:
+    """A supplier's own page: its standing at each OEM and why, its agreements, its reports and proofs (newest
+    first), its plants' containment actions and its data sharing as each OEM scores it."""
+    reports = _reports(session, caller, None)
     own = [
         standings.as_wire(found, standings.history(session, standing=found))
         for found in every(
@@ -244,8 +206,11 @@ def supplier_view(session: Session, *, caller: Caller) -> SupplierView:
                 lambda cursor: agreements.list_for(session, caller=caller, cursor=cursor, limit=PAGE)
             )
         ],
-        series=series_of(_reports(session, caller, None)),
+        series=series_of(reports),
         names=names(session, caller=caller),
+        reports=sorted(reports, key=lambda r: (r.period, r.received_at), reverse=True),
+        actions=containment_actions(session, caller=caller) if "alerts:read" in caller.scopes else [],
+        sharing=sharing.data_sharing(session, caller=caller, now=now),
     )
 
 
