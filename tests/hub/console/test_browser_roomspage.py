@@ -8,8 +8,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.hub.console.browsing import BROWSER_MARKS, sign_in_page, violations
-from tests.hub.console.browsing import browser as browser  # the fixture
-from tests.hub.console.browsing import network as network  # the fixture
 from tests.hub.console.served import downgrade, person
 from tests.supplier_sdk.test_client_support import Network, agreement_terms
 
