@@ -1,3 +1,4 @@
+# ruff: noqa: RUF003  (σ and μ as the textbooks write them)
 """The series functions rules call: hand-computed values, Nelson's rules as printed, properties, short series."""
 
 from __future__ import annotations
@@ -175,7 +176,9 @@ def _near_a_limit(xs: list[float]) -> bool:
         ("met\n && slope(6) < 'x'", "2:16", "not the string 'x'"),
     ],
 )
-def test_a_wrong_series_call_is_refused_with_line_and_column(condition: str, position: str, says: str) -> None:
+def test_a_wrong_series_call_is_refused_with_line_and_column(
+    condition: str, position: str, says: str
+) -> None:
     with pytest.raises(ConditionError) as caught:
         compile_condition(condition)
     assert caught.value.position == position
