@@ -53,3 +53,10 @@ def _periods(reporting: Reporting, values: list[str]) -> list[str]:
     report_weeks(reporting, values)
     reports = reporting.oem.get("/v1/kpi-reports", params={"limit": 100}).json()["items"]
     return sorted({r["period"] for r in reports})
+
+
+def test_a_series_call_of_the_wrong_type_is_a_422_naming_line_and_column(reporting: Reporting) -> None:
+    body = {**EARLY_WARNING_TEMPLATE, "condition": "met &&\n  slope(6) + 1 > 0.0"}
+    response = reporting.oem.post("/v1/rules", json=body)
+    assert response.status_code == 422, response.text
+    assert "line 2, column 14" in response.text and "body.condition" in response.text
