@@ -15,6 +15,7 @@ from typing import Any
 
 import cel
 
+from hub.rules import series
 from protocol.models.rules import CEL_VARIABLES
 
 
@@ -58,15 +59,22 @@ def compile_condition(expression: str) -> Any:
                 position=f"{line}:{column}",
             ) from exc
         raise ConditionError(f"condition does not parse: {exc}") from exc
+    try:
+        series.calls(expression)
+    except series.SeriesCallError as exc:
+        line = expression.count("\n", 0, exc.offset) + 1
+        column = exc.offset - (expression.rfind("\n", 0, exc.offset) + 1) + 1
+        raise ConditionError(f"{exc} (line {line}, column {column})", position=f"{line}:{column}") from exc
     unknown = sorted(set(program.variables()) - set(CEL_VARIABLES))
     if unknown:
         names = ", ".join(unknown)
         raise ConditionError(
             f"condition uses unknown variable(s) {names}; known: {', '.join(sorted(CEL_VARIABLES))}"
         )
-    for sample in _SAMPLES:
+    histories = series.SAMPLE_HISTORIES if series.lookback(expression) else [()]
+    for sample, history in ((s, h) for s in _SAMPLES for h in histories):
         try:
-            result = program.execute(_sample_context(sample))
+            result = program.execute(with_series(_sample_context(sample), history))
         except (TypeError, RuntimeError, ValueError) as exc:
             raise ConditionError(
                 f"condition fails for a period with {sample}: {str(exc).splitlines()[0]}"
@@ -74,6 +82,13 @@ def compile_condition(expression: str) -> Any:
         if not isinstance(result, bool):
             raise ConditionError(f"condition must be true or false, not {type(result).__name__} ({result!r})")
     return program
+
+
+def with_series(context: Mapping[str, Any], history: series.History) -> Any:
+    """``context`` with the series functions bound to ``history`` (a plain dict when there is none)."""
+    if not history:
+        return dict(context)
+    return cel.Context(variables=dict(context), functions=series.SeriesView(history).functions())
 
 
 def is_bad(expression: str, context: Mapping[str, Any]) -> bool:

@@ -32,10 +32,11 @@ from hub.models import (
     StandingChange,
 )
 from hub.models.base import uuid7
+from hub.rules import series as series_functions
 from hub.rules import service as rules
 from hub.rules import standings
-from hub.rules.conditions import compile_condition
-from hub.rules.engine import Decision, PeriodResult, RuleRef, SeriesState, combine, judge
+from hub.rules.conditions import compile_condition, with_series
+from hub.rules.engine import Decision, PeriodResult, RuleRef, SeriesState, combine, judge, ordinal
 from protocol.models.rules import MAX_WINDOW, RuleCreate, StandingStatus, Tier
 from protocol.periods import Period
 
@@ -220,19 +221,52 @@ def is_bad(condition: str, key: tuple[Any, ...]) -> bool:
     )
 
 
+@lru_cache(maxsize=65_536)
+def is_bad_in_series(condition: str, key: tuple[Any, ...], history: series_functions.History) -> bool:
+    """A verdict that reads the series too: fixed by the period and the history before it, so cached alike."""
+    context = dict(zip(PeriodResult.CONTEXT_FIELDS, key, strict=True))
+    return bool(compile_condition(condition).execute(with_series(context, history)))
+
+
+def history_marks(window: list[PeriodResult]) -> list[tuple[int, float | None, bool]]:
+    """What series functions read of each period: its place in time, its value, whether it was met."""
+    return [(ordinal(r.period), r.value, r.met) for r in window]
+
+
+def verdicts(
+    condition: str, window: list[PeriodResult], judged: int, marks: list[tuple[int, float | None, bool]]
+) -> list[bool]:
+    """Whether each of the newest ``judged`` periods of ``window`` is bad; the rest is history to read."""
+    reach = series_functions.lookback(condition)
+    start = max(0, len(window) - judged)
+    if not reach:
+        return [is_bad(condition, r.key()) for r in window[start:]]
+    return [
+        is_bad_in_series(condition, window[i].key(), tuple(marks[max(0, i - reach + 1) : i + 1]))
+        for i in range(start, len(window))
+    ]
+
+
 def judge_all(
-    watching: list[LoadedRule], window: list[PeriodResult], states: dict[uuid.UUID, SeriesState]
+    watching: list[LoadedRule],
+    window: list[PeriodResult],
+    states: dict[uuid.UUID, SeriesState],
+    *,
+    judged: int | None = None,
 ) -> list[RuleRef]:
-    """Every watching rule's verdict on the newest period; each distinct condition is evaluated once per period."""
+    """Every watching rule's verdict on the newest period, judging the newest ``judged`` periods of ``window``
+    (all by default; the older ones are history that series functions read). Each distinct condition is
+    evaluated once per period."""
+    judged = len(window) if judged is None else min(judged, len(window))
+    marks = history_marks(window)
     bad_by_condition: dict[str, list[bool]] = {}
-    keys = [r.key() for r in window]
     refs = []
     for rule in watching:
         condition = rule.definition.condition
         if condition not in bad_by_condition:
-            bad_by_condition[condition] = [is_bad(condition, key) for key in keys]
+            bad_by_condition[condition] = verdicts(condition, window, judged, marks)
         before = states.get(rule.rule_id, SeriesState())
-        verdict = judge(rule.definition, window, bad_by_condition[condition], before)
+        verdict = judge(rule.definition, window[len(window) - judged :], bad_by_condition[condition], before)
         refs.append(RuleRef(rule.rule_id, rule.version, rule.definition, verdict, before))
     return refs
 
@@ -244,6 +278,8 @@ def _nothing_to_do(
     cannot recover anything, and the lock, window and states need not be read. (A recovery that a concurrent
     transaction would have made possible is then counted from the next good period instead.)"""
     context = recorded.context()
+    if any(series_functions.lookback(rule.definition.condition) for rule in watching):
+        return False  # a condition reading the series is judged with its history, which needs the window
     if any(compile_condition(rule.definition.condition).execute(context) for rule in watching):
         return False
     holding = session.scalar(
@@ -279,7 +315,9 @@ def evaluate(
             for r in watching
         ),
     )
-    window = _window(session, series, size)
+    # Series functions read further back than the periods judged: the same one query, a few rows longer.
+    reach = max(series_functions.lookback(r.definition.condition) for r in watching)
+    window = _window(session, series, size + max(0, reach - 1))
     # Plain rows, not ORM objects: a series that many rules watch has as many state rows to read.
     stored = session.execute(
         select(
@@ -298,7 +336,9 @@ def evaluate(
     rows = {row[0]: row[1] for row in stored}
     states = {row[0]: SeriesState(row[2], row[3], row[4]) for row in stored}
     decision = combine(
-        judge_all(watching, window, states), tier=Tier(standing.tier), status=StandingStatus(standing.status)
+        judge_all(watching, window, states, judged=size),
+        tier=Tier(standing.tier),
+        status=StandingStatus(standing.status),
     )
     _apply(session, series=series, standing=standing, decision=decision, rows=rows, now=now)
     return decision

@@ -151,7 +151,10 @@ def active_versions(session: Session, *, oem_id: uuid.UUID, at: datetime) -> lis
 
 def templates() -> list[wire.RuleCreate]:
     """The rules an OEM may start from."""
-    return [wire.RuleCreate.model_validate(wire.STANDARD_RULE_TEMPLATE)]
+    return [
+        wire.RuleCreate.model_validate(template)
+        for template in (wire.STANDARD_RULE_TEMPLATE, wire.EARLY_WARNING_TEMPLATE)
+    ]
 
 
 def as_wire(rule: Rule, definition: wire.RuleCreate | Mapping[str, Any]) -> wire.Rule:

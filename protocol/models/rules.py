@@ -7,7 +7,9 @@ optional **recovery** (M good periods in a row restore one tier this rule took).
 
 CEL variables a condition may use: ``kpi`` (string), ``met`` (bool: the period met the agreement's threshold),
 ``missing`` (bool: no report by the due date), ``has_value`` (bool), ``value`` and ``threshold`` (double; ``value``
-is 0.0 when ``has_value`` is false), ``part`` and ``characteristic`` (string), ``period`` (string).
+is 0.0 when ``has_value`` is false), ``part`` and ``characteristic`` (string), ``period`` (string). A condition may also read the series before the
+period with the hub's series functions (``ewma``, ``slope``, ``projected``, ``nelson``, ``disclosed``: see
+``EARLY_WARNING_TEMPLATE`` and the README).
 
 Example:
     >>> rule = RuleCreate.model_validate(STANDARD_RULE_TEMPLATE)
@@ -375,8 +377,26 @@ class DryRunChange(WireModel):
     causes: list[dict[str, Any]]
 
 
+class DryRunLead(WireModel):
+    """How early a rule (an early warning) fired on history before one of the OEM's tier-lowering rules would
+    have lowered the supplier's tier: the first period of each, and the periods between (None when either is
+    absent, or the periods are of different kinds).
+
+    Example:
+        >>> DryRunLead(supplier_id=UUID(int=1), first_warning_period="2026-W10",
+        ...            first_downgrade_period="2026-W13", lead_periods=3).lead_periods
+        3
+    """
+
+    supplier_id: UUID
+    first_warning_period: str | None
+    first_downgrade_period: str | None
+    lead_periods: int | None
+
+
 class DryRunResult(WireModel):
-    """What replaying stored history under a rule would have done.
+    """What replaying stored history under a rule would have done, and per supplier how early it fired before a
+    tier was lowered (``leads``).
 
     Example:
         >>> DryRunResult(evaluated=0, changes=[]).evaluated
@@ -385,6 +405,7 @@ class DryRunResult(WireModel):
 
     evaluated: int
     changes: list[DryRunChange]
+    leads: list[DryRunLead] = Field(default_factory=list)
 
 
 STANDARD_RULE_TEMPLATE: dict[str, Any] = {
@@ -404,11 +425,32 @@ Example:
     {'consecutive': 3}
 """
 
+EARLY_WARNING_TEMPLATE: dict[str, Any] = {
+    "name": "Early warning: CPK trend projects below 1.33 within 2 periods",
+    "description": (
+        "While the supplier still meets the threshold, the least-squares line over its last 6 periods falls below "
+        "it within 2 periods (a met rate below 0.5 where CPK is only proven): notify SQE, no tier change."
+    ),
+    "scope": {"kpis": ["cpk"]},
+    "condition": "met && (disclosed(6) ? projected(6, 2) < threshold : projected(6, 2) < 0.5)",
+    "pattern": {"consecutive": 1},
+    "actions": [{"type": "notify", "role": "sqe"}],
+    "status": "draft",
+}
+"""The early-warning rule (``GET /v1/rules/templates``): series functions look ahead, and it only notifies.
+
+Example:
+    >>> [a["type"] for a in EARLY_WARNING_TEMPLATE["actions"]]
+    ['notify']
+"""
+
 __all__ = [
     "CEL_VARIABLES",
+    "EARLY_WARNING_TEMPLATE",
     "MAX_WINDOW",
     "STANDARD_RULE_TEMPLATE",
     "DryRunChange",
+    "DryRunLead",
     "DryRunRequest",
     "DryRunResult",
     "InboxNotification",

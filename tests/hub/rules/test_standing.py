@@ -217,7 +217,7 @@ def test_a_dry_run_since_a_time_replays_only_what_came_after(reporting: Reportin
     draft = reporting.oem.post("/v1/rules", json={**STANDARD_RULE_TEMPLATE, "status": "draft"}).json()
     later = (datetime.now(UTC) + timedelta(minutes=1)).isoformat()
     body = reporting.oem.post(f"/v1/rules/{draft['id']}/dry-run", json={"since": later}).json()
-    assert body == {"evaluated": 0, "changes": []}
+    assert body == {"evaluated": 0, "changes": [], "leads": []}
 
 
 def test_dry_run_refusals(reporting: Reporting, db: Session) -> None:
