@@ -3,12 +3,14 @@ one who turned it off; a mail server that is down keeps the mail queued, and it 
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hub.events import service as events
 from hub.mail import choices
 from hub.mail.sender import retry_delay, send_due
 from hub.models import AuditEntry, MailOptOut, OutboxMail
@@ -105,3 +107,32 @@ def test_a_person_chooses_their_mail_on_the_notifications_page(client: TestClien
     signed_out = client.get("/console/notifications", follow_redirects=False)
     assert signed_out.status_code == 303
     assert set(db.scalars(select(MailOptOut.kind).where(MailOptOut.person_id == person.id))) == off
+
+
+def test_alerts_go_to_plant_people_and_escalations_to_sqes_and_admins(db: Session) -> None:
+    org = make_org(db, OrgKind.OEM)
+    plant = person_in(db, org, role="plant", email="plant@oem.example")
+    sqe = person_in(db, org, role="sqe", email="sqe@oem.example")
+    admin = person_in(db, org, role="admin", email="admin@oem.example")
+    person_in(db, org, role="viewer", email="viewer@oem.example")
+    disabled = person_in(db, org, role="plant", email="gone@oem.example")
+    disabled.disabled_at = utcnow()
+    db.commit()
+
+    def mailed(kind: str) -> list[str]:
+        rows = db.scalars(select(OutboxMail).where(OutboxMail.kind == kind))
+        return sorted(mail.to_address for mail in rows)
+
+    alert = {"plant_code": "P-01", "alert_title": "Cracked housings", "kind": "hold", "quantity": "40"}
+    events.publish(db, type="containment_action.opened", subject_id=uuid.uuid4(), views={org.id: alert})
+    escalated = {"title": "Answer overdue", "severity": "major", "target_date": "2026-01-01"}
+    events.publish(
+        db, type="quality_notification.escalated", subject_id=uuid.uuid4(), views={org.id: escalated}
+    )
+    events.publish(db, type="agreement.proposed", subject_id=uuid.uuid4(), views={org.id: {}})
+    db.flush()
+    assert mailed("alert") == [plant.email]
+    assert mailed("escalation") == [admin.email, sqe.email]
+    [alert_mail] = db.scalars(select(OutboxMail).where(OutboxMail.kind == "alert"))
+    assert "P-01" in alert_mail.subject and "Cracked housings" in alert_mail.subject
+    assert len(db.scalars(select(OutboxMail)).all()) == 3  # an agreement event mails no one
