@@ -32,6 +32,7 @@ from hub.jobs import PeriodicJob
 from hub.kpis.router import context_router as attestation_context_router
 from hub.kpis.router import router as kpis_router
 from hub.labs.router import router as labs_router
+from hub.mail.job import mail_sender
 from hub.notifications.escalation import escalate_once
 from hub.notifications.router import router as notifications_router
 from hub.observability import Metrics, RequestContext, configure_logging
@@ -113,6 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 ),
             ),
         ]
+        jobs += mail_sender(factory, settings)
         for job in jobs:
             job.start()
         dispatcher.start()

@@ -192,6 +192,7 @@ def worker(
     from hub.events.sequencer import sequence_once
     from hub.events.wakeups import DELIVERIES_DUE, EVENTS_PUBLISHED, listen
     from hub.jobs import PeriodicJob
+    from hub.mail.job import mail_sender
     from hub.observability import configure_logging
     from hub.webhooks.dispatcher import Dispatcher
     from hub.worker_probe import LoopState, serve_probe
@@ -224,6 +225,9 @@ def worker(
         )
         dispatcher.start()
         sequencer.start()
+        mail_jobs = mail_sender(factory, settings)
+        for job in mail_jobs:
+            job.start()
         loops = [
             LoopState("webhook-dispatcher", lambda: dispatcher.running, lambda: dispatcher.backoff.failure),
             LoopState("events-sequencer", lambda: sequencer.running, lambda: sequencer.backoff.failure),
@@ -251,6 +255,8 @@ def worker(
                 listener.stop()
             await dispatcher.stop()
             await sequencer.stop()
+            for job in mail_jobs:
+                await job.stop()
             engine.dispose()
         console.print("worker stopped")
 

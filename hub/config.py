@@ -115,6 +115,15 @@ class Settings(BaseSettings):
     sign_in_failure_window_seconds: int = Field(default=900, ge=10, le=86400)
     sign_in_max_failures_per_email: int = Field(default=5, ge=1)
     sign_in_max_failures_per_address: int = Field(default=20, ge=1)
+    # E-mail (downgrades, alerts at a plant, escalations, invitations): queued in the outbox with the change that
+    # causes it and sent by a background job; without HUB_SMTP_HOST mail stays queued until one is configured.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: str | None = Field(default=None, repr=False)
+    smtp_from: str = "qualink@localhost"
+    smtp_starttls: bool = False
+    mail_send_interval_seconds: float = Field(default=5.0, ge=0, description="0 turns the mail sender off")
 
     @field_validator("issuer")
     @classmethod

@@ -9,11 +9,12 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from hub.console.export import table_response
 from hub.console.web import PREFIX, ConsoleRoute, SignedIn, Viewer, need, parse_id, render
 from hub.db import SessionDep
 from hub.errors import Conflict, InvalidInput
 from hub.models.base import utcnow
-from hub.people import service
+from hub.people import invitations, service
 from hub.people.roles import Role
 
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
@@ -32,6 +33,8 @@ def _page(
     people = service.list_people(session, org_id=viewer.caller.org_id)
     context = {
         "people": people,
+        "invitations": invitations.pending(session, org_id=viewer.caller.org_id, now=utcnow()),
+        "invited": request.query_params.get("invited", "")[:320],
         "roles": list(Role),
         "errors": errors or {},
         "entered": entered or {},
@@ -105,3 +108,55 @@ def disable(person_id: str, session: SessionDep, viewer: SignedIn) -> Response:
         session, actor=viewer.caller.actor, actor_org_id=viewer.caller.org_id, person=person, now=utcnow()
     )
     return RedirectResponse(f"{PREFIX}/people", status_code=303)
+
+
+@router.post("/people/invitations")
+def invite(
+    request: Request,
+    session: SessionDep,
+    viewer: SignedIn,
+    email: Annotated[str, Form(max_length=4000)] = "",
+    role: Annotated[str, Form(max_length=100)] = "viewer",
+) -> Response:
+    """Invite a person by e-mail: the mail with a single-use link is queued with the invitation."""
+    need(viewer, ADMIN_SCOPE)
+    try:
+        invited = invitations.invite(
+            session,
+            inviter=viewer.person,
+            email=email,
+            role=role,
+            link_base=request.app.state.settings.issuer,
+            now=utcnow(),
+        )
+    except (InvalidInput, Conflict) as exc:
+        field = exc.loc if isinstance(exc, InvalidInput) and exc.loc else "email"
+        return _page(
+            request,
+            session,
+            viewer,
+            errors={f"invite_{field}": exc.detail},
+            entered={"invite_email": email, "invite_role": role},
+            status_code=exc.status_code,
+        )
+    return RedirectResponse(f"{PREFIX}/people?invited={invited.invitation.email}", status_code=303)
+
+
+@router.post("/people/invitations/{invitation_id}/revoke")
+def revoke_invitation(invitation_id: str, session: SessionDep, viewer: SignedIn) -> Response:
+    need(viewer, ADMIN_SCOPE)
+    invitations.revoke(session, actor=viewer.person, invitation_id=parse_id(invitation_id), now=utcnow())
+    return RedirectResponse(f"{PREFIX}/people", status_code=303)
+
+
+@router.get("/people/invitations.{fmt}")
+def invitations_export(fmt: str, session: SessionDep, viewer: SignedIn) -> Response:
+    need(viewer, ADMIN_SCOPE)
+    rows = invitations.pending(session, org_id=viewer.caller.org_id, now=utcnow())
+    header = ["email", "role", "invited_at", "expires_at"]
+    return table_response(
+        "invitations",
+        fmt,
+        header,
+        ([row.email, row.role, row.created_at.isoformat(), row.expires_at.isoformat()] for row in rows),
+    )

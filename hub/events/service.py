@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from hub.db import take_turn
 from hub.events import wakeups
+from hub.mail import outbox as mail_outbox
 from hub.models import Event
 from hub.models.base import utcnow, uuid7
 from protocol.models.events import EventMessage
@@ -47,6 +48,7 @@ def publish(
         for org_id, payload in views.items()
     ]
     session.add_all(events)
+    mail_outbox.queue_for_events(session, events)  # mail for what people must not miss, in this transaction
     session.info[PUBLISHED] = True
     wakeups.notify(session, wakeups.EVENTS_PUBLISHED)  # the sequencers of other processes (PostgreSQL)
     return events

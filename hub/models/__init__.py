@@ -15,6 +15,7 @@ from hub.models.genealogy import (
 )
 from hub.models.kpis import IdempotencyRecord, KpiAttestation, KpiReport
 from hub.models.labs import AgreementLab, LabAccreditation, LabMeasurement
+from hub.models.mail import Invitation, MailOptOut, OutboxMail
 from hub.models.notifications import (
     ContainmentAction,
     NotificationAsset,
@@ -61,14 +62,17 @@ __all__ = [
     "InboxNotification",
     "InventoryPosition",
     "Investigation",
+    "Invitation",
     "KpiAttestation",
     "KpiReport",
     "LabAccreditation",
     "LabMeasurement",
+    "MailOptOut",
     "NotificationAsset",
     "NotificationMessage",
     "OrgKey",
     "Organization",
+    "OutboxMail",
     "PartType",
     "PeriodOutcome",
     "Person",

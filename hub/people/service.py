@@ -28,7 +28,7 @@ def email_key(email: str) -> str:
     return email.strip().casefold()
 
 
-def _check_email(email: str) -> str:
+def check_email(email: str) -> str:
     email = email.strip()
     if len(email) > 320 or not _EMAIL.match(email):
         raise InvalidInput("email: not an e-mail address", loc="email")
@@ -42,7 +42,7 @@ def _check_time_zone(time_zone: str) -> None:
         raise InvalidInput(f"time_zone: unknown time zone '{time_zone[:64]}'", loc="time_zone") from None
 
 
-def _role(value: str | Role) -> Role:
+def check_role(value: str | Role) -> Role:
     try:
         return parse_role(str(value))
     except ValueError as exc:
@@ -62,8 +62,8 @@ def create_person(
     locale: str = "en",
     time_zone: str = "UTC",
 ) -> Person:
-    email = _check_email(email)
-    chosen = _role(role)
+    email = check_email(email)
+    chosen = check_role(role)
     if locale not in LOCALES:
         raise InvalidInput(f"locale: one of {', '.join(LOCALES)}", loc="locale")
     _check_time_zone(time_zone)
@@ -132,7 +132,7 @@ def set_role(
     session: Session, *, actor: str, actor_org_id: uuid.UUID | None, person: Person, role: str | Role
 ) -> Person:
     """Takes effect at the person's next request: a session's scopes are worked out from the role each time."""
-    chosen = _role(role)
+    chosen = check_role(role)
     before = person.role
     person.role = chosen.value
     _audit(session, actor, actor_org_id, person, "person.role_changed", {"from": before, "to": chosen.value})

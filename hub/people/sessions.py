@@ -162,6 +162,12 @@ def sign_in(
             raise SignInRefused("wrong one-time code")
     if person.password_hash and passwords.needs_rehash(person.password_hash):
         person.password_hash = passwords.hash_password(password)
+    session.execute(delete(SignInFailure).where(SignInFailure.key == _keys(email, None)[0]))
+    return open_session(session, person=person, policy=policy, now=now)
+
+
+def open_session(session: Session, *, person: Person, policy: SessionPolicy, now: datetime) -> SignedIn:
+    """A new browser session for ``person``, who has just proven who they are (a password, an invitation)."""
     token = secrets.token_urlsafe(32)
     row = BrowserSession(
         token_sha256=_digest(token),
@@ -172,7 +178,6 @@ def sign_in(
         expires_at=now + policy.absolute,
     )
     session.add(row)
-    session.execute(delete(SignInFailure).where(SignInFailure.key == _keys(email, None)[0]))
     session.flush()
     audit.record(
         session,
