@@ -34,7 +34,9 @@ def run(story: Story) -> None:
         "weeks → lower the delivery-priority tier by one and notify purchasing; 4 good weeks restore it.",
     )
     oem, voltara = story.oem, story.suppliers[1]
-    [template] = oem.call("GET", "/v1/rules/templates")
+    template = next(  # the three-bad-periods rule; the early-warning template looks ahead instead
+        t for t in oem.call("GET", "/v1/rules/templates") if t["pattern"].get("consecutive") == 3
+    )
     rule = oem.call("POST", "/v1/rules", json={**template, "status": "draft"}, expect=201)
     oem.say(
         f"drafts [italic]{rule['name']}[/italic]: condition [bold]{rule['condition']}[/bold], pattern {rule['pattern']}"
