@@ -9,7 +9,6 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -17,7 +16,9 @@ from hub.agreements import service as agreements
 from hub.auth.tokens import Caller
 from hub.containment import service as containment
 from hub.events import service as events
+from hub.kpis import series as kpi_series
 from hub.kpis import service as kpis
+from hub.kpis.series import Series
 from hub.models import StandingChange as StoredChange
 from hub.notifications import service as notifications
 from hub.orgs import service as orgs
@@ -116,33 +117,6 @@ def network_overview(session: Session, *, caller: Caller, now: datetime) -> list
     return sorted(rows, key=lambda row: (TIERS.index(row.tier) * -1, row.name.casefold()))
 
 
-@dataclass
-class Series:
-    """One characteristic's KPI over periods, for a chart: (period, value or None, met, proven)."""
-
-    part_number: str
-    characteristic: str
-    kpi: str
-    threshold: float
-    points: list[dict[str, Any]] = field(default_factory=list)
-
-
-def series_of(reports: list[KpiReport]) -> list[Series]:
-    grouped: dict[tuple[str, str, str], Series] = {}
-    for report in sorted(reports, key=lambda r: (r.period, r.received_at)):
-        key = (report.part_number, report.characteristic or "", report.kpi.value)
-        series = grouped.setdefault(key, Series(key[0], key[1], key[2], float(report.threshold)))
-        series.points.append(
-            {
-                "period": report.period,
-                "value": None if report.value is None else float(report.value),
-                "met": report.meets,
-                "proven": report.value is None and report.proven,
-            }
-        )
-    return [grouped[key] for key in sorted(grouped)]
-
-
 @dataclass(frozen=True)
 class Scorecard:
     supplier_id: uuid.UUID
@@ -153,23 +127,23 @@ class Scorecard:
     sharing: DataSharing
 
 
-def _reports(session: Session, caller: Caller, supplier_id: uuid.UUID | None) -> list[KpiReport]:
-    found, _ = kpis.list_reports(
-        session, caller=caller, filters=kpis.ReportFilter(supplier_id=supplier_id), cursor=None, limit=PAGE
-    )
-    return [kpis.as_wire(report, caller=caller) for report in found]
+def own_reports(session: Session, *, caller: Caller, limit: int | None = PAGE) -> list[KpiReport]:
+    """A supplier's newest reports first, as the API words them: the page shows ``PAGE``, an export all."""
+    return [
+        kpis.as_wire(report, caller=caller)
+        for report in kpis.newest_reports(session, caller=caller, limit=limit)
+    ]
 
 
 def scorecard(session: Session, *, caller: Caller, supplier_id: uuid.UUID, now: datetime) -> Scorecard:
     """An OEM's view of one supplier: the standing with every change and its causes, and the KPI series."""
     found = standings.get_standing(session, caller=caller, supplier_id=supplier_id)
     known = names(session, caller=caller)
-    reports = _reports(session, caller, supplier_id)
     return Scorecard(
         supplier_id=supplier_id,
         name=known.get(supplier_id, str(supplier_id)),
         standings=[standings.as_wire(found, standings.history(session, standing=found))],
-        series=series_of(reports),
+        series=kpi_series.series_for(session, caller=caller, supplier_id=supplier_id),
         names=known,
         sharing=sharing.data_sharing(session, caller=caller, now=now, counterparty=supplier_id).get(
             supplier_id, DataSharing()
@@ -191,7 +165,6 @@ class SupplierView:
 def supplier_view(session: Session, *, caller: Caller, now: datetime) -> SupplierView:
     """A supplier's own page: its standing at each OEM and why, its agreements, its reports and proofs (newest
     first), its plants' containment actions and its data sharing as each OEM scores it."""
-    reports = _reports(session, caller, None)
     own = [
         standings.as_wire(found, standings.history(session, standing=found))
         for found in every(
@@ -206,9 +179,9 @@ def supplier_view(session: Session, *, caller: Caller, now: datetime) -> Supplie
                 lambda cursor: agreements.list_for(session, caller=caller, cursor=cursor, limit=PAGE)
             )
         ],
-        series=series_of(reports),
+        series=kpi_series.series_for(session, caller=caller, supplier_id=caller.org_id),
         names=names(session, caller=caller),
-        reports=sorted(reports, key=lambda r: (r.period, r.received_at), reverse=True),
+        reports=own_reports(session, caller=caller),
         actions=containment_actions(session, caller=caller) if "alerts:read" in caller.scopes else [],
         sharing=sharing.data_sharing(session, caller=caller, now=now),
     )

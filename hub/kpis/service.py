@@ -406,7 +406,7 @@ def _flush_or_explain(session: Session, payload: wire.KpiReportPayload, period: 
         ) from exc
 
 
-def _visible(caller: Caller) -> Select[KpiReport]:
+def visible(caller: Caller) -> Select[KpiReport]:
     """A supplier reads its own reports; an OEM the reports under its agreements; nobody else any."""
     query = select(KpiReport)
     if caller.org_kind is OrgKind.SUPPLIER:
@@ -417,7 +417,7 @@ def _visible(caller: Caller) -> Select[KpiReport]:
 
 
 def get(session: Session, *, caller: Caller, report_id: uuid.UUID) -> KpiReport:
-    report = session.scalar(_visible(caller).where(KpiReport.id == report_id))
+    report = session.scalar(visible(caller).where(KpiReport.id == report_id))
     if report is None:
         raise NotFound("KPI report not found")
     return report
@@ -446,7 +446,7 @@ def list_reports(
     session: Session, *, caller: Caller, filters: ReportFilter, cursor: str | None, limit: int
 ) -> tuple[list[KpiReport], str | None]:
     """Newest first is what people ask for, but a stable cursor wants one order: ids are UUIDv7, ascending."""
-    query = _visible(caller)
+    query = visible(caller)
     if filters.agreement_id:
         query = query.where(KpiReport.agreement_id == filters.agreement_id)
     if filters.supplier_id:
@@ -467,6 +467,14 @@ def list_reports(
         query = query.where(KpiReport.id > decode_cursor(cursor))
     rows = list(session.scalars(query.order_by(KpiReport.id).limit(limit + 1)))
     return page_of(rows, limit, last_id=lambda report: report.id)
+
+
+def newest_reports(session: Session, *, caller: Caller, limit: int | None) -> list[KpiReport]:
+    """The caller's most recent reports, newest period first (what a person reads first); all when no limit."""
+    query = visible(caller).order_by(
+        KpiReport.period_start.desc(), KpiReport.received_at.desc(), KpiReport.id
+    )
+    return list(session.scalars(query.limit(limit)))
 
 
 def _plain(number: Decimal) -> Decimal:

@@ -7,8 +7,8 @@
 standing with three changes, and two years of weekly CPK reports on each characteristic (104 x 10 rows, written
 in bulk as the ingest path stores them: signing 104,000 reports through the API would take the run's whole
 budget). Printed: the median and p95 of 50 in-process requests after 3 warm-ups (the time the hub spends, no
-network), against the issue's goal of 150 ms p95, and the floor measured in the same run: the bare SELECT of the
-supplier's reports the scorecard rests on. Runs on SQLite too (a temporary file) when no PostgreSQL is named.
+network), against the issue's goal of 150 ms p95, and the floor measured in the same run: a bare SELECT of the
+columns of one supplier's reports the scorecard's charts draw. Runs on SQLite too (a temporary file) when no PostgreSQL is named.
 """
 
 from __future__ import annotations
@@ -195,14 +195,16 @@ def test_overview_and_scorecard_server_time(tmp_path: Path) -> None:
         with make_session_factory(engine)() as session:
 
             def floor() -> None:
-                rows = session.execute(select(KpiReport).where(KpiReport.supplier_id == supplier_id)).all()
+                columns = (KpiReport.characteristic, KpiReport.period, KpiReport.value, KpiReport.meets)
+                query = select(*columns).where(KpiReport.supplier_id == supplier_id)
+                rows = session.execute(query.order_by(KpiReport.period_start)).all()
                 assert len(rows) == WEEKS * CHARACTERISTICS
 
             floor_median, floor_times, _ = median_ms(floor, RUNS, warmups=3)
             total = session.scalar(select(func.count()).select_from(KpiReport))
         print(
             f"\n{SUPPLIERS} suppliers, {total:,} reports; floor (one supplier's {WEEKS * CHARACTERISTICS} report"
-            f" rows, bare ORM SELECT): median {floor_median:.1f} ms, p95 {_p95(floor_times):.1f} ms"
+            f" rows, a bare SELECT of the columns a chart needs): median {floor_median:.1f} ms, p95 {_p95(floor_times):.1f} ms"
         )
         with TestClient(create_app(settings), base_url="http://localhost:8000") as client:
             assert sign_in(client, "bench@oem.example").status_code == 303
@@ -214,7 +216,7 @@ def test_overview_and_scorecard_server_time(tmp_path: Path) -> None:
                 median, times, _ = median_ms(page, RUNS, warmups=3)
                 print(
                     f"{path.split('/')[2]:>10}: median {median:.1f} ms, p95 {_p95(times):.1f} ms"
-                    f" ({_p95(times) / _p95(floor_times):.1f}x the floor's p95; goal: p95 <= 150 ms)"
+                    f" ({median / floor_median:.1f}x the floor's median; goal: p95 <= 150 ms)"
                 )
     finally:
         engine.dispose()

@@ -98,14 +98,14 @@ def test_a_hidden_value_is_drawn_on_the_threshold_as_not_met(client: TestClient,
 
 def test_the_chart_marks_proven_periods_and_the_ones_that_counted() -> None:
     from hub.console.charts import trend_chart
-    from hub.console.views import Series
+    from hub.kpis.series import Point, Series
 
     series = Series("SH-1", "DIA-01", "cpk", 1.33)
     series.points = [
-        {"period": "2026-W01", "value": 1.5, "met": True, "proven": True},
-        {"period": "2026-W02", "value": None, "met": True, "proven": True},
-        {"period": "2026-W03", "value": 1.1, "met": False, "proven": False},
-        {"period": "2026-W04", "value": None, "met": False, "proven": False},
+        Point("2026-W01", 1.5, met=True, proven=False),
+        Point("2026-W02", None, met=True, proven=True),
+        Point("2026-W03", 1.1, met=False, proven=False),
+        Point("2026-W04", None, met=False, proven=False),
     ]
     svg = str(trend_chart(series))
     assert svg.count('class="point met"') == 1 and svg.count("point met proven") == 1
@@ -113,8 +113,20 @@ def test_the_chart_marks_proven_periods_and_the_ones_that_counted() -> None:
     assert '<line class="threshold"' in svg and "<polyline" in svg
     assert "2026-W04: not met" in svg and "2026-W03: 1.1 (not met)" in svg
     evil = Series("<script>", "", "cpk", 1.0)
-    evil.points = [{"period": "<b>", "value": 1.0, "met": True, "proven": False}]
+    evil.points = [Point("<b>", 1.0, met=True, proven=False)]
     assert "<script>" not in str(trend_chart(evil)) and "<b>" not in str(trend_chart(evil))
+
+
+def test_two_years_of_weeks_get_a_few_readable_period_labels_and_every_point() -> None:
+    from hub.console.charts import LABELS, trend_chart
+    from hub.kpis.series import Point, Series
+
+    series = Series("SH-1", "DIA-01", "cpk", 1.33)
+    series.points = [Point(f"P{i:03d}", 1.4, met=True, proven=False) for i in range(104)]
+    svg = str(trend_chart(series))
+    assert svg.count("<circle") == 104
+    labels = svg.count('class="tick" x=') - 1  # one tick is the threshold's value
+    assert 2 <= labels <= LABELS + 1 and ">P000</text>" in svg and ">P103</text>" in svg
 
 
 def test_another_oem_sees_the_404_page_for_a_supplier_not_its_own(

@@ -1,0 +1,74 @@
+"""A supplier's KPI results as series over periods, read in one narrow query for charts and scorecards.
+
+A scorecard draws two years of weekly results on every characteristic: thousands of rows. Reading them as
+ORM objects and wire models costs more than the page may take, so this reads only the columns a chart needs,
+under the same tenant filter and the same disclosure rule as ``service.as_wire``: a value the supplier chose
+to hide behind its threshold is never read out for anyone but the supplier."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import and_, case, or_
+from sqlalchemy.orm import Session
+
+from hub.auth.tokens import Caller
+from hub.kpis.service import visible
+from hub.models import KpiReport
+from protocol.models.common import DisclosureMode
+
+
+@dataclass(frozen=True)
+class Point:
+    period: str
+    value: float | None  # None: the reader may know only met or not met
+    met: bool
+    proven: bool  # met with only a proof disclosed, no value
+
+
+@dataclass
+class Series:
+    """One characteristic's KPI over periods, oldest first."""
+
+    part_number: str
+    characteristic: str
+    kpi: str
+    threshold: float
+    points: list[Point] = field(default_factory=list)
+
+
+def series_for(
+    session: Session, *, caller: Caller, supplier_id: uuid.UUID | None = None, since: datetime | None = None
+) -> list[Series]:
+    """Every series of ``supplier_id``'s reports the caller may read (all its suppliers' when None), from the
+    period starting at ``since`` on. Several reports for one period (a resubmission) are all drawn, in the
+    order they were received, as the API lists them."""
+    readable = or_(
+        KpiReport.supplier_id == caller.org_id, KpiReport.disclosure != DisclosureMode.THRESHOLD.value
+    )
+    query = visible(caller).with_only_columns(
+        KpiReport.part_number,
+        KpiReport.characteristic,
+        KpiReport.kpi,
+        KpiReport.threshold,
+        KpiReport.period,
+        case((and_(readable, KpiReport.value.is_not(None)), KpiReport.value), else_=None),
+        KpiReport.meets,
+        KpiReport.has_proof,
+    )
+    if supplier_id is not None:
+        query = query.where(KpiReport.supplier_id == supplier_id)
+    if since is not None:
+        query = query.where(KpiReport.period_start >= since)
+    query = query.order_by(KpiReport.period_start, KpiReport.received_at, KpiReport.id)
+    grouped: dict[tuple[str, str, str], Series] = {}
+    for part, characteristic, kpi, threshold, period, value, meets, proof in session.execute(query):
+        key = (part, characteristic or "", kpi)
+        series = grouped.get(key)
+        if series is None:
+            series = grouped[key] = Series(part, characteristic or "", kpi, float(threshold))
+        shown = None if value is None else float(value)
+        series.points.append(Point(period, shown, bool(meets), shown is None and bool(meets) and bool(proof)))
+    return [grouped[key] for key in sorted(grouped)]
