@@ -23,8 +23,9 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from hub.auth.tokens import Caller
@@ -36,11 +37,13 @@ from hub.models import (
     QualityNotification,
     SupplyAgreement,
 )
+from hub.models.base import UTCDateTime
 from protocol.models.common import OrgKind
 from protocol.models.containment import ContainmentStatus
 from protocol.models.notifications import NotificationStatus, NotificationType
 from protocol.periods import due_at, parse_period
 
+Query = TypeVar("Query", bound=Select[*tuple[Any, ...]])
 WINDOW = timedelta(days=91)
 OPEN_ACTION_POINTS = 5
 OPEN_ACTION_CAP = 25
@@ -113,29 +116,12 @@ def data_sharing(
             where.append(getattr(model, theirs) == counterparty)
         return where
 
-    reports = session.execute(
-        select(
-            getattr(KpiReport, theirs),
-            KpiReport.period,
-            KpiReport.received_at,
-            KpiReport.has_proof,
-            SupplyAgreement.report_due_days,
-        )
-        .join(SupplyAgreement, SupplyAgreement.id == KpiReport.agreement_id)
-        .where(*scoped(KpiReport), KpiReport.period_start >= since)
-    ).all()
-    due_dates: dict[tuple[str, int], datetime] = {}
-    for party, period, received_at, has_proof, due_days in reports:
-        key = (period, due_days)
-        if key not in due_dates:
-            due_dates[key] = due_at(parse_period(period), due_days)
-        row = counts[party]
-        row["reports"] += 1
-        row["due"] += 1
-        row["proven"] += bool(has_proof)
-        # SQLite hands back naive datetimes (UTC by convention here).
-        received = received_at if received_at.tzinfo else received_at.replace(tzinfo=due_dates[key].tzinfo)
-        row["on_time"] += received <= due_dates[key]
+    _count_reports(
+        session,
+        counts,
+        party=getattr(KpiReport, theirs),
+        where=[*scoped(KpiReport), KpiReport.period_start >= since],
+    )
 
     for party, missing in session.execute(
         select(getattr(PeriodOutcome, theirs), func.count())
@@ -196,6 +182,51 @@ def data_sharing(
         counts[party]["open_actions"] += int(open_count)
 
     return {party: DataSharing(**row) for party, row in counts.items()}
+
+
+def _count_reports(
+    session: Session,
+    counts: dict[uuid.UUID, dict[str, int]],
+    *,
+    party: ColumnElement[uuid.UUID],
+    where: list[ColumnElement[bool]],
+) -> None:
+    """Reports received, proven and on time per counterparty, counted by the database: a hundred suppliers'
+    quarter is thirteen thousand reports, too many to fetch for three sums. Each period's due date depends on
+    the agreement's ``report_due_days``, so the few (period, due days) pairs in the window are read first and
+    their due dates handed to the count as one CASE."""
+
+    def windowed(query: Query) -> Query:
+        return query.join(SupplyAgreement, SupplyAgreement.id == KpiReport.agreement_id).where(*where)
+
+    terms = session.execute(
+        windowed(select(KpiReport.period, SupplyAgreement.report_due_days).distinct())
+    ).all()
+    if not terms:
+        return
+    due = case(
+        *[
+            (
+                and_(KpiReport.period == period, SupplyAgreement.report_due_days == days),
+                literal(due_at(parse_period(period), days), type_=UTCDateTime()),
+            )
+            for period, days in terms
+        ]
+    )
+    totals = windowed(
+        select(
+            party,
+            func.count(),
+            func.sum(case((KpiReport.has_proof, 1), else_=0)),
+            func.sum(case((KpiReport.received_at <= due, 1), else_=0)),
+        )
+    ).group_by(party)
+    for who, received, proven, on_time in session.execute(totals):
+        row = counts[who]
+        row["reports"] += int(received)
+        row["due"] += int(received)
+        row["proven"] += int(proven or 0)
+        row["on_time"] += int(on_time or 0)
 
 
 def _aware(moment: datetime, like: datetime) -> datetime:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from hub.agreements import service as agreements
 from hub.auth.tokens import Caller
+from hub.models.base import uuid7
 from hub.orgs import service as orgs
 from protocol.encoding import b64url_encode
 from protocol.models.agreements import AgreementCreate
@@ -96,6 +98,33 @@ class Reporting:
 
     def body(self, envelope: SignedEnvelope | None = None) -> dict[str, Any]:
         return {"envelope": (envelope or self.envelope()).model_dump(mode="json")}
+
+
+def stored_report_row(reporting: Reporting, period: Period, **overrides: Any) -> dict[str, Any]:
+    """A KPI report row as the ingest path stores it, for tests that need many periods or a chosen receipt
+    time (signing hundreds of reports through the API would only slow them down)."""
+    row: dict[str, Any] = {
+        "id": uuid7(),
+        "supplier_id": reporting.supplier.org.id,
+        "oem_id": reporting.oem.org.id,
+        "agreement_id": reporting.agreement_id,
+        "part_number": "SH-1",
+        "characteristic": "DIA-01",
+        "period": str(period),
+        "period_start": period.start,
+        "kpi": "cpk",
+        "meets": True,
+        "value": Decimal("1.40"),
+        "threshold": Decimal("1.33"),
+        "disclosure": "value",
+        "key_id": reporting.key_id,
+        "nonce": uuid.uuid4().hex,
+        "signed_at": period.end,
+        "received_at": period.end + timedelta(hours=1),
+        "envelope": {"payload": {"period": str(period)}},
+        "has_proof": False,
+    }
+    return row | overrides
 
 
 def make_reporting(db: Session, oem: Actor, supplier: Actor, *, disclosure: str = "value") -> Reporting:

@@ -3,8 +3,6 @@ hidden behind its threshold is read out for the supplier only."""
 
 from __future__ import annotations
 
-import uuid
-from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import insert
@@ -12,11 +10,11 @@ from sqlalchemy.orm import Session
 
 from hub.kpis.series import series_for
 from hub.models import KpiReport
-from hub.models.base import utcnow, uuid7
+from hub.models.base import utcnow
 from protocol.models.common import OrgKind, PeriodKind
 from protocol.periods import period_containing
 from tests.hub.conftest import make_org
-from tests.hub.kpis.conftest import Reporting, caller_of
+from tests.hub.kpis.conftest import Reporting, caller_of, stored_report_row
 
 WEEKS = 600  # more than the 500 rows the console reads of any one list
 
@@ -29,27 +27,14 @@ def _store_weeks(db: Session, reporting: Reporting) -> list[str]:
         periods.append(period)
         period = period.previous()
     rows = [
-        {
-            "id": uuid7(),
-            "supplier_id": reporting.supplier.org.id,
-            "oem_id": reporting.oem.org.id,
-            "agreement_id": reporting.agreement_id,
-            "part_number": "SH-1",
-            "characteristic": "DIA-01",
-            "period": str(week),
-            "period_start": week.start,
-            "kpi": "cpk",
-            "meets": i % 2 == 0,
-            "value": Decimal("1.40") if i % 2 == 0 else Decimal("1.20"),
-            "threshold": Decimal("1.33"),
-            "disclosure": "threshold" if i % 3 == 0 else "value",
-            "key_id": reporting.key_id,
-            "nonce": uuid.uuid4().hex,
-            "signed_at": week.end,
-            "received_at": week.end + timedelta(hours=1),
-            "envelope": {"payload": {"period": str(week)}},
-            "has_proof": i % 3 == 0,
-        }
+        stored_report_row(
+            reporting,
+            week,
+            meets=i % 2 == 0,
+            value=Decimal("1.40") if i % 2 == 0 else Decimal("1.20"),
+            disclosure="threshold" if i % 3 == 0 else "value",
+            has_proof=i % 3 == 0,
+        )
         for i, week in enumerate(periods)
     ]
     db.execute(insert(KpiReport), rows)

@@ -7,13 +7,16 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from hub.models import KpiReport, SupplyAgreement
 from hub.models.base import utcnow
 from hub.rules.sharing import DataSharing, data_sharing
-from protocol.models.common import OrgKind
+from protocol.models.common import OrgKind, PeriodKind
+from protocol.periods import due_at, period_containing
 from tests.hub.conftest import make_actor
-from tests.hub.kpis.conftest import Reporting, caller_of
+from tests.hub.kpis.conftest import Reporting, caller_of, stored_report_row
 from tests.hub.notifications.chain import Chain, build_chain
 from tests.hub.notifications.conftest import alert, investigation, moved
 from tests.hub.rules.test_standing import report_weeks
@@ -82,3 +85,22 @@ def test_reports_on_time_and_proven_within_the_window(db: Session, reporting: Re
     assert 0 <= sharing.on_time <= 2 and sharing.degree is not None
     # Half a year on the window holds none of them.
     assert data_sharing(db, caller=oem, now=utcnow() + timedelta(days=200)) == {}
+
+
+def test_a_report_after_its_due_date_is_late_and_one_by_it_on_time(db: Session, reporting: Reporting) -> None:
+    days = db.get(SupplyAgreement, reporting.agreement_id).report_due_days  # type: ignore[union-attr]
+    late_week = period_containing(utcnow(), PeriodKind.WEEK).previous()
+    prompt_week = late_week.previous()
+    db.execute(
+        insert(KpiReport),
+        [
+            stored_report_row(reporting, prompt_week, received_at=due_at(prompt_week, days)),
+            stored_report_row(
+                reporting, late_week, received_at=due_at(late_week, days) + timedelta(seconds=1)
+            ),
+        ],
+    )
+    db.flush()
+    now = due_at(late_week, days) + timedelta(days=1)
+    sharing = data_sharing(db, caller=caller_of(reporting.oem), now=now)[reporting.supplier.org.id]
+    assert (sharing.reports, sharing.due, sharing.on_time, sharing.share_on_time) == (2, 2, 1, 0.5)
