@@ -25,7 +25,7 @@ def hub_process(database_url: str, port: int, *args: str) -> subprocess.Popen[by
     return subprocess.Popen([sys.executable, "-m", "hub.cli", *args], env=env)
 
 
-def wait_until_ready(base_url: str, seconds: float = 30) -> None:
+def wait_until_ready(base_url: str, seconds: float = 90) -> None:
     """Return once ``/readyz`` answers 200; a hub that does not within ``seconds`` fails the benchmark."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:

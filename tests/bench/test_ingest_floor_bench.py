@@ -1,0 +1,171 @@
+"""The hub's report path against its floor, in one run (issue #16): the same wrk script, bodies and uvicorn
+settings posting signed KPI reports to `hub serve` and to a floor app (``ingest_floor_app``: validate, verify the
+Ed25519 signature, INSERT one row), both on one PostgreSQL database.
+
+    HUB_BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/postgres \\
+        pytest tests/bench/test_ingest_floor_bench.py -s -p no:cacheprovider --override-ini addopts=
+
+Printed for each: reports stored per second (counted from the rows the database holds), p50 and p99 (wrk),
+CPU per report (the served process tree and the database's PostgreSQL backends, from ``/proc``, including the
+background work that follows the load for ``SETTLE_SECONDS``) and statements per report (PostgreSQL's own
+count, from pg_stat_statements when it is preloaded; "n/a" otherwise); then the hub's ratio to the floor.
+HUB_BENCH_WORKERS (default 2) and HUB_BENCH_CONNECTIONS (default 8) set the shape, as in test_ingest_bench.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from hub.config import Settings
+from hub.demo.server import free_port
+from protocol.models.common import PeriodKind
+from protocol.periods import period_containing
+from supplier_sdk.auth import token_request_form
+from tests.bench._cpu import Meter
+from tests.bench.test_ingest_bench import CHARACTERISTICS, WORKERS, _database, _fire, _setup, _stored, _wrk
+from tests.hub_server import served_hub, wait_until_ready
+from tests.network import Network
+
+WEEKS = 40  # per side: 40 x 150 characteristics x 2 KPIs = 12,000 reports, more than 10 s of either
+SETTLE_SECONDS = 3.0
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Run:
+    name: str
+    stored: int
+    seconds: float
+    p50: str
+    p99: str
+    failures: int
+    cpu: float
+    statements: int | None
+
+    @property
+    def rate(self) -> float:
+        return self.stored / self.seconds
+
+    @property
+    def cpu_ms(self) -> float:
+        return self.cpu / self.stored * 1000
+
+    def line(self) -> str:
+        per = "n/a" if self.statements is None else f"{self.statements / self.stored:.1f}"
+        return (
+            f"{self.name:>5}: {self.stored:6d} stored in {self.seconds:.1f} s = {self.rate:6.0f}/s,"
+            f" p50 {self.p50}, p99 {self.p99}; CPU {self.cpu_ms:.2f} ms/report; {per} statements/report;"
+            f" non-201 {self.failures}"
+        )
+
+
+def _bodies(network: Network, *, skip_weeks: int) -> list[dict[str, Any]]:
+    period = period_containing(datetime.now(UTC), PeriodKind.WEEK).previous()
+    for _ in range(skip_weeks):
+        period = period.previous()
+    bodies = []
+    for _ in range(WEEKS):
+        for i in range(CHARACTERISTICS):
+            for kpi in ("cpk", "ppk"):
+                payload = network.payload(f"C{i:03d}", value="1.5123", kpi=kpi, period=str(period))
+                bodies.append({"envelope": network.envelope(payload).model_dump(mode="json")})
+        period = period.previous()
+    return bodies
+
+
+@contextmanager
+def served_floor(database_url: str, port: int) -> Iterator[subprocess.Popen[bytes]]:
+    command = [sys.executable, "-m", "uvicorn", "tests.bench.ingest_floor_app:app", "--port", str(port)]
+    command += ["--workers", str(WORKERS), "--log-level", "warning", "--http", "httptools"]
+    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "FLOOR_DATABASE_URL": database_url})
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        yield process
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def _load(
+    name: str, base_url: str, token: str, bodies: list[dict[str, Any]], meter: Meter, database: str
+) -> Run:
+    warmup, bodies = bodies[:500], bodies[500:]
+    asyncio.run(_fire(base_url, token, warmup))
+    time.sleep(SETTLE_SECONDS)
+    before, start = _stored(database), meter.read()
+    if shutil.which("wrk"):
+        seconds, output = _wrk(base_url, token, bodies)
+        latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)", output, re.MULTILINE))
+        found = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+        p50, p99, failures = (
+            latency.get("50", "?"),
+            latency.get("99", "?"),
+            int(found.group(1)) if found else 0,
+        )
+    else:
+        seconds, latencies, failures = asyncio.run(_fire(base_url, token, bodies))
+        latencies.sort()
+        p50 = f"{latencies[len(latencies) // 2] * 1000:.1f}ms"
+        p99 = f"{latencies[int(len(latencies) * 0.99)] * 1000:.1f}ms"
+    time.sleep(SETTLE_SECONDS)  # the hub's sequencer, dispatcher and sealer finish what the load left them
+    stored = _stored(database) - before
+    cpu, statements = meter.since(start)
+    assert stored < len(bodies), "the load ran out of reports: raise WEEKS"
+    return Run(name, stored, seconds, p50, p99, failures, cpu, statements)
+
+
+@pytest.mark.bench
+def test_the_report_path_against_its_floor() -> None:
+    database_url = _database()
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    network = _setup(Settings(database_url=database_url, issuer=base_url, environment="development"))
+    hub_bodies, floor_bodies = _bodies(network, skip_weeks=0), _bodies(network, skip_weeks=WEEKS)
+    with served_hub(database_url, port, workers=WORKERS) as hub:
+        form = token_request_form(
+            client_id=network.client_id,
+            private_key=network.key,
+            token_url=f"{base_url}/oauth/token",
+            scope="kpi:write",
+        )
+        token = httpx.post(f"{base_url}/oauth/token", data=form).json()["access_token"]
+        wait_until_ready(base_url)
+        hub_run = _load(
+            "hub", base_url, token, hub_bodies, Meter(database_url, hub.process.pid), database_url
+        )
+    floor_port = free_port()
+    with served_floor(database_url, floor_port) as floor:
+        floor_url = f"http://127.0.0.1:{floor_port}"
+        floor_run = _load(
+            "floor", floor_url, token, floor_bodies, Meter(database_url, floor.pid), database_url
+        )
+    print(f"\n{hub_run.line()}\n{floor_run.line()}")
+    print(
+        f"hub / floor: rate {hub_run.rate / floor_run.rate:.3f} (goal >= 0.6),"
+        f" CPU per report {hub_run.cpu_ms / floor_run.cpu_ms:.1f}x; load average {os.getloadavg()[0]:.1f}"
+    )
+    print(json.dumps({"hub": hub_run.__dict__, "floor": floor_run.__dict__}, default=str))
+    assert hub_run.failures == 0 and floor_run.failures == 0
