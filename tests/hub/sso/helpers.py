@@ -66,7 +66,9 @@ def begin(network: Network, provider_id: uuid.UUID, idp: OidcProvider) -> tuple[
     return http, back
 
 
-def sso_sign_in(network: Network, provider_id: uuid.UUID, idp: OidcProvider) -> tuple[httpx.Client, httpx.Response]:
+def sso_sign_in(
+    network: Network, provider_id: uuid.UUID, idp: OidcProvider
+) -> tuple[httpx.Client, httpx.Response]:
     """The whole round trip; returns the browser and the hub's answer to the provider's redirect back."""
     http, back = begin(network, provider_id, idp)
     return http, http.get(back)

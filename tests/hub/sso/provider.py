@@ -146,7 +146,11 @@ class _OpenIDCode(OpenIDCode):
 
     def get_client_claims(self, client: _Client) -> dict[str, Any]:
         now = int(time.time())
-        claims: dict[str, Any] = {"iss": self.provider.issuer, "aud": [client.get_client_id()], "exp": now + 300}
+        claims: dict[str, Any] = {
+            "iss": self.provider.issuer,
+            "aud": [client.get_client_id()],
+            "exp": now + 300,
+        }
         if "aud" in self.provider.tamper:
             claims["aud"] = self.provider.tamper["aud"]
         if "exp_in" in self.provider.tamper:
@@ -161,7 +165,11 @@ class _OpenIDCode(OpenIDCode):
 
     def generate_user_info(self, user: Login, scope: str) -> UserInfo:
         return UserInfo(
-            sub=user.sub, email=user.email, email_verified=user.email_verified, name=user.name, groups=user.groups
+            sub=user.sub,
+            email=user.email,
+            email_verified=user.email_verified,
+            name=user.name,
+            groups=user.groups,
         )
 
 
@@ -187,7 +195,9 @@ class _Server(AuthorizationServer):
         super().__init__(scopes_supported=["openid", "email", "profile"])
         self.provider = provider
         self.register_grant(_CodeGrant, [CodeChallenge(required=True), _OpenIDCode(provider)])
-        self.register_token_generator("default", BearerTokenGenerator(lambda *_args, **_kw: generate_token(42)))
+        self.register_token_generator(
+            "default", BearerTokenGenerator(lambda *_args, **_kw: generate_token(42))
+        )
 
     def query_client(self, client_id: str) -> _Client | None:
         return _Client(self.provider) if client_id == self.provider.client_id else None
@@ -274,7 +284,9 @@ class OidcProvider:
 @contextmanager
 def serving(provider: OidcProvider) -> Iterator[OidcProvider]:
     """The provider over a real socket for the duration of the block."""
-    server = uvicorn.Server(uvicorn.Config(provider.app(), host="127.0.0.1", port=provider.port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(provider.app(), host="127.0.0.1", port=provider.port, log_level="warning")
+    )
     thread = threading.Thread(target=server.run, name="oidc-provider", daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
