@@ -24,7 +24,7 @@ from protocol.models.common import OrgKind
 from tests.hub.console.served import person
 from tests.hub.sso.helpers import begin, configure, in_database, sso_sign_in
 from tests.hub.sso.provider import Login, OidcProvider, serving
-from tests.supplier_sdk.test_client_support import Network, running_network
+from tests.supplier_sdk.test_client_support import Network, closed_url, running_network
 
 pytestmark = pytest.mark.e2e
 
@@ -240,6 +240,18 @@ def test_a_provider_reaches_only_people_of_its_own_organization(network: Network
     assert caller.org_id == supplier.org_id
     assert caller.scopes == scopes_for(Role.ADMIN, OrgKind.SUPPLIER) and "rules:admin" not in caller.scopes
     http.close()
+
+
+def test_a_provider_that_is_down_or_names_another_issuer_is_a_message_on_the_sign_in_page(
+    network: Network, idp: OidcProvider
+) -> None:
+    impostor = configure(network, network.oem.org_id, idp, issuer=f"{idp.issuer}/realms/other")
+    down = configure(
+        network, network.oem.org_id, idp, discovery_url=f"{closed_url()}/.well-known/openid-configuration"
+    )
+    with httpx.Client(base_url=network.base_url, timeout=10) as http:
+        _refused(http.get(f"/console/sso/{impostor}"), 502, "names another issuer")
+        _refused(http.get(f"/console/sso/{down}"), 502, "could not be read")
 
 
 def test_an_unknown_or_malformed_provider_is_the_not_found_page(network: Network) -> None:
