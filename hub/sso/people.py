@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hub.audit import service as audit
@@ -77,10 +78,14 @@ def _provision(session: Session, provider: SsoProvider, email: str, claims: dict
 
 
 def _link(session: Session, provider: SsoProvider, person: Person, subject: str) -> None:
-    session.add(
-        SsoIdentity(provider_id=provider.id, person_id=person.id, issuer=provider.issuer, subject=subject)
+    identity = SsoIdentity(
+        provider_id=provider.id, person_id=person.id, issuer=provider.issuer, subject=subject
     )
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(identity)
+    except IntegrityError:
+        return  # a sign-in of the same person in another tab linked them a moment ago
     audit.record(
         session,
         actor=f"person:{person.id}",
