@@ -66,10 +66,11 @@ def _audit(network: Network, subject_id: uuid.UUID) -> list[tuple[str, str]]:
     )
 
 
-def _refused(response: object, status: int, words: str) -> None:
-    assert getattr(response, "status_code") == status, getattr(response, "text")  # noqa: B009
-    assert words in getattr(response, "text")  # noqa: B009
-    assert sessions.COOKIE not in getattr(response, "cookies")  # noqa: B009
+def _refused(response: httpx.Response, status: int, words: str) -> None:
+    """The sign-in page again, with the reason, and no session cookie."""
+    assert response.status_code == status, response.text
+    assert words in response.text
+    assert sessions.COOKIE not in response.cookies
 
 
 def test_sign_in_with_the_provider_maps_the_role_and_opens_a_console_session(
