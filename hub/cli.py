@@ -23,6 +23,7 @@ from typer.core import TyperGroup
 from hub.config import DEVELOPMENT_WARNING, Settings, UnknownSetting, get_settings
 from hub.genealogy.cli import genealogy_app, synth_app
 from hub.people.cli import user_app
+from hub.sso.cli import sso_app
 
 err = Console(stderr=True)
 
@@ -77,6 +78,7 @@ app.add_typer(notifications_app, name="notifications")
 app.add_typer(genealogy_app, name="genealogy")
 app.add_typer(synth_app, name="synth")
 app.add_typer(user_app, name="user")
+app.add_typer(sso_app, name="sso")
 
 console = Console()
 OPERATOR_ACTOR = "cli:operator"

@@ -124,6 +124,10 @@ class Settings(BaseSettings):
     smtp_from: str = "qualink@localhost"
     smtp_starttls: bool = False
     mail_send_interval_seconds: float = Field(default=5.0, ge=0, description="0 turns the mail sender off")
+    # Single sign-on: the key that encrypts each OIDC provider's client secret in the database and the pending
+    # sign-in cookie. Development falls back to a public key from the source; production has no default.
+    sso_secret_key: str | None = Field(default=None, repr=False, min_length=32)
+    sso_http_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
 
     @field_validator("issuer")
     @classmethod
@@ -161,6 +165,14 @@ class Settings(BaseSettings):
             return self.attestation_secret.encode()
         seed = self.signing_key().private_bytes_raw()
         return hmac.new(seed, b"qualink KPI-ZK attestation nonces", hashlib.sha256).digest()
+
+    def sso_key(self) -> bytes:
+        """32 bytes from which single sign-on derives its encryption keys; refused in production when unset."""
+        if self.sso_secret_key:
+            return hashlib.sha256(self.sso_secret_key.encode()).digest()
+        if self.environment == "development":
+            return hashlib.sha256(b"qualink development sso key - never use in production").digest()
+        raise ValueError("HUB_SSO_SECRET_KEY is required for single sign-on when HUB_ENVIRONMENT=production")
 
     def previous_public_keys(self) -> list[Ed25519PublicKey]:
         if not self.previous_token_public_keys:

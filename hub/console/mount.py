@@ -8,7 +8,7 @@ from datetime import datetime
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from hub.console import invitation_pages, mail_pages, pages, people_pages, room_pages, sign_in
+from hub.console import invitation_pages, mail_pages, pages, people_pages, room_pages, sign_in, sso_pages
 from hub.console.web import PREFIX, Viewer, templates
 
 
@@ -26,6 +26,7 @@ templates.env.filters["when"] = when
 def install(app: FastAPI) -> None:
     app.mount(f"{PREFIX}/static", StaticFiles(packages=[("hub.console", "static")]), name="console-static")
     app.include_router(sign_in.router)
+    app.include_router(sso_pages.router)
     app.include_router(people_pages.router)
     app.include_router(invitation_pages.router)
     app.include_router(mail_pages.router)

@@ -12,6 +12,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy.orm import Session
 
 from hub.console.web import (
     PREFIX,
@@ -26,6 +27,7 @@ from hub.db import SessionDep
 from hub.models.base import utcnow
 from hub.people import sessions
 from hub.people.policy import session_policy
+from hub.sso import service as sso
 
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
 
@@ -38,8 +40,9 @@ REASONS = {
 }
 
 
-def _form(
+def form_page(
     request: Request,
+    session: Session,
     *,
     email: str = "",
     message: str | None = None,
@@ -54,6 +57,7 @@ def _form(
         "error": error,
         "form_token": form_token,
         "second_factor": second_factor,
+        "providers": sso.sign_in_choices(session),
     }
     response = render(request, "sign_in.html", context, status_code=status_code)
     response.set_cookie(
@@ -69,8 +73,8 @@ def _form(
 
 
 @router.get("/sign-in")
-def sign_in_page(request: Request, reason: str | None = None) -> HTMLResponse:
-    return _form(request, message=REASONS.get(reason or ""))
+def sign_in_page(request: Request, session: SessionDep, reason: str | None = None) -> HTMLResponse:
+    return form_page(request, session, message=REASONS.get(reason or ""))
 
 
 @router.post("/sign-in")
@@ -84,8 +88,12 @@ def sign_in(
 ) -> Response:
     expected = request.cookies.get(FORM_COOKIE, "")
     if not expected or not hmac.compare_digest(expected.encode(), form_token.encode()):
-        return _form(
-            request, email=email, error="That form was out of date; please try again.", status_code=400
+        return form_page(
+            request,
+            session,
+            email=email,
+            error="That form was out of date; please try again.",
+            status_code=400,
         )
     try:
         signed = sessions.sign_in(
@@ -98,16 +106,22 @@ def sign_in(
             now=utcnow(),
         )
     except sessions.SecondFactorRequired as exc:
-        return _form(request, email=email, error=exc.detail, second_factor=True, status_code=401)
+        return form_page(request, session, email=email, error=exc.detail, second_factor=True, status_code=401)
     except (sessions.SignInRefused, sessions.TooManySignIns) as exc:
         # Returned, not raised: the failure just recorded must be committed for the rate limit to count it.
-        return _form(request, email=email, error=exc.detail, status_code=exc.status_code)
+        return form_page(request, session, email=email, error=exc.detail, status_code=exc.status_code)
+    response = signed_in_response(request, session, signed)
+    response.delete_cookie(FORM_COOKIE, path=SIGN_IN)
+    return response
+
+
+def signed_in_response(request: Request, session: Session, signed: sessions.SignedIn) -> Response:
+    """To the console with the new session's cookie (by password or by a provider alike)."""
     previous = request.cookies.get(sessions.COOKIE)
     if previous:  # the browser's earlier session ends: one browser, one session, never a fixated one
         sessions.sign_out(session, token=previous, now=utcnow())
     response = RedirectResponse(f"{PREFIX}/", status_code=303)
     set_session_cookie(response, request, signed.token)
-    response.delete_cookie(FORM_COOKIE, path=SIGN_IN)
     return response
 
 

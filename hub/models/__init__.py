@@ -45,6 +45,7 @@ from hub.models.rules import (
     Standing,
     StandingChange,
 )
+from hub.models.sso import SsoIdentity, SsoProvider
 
 __all__ = [
     "AgreementLab",
@@ -92,6 +93,8 @@ __all__ = [
     "RuleVersion",
     "Shipment",
     "SignInFailure",
+    "SsoIdentity",
+    "SsoProvider",
     "Standing",
     "StandingChange",
     "SupplyAgreement",

@@ -61,7 +61,10 @@ def create_person(
     display_name: str | None = None,
     locale: str = "en",
     time_zone: str = "UTC",
+    person_id: uuid.UUID | None = None,
 ) -> Person:
+    """``person_id`` chooses the new person's id, for a person who creates themself (single sign-on's
+    provisioning), so that their creation is audited under their own identity."""
     email = check_email(email)
     chosen = check_role(role)
     if locale not in LOCALES:
@@ -77,6 +80,7 @@ def create_person(
     if session.scalar(taken) is not None:
         raise Conflict(f"a person with the e-mail {email} already belongs to this organization")
     person = Person(
+        **({"id": person_id} if person_id else {}),
         organization_id=org_id,
         email=email,
         email_key=key,
