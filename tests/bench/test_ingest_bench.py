@@ -98,9 +98,12 @@ def _wrk(base_url: str, token: str, bodies: list[dict[str, Any]]) -> tuple[float
     return float(WRK_SECONDS), output
 
 
-def _envelopes(network: Network) -> list[dict[str, Any]]:
+def _envelopes(network: Network, *, weeks: int = WEEKS, skip_weeks: int = 0) -> list[dict[str, Any]]:
+    """Pre-signed report bodies for ``weeks`` weeks back from last week, after skipping ``skip_weeks``."""
     bodies, period = [], period_containing(datetime.now(UTC), PeriodKind.WEEK).previous()
-    for _ in range(WEEKS):
+    for _ in range(skip_weeks):
+        period = period.previous()
+    for _ in range(weeks):
         for i in range(CHARACTERISTICS):
             for kpi in ("cpk", "ppk"):
                 payload = network.payload(f"C{i:03d}", value="1.5123", kpi=kpi, period=str(period))

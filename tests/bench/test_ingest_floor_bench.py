@@ -25,7 +25,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,13 +33,10 @@ import pytest
 
 from hub.config import Settings
 from hub.demo.server import free_port
-from protocol.models.common import PeriodKind
-from protocol.periods import period_containing
 from supplier_sdk.auth import token_request_form
 from tests.bench._cpu import Meter
-from tests.bench.test_ingest_bench import CHARACTERISTICS, WORKERS, _database, _fire, _setup, _stored, _wrk
+from tests.bench.test_ingest_bench import WORKERS, _database, _envelopes, _fire, _setup, _stored, _wrk
 from tests.hub_server import served_hub, wait_until_ready
-from tests.network import Network
 
 WEEKS = 40  # per side: 40 x 150 characteristics x 2 KPIs = 12,000 reports, more than 10 s of either
 SETTLE_SECONDS = 3.0
@@ -73,20 +69,6 @@ class Run:
             f" p50 {self.p50}, p99 {self.p99}; CPU {self.cpu_ms:.2f} ms/report; {per} statements/report;"
             f" non-201 {self.failures}"
         )
-
-
-def _bodies(network: Network, *, skip_weeks: int) -> list[dict[str, Any]]:
-    period = period_containing(datetime.now(UTC), PeriodKind.WEEK).previous()
-    for _ in range(skip_weeks):
-        period = period.previous()
-    bodies = []
-    for _ in range(WEEKS):
-        for i in range(CHARACTERISTICS):
-            for kpi in ("cpk", "ppk"):
-                payload = network.payload(f"C{i:03d}", value="1.5123", kpi=kpi, period=str(period))
-                bodies.append({"envelope": network.envelope(payload).model_dump(mode="json")})
-        period = period.previous()
-    return bodies
 
 
 @contextmanager
@@ -143,7 +125,8 @@ def test_the_report_path_against_its_floor() -> None:
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     network = _setup(Settings(database_url=database_url, issuer=base_url, environment="development"))
-    hub_bodies, floor_bodies = _bodies(network, skip_weeks=0), _bodies(network, skip_weeks=WEEKS)
+    hub_bodies = _envelopes(network, weeks=WEEKS)
+    floor_bodies = _envelopes(network, weeks=WEEKS, skip_weeks=WEEKS)
     with served_hub(database_url, port, workers=WORKERS) as hub:
         form = token_request_form(
             client_id=network.client_id,
