@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from sqlalchemy import and_, case, or_
 from sqlalchemy.orm import Session
@@ -39,12 +38,9 @@ class Series:
     points: list[Point] = field(default_factory=list)
 
 
-def series_for(
-    session: Session, *, caller: Caller, supplier_id: uuid.UUID | None = None, since: datetime | None = None
-) -> list[Series]:
-    """Every series of ``supplier_id``'s reports the caller may read (all its suppliers' when None), from the
-    period starting at ``since`` on. Several reports for one period (a resubmission) are all drawn, in the
-    order they were received, as the API lists them."""
+def series_for(session: Session, *, caller: Caller, supplier_id: uuid.UUID) -> list[Series]:
+    """Every series of ``supplier_id``'s reports the caller may read. Several reports for one period (a
+    resubmission) are all drawn, in the order they were received, as the API lists them."""
     readable = or_(
         KpiReport.supplier_id == caller.org_id, KpiReport.disclosure != DisclosureMode.THRESHOLD.value
     )
@@ -58,11 +54,9 @@ def series_for(
         KpiReport.meets,
         KpiReport.has_proof,
     )
-    if supplier_id is not None:
-        query = query.where(KpiReport.supplier_id == supplier_id)
-    if since is not None:
-        query = query.where(KpiReport.period_start >= since)
-    query = query.order_by(KpiReport.period_start, KpiReport.received_at, KpiReport.id)
+    query = query.where(KpiReport.supplier_id == supplier_id).order_by(
+        KpiReport.period_start, KpiReport.received_at, KpiReport.id
+    )
     grouped: dict[tuple[str, str, str], Series] = {}
     for part, characteristic, kpi, threshold, period, value, meets, proof in session.execute(query):
         key = (part, characteristic or "", kpi)
