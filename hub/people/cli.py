@@ -32,40 +32,40 @@ OrgOption = Annotated[str, typer.Option("--org", help="Organization name or id")
 EmailOption = Annotated[str, typer.Option("--email", help="The person's e-mail address")]
 
 
-def _fail(message: str) -> typer.Exit:
+def fail(message: str) -> typer.Exit:
     err.print(f"[red]error:[/red] {message}")
     return typer.Exit(2)
 
 
-def _settings() -> Settings:
+def cli_settings() -> Settings:
     try:
         return get_settings()
     except ValidationError as exc:
-        raise _fail(f"configuration error: {exc.errors()[0]['msg']}") from exc
+        raise fail(f"configuration error: {exc.errors()[0]['msg']}") from exc
 
 
 @contextmanager
-def _session() -> Iterator[Session]:
+def cli_session() -> Iterator[Session]:
     from hub.db import make_engine, make_session_factory
 
-    engine = make_engine(_settings())
+    engine = make_engine(cli_settings())
     try:
         with make_session_factory(engine).begin() as session:
             yield session
     except HubError as exc:
-        raise _fail(exc.detail) from exc
+        raise fail(exc.detail) from exc
     finally:
         engine.dispose()
 
 
-def _org(session: Session, ref: str) -> Organization:
+def find_org(session: Session, ref: str) -> Organization:
     try:
         query = select(Organization).where(Organization.id == uuid.UUID(ref))
     except ValueError:
         query = select(Organization).where(Organization.name == ref)
     found = session.scalar(query)
     if found is None:
-        raise _fail(f"no organization '{ref}'")
+        raise fail(f"no organization '{ref}'")
     return found
 
 
@@ -98,9 +98,9 @@ def user_create(
     """Create a person in an organization; prints their id. The password comes only from standard input."""
     password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
     if not password_stdin:
-        raise _fail("give the password on standard input with --password-stdin")
-    with _session() as session:
-        found = _org(session, org)
+        raise fail("give the password on standard input with --password-stdin")
+    with cli_session() as session:
+        found = find_org(session, org)
         person = service.create_person(
             session,
             actor=ACTOR,
@@ -125,8 +125,8 @@ def user_list(
     """List an organization's people."""
     from rich.table import Table
 
-    with _session() as session:
-        rows = [_row(person) for person in service.list_people(session, org_id=_org(session, org).id)]
+    with cli_session() as session:
+        rows = [_row(person) for person in service.list_people(session, org_id=find_org(session, org).id)]
     if as_json:
         print(json.dumps(rows, indent=2))
         return
@@ -142,8 +142,8 @@ def user_list(
 @user_app.command("disable")
 def user_disable(org: OrgOption, email: EmailOption) -> None:
     """Disable a person: they cannot sign in, and every session they hold ends at its next request."""
-    with _session() as session:
-        person = service.find_person(session, org_id=_org(session, org).id, email=email)
+    with cli_session() as session:
+        person = service.find_person(session, org_id=find_org(session, org).id, email=email)
         service.disable_person(session, actor=ACTOR, actor_org_id=None, person=person, now=utcnow())
     console.print(f"disabled {email}")
 
@@ -155,8 +155,8 @@ def user_set_role(
     role: Annotated[str, typer.Option("--role", help="viewer | sqe | purchasing | plant | admin")],
 ) -> None:
     """Change a person's role; it applies from their next request."""
-    with _session() as session:
-        person = service.find_person(session, org_id=_org(session, org).id, email=email)
+    with cli_session() as session:
+        person = service.find_person(session, org_id=find_org(session, org).id, email=email)
         service.set_role(session, actor=ACTOR, actor_org_id=None, person=person, role=role)
     console.print(f"{email} is now {role}")
 
@@ -164,7 +164,7 @@ def user_set_role(
 @user_app.command("enable-totp")
 def user_enable_totp(org: OrgOption, email: EmailOption) -> None:
     """Turn on a one-time code (TOTP) as second factor; prints the otpauth:// URI for an authenticator app."""
-    with _session() as session:
-        person = service.find_person(session, org_id=_org(session, org).id, email=email)
+    with cli_session() as session:
+        person = service.find_person(session, org_id=find_org(session, org).id, email=email)
         uri = service.enable_totp(session, actor=ACTOR, actor_org_id=None, person=person)
     print(uri)

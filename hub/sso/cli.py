@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 
 from hub.models import SsoProvider
-from hub.people.cli import ACTOR, OrgOption, _fail, _org, _session, _settings
+from hub.people.cli import ACTOR, OrgOption, cli_session, cli_settings, fail, find_org
 from hub.sso import service
 
 sso_app = typer.Typer(
@@ -28,7 +28,7 @@ def _mapping(values: list[str]) -> dict[str, str]:
     for value in values:
         claim_value, _, role = value.rpartition("=")
         if not claim_value or not role:
-            raise _fail(f"--map takes CLAIM_VALUE=ROLE, not '{value}'")
+            raise fail(f"--map takes CLAIM_VALUE=ROLE, not '{value}'")
         mapping[claim_value] = role
     return mapping
 
@@ -65,15 +65,15 @@ def sso_add(
 ) -> None:
     """Add an OpenID Connect provider to an organization; prints the redirect URI to register with it."""
     if not client_secret_stdin:
-        raise _fail("give the client secret on standard input with --client-secret-stdin")
+        raise fail("give the client secret on standard input with --client-secret-stdin")
     secret = sys.stdin.readline().rstrip("\r\n")
-    settings = _settings()
+    settings = cli_settings()
     try:
         key = settings.sso_key()
     except ValueError as exc:
-        raise _fail(str(exc)) from exc
-    with _session() as session:
-        found = _org(session, org)
+        raise fail(str(exc)) from exc
+    with cli_session() as session:
+        found = find_org(session, org)
         provider = service.add_provider(
             session,
             actor=ACTOR,
@@ -132,8 +132,8 @@ def sso_list(
     """List an organization's providers (never their secrets)."""
     from rich.table import Table
 
-    with _session() as session:
-        providers = service.list_providers(session, org_id=_org(session, org).id)
+    with cli_session() as session:
+        providers = service.list_providers(session, org_id=find_org(session, org).id)
         rows, cells = [_row(p) for p in providers], [_cells(p) for p in providers]
     if as_json:
         print(json.dumps(rows, indent=2))
@@ -147,8 +147,8 @@ def sso_list(
 @sso_app.command("remove")
 def sso_remove(org: OrgOption, name: NameOption) -> None:
     """Remove a provider: its people keep their accounts but can no longer sign in through it."""
-    with _session() as session:
+    with cli_session() as session:
         service.remove_provider(
-            session, actor=ACTOR, actor_org_id=None, org_id=_org(session, org).id, name=name
+            session, actor=ACTOR, actor_org_id=None, org_id=find_org(session, org).id, name=name
         )
     console.print(f"removed {name}")
