@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import select as select_module
 import sqlite3
 import threading
 from collections import deque
@@ -14,6 +15,7 @@ from fastapi import Depends, Request
 from sqlalchemy import Engine, Select, create_engine, event, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.config import Settings
@@ -53,12 +55,26 @@ def make_engine(settings: Settings) -> Engine:
 
         _take_write_turns(engine, WriteTurns.of(engine.url.database), settings.database_busy_timeout_seconds)
         return engine
-    return create_engine(
+    engine = create_engine(
         settings.database_url,
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_pool_size,
-        pool_pre_ping=True,
     )
+    event.listen(engine, "checkout", _refuse_hung_up)
+    return engine
+
+
+def _refuse_hung_up(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """A pooled PostgreSQL connection the server has closed is replaced before use, without a round trip.
+
+    An idle connection has nothing to read; one that does was told goodbye (a terminated backend's FATAL, a
+    restart's EOF). Raising DisconnectionError makes the pool discard it and check out a fresh one, which is
+    what ``pool_pre_ping`` did at the price of a ``SELECT 1`` before every transaction."""
+    if dbapi_connection.closed or dbapi_connection.broken:
+        raise DisconnectionError("the connection is closed")
+    readable, _, _ = select_module.select([dbapi_connection.fileno()], [], [], 0)
+    if readable:
+        raise DisconnectionError("the server closed the connection")
 
 
 class WriteTurns:

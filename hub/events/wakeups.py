@@ -3,9 +3,10 @@ deliveries, wakes the sequencers and dispatchers of every hub process at once (L
 
 Inside one process a commit wakes that process's sequencer directly (``sequencer.wake_on_publish``) and the
 sequencer its dispatcher. Another process (a ``hub worker``, another replica, another uvicorn worker) only heard
-of it at its next poll, up to an interval later. Here the publishing transaction says ``NOTIFY`` on a channel,
-which PostgreSQL delivers when, and only if, the transaction commits; a thread in each process LISTENs and calls
-that process's wake-ups. The polls stay as the fallback: a lost listener connection costs latency, never an
+of it at its next poll, up to an interval later. Here the transaction says ``NOTIFY`` on a channel, which
+PostgreSQL delivers when, and only if, the transaction commits; a thread in each process LISTENs and calls that
+process's wake-ups. Inserting events notifies by the events table's statement trigger (no statement of ours on
+the report path); the sequencer's fan-out calls :func:`notify`. The polls stay as the fallback: a lost listener connection costs latency, never an
 event. SQLite has no such channel and keeps polling across processes."""
 
 from __future__ import annotations

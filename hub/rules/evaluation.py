@@ -16,8 +16,8 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ScalarSelect, func, insert, select, update
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from hub.audit import service as audit
 from hub.db import insert_or_ignore
@@ -94,10 +94,20 @@ class RuleIndex:
 _RULESETS: dict[uuid.UUID, tuple[int, RuleIndex]] = {}
 
 
-def ruleset(session: Session, *, oem_id: uuid.UUID, now: datetime) -> RuleIndex:
-    """The OEM's active rules in force now, parsed once per change of its rule set (any save is a new row)."""
-    revision = session.scalar(select(func.max(RuleVersion.id)).where(RuleVersion.oem_id == oem_id))
+def revision_of(oem_id: QueryableAttribute[uuid.UUID] | uuid.UUID) -> ScalarSelect[int]:
+    """The OEM's rule-set revision (its newest rule version's id; 0 without rules) as a scalar subquery, so a
+    caller that sends a statement anyway (the KPI report path's lookup) reads it without a round trip."""
+    newest = func.coalesce(func.max(RuleVersion.id), 0)
+    return select(newest).where(RuleVersion.oem_id == oem_id).scalar_subquery()
+
+
+def ruleset(session: Session, *, oem_id: uuid.UUID, now: datetime, revision: int | None = None) -> RuleIndex:
+    """The OEM's active rules in force now, parsed once per change of its rule set (any save is a new row).
+
+    ``revision`` is :func:`revision_of` as read in this transaction, when the caller has it."""
     if revision is None:
+        revision = session.scalar(select(revision_of(oem_id)))
+    if not revision:
         return RuleIndex([])
     cached = _RULESETS.get(oem_id)
     if cached is not None and cached[0] == revision:
@@ -297,12 +307,18 @@ def _nothing_to_do(
 
 
 def evaluate(
-    session: Session, *, series: Series, now: datetime, recorded: PeriodResult | None = None
+    session: Session,
+    *,
+    series: Series,
+    now: datetime,
+    recorded: PeriodResult | None = None,
+    revision: int | None = None,
 ) -> Decision | None:
     """Run the OEM's rules on the newest period of ``series`` and apply what they decide.
 
-    ``recorded`` is the outcome just stored, when the caller has it: a good one usually needs no more work."""
-    watching = ruleset(session, oem_id=series.oem_id, now=now).watching(series)
+    ``recorded`` is the outcome just stored, when the caller has it: a good one usually needs no more work;
+    ``revision`` is the rule set's revision (:func:`revision_of`), when the caller read it."""
+    watching = ruleset(session, oem_id=series.oem_id, now=now, revision=revision).watching(series)
     if not watching:
         return None
     if recorded is not None and _nothing_to_do(session, series=series, watching=watching, recorded=recorded):

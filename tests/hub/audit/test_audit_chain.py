@@ -37,7 +37,9 @@ def write_entries(db: Session, count: int) -> list[AuditEntry]:
 
 
 def seal(db: Session) -> int:
-    return audit.seal(db, signing_key=KEY, key_id=KEY_ID, issuer=TEST_ISSUER)
+    sealed = audit.seal(db, signing_key=KEY, key_id=KEY_ID, issuer=TEST_ISSUER)
+    db.expire_all()  # the sealer writes set-based, past the session: read back what it wrote
+    return sealed
 
 
 def verify(db: Session) -> audit.VerifyResult:

@@ -49,7 +49,8 @@ def make_events(db: Session, org: Organization, *types: str) -> list[Event]:
         made += events.publish(db, type=type_, subject_id=uuid.uuid4(), views={org.id: {"type": type_}})
     db.flush()
     numbered = events.sequence(db)
-    return [event for event in numbered if event in made]
+    ids = {event.id for event in made}
+    return [event for event in numbered if event.id in ids]
 
 
 class Receiver:
