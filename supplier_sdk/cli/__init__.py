@@ -26,7 +26,21 @@ from collections.abc import Sequence
 import click
 import typer
 
-from supplier_sdk.cli import attest, genealogy, kpi, lab, notifications, outbox, report, room
+from supplier_sdk.cli import (
+    agreements,
+    attest,
+    genealogy,
+    keys,
+    kpi,
+    lab,
+    notifications,
+    outbox,
+    profiles,
+    report,
+    room,
+    standing,
+    webhooks,
+)
 
 app = typer.Typer(
     name="supplier-sdk",
@@ -47,12 +61,23 @@ COMMAND_GROUPS: tuple[tuple[str, typer.Typer], ...] = (
     ("genealogy", genealogy.app),
     ("notifications", notifications.app),
     ("containment", notifications.containment_app),
+    ("agreements", agreements.app),
+    ("keys", keys.app),
+    ("webhooks", webhooks.app),
+    ("profiles", profiles.app),
 )
 for _name, _group in COMMAND_GROUPS:
     app.add_typer(_group, name=_name)
 # Single commands at the top level: `supplier-sdk verify PROOF.json`, `supplier-sdk trace LOT...`.
 app.command("verify")(attest.verify_command)
 app.command("trace")(genealogy.trace_command)
+app.command("standing")(standing.standing_command)
+
+
+@app.callback()
+def choose_profile(profile: profiles.ProfileOption = None) -> None:
+    """Qualink supplier SDK: compute quality KPIs from your own data; raw data never leaves this machine."""
+    profiles.select_profile(profile)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
