@@ -10,11 +10,21 @@ Example:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import typer
 from pydantic import BaseModel
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
 
 
 def as_data(value: Any) -> Any:
@@ -45,4 +55,36 @@ def emit(value: Any, *, as_json: bool, lines: Iterable[str]) -> None:
         typer.echo(line)
 
 
-__all__ = ["as_data", "emit"]
+@contextmanager
+def transfer_progress(
+    description: str, *, as_json: bool, console: Console | None = None
+) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on stderr for a room transfer, as a ``(done, total)`` callback; ``None`` (no bar) with
+    ``--json`` or when stderr is not a terminal, so scripts and logs get no control characters.
+
+    Example::
+
+        with transfer_progress("uploading log.csv", as_json=False) as progress:
+            rooms.upload(room_id, "log.csv", progress=progress)
+    """
+    out = console or Console(stderr=True)
+    if as_json or not out.is_terminal:
+        yield None
+        return
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=out, transient=True) as bar:
+        task = bar.add_task(description, total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield advance
+
+
+__all__ = ["as_data", "emit", "transfer_progress"]
