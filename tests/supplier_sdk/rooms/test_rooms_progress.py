@@ -22,7 +22,8 @@ from tests.supplier_sdk.test_client_support import Network, running_network
 
 pytestmark = pytest.mark.e2e
 
-LOG = b"t_s,noise_db\n" + b"".join(b"%d,%d.5\n" % (t, 60 + t % 13) for t in range(300_000))  # ~3.4 MB: several 1 MiB pieces
+# ~3.4 MB: several of the 1 MiB pieces a transfer moves at a time
+LOG = b"t_s,noise_db\n" + b"".join(b"%d,%d.5\n" % (t, 60 + t % 13) for t in range(300_000))
 
 
 @pytest.fixture(scope="module")
