@@ -7,6 +7,9 @@ more than one command takes are declared once, in :mod:`supplier_sdk.cli.options
 hub takes ``--hub``/``--client-id``/``--key-file`` and its error-to-exit-status mapping from
 :mod:`supplier_sdk.cli.connection` (``with_hub_connection``, ``HubConnection.client()``).
 
+``supplier-sdk --profile NAME <command> …`` (or ``QUALINK_PROFILE``) takes the hub, client and key files from a
+named profile of the config file (:mod:`supplier_sdk.cli.profiles`).
+
 Exit status: 0 on success, 2 for any input or usage problem, which is reported as one line on stderr
 (``error: ...``) and never as a traceback.
 
