@@ -123,3 +123,15 @@ def test_webhooks_from_creation_to_deletion(network: Network, tmp_path: Path) ->
     assert cli(env, "webhooks", "delete", webhook_id) == f"{webhook_id} disabled\n"
     assert json.loads(cli(env, "webhooks", "show", webhook_id, "--json"))["disabled_at"] is not None
     assert "url" in cli(env, "webhooks", "create", "ftp://mes.example.com/x", status=2).lower()
+
+
+def test_a_client_without_the_scope_is_refused_in_one_line(network: Network, tmp_path: Path) -> None:
+    reader = network.register(OrgKind.SUPPLIER, scopes=["agreements:read"])
+    agreement = propose(network, reader.org_id, "Read only")
+    env = environment(network, reader, tmp_path)
+
+    assert [a["id"] for a in json.loads(cli(env, "agreements", "list", "--json"))] == [agreement]
+    for args in (("agreements", "accept", agreement), ("webhooks", "list"), ("standing",)):
+        error = cli(env, *args, status=2)
+        assert error.startswith("error: InsufficientScope: ") and "(HTTP 403" in error and error.count("\n") == 1
+    assert json.loads(cli(env, "agreements", "show", agreement, "--json"))["status"] == "proposed"
