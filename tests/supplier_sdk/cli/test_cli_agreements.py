@@ -133,5 +133,7 @@ def test_a_client_without_the_scope_is_refused_in_one_line(network: Network, tmp
     assert [a["id"] for a in json.loads(cli(env, "agreements", "list", "--json"))] == [agreement]
     for args in (("agreements", "accept", agreement), ("webhooks", "list"), ("standing",)):
         error = cli(env, *args, status=2)
-        assert error.startswith("error: InsufficientScope: ") and "(HTTP 403" in error and error.count("\n") == 1
+        assert (
+            error.startswith("error: InsufficientScope: ") and "(HTTP 403" in error and error.count("\n") == 1
+        )
     assert json.loads(cli(env, "agreements", "show", agreement, "--json"))["status"] == "proposed"
