@@ -38,7 +38,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from protocol.encoding import b64url_encode
-from protocol.models.agreements import Agreement
+from protocol.models.agreements import Agreement, AgreementDecision
 from protocol.models.common import AgreementStatus, KeyStatus, KeyUse
 from protocol.models.orgs import Organization, OrgKey, OrgKeyRegister
 from protocol.models.trace import TraceDirection, TraceResult
@@ -54,7 +54,10 @@ from supplier_sdk.trace import RootLike, run_trace
 
 if TYPE_CHECKING:
     from supplier_sdk.lab import Lab
+    from supplier_sdk.org_keys import Keys
     from supplier_sdk.rooms.client import Rooms
+    from supplier_sdk.standings import Standings
+    from supplier_sdk.webhook_subscriptions import Webhooks
 
 
 PAGE_SIZE = 100
@@ -252,6 +255,36 @@ class Client(KpiReports):
         """
         return Containment(self)
 
+    @property
+    def standings(self) -> Standings:
+        """Your standing at each OEM with its causes (:class:`~supplier_sdk.standings.Standings`).
+
+        Example: ``for standing in hub.standings.mine(): print(standing.tier)``
+        """
+        from supplier_sdk.standings import Standings
+
+        return Standings(self)
+
+    @property
+    def webhooks(self) -> Webhooks:
+        """Webhook subscriptions (:class:`~supplier_sdk.webhook_subscriptions.Webhooks`).
+
+        Example: ``secret = hub.webhooks.create(url="https://mes.example/hook").secret``
+        """
+        from supplier_sdk.webhook_subscriptions import Webhooks
+
+        return Webhooks(self)
+
+    @property
+    def keys(self) -> Keys:
+        """Your organization's public keys and API clients (:class:`~supplier_sdk.org_keys.Keys`).
+
+        Example: ``hub.keys.register(new_encryption_key)``
+        """
+        from supplier_sdk.org_keys import Keys  # builds on the key files, which build on the config
+
+        return Keys(self)
+
     def trace(
         self,
         roots: Iterable[RootLike],
@@ -445,6 +478,28 @@ class Client(KpiReports):
             print(agreement.kpis[0].threshold)
         """
         return Agreement.model_validate(self.request("GET", f"/v1/agreements/{uuid.UUID(str(agreement_id))}"))
+
+    def accept_agreement(self, agreement_id: uuid.UUID | str, *, reason: str = "") -> Agreement:
+        """Accept a proposed agreement named to your organization; it becomes active.
+
+        Raises:
+            NotFound: not an agreement of yours. ConflictError: it is no longer proposed.
+
+        Example: ``hub.accept_agreement("01937c5e-…", reason="terms agreed in the Q4 review")``
+        """
+        return self._decide(agreement_id, "accept", reason)
+
+    def decline_agreement(self, agreement_id: uuid.UUID | str, *, reason: str = "") -> Agreement:
+        """Decline a proposed agreement named to your organization, with a reason the OEM sees.
+
+        Example: ``hub.decline_agreement("01937c5e-…", reason="capacity booked until Q3")``
+        """
+        return self._decide(agreement_id, "decline", reason)
+
+    def _decide(self, agreement_id: uuid.UUID | str, decision: str, reason: str) -> Agreement:
+        body = AgreementDecision(reason=reason).model_dump(mode="json")
+        path = f"/v1/agreements/{uuid.UUID(str(agreement_id))}/{decision}"
+        return Agreement.model_validate(self.request("POST", path, json=body))
 
     def register_signing_key(self) -> str:
         """Register the public half of ``private_key`` as the organization's Ed25519 signing key; return its id.

@@ -13,9 +13,12 @@ environment variable      option              meaning
 ``QUALINK_OUTBOX``        ``--outbox``        the offline outbox file (default ``~/.qualink/outbox.db``)
 ``QUALINK_ENC_KEY_FILE``  ``--enc-key-file``  the organization's X25519 private key, to which room data keys are
                                               wrapped (rooms only): PKCS#8 PEM, base64url, or the raw 32 bytes
+``QUALINK_PROFILE``       ``--profile``       the named profile of the config file to use (:mod:`supplier_sdk.profiles`)
+``QUALINK_CONFIG``                            the config file with the profiles (default ``~/.qualink/config.toml``)
 ========================  ==================  ==================================================================
 
-An empty variable counts as unset.
+An empty variable counts as unset. A profile (named, or the file's ``default_profile``) fills in what neither an
+option nor a variable gives; without a config file there are no profiles and nothing else changes.
 
 Example:
     >>> config = load_config(hub="https://hub.example/", environ={"QUALINK_CLIENT_ID": "qlc_1"})
@@ -43,6 +46,15 @@ from protocol.signing import load_private_key
 from supplier_sdk.client import Client
 from supplier_sdk.errors import ConfigError
 from supplier_sdk.outbox import Outbox
+from supplier_sdk.profiles import (
+    CONFIG_FILE_VAR,
+    DEFAULT_CONFIG_FILE,
+    PROFILE_VAR,
+    Profile,
+    ProfileBook,
+    choose_profile,
+    read_profiles,
+)
 from supplier_sdk.rooms.keywrap import load_encryption_key
 
 HUB_URL_VAR = "QUALINK_HUB_URL"
@@ -106,6 +118,7 @@ class SdkConfig:
         key_file: the private key file, or ``None``.
         outbox_path: the outbox file (``~`` expanded).
         enc_key_file: the X25519 private key file for room datasets, or ``None``.
+        profile: the name of the profile the settings were completed from, or ``None``.
 
     Example:
         >>> SdkConfig(hub_url=None, client_id=None, key_file=None, outbox_path=Path("/tmp/o.db")).outbox_path.name
@@ -117,6 +130,7 @@ class SdkConfig:
     key_file: Path | None
     outbox_path: Path
     enc_key_file: Path | None = None
+    profile: str | None = None
 
     def require_credentials(self) -> tuple[str, str, Path]:
         """Return ``(hub_url, client_id, key_file)``, or raise :class:`ConfigError` naming the first missing one.
@@ -171,16 +185,7 @@ class SdkConfig:
         """
         if self.enc_key_file is None:
             raise ConfigError(f"no encryption key file: set {ENC_KEY_FILE_VAR} or pass --enc-key-file")
-        source = self.enc_key_file.expanduser()
-        try:
-            with source.open("rb") as handle:
-                data = handle.read(_MAX_KEY_FILE_BYTES + 1)
-        except OSError as exc:
-            raise ConfigError(f"cannot read encryption key file {source}: {exc.strerror or exc}") from None
-        try:
-            return load_encryption_key(data)
-        except (ValueError, TypeError) as exc:
-            raise ConfigError(f"encryption key file {source} holds no X25519 private key: {exc}") from None
+        return read_encryption_key_file(self.enc_key_file)
 
     def client(self, **options: Any) -> Client:
         """A :class:`~supplier_sdk.client.Client` for these settings; ``options`` go to its constructor.
@@ -252,11 +257,50 @@ def read_key_file(path: str | Path) -> Ed25519PrivateKey:
         raise ConfigError(f"key file {source} holds no Ed25519 private key: {reason}") from None
 
 
+def read_encryption_key_file(path: str | Path) -> X25519PrivateKey:
+    """Load an X25519 private key from a file: PKCS#8 PEM, base64url text, or 32 raw bytes.
+
+    Raises:
+        ConfigError: the file cannot be read or holds no X25519 private key.
+
+    Example:
+        >>> import tempfile
+        >>> path = Path(tempfile.mkdtemp()) / "org.enc.key"
+        >>> _ = path.write_text("A" * 43)
+        >>> isinstance(read_encryption_key_file(path), X25519PrivateKey)
+        True
+    """
+    source = Path(path).expanduser()
+    try:
+        with source.open("rb") as handle:
+            data = handle.read(_MAX_KEY_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(f"cannot read encryption key file {source}: {exc.strerror or exc}") from None
+    try:
+        return load_encryption_key(data)
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"encryption key file {source} holds no X25519 private key: {exc}") from None
+
+
 def _pick(option: str | Path | None, environ: Mapping[str, str], name: str) -> str | None:
     if option is not None and str(option).strip():
         return str(option).strip()
     value = environ.get(name, "").strip()
     return value or None
+
+
+def profile_book(environ: Mapping[str, str] | None = None) -> ProfileBook:
+    """The profiles of the config file (``QUALINK_CONFIG`` or ``~/.qualink/config.toml``); none without one.
+
+    Raises:
+        ConfigError: the file is malformed (the message says where).
+
+    Example:
+        >>> profile_book({"QUALINK_CONFIG": "/nonexistent/config.toml"}).names()
+        []
+    """
+    env = os.environ if environ is None else environ
+    return read_profiles(_pick(None, env, CONFIG_FILE_VAR) or DEFAULT_CONFIG_FILE)
 
 
 def load_config(
@@ -266,16 +310,20 @@ def load_config(
     key_file: str | Path | None = None,
     outbox: str | Path | None = None,
     enc_key_file: str | Path | None = None,
+    profile: str | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> SdkConfig:
-    """Resolve the settings: each given option wins over its environment variable, which wins over the default.
+    """Resolve the settings: an option wins over its environment variable, which wins over the profile's
+    setting, which wins over the default.
 
     Args:
         hub, client_id, key_file, outbox, enc_key_file: the command-line options (``None`` when not given).
+        profile: the profile to use (``--profile``); ``None`` reads ``QUALINK_PROFILE``, then the config
+            file's ``default_profile``.
         environ: the environment to read (default ``os.environ``).
 
     Raises:
-        ConfigError: the hub URL is not an http(s) URL.
+        ConfigError: the hub URL is not an http(s) URL; the profile named is not in the config file.
 
     Example:
         >>> load_config(environ={"QUALINK_OUTBOX": "/var/lib/qualink/outbox.db"}).outbox_path.as_posix()
@@ -286,20 +334,22 @@ def load_config(
         supplier_sdk.errors.ConfigError: hub URL must start with http:// or https://, not 'hub.example'
     """
     env = os.environ if environ is None else environ
-    hub_url = _pick(hub, env, HUB_URL_VAR)
+    chosen = choose_profile(profile_book(env), _pick(profile, env, PROFILE_VAR)) or Profile(name="")
+    hub_url = _pick(hub, env, HUB_URL_VAR) or chosen.hub_url
     if hub_url is not None:
         if not hub_url.startswith(("http://", "https://")):
             raise ConfigError(f"hub URL must start with http:// or https://, not {hub_url!r}")
         hub_url = hub_url.rstrip("/")
-    key = _pick(key_file, env, KEY_FILE_VAR)
-    box = _pick(outbox, env, OUTBOX_VAR)
-    enc = _pick(enc_key_file, env, ENC_KEY_FILE_VAR)
+    key = _pick(key_file, env, KEY_FILE_VAR) or chosen.key_file
+    box = _pick(outbox, env, OUTBOX_VAR) or chosen.outbox
+    enc = _pick(enc_key_file, env, ENC_KEY_FILE_VAR) or chosen.enc_key_file
     return SdkConfig(
         hub_url=hub_url,
-        client_id=_pick(client_id, env, CLIENT_ID_VAR),
+        client_id=_pick(client_id, env, CLIENT_ID_VAR) or chosen.client_id,
         key_file=None if key is None else Path(key).expanduser(),
         outbox_path=Path(box or DEFAULT_OUTBOX).expanduser(),
         enc_key_file=None if enc is None else Path(enc).expanduser(),
+        profile=chosen.name or None,
     )
 
 
@@ -312,5 +362,7 @@ __all__ = [
     "OUTBOX_VAR",
     "SdkConfig",
     "load_config",
+    "profile_book",
+    "read_encryption_key_file",
     "read_key_file",
 ]

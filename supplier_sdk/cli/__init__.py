@@ -7,6 +7,9 @@ more than one command takes are declared once, in :mod:`supplier_sdk.cli.options
 hub takes ``--hub``/``--client-id``/``--key-file`` and its error-to-exit-status mapping from
 :mod:`supplier_sdk.cli.connection` (``with_hub_connection``, ``HubConnection.client()``).
 
+``supplier-sdk --profile NAME <command> …`` (or ``QUALINK_PROFILE``) takes the hub, client and key files from a
+named profile of the config file (:mod:`supplier_sdk.cli.profiles`).
+
 Exit status: 0 on success, 2 for any input or usage problem, which is reported as one line on stderr
 (``error: ...``) and never as a traceback.
 
@@ -26,7 +29,21 @@ from collections.abc import Sequence
 import click
 import typer
 
-from supplier_sdk.cli import attest, genealogy, kpi, lab, notifications, outbox, report, room
+from supplier_sdk.cli import (
+    agreements,
+    attest,
+    genealogy,
+    keys,
+    kpi,
+    lab,
+    notifications,
+    outbox,
+    profiles,
+    report,
+    room,
+    standing,
+    webhooks,
+)
 
 app = typer.Typer(
     name="supplier-sdk",
@@ -47,12 +64,23 @@ COMMAND_GROUPS: tuple[tuple[str, typer.Typer], ...] = (
     ("genealogy", genealogy.app),
     ("notifications", notifications.app),
     ("containment", notifications.containment_app),
+    ("agreements", agreements.app),
+    ("keys", keys.app),
+    ("webhooks", webhooks.app),
+    ("profiles", profiles.app),
 )
 for _name, _group in COMMAND_GROUPS:
     app.add_typer(_group, name=_name)
 # Single commands at the top level: `supplier-sdk verify PROOF.json`, `supplier-sdk trace LOT...`.
 app.command("verify")(attest.verify_command)
 app.command("trace")(genealogy.trace_command)
+app.command("standing")(standing.standing_command)
+
+
+@app.callback()
+def choose_profile(profile: profiles.ProfileOption = None) -> None:
+    """Qualink supplier SDK: compute quality KPIs from your own data; raw data never leaves this machine."""
+    profiles.select_profile(profile)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -31,9 +31,10 @@ from rich.console import Console
 
 from supplier_sdk.cli.kpi import fail
 from supplier_sdk.cli.options import ClientIdOption, EncKeyFileOption, HubOption, KeyFileOption
+from supplier_sdk.cli.profiles import selected_profile
 from supplier_sdk.cli.report import not_sent
 from supplier_sdk.client import Client
-from supplier_sdk.config import load_config
+from supplier_sdk.config import SdkConfig, load_config
 from supplier_sdk.errors import ConfigError, HubError, HubUnreachable
 
 
@@ -76,6 +77,22 @@ class HubConnection:
     key_file: Path | None = None
     enc_key_file: Path | None = None
 
+    def config(self) -> SdkConfig:
+        """The settings these options, the environment and the ``--profile`` resolve to (a problem exits 2).
+
+        Example: ``HubConnection(key_file=Path("org.key")).config().key_file``
+        """
+        try:
+            return load_config(
+                hub=self.hub,
+                client_id=self.client_id,
+                key_file=self.key_file,
+                enc_key_file=self.enc_key_file,
+                profile=selected_profile(),
+            )
+        except ConfigError as exc:
+            fail(str(exc))
+
     @contextmanager
     def client(self, *, refused: tuple[type[Exception], ...] = ()) -> Iterator[Client]:
         """The configured client; a configuration problem or hub refusal exits 2, an unreachable hub 1.
@@ -90,10 +107,7 @@ class HubConnection:
                 client.trace(["LOT-7"])
         """
         try:
-            config = load_config(
-                hub=self.hub, client_id=self.client_id, key_file=self.key_file, enc_key_file=self.enc_key_file
-            )
-            client = config.client()
+            client = self.config().client()
         except ConfigError as exc:
             fail(str(exc))
         try:

@@ -64,6 +64,7 @@ from supplier_sdk.cli.options import (
     SubgroupColumnOption,
     SubgroupSizeOption,
 )
+from supplier_sdk.cli.profiles import selected_profile
 from supplier_sdk.client import Client
 from supplier_sdk.config import SdkConfig, load_config
 from supplier_sdk.errors import AgreementMismatch, ConfigError, HubError, HubUnreachable, QualinkError
@@ -110,7 +111,9 @@ def resolve_config(
         'o.db'
     """
     try:
-        return load_config(hub=hub, client_id=client_id, key_file=key_file, outbox=outbox)
+        return load_config(
+            hub=hub, client_id=client_id, key_file=key_file, outbox=outbox, profile=selected_profile()
+        )
     except ConfigError as exc:
         fail(str(exc))
 

@@ -45,6 +45,7 @@ from protocol.models import rooms as wire
 from supplier_sdk.cli.connection import HubConnection, parse_id, with_hub_connection
 from supplier_sdk.cli.kpi import fail
 from supplier_sdk.cli.options import JsonOption
+from supplier_sdk.cli.output import transfer_progress
 from supplier_sdk.cli.report import EXIT_NOT_SENT
 from supplier_sdk.rooms.client import DatasetUnavailable, Rooms
 from supplier_sdk.rooms.crypto import DatasetIntegrityError
@@ -302,8 +303,8 @@ def upload_command(
     Example: ``supplier-sdk room upload ROOM bench-run-17.csv --media-type text/csv``
     """
     room_id = parse_id(room, "ROOM")
-    with _rooms(connection) as rooms:
-        dataset = rooms.upload(room_id, file, name=name, media_type=media_type)
+    with _rooms(connection) as rooms, transfer_progress(f"upload {file.name}", as_json=as_json) as progress:
+        dataset = rooms.upload(room_id, file, name=name, media_type=media_type, progress=progress)
     _print(dataset, as_json=as_json, text=str(dataset.id))
 
 
@@ -322,8 +323,11 @@ def download_command(
     Example: ``supplier-sdk room download ROOM DATASET bench-run-17.csv``
     """
     room_id, dataset_id = parse_id(room, "ROOM"), parse_id(dataset, "DATASET_ID")
-    with _rooms(connection) as rooms:
-        found = rooms.download(room_id, dataset_id, output)
+    with (
+        _rooms(connection) as rooms,
+        transfer_progress(f"download {output.name}", as_json=as_json) as progress,
+    ):
+        found = rooms.download(room_id, dataset_id, output, progress=progress)
     _print(
         found, as_json=as_json, text=f"{output} ({found.plaintext_size} bytes, signature and digest checked)"
     )

@@ -22,7 +22,7 @@ import hashlib
 import os
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -72,10 +72,21 @@ def _id(value: uuid.UUID | str) -> uuid.UUID:
     return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
-def _file_pieces(path: Path) -> Iterator[bytes]:
+Progress = Callable[[int, int], None]
+"""Told ``(bytes done, bytes in all)`` of the ciphertext as a transfer moves (from 0 again on a retry).
+
+Example: ``hub.rooms.upload(room_id, "log.csv", progress=lambda done, total: print(done, "/", total))``
+"""
+
+
+def _file_pieces(path: Path, progress: Progress | None = None, total: int = 0) -> Iterator[bytes]:
+    done = 0
     with path.open("rb") as handle:
         while piece := handle.read(_PIECE):
             yield piece
+            done += len(piece)
+            if progress is not None:
+                progress(done, total)
 
 
 class DatasetTransfer:
@@ -171,6 +182,7 @@ class DatasetTransfer:
         media_type: str = "application/octet-stream",
         chunk_size: int = CHUNK_SIZE,
         dataset_id: uuid.UUID | None = None,
+        progress: Progress | None = None,
     ) -> wire.Dataset:
         """Encrypt a file, wrap its key to every current member organization, sign, announce and upload it.
 
@@ -181,6 +193,7 @@ class DatasetTransfer:
             media_type: e.g. ``text/csv``.
             chunk_size: plaintext bytes per encrypted chunk.
             dataset_id: the id to use (default a new random one); bound into every chunk.
+            progress: told the ciphertext bytes sent so far and in all (:data:`Progress`).
 
         Raises:
             ConfigError: no encryption key.
@@ -256,7 +269,7 @@ class DatasetTransfer:
                 response = self._client._send(
                     "PUT",
                     f"/v1/rooms/{room}/datasets/{dataset}/content",
-                    content=lambda: _file_pieces(sealed),
+                    content=lambda: _file_pieces(sealed, progress, stats.ciphertext_size),
                     headers={
                         "Content-Type": "application/octet-stream",
                         "Content-Length": str(stats.ciphertext_size),
@@ -333,12 +346,18 @@ class DatasetTransfer:
         return unwrap_data_key(wrapped, private_key=own_key, room_id=room, dataset_id=dataset.id)
 
     def download(
-        self, room_id: uuid.UUID | str, dataset_id: uuid.UUID | str, path: str | os.PathLike[str]
+        self,
+        room_id: uuid.UUID | str,
+        dataset_id: uuid.UUID | str,
+        path: str | os.PathLike[str],
+        *,
+        progress: Progress | None = None,
     ) -> wire.Dataset:
         """Download, check and decrypt a dataset into ``path``; nothing is written there unless all checks pass.
 
         The uploader's signature over the manifest, the ciphertext's SHA-256 and size, and every chunk's tag are
         checked; the plaintext goes to a temporary file beside ``path`` that replaces it only at the end.
+        ``progress`` is told the ciphertext bytes received so far and in all (:data:`Progress`).
 
         Raises:
             DatasetIntegrityError: a check failed (the temporary file is removed).
@@ -364,7 +383,7 @@ class DatasetTransfer:
         partial = Path(temp_name)
         try:
             with os.fdopen(fd, "wb") as sink:
-                self._receive(room, dataset_uuid, reader, sink)
+                self._receive(room, dataset, reader, sink, progress)
                 sink.write(reader.finish())
             stats = reader.stats()
             if stats.ciphertext_size != dataset.ciphertext_size:
@@ -383,13 +402,24 @@ class DatasetTransfer:
             partial.unlink(missing_ok=True)
         return dataset
 
-    def _receive(self, room: uuid.UUID, dataset: uuid.UUID, reader: StreamDecryptor, sink: BinaryIO) -> None:
+    def _receive(
+        self,
+        room: uuid.UUID,
+        dataset: wire.Dataset,
+        reader: StreamDecryptor,
+        sink: BinaryIO,
+        progress: Progress | None = None,
+    ) -> None:
         response = self._client._send(
-            "GET", f"/v1/rooms/{room}/datasets/{dataset}/content", stream=True, timeout=CONTENT_TIMEOUT
+            "GET", f"/v1/rooms/{room}/datasets/{dataset.id}/content", stream=True, timeout=CONTENT_TIMEOUT
         )
+        done = 0
         try:
             for piece in response.iter_bytes(_PIECE):
                 sink.write(reader.feed(piece))
+                done += len(piece)
+                if progress is not None:
+                    progress(done, dataset.ciphertext_size)
         except httpx.TransportError as exc:
             raise HubUnreachable(self._client.base_url, f"the download broke off: {exc}") from exc
         finally:
@@ -494,4 +524,4 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
     return digest.hexdigest()
 
 
-__all__ = ["CONTENT_TIMEOUT", "DatasetTransfer", "DatasetUnavailable", "sha256_file"]
+__all__ = ["CONTENT_TIMEOUT", "DatasetTransfer", "DatasetUnavailable", "Progress", "sha256_file"]

@@ -78,6 +78,17 @@ MODULES = [
     "supplier_sdk.cli.connection",
     "supplier_sdk.cli.genealogy",
     "supplier_sdk.cli.notifications",
+    "supplier_sdk.profiles",
+    "supplier_sdk.key_files",
+    "supplier_sdk.org_keys",
+    "supplier_sdk.standings",
+    "supplier_sdk.webhook_subscriptions",
+    "supplier_sdk.cli.agreements",
+    "supplier_sdk.cli.keys",
+    "supplier_sdk.cli.output",
+    "supplier_sdk.cli.profiles",
+    "supplier_sdk.cli.standing",
+    "supplier_sdk.cli.webhooks",
 ]
 
 
