@@ -3,9 +3,10 @@
 The KPI-ZK proofs of all items are verified first, in one batch (random linear combination, one multi-scalar
 multiplication; a failing batch falls back to verifying each, to name the culprits), before the request touches
 the database. Each item then goes through the same checks, in the same order, as a single
-``POST /v1/kpi-reports`` (:func:`hub.kpis.service.prepare`, the proof's verdict in its turn). Each surviving
-item is stored in a savepoint of its own, so that one item's conflict (a duplicate period, a replayed
-nonce) never undoes another's. The answer lists, per item and in order, the status a single POST would have
+``POST /v1/kpi-reports`` (:func:`hub.kpis.service.prepare`, the proof's verdict in its turn). The surviving
+items are stored together in one savepoint; when one of them conflicts (a duplicate period, a replayed nonce)
+that savepoint is undone and each is stored in a savepoint of its own, so that one item's conflict never undoes
+another's. The answer lists, per item and in order, the status a single POST would have
 had, with the stored report or the error.
 """
 
@@ -52,6 +53,7 @@ def submit_batch(
     verdicts = attestations.verify_early(batch.items)  # CPU only, before the first query
     results: dict[int, wire.KpiReportBatchResult] = {}
     ready: dict[int, service.Prepared] = {}
+    lookups = service.Lookups()
     for index, item in enumerate(batch.items):
         try:
             key = idempotency.check_key(item.idempotency_key)
@@ -63,6 +65,7 @@ def submit_batch(
                 now=now,
                 max_skew=max_skew,
                 binding=binding,
+                lookups=lookups,
             )
             if isinstance(prepared, service.Prepared) and prepared.attestation and prepared.expected:
                 attestations.settle(prepared.attestation, prepared.expected, verdicts[index])
@@ -75,6 +78,44 @@ def submit_batch(
         else:
             ready[index] = prepared
 
+    if not _store_all(session, caller=caller, ready=ready, now=now, results=results):
+        _store_each(session, caller=caller, ready=ready, now=now, results=results)
+    return wire.KpiReportBatchResults(results=[results[index] for index in range(len(batch.items))])
+
+
+def _store_all(
+    session: Session,
+    *,
+    caller: Caller,
+    ready: dict[int, service.Prepared],
+    now: datetime,
+    results: dict[int, wire.KpiReportBatchResult],
+) -> bool:
+    """Every ready item in one savepoint: the usual batch, where nothing conflicts, pays two statements for the
+    savepoint instead of two per item. False (and nothing stored) when any item failed: then each is tried alone."""
+    stored: dict[int, wire.KpiReportBatchResult] = {}
+    try:
+        with session.begin_nested():
+            for index, prepared in ready.items():
+                report = service.store(session, caller=caller, prepared=prepared, now=now).report
+                stored[index] = wire.KpiReportBatchResult(
+                    index=index, status=201, report=service.as_wire(report, caller=caller)
+                )
+    except (HubError, DataError, IntegrityError):
+        return False
+    results.update(stored)
+    return True
+
+
+def _store_each(
+    session: Session,
+    *,
+    caller: Caller,
+    ready: dict[int, service.Prepared],
+    now: datetime,
+    results: dict[int, wire.KpiReportBatchResult],
+) -> None:
+    """Each ready item in a savepoint of its own, so that one item's conflict never undoes another's."""
     for index, prepared in ready.items():
         try:
             with session.begin_nested():
@@ -92,4 +133,3 @@ def submit_batch(
         results[index] = wire.KpiReportBatchResult(
             index=index, status=201, report=service.as_wire(stored.report, caller=caller)
         )
-    return wire.KpiReportBatchResults(results=[results[index] for index in range(len(batch.items))])

@@ -153,6 +153,21 @@ def _lookup(
     return agreement, key, revision
 
 
+class Lookups:
+    """:func:`_lookup`'s answers remembered for one transaction: a batch names one agreement and key many times."""
+
+    def __init__(self) -> None:
+        self._found: dict[tuple[uuid.UUID, str], tuple[SupplyAgreement | None, OrgKey | None, int]] = {}
+
+    def __call__(
+        self, session: Session, *, agreement_id: uuid.UUID, key_id: str
+    ) -> tuple[SupplyAgreement | None, OrgKey | None, int]:
+        named = (agreement_id, key_id)
+        if named not in self._found:
+            self._found[named] = _lookup(session, agreement_id=agreement_id, key_id=key_id)
+        return self._found[named]
+
+
 def _signing_key(key: OrgKey | None, *, caller: Caller, key_id: str, signed_at: datetime) -> OrgKey:
     if key is None or key.organization_id != caller.org_id or key.use != "sig":
         raise errors.UnknownKey(f"key {key_id} is not a signing key of your organization")
@@ -190,6 +205,7 @@ def prepare(
     now: datetime,
     max_skew: timedelta,
     binding: attestations.Binding,
+    lookups: Lookups | None = None,
 ) -> Prepared | Submitted:
     """Checks 1 to n-1 of DESIGN.md's order: scope was the router's; agreement, signature and key, freshness,
     the claim, the proof's statement, public inputs, context and commitments. Returns the stored report
@@ -210,7 +226,7 @@ def prepare(
     if payload.supplier_id != caller.org_id:
         raise Forbidden("supplier_id must be your own organization")
     envelope = submission.envelope
-    agreement, named_key, revision = _lookup(
+    agreement, named_key, revision = (lookups or _lookup)(
         session, agreement_id=payload.agreement_id, key_id=envelope.key_id
     )
     if agreement is None or agreement.supplier_id != caller.org_id:

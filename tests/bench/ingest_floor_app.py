@@ -2,7 +2,7 @@
 
 A sync endpoint on the same uvicorn settings as ``hub serve``: it validates the same body with the protocol's own
 models (the envelope, then the KPI payload), verifies the real Ed25519 signature with the supplier's registered
-key, and INSERTs one ``kpi_reports`` row in its own transaction. No token check, rules, audit, events or
+key, and INSERTs one ``kpi_reports`` row in its own transaction (the batch endpoint: all its rows in one INSERT). No token check, rules, audit, events or
 idempotency: everything the hub does beyond this is what the ratio measures.
 
     FLOOR_DATABASE_URL=postgresql+psycopg://... uvicorn tests.bench.ingest_floor_app:app --workers 2
@@ -44,8 +44,28 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
+class Batch(BaseModel):
+    items: list[Submission]
+
+
 @app.post("/v1/kpi-reports", status_code=201)
 def store(body: Submission) -> dict[str, Any]:
+    row = _checked_row(body)
+    with engine.begin() as connection:
+        connection.execute(insert(KpiReport), row)
+    return {"id": str(row["id"]), "meets": row["meets"]}
+
+
+@app.post("/v1/kpi-reports:batch")
+def store_batch(body: Batch) -> dict[str, Any]:
+    """The batch floor: each item checked as above, then every row in one INSERT and one transaction."""
+    rows = [_checked_row(item) for item in body.items]
+    with engine.begin() as connection:
+        connection.execute(insert(KpiReport), rows)
+    return {"results": [{"index": n, "status": 201, "id": str(row["id"])} for n, row in enumerate(rows)]}
+
+
+def _checked_row(body: Submission) -> dict[str, Any]:
     envelope = body.envelope
     payload = KpiReportPayload.model_validate(envelope.payload)
     key = KEYS.get(envelope.key_id)
@@ -55,9 +75,8 @@ def store(body: Submission) -> dict[str, Any]:
         verify_envelope(envelope, key, expected_type=KPI_REPORT_TYPE)
     except SignatureInvalid as exc:
         raise HTTPException(422, str(exc)) from exc
-    report_id = uuid7()
-    row = {
-        "id": report_id,
+    return {
+        "id": uuid7(),
         "supplier_id": payload.supplier_id,
         "oem_id": payload.oem_id,
         "agreement_id": payload.agreement_id,
@@ -77,6 +96,3 @@ def store(body: Submission) -> dict[str, Any]:
         "envelope": envelope.model_dump(mode="json"),
         "has_proof": False,
     }
-    with engine.begin() as connection:
-        connection.execute(insert(KpiReport), row)
-    return {"id": str(report_id), "meets": payload.claim.meets}
