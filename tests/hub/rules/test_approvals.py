@@ -241,3 +241,25 @@ def test_the_list_pages_and_filters_by_state(db: Session, oem: Actor, team: tupl
     assert [a["id"] for a in first["items"] + rest["items"]] == made and rest["next_cursor"] is None
     rejected = oem.get(APPROVALS, params={"state": "rejected"}).json()["items"]
     assert [a["id"] for a in rejected] == [made[1]]
+
+
+def test_a_repeated_create_under_four_eyes_answers_the_same_approval(
+    db: Session, oem: Actor, team: tuple[Someone, Someone]
+) -> None:
+    headers = {**oem.headers(), "Idempotency-Key": "rule-once"}
+    first = oem.http.post("/v1/rules", json=rule_body(status="active"), headers=headers)
+    again = oem.http.post("/v1/rules", json=rule_body(status="active"), headers=headers)
+    assert (first.status_code, again.status_code) == (202, 202), again.text
+    assert again.json() == first.json() and again.headers["Idempotent-Replayed"] == "true"
+    assert len(db.scalars(select(RuleApproval)).all()) == 1
+
+
+def test_the_openapi_document_declares_the_202() -> None:
+    from hub.app import create_app
+    from tests.conftest import make_settings
+
+    paths = create_app(make_settings("sqlite://")).openapi()["paths"]
+    for method, path in (("post", "/v1/rules"), ("put", "/v1/rules/{rule_id}")):
+        schema = paths[path][method]["responses"]["202"]["content"]["application/json"]["schema"]
+        assert schema == {"$ref": "#/components/schemas/RuleApproval"}
+    assert "post" in paths["/v1/rules/approvals/{approval_id}:approve"]
