@@ -19,6 +19,7 @@ from hub.errors import InvalidInput, NotFound
 from hub.models import Rule, RuleApproval
 from hub.people import service as people
 from hub.rules import approvals, dryrun, service
+from protocol.models.common import OrgKind
 from protocol.models.rule_approvals import ApprovalState
 from protocol.models.rules import RuleCreate, RuleStatus
 
@@ -29,7 +30,7 @@ TextField = Annotated[str, Form(max_length=20_000)]
 
 def _reader(viewer: Viewer) -> None:
     # A supplier's or lab's person finds no rules here: rules are an OEM's own.
-    if viewer.caller.org_kind.value != "oem":
+    if viewer.caller.org_kind is not OrgKind.OEM:
         raise NotFound("no console page rules")
     need(viewer, "rules:read")
 
