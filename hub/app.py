@@ -43,6 +43,7 @@ from hub.rooms.datasets_router import router as room_datasets_router
 from hub.rooms.expiry import expire_once
 from hub.rooms.record_router import router as room_record_router
 from hub.rooms.router import router as rooms_router
+from hub.rules.approvals_router import router as rule_approvals_router
 from hub.rules.router import router as rules_router
 from hub.rules.standings_router import router as standings_router
 from hub.rules.sweep import sweep_once
@@ -161,6 +162,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     for router in (health_router, auth_router, orgs_router, agreements_router, kpis_router, audit_router):
         app.include_router(declare_error_statuses(router))
+    # Before the rules router, whose /v1/rules/{rule_id} would take "approvals" for a rule id.
+    app.include_router(declare_error_statuses(rule_approvals_router))
     app.include_router(declare_error_statuses(rules_router))
     app.include_router(declare_error_statuses(standings_router))
     app.include_router(declare_error_statuses(webhooks_router))

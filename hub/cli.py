@@ -22,6 +22,7 @@ from typer.core import TyperGroup
 
 from hub.config import DEVELOPMENT_WARNING, Settings, UnknownSetting, get_settings
 from hub.genealogy.cli import genealogy_app, synth_app
+from hub.orgs.cli import four_eyes
 from hub.people.cli import user_app
 from hub.sso.cli import sso_app
 
@@ -69,6 +70,7 @@ config_app = typer.Typer(help="The hub's configuration (HUB_* environment variab
 rules_app = typer.Typer(help="Rules and supplier standing.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(org_app, name="org")
+org_app.command("four-eyes")(four_eyes)
 app.add_typer(client_app, name="client")
 app.add_typer(audit_app, name="audit")
 app.add_typer(config_app, name="config")

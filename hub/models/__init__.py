@@ -22,7 +22,14 @@ from hub.models.notifications import (
     NotificationMessage,
     QualityNotification,
 )
-from hub.models.orgs import ApiClient, Organization, OrgKey, TokenAuthFailure, UsedClientAssertion
+from hub.models.orgs import (
+    ApiClient,
+    Organization,
+    OrganizationSettings,
+    OrgKey,
+    TokenAuthFailure,
+    UsedClientAssertion,
+)
 from hub.models.people import BrowserSession, Person, SignInFailure
 from hub.models.rooms import (
     Room,
@@ -40,6 +47,7 @@ from hub.models.rules import (
     Investigation,
     PeriodOutcome,
     Rule,
+    RuleApproval,
     RuleSeriesState,
     RuleVersion,
     Standing,
@@ -73,6 +81,7 @@ __all__ = [
     "NotificationMessage",
     "OrgKey",
     "Organization",
+    "OrganizationSettings",
     "OutboxMail",
     "PartType",
     "PeriodOutcome",
@@ -89,6 +98,7 @@ __all__ = [
     "RoomSummary",
     "RoomWrappedKey",
     "Rule",
+    "RuleApproval",
     "RuleSeriesState",
     "RuleVersion",
     "Shipment",

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.models.base import Base, CreatedMixin, IdMixin
@@ -73,3 +73,14 @@ class TokenAuthFailure(Base):
     client_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     window_start: Mapped[datetime] = mapped_column(primary_key=True, index=True)
     failures: Mapped[int]
+
+
+class OrganizationSettings(Base):
+    """What an organization has chosen for itself; a missing row is every default (four-eyes off)."""
+
+    __tablename__ = "organization_settings"
+
+    organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"), primary_key=True)
+    # On: activating or changing an active rule waits for a second person's approval (hub.rules.approvals).
+    four_eyes: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime]

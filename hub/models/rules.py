@@ -7,10 +7,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, UniqueConstraint
+from sqlalchemy import JSON, Enum, ForeignKey, Index, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.models.base import Base, CreatedMixin, IdMixin, utcnow
+from protocol.models.rule_approvals import ApprovalState
 
 
 class Rule(IdMixin, CreatedMixin, Base):
@@ -156,3 +157,27 @@ class Investigation(IdMixin, CreatedMixin, Base):
     rule_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("rules.id"))
     rule_version: Mapped[int | None]
     causes: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+
+
+class RuleApproval(IdMixin, Base):
+    """A change to a rule that waits for a second person (four-eyes): the definition to save, and the version it
+    was asked against. Approving saves it as the rule's next version; a rule saved since makes it stale."""
+
+    __tablename__ = "rule_approvals"
+    __table_args__ = (Index("ix_rule_approvals_oem_id_state", "oem_id", "state"),)
+
+    oem_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
+    rule_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("rules.id"), index=True)
+    base_version: Mapped[int]
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    state: Mapped[ApprovalState] = mapped_column(
+        Enum(ApprovalState, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
+    )
+    requested_by: Mapped[str] = mapped_column(String(200))
+    requested_by_person_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("people.id"))
+    requested_at: Mapped[datetime]
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    decided_by_person_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("people.id"))
+    decided_at: Mapped[datetime | None]
+    reason: Mapped[str | None] = mapped_column(String(2000))
+    applied_version: Mapped[int | None]

@@ -181,6 +181,17 @@ def version_as_wire(version: RuleVersion) -> wire.RuleVersion:
     )
 
 
+def check_definition(session: Session, *, caller: Caller, data: wire.RuleCreate) -> None:
+    """Refuse ``data`` as a save would (the condition, the suppliers named), without saving it."""
+    _require_oem(caller)
+    _check(session, caller=caller, data=data)
+
+
+def owned_rule(session: Session, *, caller: Caller, rule_id: uuid.UUID, for_update: bool = False) -> Rule:
+    """One of the caller's rules (locked for an update when asked); another organization's is not there."""
+    return _owned(session, caller=caller, rule_id=rule_id, for_update=for_update)
+
+
 def _require_oem(caller: Caller) -> None:
     if caller.org_kind is not OrgKind.OEM:
         raise Forbidden("only an OEM writes rules")

@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from hub.models import InboxNotification, Standing
+from hub.orgs import settings as org_settings
 from protocol.encoding import b64url_encode
 from protocol.models.common import OrgKind
 from protocol.models.rules import STANDARD_RULE_TEMPLATE
@@ -229,6 +230,15 @@ def seed_lab_measurements(db: Session, http: TestClient) -> Seeded:
     return Seeded(setup.supplier, "/v1/lab-measurements", made, _id, order="sorted")
 
 
+def seed_rule_approvals(db: Session, http: TestClient) -> Seeded:
+    oem = make_actor(db, http, OrgKind.OEM)
+    org_settings.set_four_eyes(db, actor="test", actor_org_id=None, org_id=oem.org.id, on=True)
+    db.commit()
+    asked = [oem.post("/v1/rules", json=rule_body(f"CPK rule {n}")) for n in range(5)]
+    assert all(response.status_code == 202 for response in asked), asked[0].text
+    return Seeded(oem, "/v1/rules/approvals", [response.json()["id"] for response in asked], _id)
+
+
 SEEDS: dict[str, Callable[[Session, TestClient], Seeded]] = {
     "/v1/organizations": seed_organizations,
     "/v1/organizations/{org_id}/keys": seed_keys,
@@ -236,6 +246,7 @@ SEEDS: dict[str, Callable[[Session, TestClient], Seeded]] = {
     "/v1/agreements": seed_agreements,
     "/v1/rules": seed_rules,
     "/v1/rules/{rule_id}/versions": seed_rule_versions,
+    "/v1/rules/approvals": seed_rule_approvals,
     "/v1/standings": seed_standings,
     "/v1/inbox": seed_inbox,
     "/v1/webhooks": seed_webhooks,
@@ -247,6 +258,7 @@ SEEDS: dict[str, Callable[[Session, TestClient], Seeded]] = {
     "/v1/lab/assignments": seed_lab_assignments,
     "/v1/lab-measurements": seed_lab_measurements,
 }
+
 
 # Lists that paged before this table and have their own paging tests beside their domain.
 PAGED_ELSEWHERE = {
