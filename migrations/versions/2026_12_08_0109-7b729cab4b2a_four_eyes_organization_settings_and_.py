@@ -1,7 +1,7 @@
 """Four-eyes: an organization's settings (four_eyes), and rule changes waiting for a second person
 
 Revision ID: 7b729cab4b2a
-Revises: a9c5497685bf
+Revises: 5b1e0c7d3f21
 Create Date: 2026-12-08 01:09:03.093162
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import hub.models.base
 
 revision: str = "7b729cab4b2a"
-down_revision: str | None = "a9c5497685bf"
+down_revision: str | None = "5b1e0c7d3f21"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
