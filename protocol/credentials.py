@@ -343,11 +343,11 @@ def verify_proof(document: dict[str, Any], public_key: bytes | None = None) -> b
     config = {k: v for k, v in proof.items() if k != "proofValue"}
     if "@context" in config and config["@context"] != unsecured.get("@context"):
         raise CredentialInvalid("the proof's @context is not the credential's", check="@context")
-    value = proof.get("proofValue")
+    proof_value = proof.get("proofValue")
     try:
-        if not isinstance(value, str) or not value.startswith("z"):
+        if not isinstance(proof_value, str) or not proof_value.startswith("z"):
             raise ValueError("proofValue must be multibase base58btc (z…)")
-        signature = base58_decode(value[1:])
+        signature = base58_decode(proof_value[1:])
     except ValueError as exc:
         raise CredentialInvalid(str(exc), check="proofValue") from exc
     if len(signature) != 64:
