@@ -66,15 +66,16 @@ def evaluate(
     for version, definition in watching:
         holding = bool(compile_condition(definition.condition).execute(with_certificates(known)))
         state = states.get(version.rule_id)
+        held = state is not None and state.holding
         if state is None:
             session.add(
                 CertificateRuleState(
                     rule_id=version.rule_id, supplier_id=supplier_id, holding=holding, changed_at=now
                 )
             )
-        elif state.holding != holding:
+        elif held != holding:
             state.holding, state.changed_at = holding, now
-        if holding and (state is None or not state.holding):
+        if holding and not held:
             cause = _cause(definition, rows, known, now)
             verdict = Verdict(True, False, SeriesState(), [cause])
             fired.append(RuleRef(version.rule_id, version.version, definition, verdict, SeriesState()))
