@@ -26,7 +26,7 @@ from collections.abc import Sequence
 import click
 import typer
 
-from supplier_sdk.cli import attest, genealogy, kpi, lab, notifications, outbox, report, room
+from supplier_sdk.cli import attest, certificate, genealogy, kpi, lab, notifications, outbox, report, room
 
 app = typer.Typer(
     name="supplier-sdk",
@@ -44,6 +44,7 @@ COMMAND_GROUPS: tuple[tuple[str, typer.Typer], ...] = (
     ("room", room.app),
     ("attest", attest.app),
     ("lab", lab.app),
+    ("certificate", certificate.app),
     ("genealogy", genealogy.app),
     ("notifications", notifications.app),
     ("containment", notifications.containment_app),
