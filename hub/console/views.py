@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from hub.agreements import service as agreements
-from hub.certificates import service as certificates
 from hub.auth.tokens import Caller
+from hub.certificates import service as certificates
 from hub.containment import service as containment
 from hub.events import service as events
 from hub.kpis import series as kpi_series

@@ -8,8 +8,8 @@ from sqlalchemy.orm import Session
 
 from protocol.models.rules import CERTIFICATE_WITHDRAWN_TEMPLATE
 from tests.hub.certificates.conftest import Certifier
-from tests.hub.console.conftest import signed_in_client
 from tests.hub.conftest import Actor
+from tests.hub.console.conftest import signed_in_client
 
 
 def test_the_scorecard_shows_the_certificates_shared_with_the_oem(
