@@ -12,15 +12,37 @@ Example:
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import Field
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from pydantic import ConfigDict, Field
 
-from protocol.credentials import AuditResult, Standard
+from protocol.credentials import AuditResult, CertificateClaims, Standard, add_proof, credential_for, did_key
 from protocol.models.common import WireModel
+
+# An example certificate for the API's documentation, signed by the all-zero test key (never a real issuer).
+_EXAMPLE_KEY = Ed25519PrivateKey.from_private_bytes(bytes(32))
+_EXAMPLE_CREDENTIAL = add_proof(
+    credential_for(
+        CertificateClaims(
+            standard="IATF 16949",
+            number="IATF-0412345",
+            scope="machining and assembly of brake calipers",
+            supplier_id=UUID("0193a0c4-0000-7000-8000-000000000042"),
+            site_id="plant-gy",
+            site_name="Győr plant",
+            valid_from=datetime(2026, 1, 1, tzinfo=UTC),
+            valid_until=datetime(2029, 1, 1, tzinfo=UTC),
+        ),
+        issuer=did_key(_EXAMPLE_KEY),
+        credential_id=UUID("0193a0c4-0000-7000-8000-0000000000c1"),
+    ),
+    _EXAMPLE_KEY,
+    created=datetime(2026, 1, 2, tzinfo=UTC),
+)
 
 CERTIFICATE_EVENT_TYPES = (
     "certificate.issued",
@@ -62,6 +84,8 @@ class CertificateIssue(WireModel):
         ['VerifiableCredential']
     """
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"credential": _EXAMPLE_CREDENTIAL}]})
+
     credential: dict[str, Any]
 
 
@@ -73,6 +97,10 @@ class CertificateShare(WireModel):
         1
     """
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"oem_id": "0193a0c4-0000-7000-8000-0000000000e1"}]}
+    )
+
     oem_id: UUID
 
 
@@ -83,6 +111,10 @@ class CertificateStatusChange(WireModel):
         >>> CertificateStatusChange(reason="surveillance audit missed").reason
         'surveillance audit missed'
     """
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reason": "surveillance audit not held in time"}]}
+    )
 
     reason: str = Field(default="", max_length=1000)
 

@@ -24,6 +24,7 @@ from protocol.models.common import OrgKind
 from protocol.models.rules import STANDARD_RULE_TEMPLATE
 from tests.hub.agreements.test_agreements import terms
 from tests.hub.asserts import assert_error, field_locs
+from tests.hub.certificates.conftest import make_certifier
 from tests.hub.conftest import Actor, make_actor, make_org
 from tests.hub.labs.conftest import TODAY, accredit, agreement_body, make_lab_setup
 from tests.hub.rooms.conftest import Member, dataset_body, make_member, open_room
@@ -229,6 +230,12 @@ def seed_lab_measurements(db: Session, http: TestClient) -> Seeded:
     return Seeded(setup.supplier, "/v1/lab-measurements", made, _id, order="sorted")
 
 
+def seed_certificates(db: Session, http: TestClient) -> Seeded:
+    certifier, supplier = make_certifier(db, http), make_actor(db, http, OrgKind.SUPPLIER)
+    made = [certifier.issue(supplier)["certificate_id"] for _ in range(5)]
+    return Seeded(supplier, "/v1/certificates", made, lambda c: c["certificate_id"])
+
+
 SEEDS: dict[str, Callable[[Session, TestClient], Seeded]] = {
     "/v1/organizations": seed_organizations,
     "/v1/organizations/{org_id}/keys": seed_keys,
@@ -246,6 +253,7 @@ SEEDS: dict[str, Callable[[Session, TestClient], Seeded]] = {
     "/v1/labs/{lab_id}/accreditations": seed_accreditations,
     "/v1/lab/assignments": seed_lab_assignments,
     "/v1/lab-measurements": seed_lab_measurements,
+    "/v1/certificates": seed_certificates,
 }
 
 # Lists that paged before this table and have their own paging tests beside their domain.

@@ -3,6 +3,7 @@ certificate credential the way a certifier does (through protocol.credentials, a
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -29,7 +30,7 @@ class Certifier:
     def credential(self, supplier: Actor, **changes: Any) -> dict[str, Any]:
         fields: dict[str, Any] = {
             "standard": "IATF 16949",
-            "number": f"IATF-{NOW.timestamp():.0f}-{len(changes)}",
+            "number": f"IATF-{uuid.uuid4().hex[:10]}",
             "scope": "machining and assembly of brake calipers",
             "supplier_id": supplier.org.id,
             "site_id": "plant-gy",
@@ -56,12 +57,17 @@ def register_signing_key(actor: Actor, key: Ed25519PrivateKey) -> None:
     assert response.status_code == 201, response.text
 
 
-@pytest.fixture
-def certifier(db: Session, client: TestClient) -> Certifier:
+def make_certifier(db: Session, http: TestClient) -> Certifier:
+    """A certification body with a signing key registered through the API."""
     key = Ed25519PrivateKey.generate()
-    actor = make_actor(db, client, OrgKind.CERTIFIER)
+    actor = make_actor(db, http, OrgKind.CERTIFIER)
     register_signing_key(actor, key)
     return Certifier(actor, key)
+
+
+@pytest.fixture
+def certifier(db: Session, client: TestClient) -> Certifier:
+    return make_certifier(db, client)
 
 
 @pytest.fixture
