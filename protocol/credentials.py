@@ -77,6 +77,13 @@ Example:
 """
 
 Standard = Literal["IATF 16949", "ISO 9001", "ISO 14001", "VDA 6.3"]
+"""The type of a certificate's standard: one of :data:`STANDARDS`.
+
+Example:
+    >>> from typing import get_args
+    >>> get_args(Standard) == STANDARDS
+    True
+"""
 
 _ED25519_PUB = b"\xed\x01"  # multicodec ed25519-pub, varint
 _ED25519_PRIV = b"\x80\x26"  # multicodec ed25519-priv, varint
