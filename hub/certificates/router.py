@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
+from hub import models
 from hub.auth.deps import require
 from hub.auth.tokens import Caller
 from hub.certificates import service
@@ -35,8 +36,8 @@ _CREDENTIAL_ERRORS = (
 )
 
 
-def _wire(session: SessionDep, row: object, caller: Caller) -> Certificate:
-    return service.as_wire(session, row, viewer=caller.org_id, now=utcnow())  # type: ignore[arg-type]
+def _wire(session: SessionDep, row: models.Certificate, caller: Caller) -> Certificate:
+    return service.as_wire(session, row, viewer=caller.org_id, now=utcnow())
 
 
 @router.post(
