@@ -16,6 +16,7 @@ from hub.audit.router import router as audit_router
 from hub.audit.sealer import audit_sealer
 from hub.auth.router import router as auth_router
 from hub.auth.tokens import TokenKeys
+from hub.certificates.router import router as certificates_router
 from hub.config import DEVELOPMENT_WARNING, Settings, get_settings
 from hub.console.mount import install as install_console
 from hub.containment.router import router as containment_router
@@ -177,6 +178,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(declare_error_statuses(containment_router))
     app.include_router(declare_error_statuses(attestation_context_router))
     app.include_router(declare_error_statuses(labs_router))
+    app.include_router(declare_error_statuses(certificates_router))
     install_console(app)
     app.add_middleware(
         RequestContext,

@@ -26,6 +26,9 @@ SCOPES: dict[str, str] = {
     "alerts:write": "create, send, answer, forward and close quality notifications (investigations and alerts)",
     "containment:write": "acknowledge and close the containment actions of your organization's plants",
     "lab:write": "accept your lab's part of agreements and issue signed measurement attestations (lab only)",
+    "certificates:issue": "issue certificates as signed credentials, suspend, reinstate and withdraw them (certifier only)",
+    "certificates:read": "read the certificates your organization issued, holds, or that suppliers shared with it",
+    "certificates:share": "share your organization's certificates with a customer, or stop sharing them (supplier)",
 }
 
 # Rules are an OEM's own: no other kind reads or writes them. Standings concern the OEM and the supplier.
@@ -47,12 +50,25 @@ _LAB = frozenset(
     }
 )
 
+# A certification body is a kind of its own, not a lab with a flag: it needs none of a lab's scopes (agreements,
+# measurements, rooms), a lab none of its (certificates), and an organization that both tests and certifies is two
+# organizations with two keys, as accreditation keeps the two roles apart anyway. A certifier issues and manages
+# its own certificates and reads nothing else: no agreements, KPI values, standings or genealogy.
+_CERTIFIER_ONLY = frozenset({"certificates:issue"})
+_CERTIFIER = frozenset(
+    {"org:read", "org:admin", "certificates:issue", "certificates:read", "webhooks:admin", "events:read"}
+)
+
 # Scopes an organization kind may ever hold: a supplier can never be given the operator's powers by mistake.
 _ALLOWED_BY_KIND: dict[OrgKind, frozenset[str]] = {
     OrgKind.OPERATOR: frozenset(SCOPES),
-    OrgKind.OEM: frozenset(SCOPES) - {"operator:admin", "kpi:write"} - _LAB_ONLY,
-    OrgKind.SUPPLIER: frozenset(SCOPES) - {"operator:admin"} - _RULES - _LAB_ONLY,
+    OrgKind.OEM: frozenset(SCOPES)
+    - {"operator:admin", "kpi:write", "certificates:share"}
+    - _LAB_ONLY
+    - _CERTIFIER_ONLY,
+    OrgKind.SUPPLIER: frozenset(SCOPES) - {"operator:admin"} - _RULES - _LAB_ONLY - _CERTIFIER_ONLY,
     OrgKind.LAB: _LAB,
+    OrgKind.CERTIFIER: _CERTIFIER,
 }
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from hub.agreements import service as agreements
 from hub.auth.tokens import Caller
+from hub.certificates import service as certificates
 from hub.containment import service as containment
 from hub.events import service as events
 from hub.kpis import series as kpi_series
@@ -26,6 +27,7 @@ from hub.pagination import every
 from hub.rules import sharing, standings
 from hub.rules.sharing import DataSharing
 from protocol.models.agreements import Agreement
+from protocol.models.certificates import Certificate
 from protocol.models.containment import ContainmentAction
 from protocol.models.kpi import KpiReport
 from protocol.models.notifications import NotificationStatus
@@ -125,6 +127,22 @@ class Scorecard:
     series: list[Series]
     names: dict[uuid.UUID, str]
     sharing: DataSharing
+    certificates: list[Certificate] = field(default_factory=list)
+
+
+def certificates_of(
+    session: Session, *, caller: Caller, now: datetime, supplier_id: uuid.UUID | None = None
+) -> list[Certificate]:
+    """The certificates the caller may read (an OEM: those shared with it), as the API shows them; none without
+    the scope."""
+    if "certificates:read" not in caller.scopes:
+        return []
+    rows = every(
+        lambda cursor: certificates.list_for(
+            session, caller=caller, supplier_id=supplier_id, cursor=cursor, limit=PAGE
+        )
+    )
+    return [certificates.as_wire(session, row, viewer=caller.org_id, now=now) for row in rows]
 
 
 def own_reports(session: Session, *, caller: Caller, limit: int | None = PAGE) -> list[KpiReport]:
@@ -148,6 +166,7 @@ def scorecard(session: Session, *, caller: Caller, supplier_id: uuid.UUID, now: 
         sharing=sharing.data_sharing(session, caller=caller, now=now, counterparty=supplier_id).get(
             supplier_id, DataSharing()
         ),
+        certificates=certificates_of(session, caller=caller, now=now, supplier_id=supplier_id),
     )
 
 
@@ -160,6 +179,7 @@ class SupplierView:
     reports: list[KpiReport] = field(default_factory=list)
     actions: list[ContainmentAction] = field(default_factory=list)
     sharing: dict[uuid.UUID, DataSharing] = field(default_factory=dict)
+    certificates: list[Certificate] = field(default_factory=list)
 
 
 def supplier_view(session: Session, *, caller: Caller, now: datetime) -> SupplierView:
@@ -184,6 +204,7 @@ def supplier_view(session: Session, *, caller: Caller, now: datetime) -> Supplie
         reports=own_reports(session, caller=caller),
         actions=containment_actions(session, caller=caller) if "alerts:read" in caller.scopes else [],
         sharing=sharing.data_sharing(session, caller=caller, now=now),
+        certificates=certificates_of(session, caller=caller, now=now),
     )
 
 

@@ -3,6 +3,7 @@
 from hub.models.agreements import SupplyAgreement
 from hub.models.audit import AuditCheckpoint, AuditEntry
 from hub.models.base import Base
+from hub.models.certificates import Certificate, CertificateRuleState, CertificateShare
 from hub.models.events import Event, Webhook, WebhookDelivery
 from hub.models.genealogy import (
     Asset,
@@ -64,6 +65,9 @@ __all__ = [
     "AuditEntry",
     "Base",
     "BrowserSession",
+    "Certificate",
+    "CertificateRuleState",
+    "CertificateShare",
     "ContainmentAction",
     "Event",
     "Hold",

@@ -29,6 +29,7 @@ _READ = frozenset(
         "genealogy:read",
         "trace:read",
         "alerts:read",
+        "certificates:read",
     }
 )
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import cel
 
-from hub.rules import series
+from hub.rules import certificate_functions, series
 from protocol.models.rules import CEL_VARIABLES
 
 
@@ -65,6 +65,15 @@ def compile_condition(expression: str) -> Any:
         line = expression.count("\n", 0, exc.offset) + 1
         column = exc.offset - (expression.rfind("\n", 0, exc.offset) + 1) + 1
         raise ConditionError(f"{exc} (line {line}, column {column})", position=f"{line}:{column}") from exc
+    try:
+        certificate_functions.calls(expression)
+    except certificate_functions.CertificateCallError as exc:
+        line = expression.count("\n", 0, exc.offset) + 1
+        column = exc.offset - (expression.rfind("\n", 0, exc.offset) + 1) + 1
+        raise ConditionError(f"{exc} (line {line}, column {column})", position=f"{line}:{column}") from exc
+    reads_certificates = certificate_functions.reads_certificates(expression)
+    if reads_certificates and series.lookback(expression):
+        raise ConditionError("a condition reads either certificates or the series, not both")
     unknown = sorted(set(program.variables()) - set(CEL_VARIABLES))
     if unknown:
         names = ", ".join(unknown)
@@ -72,6 +81,9 @@ def compile_condition(expression: str) -> Any:
             f"condition uses unknown variable(s) {names}; known: {', '.join(sorted(CEL_VARIABLES))}"
         )
     histories = series.SAMPLE_HISTORIES if series.lookback(expression) else [()]
+    if reads_certificates:
+        _check_certificate_rule(program)
+        return program
     for sample, history in ((s, h) for s in _SAMPLES for h in histories):
         try:
             result = program.execute(with_series(_sample_context(sample), history))
@@ -82,6 +94,25 @@ def compile_condition(expression: str) -> Any:
         if not isinstance(result, bool):
             raise ConditionError(f"condition must be true or false, not {type(result).__name__} ({result!r})")
     return program
+
+
+def _check_certificate_rule(program: Any) -> None:
+    for facts in certificate_functions.SAMPLE_FACTS:
+        try:
+            result = program.execute(with_certificates(facts))
+        except (TypeError, RuntimeError, ValueError) as exc:
+            raise ConditionError(
+                f"condition fails for certificates {sorted(facts)}: {str(exc).splitlines()[0]}"
+            ) from exc
+        if not isinstance(result, bool):
+            raise ConditionError(f"condition must be true or false, not {type(result).__name__} ({result!r})")
+
+
+def with_certificates(facts: Mapping[str, Any]) -> Any:
+    """The neutral period's variables with the certificate functions bound to one supplier's ``facts``."""
+    return cel.Context(
+        variables=dict(certificate_functions.NEUTRAL_PERIOD), functions=certificate_functions.bound(facts)
+    )
 
 
 def with_series(context: Mapping[str, Any], history: series.History) -> Any:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from hub.auth.tokens import Caller
 from hub.models import PeriodOutcome
 from hub.models.base import utcnow
+from hub.rules import certificate_functions
 from hub.rules import series as series_functions
 from hub.rules import service as rules
 from hub.rules.engine import PeriodResult, RuleRef, SeriesState, combine, judge, ordinal
@@ -36,6 +37,10 @@ def dry_run(
 ) -> wire.DryRunResult:
     rule, version = rules.get_rule(session, caller=caller, rule_id=rule_id)
     loaded = LoadedRule(rule.id, version.version, wire.RuleCreate.model_validate(version.definition))
+    if certificate_functions.reads_certificates(loaded.definition.condition):
+        return wire.DryRunResult(
+            evaluated=0, changes=[]
+        )  # judged per supplier on certificates, not on periods
     downgraders = _downgraders(session, oem_id=caller.org_id, trying=loaded)
     conditions = sorted({r.definition.condition for r in [loaded, *downgraders]})
     reach = max(series_functions.lookback(c) for c in conditions)

@@ -32,9 +32,9 @@ from hub.models import (
     StandingChange,
 )
 from hub.models.base import uuid7
+from hub.rules import certificate_functions, standings
 from hub.rules import series as series_functions
 from hub.rules import service as rules
-from hub.rules import standings
 from hub.rules.conditions import compile_condition, with_series
 from hub.rules.engine import Decision, PeriodResult, RuleRef, SeriesState, combine, judge, ordinal
 from protocol.models.rules import MAX_WINDOW, RuleCreate, StandingStatus, Tier
@@ -116,6 +116,10 @@ def ruleset(session: Session, *, oem_id: uuid.UUID, now: datetime, revision: int
         LoadedRule(v.rule_id, v.version, RuleCreate.model_validate(v.definition))
         for v in sorted(rules.active_versions(session, oem_id=oem_id, at=now), key=lambda v: v.rule_id)
     ]
+    # A rule that reads certificates is judged per supplier (hub.rules.certificate_rules), never on a period.
+    loaded = [
+        rule for rule in loaded if not certificate_functions.reads_certificates(rule.definition.condition)
+    ]
     for rule in loaded:
         compile_condition(rule.definition.condition)
     index = RuleIndex(loaded)
@@ -160,7 +164,7 @@ def record_outcome(
     return as_result(row) if insert_or_ignore(session, PeriodOutcome, values, conflict=conflict) else None
 
 
-def _locked_standing(
+def locked_standing(
     session: Session, *, oem_id: uuid.UUID, supplier_id: uuid.UUID, now: datetime
 ) -> Standing:
     insert_or_ignore(
@@ -323,7 +327,7 @@ def evaluate(
         return None
     if recorded is not None and _nothing_to_do(session, series=series, watching=watching, recorded=recorded):
         return None
-    standing = _locked_standing(session, oem_id=series.oem_id, supplier_id=series.supplier_id, now=now)
+    standing = locked_standing(session, oem_id=series.oem_id, supplier_id=series.supplier_id, now=now)
     size = min(
         2 * MAX_WINDOW,
         max(
@@ -428,7 +432,7 @@ def _apply(
             causes=causes,
         )
         session.add(change)
-        _publish_change(session, standing, change)
+        publish_change(session, standing, change)
         audit.record(
             session,
             actor="rules",
@@ -488,7 +492,7 @@ def _apply(
         )
 
 
-def _publish_change(session: Session, standing: Standing, change: StandingChange) -> None:
+def publish_change(session: Session, standing: Standing, change: StandingChange) -> None:
     """The new standing and why it moved, to both parties: each reads the same standing and history in the API."""
     view = standings.as_wire(standing).model_dump(mode="json", exclude={"history"})
     view["change"] = standings.as_wire(standing, [change]).history[0].model_dump(mode="json")

@@ -153,7 +153,12 @@ def templates() -> list[wire.RuleCreate]:
     """The rules an OEM may start from."""
     return [
         wire.RuleCreate.model_validate(template)
-        for template in (wire.STANDARD_RULE_TEMPLATE, wire.EARLY_WARNING_TEMPLATE)
+        for template in (
+            wire.STANDARD_RULE_TEMPLATE,
+            wire.EARLY_WARNING_TEMPLATE,
+            wire.CERTIFICATE_WITHDRAWN_TEMPLATE,
+            wire.CERTIFICATE_EXPIRING_TEMPLATE,
+        )
     ]
 
 

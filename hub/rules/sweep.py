@@ -14,13 +14,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.agreements import service as agreements
+from hub.certificates import service as certificates
 from hub.models import SupplyAgreement
 from hub.models.base import utcnow
-from hub.rules import evaluation
+from hub.rules import certificate_rules, evaluation
 from protocol.models.common import AgreementStatus, KpiName, PeriodKind
 from protocol.periods import Period, due_at, parse_period, period_containing
 
 BATCH = 200
+EXPIRY_NOTICE_DAYS = 60  # certificate.expiring is announced this many days before valid_until
 _PER_CHARACTERISTIC = {KpiName.CPK.value, KpiName.PPK.value, KpiName.PPM.value}
 
 
@@ -102,6 +104,11 @@ def sweep(session: Session, *, now: datetime) -> int:
 
 
 def sweep_once(session_factory: sessionmaker[Session]) -> int:
-    """One round of the background sweep, in a transaction of its own."""
+    """One round of the background sweep, in a transaction of its own; certificates expire with time too, so the
+    certificate rules and the ``certificate.expiring`` announcements are judged in the same round."""
     with session_factory.begin() as session:
-        return sweep(session, now=utcnow())
+        now = utcnow()
+        marked = sweep(session, now=now)
+        certificates.announce_expiring(session, within_days=EXPIRY_NOTICE_DAYS, now=now)
+        certificate_rules.sweep(session, now=now)
+        return marked

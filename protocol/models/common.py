@@ -244,6 +244,7 @@ class OrgKind(StrEnum):
     OEM = "oem"
     SUPPLIER = "supplier"
     LAB = "lab"
+    CERTIFIER = "certifier"
     OPERATOR = "operator"
 
 

@@ -20,6 +20,7 @@ from uuid import UUID
 
 from pydantic import Field
 
+from protocol.models.certificates import CERTIFICATE_EVENT_TYPES
 from protocol.models.common import WireModel
 from protocol.models.rooms import ROOM_EVENT_TYPES
 
@@ -48,13 +49,14 @@ EVENT_TYPES = (
     "containment_action.closed",
     "genealogy.imported",
     *ROOM_EVENT_TYPES,
+    *CERTIFICATE_EVENT_TYPES,
 )
 """The event types the hub publishes; ``payload`` is the wire model the API answers for the subject
 (``KpiReport``, ``Agreement``, ``Standing`` without history: as it opens when an agreement is accepted, or with
 the ``change`` that moved it, ``InboxNotification``;
 ``QualityNotification`` without history plus the ``message`` of the change; ``ContainmentAction`` for the plant's
 organization, and for the alert's sender only ``{notification_id, progress}``; for ``genealogy.imported`` the
-counts of ``ImportReport``); ``room.*`` events carry ids only (see
+counts of ``ImportReport``; ``certificate.*`` the ``Certificate`` without its credential); ``room.*`` events carry ids only (see
 :data:`protocol.models.rooms.ROOM_EVENT_TYPES`).
 
 Example:

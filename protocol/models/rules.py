@@ -9,7 +9,8 @@ CEL variables a condition may use: ``kpi`` (string), ``met`` (bool: the period m
 ``missing`` (bool: no report by the due date), ``has_value`` (bool), ``value`` and ``threshold`` (double; ``value``
 is 0.0 when ``has_value`` is false), ``part`` and ``characteristic`` (string), ``period`` (string). A condition may also read the series before the
 period with the hub's series functions (``ewma``, ``slope``, ``projected``, ``nelson``, ``disclosed``: see
-``EARLY_WARNING_TEMPLATE`` and the README).
+``EARLY_WARNING_TEMPLATE`` and the README), or the certificates the supplier shared with the OEM
+(``certificate_valid``, ``days_to_expiry``, ``certificate_status``: see ``CERTIFICATE_WITHDRAWN_TEMPLATE``).
 
 Example:
     >>> rule = RuleCreate.model_validate(STANDARD_RULE_TEMPLATE)
@@ -444,8 +445,44 @@ Example:
     ['notify']
 """
 
+CERTIFICATE_WITHDRAWN_TEMPLATE: dict[str, Any] = {
+    "name": "IATF 16949 certificate withdrawn: probation",
+    "description": (
+        "When the certification body withdraws the supplier's IATF 16949 certificate (one shared with you), set "
+        "the supplier on probation and notify purchasing. Judged on the certificate's events and in the sweep."
+    ),
+    "condition": 'certificate_status("IATF 16949") == "withdrawn"',
+    "pattern": {"consecutive": 1},
+    "actions": [{"type": "set_status", "status": "probation"}, {"type": "notify", "role": "purchasing"}],
+    "status": "draft",
+}
+"""A certificate rule (``GET /v1/rules/templates``): ``certificate_status`` reads the certificates the supplier
+shared with the OEM; the rule fires once when the withdrawal is learned.
+
+Example:
+    >>> CERTIFICATE_WITHDRAWN_TEMPLATE["actions"][0]["status"]
+    'probation'
+"""
+
+CERTIFICATE_EXPIRING_TEMPLATE: dict[str, Any] = {
+    "name": "IATF 16949 certificate expires within 60 days",
+    "description": "Notify SQE once when the supplier's valid IATF 16949 certificate has 60 days or fewer left.",
+    "condition": 'certificate_valid("IATF 16949") && days_to_expiry("IATF 16949") <= 60',
+    "pattern": {"consecutive": 1},
+    "actions": [{"type": "notify", "role": "sqe"}],
+    "status": "draft",
+}
+"""A certificate rule (``GET /v1/rules/templates``) the daily sweep fires as the expiry comes near.
+
+Example:
+    >>> CERTIFICATE_EXPIRING_TEMPLATE["actions"]
+    [{'type': 'notify', 'role': 'sqe'}]
+"""
+
 __all__ = [
     "CEL_VARIABLES",
+    "CERTIFICATE_EXPIRING_TEMPLATE",
+    "CERTIFICATE_WITHDRAWN_TEMPLATE",
     "EARLY_WARNING_TEMPLATE",
     "MAX_WINDOW",
     "STANDARD_RULE_TEMPLATE",

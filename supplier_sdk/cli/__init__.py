@@ -32,6 +32,7 @@ import typer
 from supplier_sdk.cli import (
     agreements,
     attest,
+    certificate,
     genealogy,
     keys,
     kpi,
@@ -61,6 +62,7 @@ COMMAND_GROUPS: tuple[tuple[str, typer.Typer], ...] = (
     ("room", room.app),
     ("attest", attest.app),
     ("lab", lab.app),
+    ("certificate", certificate.app),
     ("genealogy", genealogy.app),
     ("notifications", notifications.app),
     ("containment", notifications.containment_app),

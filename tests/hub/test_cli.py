@@ -45,7 +45,7 @@ def test_org_create_with_a_bad_kind_is_one_clear_line(cli_read: Session) -> None
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("error: kind:")
-    assert "'oem', 'supplier', 'lab' or 'operator'" in lines[0]
+    assert "'oem', 'supplier', 'lab', 'certifier' or 'operator'" in lines[0]
     assert cli_read.scalar(select(func.count()).select_from(Organization)) == 0
 
 

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from hub import idempotency
 from hub.models import (
     ApiClient,
+    Certificate,
     IdempotencyRecord,
     LabAccreditation,
     LabMeasurement,
@@ -42,6 +43,7 @@ from protocol.models.common import OrgKind
 from protocol.models.rules import STANDARD_RULE_TEMPLATE
 from tests.hub.agreements.test_agreements import terms
 from tests.hub.asserts import assert_error
+from tests.hub.certificates.conftest import make_certifier
 from tests.hub.conftest import Actor, make_actor
 from tests.hub.labs.conftest import make_lab_setup
 from tests.hub.notifications.chain import build_chain
@@ -279,6 +281,18 @@ def lab_measurements(db: Session, http: TestClient) -> Case:
     )
 
 
+def certificates(db: Session, http: TestClient) -> Case:
+    certifier, supplier = make_certifier(db, http), make_actor(db, http, OrgKind.SUPPLIER)
+    return Case(
+        certifier.actor,
+        "/v1/certificates",
+        {"credential": certifier.credential(supplier)},
+        {"credential": certifier.credential(supplier)},
+        count(Certificate),
+        lambda b: b["certificate_id"],
+    )
+
+
 CASES: dict[str, Callable[[Session, TestClient], Case]] = {
     "/v1/organizations": organizations,
     "/v1/clients": clients,
@@ -295,6 +309,7 @@ CASES: dict[str, Callable[[Session, TestClient], Case]] = {
     "/v1/quality-notifications/{notification_id}/forward": forwards,
     "/v1/labs/{lab_id}/accreditations": accreditations,
     "/v1/lab/measurements": lab_measurements,
+    "/v1/certificates": certificates,
 }
 
 KEYED_ELSEWHERE = {"/v1/kpi-reports"}  # its fingerprint is the signed payload; tests/hub/kpis has its tests

@@ -25,6 +25,7 @@ from protocol.models.common import OrgKind
 from protocol.models.rules import STANDARD_RULE_TEMPLATE
 from tests.hub.agreements.test_agreements import terms
 from tests.hub.asserts import assert_error, field_locs
+from tests.hub.certificates.conftest import make_certifier
 from tests.hub.conftest import Actor, make_actor, make_org
 from tests.hub.labs.conftest import TODAY, accredit, agreement_body, make_lab_setup
 from tests.hub.rooms.conftest import Member, dataset_body, make_member, open_room
@@ -239,6 +240,12 @@ def seed_rule_approvals(db: Session, http: TestClient) -> Seeded:
     return Seeded(oem, "/v1/rules/approvals", [response.json()["id"] for response in asked], _id)
 
 
+def seed_certificates(db: Session, http: TestClient) -> Seeded:
+    certifier, supplier = make_certifier(db, http), make_actor(db, http, OrgKind.SUPPLIER)
+    made = [certifier.issue(supplier)["certificate_id"] for _ in range(5)]
+    return Seeded(supplier, "/v1/certificates", made, lambda c: c["certificate_id"])
+
+
 SEEDS: dict[str, Callable[[Session, TestClient], Seeded]] = {
     "/v1/organizations": seed_organizations,
     "/v1/organizations/{org_id}/keys": seed_keys,
@@ -257,6 +264,7 @@ SEEDS: dict[str, Callable[[Session, TestClient], Seeded]] = {
     "/v1/labs/{lab_id}/accreditations": seed_accreditations,
     "/v1/lab/assignments": seed_lab_assignments,
     "/v1/lab-measurements": seed_lab_measurements,
+    "/v1/certificates": seed_certificates,
 }
 
 

@@ -22,7 +22,13 @@ from hub.orgs import service as orgs
 from hub.rules import service
 from protocol.models.common import OrgKind
 from protocol.models.orgs import OrganizationCreate
-from protocol.models.rules import EARLY_WARNING_TEMPLATE, STANDARD_RULE_TEMPLATE, RuleCreate
+from protocol.models.rules import (
+    CERTIFICATE_EXPIRING_TEMPLATE,
+    CERTIFICATE_WITHDRAWN_TEMPLATE,
+    EARLY_WARNING_TEMPLATE,
+    STANDARD_RULE_TEMPLATE,
+    RuleCreate,
+)
 from tests.conftest import make_settings
 from tests.hub.asserts import assert_error, audit_actions, audit_count, field_locs
 from tests.hub.conftest import Actor, make_actor
@@ -83,6 +89,8 @@ def test_oem_creates_the_standard_rule_from_the_template(db: Session, oem: Actor
     assert [t["name"] for t in templates.json()] == [
         STANDARD_RULE_TEMPLATE["name"],
         EARLY_WARNING_TEMPLATE["name"],
+        CERTIFICATE_WITHDRAWN_TEMPLATE["name"],
+        CERTIFICATE_EXPIRING_TEMPLATE["name"],
     ]
 
     response = oem.post("/v1/rules", json=templates.json()[0])
