@@ -63,6 +63,7 @@ def network_export(fmt: str, session: SessionDep, viewer: SignedIn) -> Response:
         "open_alerts",
         "overdue_reports",
         "data_sharing_degree",
+        "certificates",
         "updated_at",
     ]
     data = [
@@ -75,6 +76,7 @@ def network_export(fmt: str, session: SessionDep, viewer: SignedIn) -> Response:
             r.open_alerts,
             r.overdue,
             r.sharing.degree,
+            r.certificates_summary,
             r.updated_at.isoformat(),
         ]
         for r in rows

@@ -72,6 +72,12 @@ class SupplierRow:
     overdue: int
     updated_at: datetime
     sharing: DataSharing = field(default_factory=DataSharing)
+    certificates: list[Certificate] = field(default_factory=list)  # those shared with the OEM
+
+    @property
+    def certificates_summary(self) -> str:
+        """``IATF 16949: active; ISO 9001: withdrawn``, for the export."""
+        return "; ".join(f"{c.standard}: {c.status.value}" for c in self.certificates)
 
 
 def _open_notifications_by_partner(session: Session, caller: Caller) -> dict[uuid.UUID, int]:
@@ -100,6 +106,9 @@ def network_overview(session: Session, *, caller: Caller, now: datetime) -> list
     )
     newest = standings.last_changes(session, standings=found_all)
     shared = sharing.data_sharing(session, caller=caller, now=now)
+    held: dict[uuid.UUID, list[Certificate]] = defaultdict(list)
+    for certificate in certificates_of(session, caller=caller, now=now):
+        held[certificate.supplier_id].append(certificate)
     rows = []
     for found in found_all:
         # Straight from the rows: building wire models for hundreds of standings was a third of the page's time.
@@ -114,6 +123,7 @@ def network_overview(session: Session, *, caller: Caller, now: datetime) -> list
                 overdue=overdue.get(found.supplier_id, 0),
                 updated_at=found.updated_at,
                 sharing=shared.get(found.supplier_id, DataSharing()),
+                certificates=held.get(found.supplier_id, []),
             )
         )
     return sorted(rows, key=lambda row: (TIERS.index(row.tier) * -1, row.name.casefold()))

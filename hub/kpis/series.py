@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlalchemy import and_, case, or_
 from sqlalchemy.orm import Session
@@ -36,6 +37,9 @@ class Series:
     kpi: str
     threshold: float
     points: list[Point] = field(default_factory=list)
+    # The newest report proven from an accredited lab's measurements (tier T2): who measured, and when.
+    lab_name: str | None = None
+    lab_measured_on: date | None = None
 
 
 def series_for(session: Session, *, caller: Caller, supplier_id: uuid.UUID) -> list[Series]:
@@ -53,16 +57,21 @@ def series_for(session: Session, *, caller: Caller, supplier_id: uuid.UUID) -> l
         case((and_(readable, KpiReport.value.is_not(None)), KpiReport.value), else_=None),
         KpiReport.meets,
         KpiReport.has_proof,
+        KpiReport.lab_name,
+        KpiReport.lab_measured_on,
     )
     query = query.where(KpiReport.supplier_id == supplier_id).order_by(
         KpiReport.period_start, KpiReport.received_at, KpiReport.id
     )
     grouped: dict[tuple[str, str, str], Series] = {}
-    for part, characteristic, kpi, threshold, period, value, meets, proof in session.execute(query):
+    for row in session.execute(query):
+        part, characteristic, kpi, threshold, period, value, meets, proof, lab_name, measured_on = row
         key = (part, characteristic or "", kpi)
         series = grouped.get(key)
         if series is None:
             series = grouped[key] = Series(part, characteristic or "", kpi, float(threshold))
         shown = None if value is None else float(value)
         series.points.append(Point(period, shown, bool(meets), shown is None and bool(meets) and bool(proof)))
+        if lab_name is not None:  # rows come oldest first: the last one seen is the newest
+            series.lab_name, series.lab_measured_on = lab_name, measured_on
     return [grouped[key] for key in sorted(grouped)]

@@ -65,3 +65,31 @@ def test_another_oem_reads_no_series_of_a_supplier_not_its_own(db: Session, repo
 
     caller = Caller(org_id=stranger.id, org_kind=OrgKind.OEM, client_id="t", scopes=frozenset())
     assert series_for(db, caller=caller, supplier_id=reporting.supplier.org.id) == []
+
+
+def test_a_series_names_the_lab_of_its_newest_lab_proven_report(db: Session, reporting: Reporting) -> None:
+    newest = period_containing(utcnow(), PeriodKind.WEEK).previous()
+    older, oldest = newest.previous(), newest.previous().previous()
+    measured = {
+        oldest: ("Old Lab AB", oldest.start.date()),
+        older: ("Nordic Metrology AB", older.start.date()),
+    }
+    rows = [
+        stored_report_row(
+            reporting,
+            week,
+            has_proof=week in measured,
+            **(
+                {"lab_name": measured[week][0], "lab_measured_on": measured[week][1]}
+                if week in measured
+                else {}
+            ),
+        )
+        for week in (oldest, older, newest)  # the newest report is the supplier's own, proven by nobody
+    ]
+    db.execute(insert(KpiReport), rows)
+    db.flush()
+
+    [seen] = series_for(db, caller=caller_of(reporting.oem), supplier_id=reporting.supplier.org.id)
+
+    assert (seen.lab_name, seen.lab_measured_on) == ("Nordic Metrology AB", older.start.date())
