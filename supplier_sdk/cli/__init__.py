@@ -26,7 +26,7 @@ from collections.abc import Sequence
 import click
 import typer
 
-from supplier_sdk.cli import attest, genealogy, kpi, lab, notifications, outbox, report, room
+from supplier_sdk.cli import agent, attest, genealogy, kpi, lab, notifications, outbox, report, room
 
 app = typer.Typer(
     name="supplier-sdk",
@@ -47,6 +47,7 @@ COMMAND_GROUPS: tuple[tuple[str, typer.Typer], ...] = (
     ("genealogy", genealogy.app),
     ("notifications", notifications.app),
     ("containment", notifications.containment_app),
+    ("agent", agent.app),
 )
 for _name, _group in COMMAND_GROUPS:
     app.add_typer(_group, name=_name)

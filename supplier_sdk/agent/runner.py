@@ -1,0 +1,343 @@
+"""One pass of the agent over its mappings, and the loop that repeats it at each period's close.
+
+For each mapping and each closed period not settled yet (the newest ``backfill`` periods of the agreement's
+kind, in the supplier's time zone), :class:`Agent` reads the period's rows from the source, builds the report
+with :mod:`supplier_sdk.reports`, proves it with :func:`supplier_sdk.attest.attest_report` when the agreement's
+disclosure asks, and submits it with :meth:`Client.submit_report <supplier_sdk.client.Client.submit_report>`,
+which queues it in the outbox when the hub is away. A mapping's bad input (a missing column, an empty period, an
+unreadable file, a failing query, too few values) is that mapping's outcome with the reason; the other mappings
+still run; a report is either sent or queued whole, never in part.
+
+Example::
+
+    agent = Agent(load_agent_config("agent.toml"), client=hub, outbox=Outbox("outbox.db"))
+    for outcome in agent.run_pass():
+        print(outcome.mapping, outcome.period, outcome.outcome, outcome.reason)
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any, TextIO
+
+from protocol.models.agreements import Agreement
+from protocol.models.kpi import KpiReportPayload
+from supplier_sdk.agent.config import AgentConfig, Mapping
+from supplier_sdk.agent.schedule import Window, closed_windows, next_close, window_of
+from supplier_sdk.agent.sources import (
+    FolderReader,
+    SourceError,
+    Table,
+    command_table,
+    measurements,
+    sql_table,
+)
+from supplier_sdk.agent.status import AgentState, MappingStatus, log_event, write_status
+from supplier_sdk.attest import WitnessDoesNotMeet, attest_report, needs_proof
+from supplier_sdk.client import Client
+from supplier_sdk.errors import ConflictError, HubError, HubUnreachable, InvalidRequest
+from supplier_sdk.kpi import KpiInputError, Measurements, capability
+from supplier_sdk.outbox import Outbox, QueuedReport
+from supplier_sdk.reports import build_capability_report, build_ppm_report
+
+_KEYS = uuid.UUID("6f1d3c1e-8a51-4c36-9d7e-0a6b1c2d3e4f")
+
+
+@dataclass
+class Outcome:
+    """What happened to one mapping and period (or what would happen, for ``agent check``)."""
+
+    mapping: str
+    period: str | None
+    outcome: str  # accepted, queued, duplicate, refused, failed, would-send
+    reason: str | None = None
+    rows: int | None = None
+    kpi: str | None = None
+    figure: float | None = None  # the KPI as computed here (shown locally, sent only if disclosed)
+    meets: bool | None = None
+    sent_value: str | None = None  # the value the report carries, or None for a "meets"-only claim
+    proof: bool | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+class MappingFailed(Exception):
+    """The mapping cannot report this period; the message is why (nothing was sent)."""
+
+
+def _hub_reason(exc: Exception) -> str:
+    return str(exc) if not isinstance(exc, HubError) else f"{exc.error}: {exc.detail}"
+
+
+def idempotency_key(mapping: Mapping, period: str) -> str:
+    """The same key for the same agreement, KPI, characteristic and period: a resend is never a second report."""
+    name = f"{mapping.agreement_id}:{mapping.kpi}:{mapping.characteristic or ''}:{period}"
+    return f"agent-{uuid.uuid5(_KEYS, name)}"
+
+
+class Agent:
+    """Runs the mappings of one configuration against one hub client and outbox.
+
+    Args:
+        config: the checked configuration.
+        client: the hub client (its key signs the reports).
+        outbox: where reports wait while the hub is away.
+        clock: the current time (aware); tests inject theirs.
+        stream: where log lines go (default stderr).
+        backend: the KPI-ZK group backend (default: the fastest installed).
+    """
+
+    def __init__(
+        self,
+        config: AgentConfig,
+        *,
+        client: Client,
+        outbox: Outbox,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        stream: TextIO | None = None,
+        backend: Any = None,
+    ) -> None:
+        self.config = config
+        self.client = client
+        self.outbox = outbox
+        self.clock = clock
+        self.stream = stream
+        self.backend = backend
+        self.state = AgentState.load(config.state_file)
+        self.engines: dict[str, Any] = {}
+        self.statuses: dict[str, MappingStatus] = {}
+        self._agreements: dict[uuid.UUID, Agreement] = {}
+        self._hub_away: Exception | None = None
+
+    def log(self, event: str, level: str = "info", **fields: Any) -> None:
+        log_event(event, level=level, stream=self.stream, **fields)
+
+    # -- the data ----------------------------------------------------------------------------------------------
+
+    def _table(self, mapping: Mapping, window: Window, folders: FolderReader) -> Table:
+        source = mapping.source
+        if source.kind == "folder":
+            return folders.read(source, window)
+        if source.kind == "sql":
+            return sql_table(self.engines, source, window)
+        return command_table(source, window)
+
+    def _agreement(self, mapping: Mapping) -> Agreement:
+        known = self._agreements.get(mapping.agreement_id)
+        if known is not None:
+            return known
+        try:
+            agreement = self.client.agreement(mapping.agreement_id)
+            self.outbox.remember_agreement(agreement)
+        except (HubUnreachable, HubError) as exc:
+            if isinstance(exc, HubError) and not exc.unavailable:
+                raise MappingFailed(
+                    f"cannot fetch agreement {mapping.agreement_id}: {_hub_reason(exc)}"
+                ) from None
+            cached = self.outbox.cached_agreement(mapping.agreement_id)
+            if cached is None:
+                raise MappingFailed(
+                    f"hub not available and agreement {mapping.agreement_id} never fetched here"
+                ) from None
+            self._hub_away = exc
+            agreement = cached[0]
+        self._agreements[mapping.agreement_id] = agreement
+        return agreement
+
+    def windows(self, mapping: Mapping, agreement: Agreement, now: datetime) -> list[Window]:
+        """The closed periods to report for this mapping, oldest first, within the agreement's validity."""
+        found = closed_windows(
+            now, agreement.period, self.config.time_zone,
+            count=self.config.backfill, delay_minutes=self.config.close_delay_minutes,
+        )  # fmt: skip
+        valid = [
+            w for w in found
+            if w.period.end.date() > agreement.valid_from
+            and (agreement.valid_until is None or w.period.start.date() <= agreement.valid_until)
+        ]  # fmt: skip
+        return valid[::-1]
+
+    def _build(
+        self, mapping: Mapping, agreement: Agreement, window: Window, data: Measurements
+    ) -> KpiReportPayload:
+        code = mapping.characteristic
+        if code is None and len(agreement.characteristics) == 1:
+            code = agreement.characteristics[0].code
+        if code is None:
+            raise MappingFailed("the agreement has several characteristics: set the mapping's characteristic")
+        if mapping.kpi == "ppm":
+            return build_ppm_report(
+                agreement=agreement,
+                characteristic=code,
+                period=str(window.period),
+                values=data.values,
+                now=self.clock(),
+            )
+        return build_capability_report(
+            agreement=agreement, characteristic=code, period=str(window.period), kpi=mapping.kpi,
+            values=data.values, subgroup_size=mapping.subgroup_size, subgroup_labels=data.labels, now=self.clock(),
+        )  # fmt: skip
+
+    def prepare(
+        self, mapping: Mapping, agreement: Agreement, window: Window, folders: FolderReader, *, prove: bool
+    ) -> tuple[KpiReportPayload, Outcome]:
+        """Read, compute and (with ``prove``, when the agreement asks) prove one period's report; send nothing."""
+        period = str(window.period)
+        try:
+            data = measurements(
+                self._table(mapping, window, folders), mapping, where=f"source {mapping.source.name}"
+            )
+            payload = self._build(mapping, agreement, window, data)
+            wants_proof = needs_proof(agreement, payload)
+            if wants_proof and prove:
+                payload = self._prove(mapping, agreement, payload, data)
+        except (SourceError, KpiInputError, WitnessDoesNotMeet, ValueError) as exc:
+            raise MappingFailed(str(exc)) from None
+        spec = next(c for c in agreement.characteristics if c.code == payload.characteristic)
+        local = capability(data.values, lsl=_float(spec.lsl), usl=_float(spec.usl), subgroup_size=mapping.subgroup_size,
+                           subgroup_labels=data.labels)  # fmt: skip
+        figure = {"cpk": local.cpk, "ppk": local.ppk}.get(mapping.kpi, local.ppm["overall"]["total"])
+        value = payload.claim.value
+        outcome = Outcome(
+            mapping=mapping.name, period=period, outcome="would-send", rows=int(data.values.size), kpi=mapping.kpi,
+            figure=figure, meets=payload.claim.meets, sent_value=None if value is None else format(value, "f"),
+            proof=payload.proof is not None or wants_proof,
+        )  # fmt: skip
+        return payload, outcome
+
+    def _prove(
+        self, mapping: Mapping, agreement: Agreement, payload: KpiReportPayload, data: Measurements
+    ) -> KpiReportPayload:
+        if self._hub_away is not None:
+            raise MappingFailed(
+                "hub not available: the agreement asks for a proof, whose context needs the hub"
+            )
+        try:
+            context = self.client.attestation_context(
+                agreement.id, kpi=payload.kpi, period=payload.period, characteristic=payload.characteristic
+            )
+        except (HubUnreachable, HubError) as exc:
+            raise MappingFailed(f"cannot fetch the proof's context: {_hub_reason(exc)}") from None
+        return attest_report(
+            payload, agreement=agreement, context=context, values=data.values,
+            subgroup_size=mapping.subgroup_size, subgroup_labels=data.labels, backend=self.backend,
+        )  # fmt: skip
+
+    # -- sending -----------------------------------------------------------------------------------------------
+
+    def _submit(self, mapping: Mapping, payload: KpiReportPayload, outcome: Outcome) -> Outcome:
+        key = idempotency_key(mapping, payload.period)
+        try:
+            if self._hub_away is not None:  # no need to wait through the retries again
+                result: Any = self.outbox.enqueue(
+                    payload, idempotency_key=key, hub_url=self.client.base_url, reason=str(self._hub_away)
+                )
+            else:
+                result = self.client.submit_report(payload, idempotency_key=key, outbox=self.outbox)
+        except (ConflictError, InvalidRequest) as exc:
+            duplicate = isinstance(exc, ConflictError) and exc.error == "DuplicateReport"
+            outcome.outcome, outcome.reason = ("duplicate" if duplicate else "refused"), _hub_reason(exc)
+            return outcome
+        except HubError as exc:
+            raise MappingFailed(f"the hub refused the request: {_hub_reason(exc)}") from None
+        if isinstance(result, QueuedReport):
+            self._hub_away = self._hub_away or HubUnreachable(self.client.base_url, result.reason)
+            outcome.outcome, outcome.reason = "queued", result.reason
+        else:
+            outcome.outcome = "accepted"
+        return outcome
+
+    def _run_mapping(
+        self, mapping: Mapping, folders: FolderReader, now: datetime, *, send: bool
+    ) -> list[Outcome]:
+        outcomes = []
+        try:
+            agreement = self._agreement(mapping)
+            windows = self.windows(mapping, agreement, now)
+        except MappingFailed as exc:
+            return [Outcome(mapping=mapping.name, period=None, outcome="failed", reason=str(exc))]
+        keep = {str(w.period) for w in windows}
+        for window in windows:
+            period = str(window.period)
+            if send and self.state.is_settled(mapping.name, period):
+                continue
+            try:
+                payload, outcome = self.prepare(mapping, agreement, window, folders, prove=send)
+                if send:
+                    outcome = self._submit(mapping, payload, outcome)
+                    self.state.settle(mapping.name, period, outcome.outcome, keep)
+                    self.state.save(self.config.state_file)
+            except MappingFailed as exc:
+                outcome = Outcome(mapping=mapping.name, period=period, outcome="failed", reason=str(exc))
+            outcomes.append(outcome)
+        return outcomes
+
+    def run_pass(self, stop: threading.Event | None = None, *, send: bool = True) -> list[Outcome]:
+        """Flush the outbox, then report every mapping's closed, unsettled periods; return what happened."""
+        now = self.clock()
+        self._agreements.clear()
+        self._hub_away = None
+        if send and self.outbox.pending():
+            flushed = self.outbox.flush(self.client)
+            self.log("outbox.flushed", sent=flushed.sent, failed=flushed.failed, remaining=flushed.remaining)
+        folders = FolderReader(self.state.files, self.config.time_zone)
+        outcomes: list[Outcome] = []
+        for mapping in self.config.mappings:
+            if stop is not None and stop.is_set():
+                self.log("agent.stopping", remaining_mappings=len(self.config.mappings) - len(self.statuses))
+                break
+            for outcome in self._run_mapping(mapping, folders, now, send=send):
+                outcomes.append(outcome)
+                level = "warning" if outcome.outcome in ("failed", "refused") else "info"
+                self.log(f"report.{outcome.outcome}", level, **outcome.as_dict())
+                self.statuses[mapping.name] = MappingStatus(
+                    mapping=mapping.name, period=outcome.period, outcome=outcome.outcome, reason=outcome.reason,
+                    rows=outcome.rows, at=now.isoformat(),
+                )  # fmt: skip
+        if send:
+            self.state.save(self.config.state_file)
+            self.write_status("degraded" if any(o.outcome == "failed" for o in outcomes) else "ok")
+        return outcomes
+
+    def write_status(self, health: str) -> None:
+        write_status(
+            self.config.status_file, health=health, now=self.clock(), mappings=self.statuses, pid=os.getpid()
+        )
+
+    def next_wake(self) -> datetime:
+        """The earliest of the next period close (of the agreements seen) and the next poll."""
+        now = self.clock()
+        wake = now + timedelta(seconds=self.config.poll_seconds)
+        for agreement in self._agreements.values():
+            close = next_close(
+                now, agreement.period, self.config.time_zone, delay_minutes=self.config.close_delay_minutes
+            )
+            wake = min(wake, close)
+        return wake
+
+    def run_forever(self, stop: threading.Event) -> None:
+        """Pass after pass until ``stop`` is set (SIGTERM); the pass under way finishes its current mapping."""
+        self.log("agent.started", mappings=len(self.config.mappings), pid=os.getpid())
+        while not stop.is_set():
+            self.run_pass(stop)
+            stop.wait(max(1.0, (self.next_wake() - self.clock()).total_seconds()))
+        self.write_status("stopped")
+        self.log("agent.stopped", pending=len(self.outbox.pending()))
+
+    def close(self) -> None:
+        for engine in self.engines.values():
+            engine.dispose()
+
+
+def _float(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+__all__ = ["Agent", "MappingFailed", "Outcome", "idempotency_key", "window_of"]
