@@ -1,0 +1,285 @@
+"""The agent end to end against a real hub on a socket: every source kind (a folder of European CSV exports, a
+folder of workbooks, a command, the real PostgreSQL and MariaDB), proofs when the disclosure asks, the dry run,
+bad input per mapping, and the proof that no measurement byte reaches the hub or the outbox file."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from protocol.models.agreements import Agreement
+from supplier_sdk.agent.config import AgentConfig, load_agent_config
+from supplier_sdk.agent.runner import Agent
+from supplier_sdk.cli import app
+from supplier_sdk.outbox import Outbox
+from tests.supplier_sdk.agent.agent_support import (
+    MARIADB_URL,
+    POSTGRES_URL,
+    distinctive_values,
+    european_csv,
+    last_week,
+    measurement_table,
+    sql_query,
+    times_in,
+    toml_string,
+    workbook,
+)
+from tests.supplier_sdk.test_client_support import CountingTransport, Network, Reporting, running_network
+
+pytestmark = pytest.mark.e2e
+
+BAD_QUERY = "SELECT diameter FROM no_such_table_agent"
+
+TERMS = {
+    "kpis": [
+        {"kpi": "cpk", "threshold": "1.33", "disclosure": "value"},
+        {"kpi": "ppk", "threshold": "1.33", "disclosure": "threshold"},
+        {"kpi": "ppm", "threshold": "100", "disclosure": "value"},
+    ]
+}
+
+
+class RecordingTransport(CountingTransport):
+    """The real transport, keeping every request body sent."""
+
+    def bodies(self) -> bytes:
+        return b"\n".join(request.content for request in self.requests)
+
+
+@pytest.fixture(scope="module")
+def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
+    with running_network(tmp_path_factory.mktemp("hub"), "sdk_agent") as network:
+        yield network
+
+
+@pytest.fixture
+def reporting(network: Network) -> Reporting:
+    return network.reporting(**TERMS)
+
+
+def write_config(folder: Path, network: Network, reporting: Reporting, sources: str, mappings: str) -> Path:
+    key = reporting.supplier.write_key(folder)
+    text = f"""
+[agent]
+time_zone = "Europe/Berlin"
+state_file = "state.json"
+status_file = "status.json"
+
+[hub]
+url = "{network.base_url}"
+client_id = "{reporting.supplier.client_id}"
+key_file = {toml_string(str(key))}
+outbox = "outbox.db"
+{sources}
+{mappings}
+"""
+    path = folder / "agent.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def mapping(name: str, agreement: Agreement, kpi: str, source: str, column: str, **extra: Any) -> str:
+    lines = [f'name = "{name}"', f'agreement = "{agreement.id}"', f'kpi = "{kpi}"', f'source = "{source}"']
+    lines += [f'value_column = "{column}"'] + [f"{k} = {json.dumps(v)}" for k, v in extra.items()]
+    return "\n[[mappings]]\n" + "\n".join(lines) + "\n"
+
+
+def agent_for(config: AgentConfig, network: Network, reporting: Reporting, transport: Any = None) -> Agent:
+    client = network.client(reporting.supplier, transport=transport)
+    return Agent(config, client=client, outbox=Outbox(config.state_file.parent / "outbox.db"))
+
+
+def files_bytes(paths: list[Path]) -> bytes:
+    return b"".join(p.read_bytes() for p in paths if p.is_file())
+
+
+def test_run_once_reports_every_source_kind_and_no_measurement_leaves_the_machine(
+    network: Network, reporting: Reporting, tmp_path: Path
+) -> None:
+    window = last_week()
+    second = network.agree(reporting.supplier, **TERMS)
+    sets = {
+        name: distinctive_values(seed) for seed, name in enumerate(["csv", "xlsx", "cmd", "pg", "maria"], 11)
+    }
+    (tmp_path / "csv").mkdir()
+    (tmp_path / "xlsx").mkdir()
+    european_csv(tmp_path / "csv" / "dia.csv", times_in(window, 25), sets["csv"])
+    european_csv(tmp_path / "csv" / "copy-of-dia.csv", times_in(window, 25), sets["csv"])  # counted once
+    european_csv(
+        tmp_path / "csv" / "older.csv", times_in(window, 25, offset_days=-14), distinctive_values(99)
+    )
+    workbook(tmp_path / "xlsx" / "dia.xlsx", times_in(window, 25), sets["xlsx"])
+    script = tmp_path / "export.py"
+    script.write_text("import sys\nprint('diameter')\n" + "".join(f"print('{v:.5f}')\n" for v in sets["cmd"]))
+    with (
+        measurement_table(POSTGRES_URL, times_in(window, 25), sets["pg"]) as pg_table,
+        measurement_table(MARIADB_URL, times_in(window, 25), sets["maria"]) as maria_table,
+    ):
+        sources = f"""
+[sources.exports]
+kind = "folder"
+path = "csv"
+delimiter = ";"
+decimal = ","
+time_column = "Zeitpunkt"
+time_format = "%d.%m.%Y %H:%M"
+
+[sources.workbooks]
+kind = "folder"
+path = "xlsx"
+pattern = "*.xlsx"
+time_column = "time"
+
+[sources.script]
+kind = "command"
+command = [{toml_string(sys.executable)}, {toml_string(str(script))}, "{{period}}"]
+
+[sources.mes]
+kind = "sql"
+url = "{POSTGRES_URL}"
+query = "{sql_query(pg_table)}"
+
+[sources.lab]
+kind = "sql"
+url = "{MARIADB_URL}"
+query = "{sql_query(maria_table)}"
+"""
+        first, other = reporting.agreement, second
+        mappings = (
+            mapping("csv-cpk", first, "cpk", "exports", "Durchmesser", subgroup_column="Los")
+            + mapping("xlsx-ppm", first, "ppm", "workbooks", "diameter")
+            + mapping("cmd-ppk", first, "ppk", "script", "diameter")
+            + mapping("pg-cpk", other, "cpk", "mes", "diameter", subgroup_size=5)
+            + mapping("maria-ppk", other, "ppk", "lab", "diameter")
+        )
+        config = load_agent_config(write_config(tmp_path, network, reporting, sources, mappings))
+        transport = RecordingTransport()
+        agent = agent_for(config, network, reporting, transport)
+        outcomes = agent.run_pass()
+        agent.close()
+
+    assert [(o.mapping, o.outcome, o.rows) for o in outcomes] == [
+        ("csv-cpk", "accepted", 25),
+        ("xlsx-ppm", "accepted", 25),
+        ("cmd-ppk", "accepted", 25),
+        ("pg-cpk", "accepted", 25),
+        ("maria-ppk", "accepted", 25),
+    ], [o.reason for o in outcomes]
+    assert {o.period for o in outcomes} == {str(window.period)}
+    oem = network.client(network.oem)
+    stored = {
+        (r.kpi.value, r.agreement_id): r for a in (first, other) for r in oem.reports(agreement_id=a.id)
+    }
+    assert len(stored) == 5
+    cpk = stored[("cpk", first.id)]
+    assert cpk.value is not None and cpk.meets is True
+    ppk = stored[("ppk", first.id)]
+    assert ppk.value is None and ppk.meets is True and ppk.proven is True  # threshold disclosure: proven only
+    assert stored[("ppk", other.id)].proven is True
+
+    # a second pass finds every period settled: nothing is sent twice
+    again = agent_for(config, network, reporting).run_pass()
+    assert again == []
+
+    sent = transport.bodies()
+    hub_files = list(Path(network.hub.settings.database_url.removeprefix("sqlite:///")).parent.glob("*.db*"))
+    kept = files_bytes(
+        [tmp_path / "outbox.db", tmp_path / "state.json", tmp_path / "status.json", *hub_files]
+    )
+    for values in sets.values():
+        for value in values:
+            for text in (
+                f"{value:.5f}",
+                f"{value:.5f}".replace(".", ","),
+                f"{value:.5f}".replace(".", "")[1:],
+            ):
+                assert text.encode() not in sent, text
+                assert text.encode() not in kept, text
+    stray = re.findall(rb".{30}25\.0[0-9]*.{10}", re.sub(rb'"usl":"25\.020?"', b"", sent))
+    assert stray == [], stray  # not even a rounded measurement
+
+
+def test_check_prints_what_would_be_sent_and_sends_nothing(
+    network: Network, reporting: Reporting, tmp_path: Path
+) -> None:
+    window = last_week()
+    (tmp_path / "csv").mkdir()
+    european_csv(tmp_path / "csv" / "dia.csv", times_in(window, 25), distinctive_values(5))
+    sources = '\n[sources.exports]\nkind = "folder"\npath = "csv"\ndecimal = ","\ntime_column = "Zeitpunkt"\ntime_format = "%d.%m.%Y %H:%M"\n'
+    mappings = mapping("dia-cpk", reporting.agreement, "cpk", "exports", "Durchmesser") + mapping(
+        "dia-ppk", reporting.agreement, "ppk", "exports", "Durchmesser"
+    )
+    path = write_config(tmp_path, network, reporting, sources, mappings)
+    result = CliRunner().invoke(app, ["agent", "check", "--config", str(path)])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.strip().splitlines()
+    assert lines[0].startswith(f"dia-cpk: {window.period}: 25 rows, cpk ")
+    assert "would send value " in lines[0] and "no proof" in lines[0]
+    assert lines[1].startswith(f"dia-ppk: {window.period}: 25 rows, ppk ")
+    assert "would send only meets=true, with proof" in lines[1]
+    as_json = CliRunner().invoke(app, ["agent", "check", "--config", str(path), "--json"])
+    cpk_line, ppk_line = (json.loads(line) for line in as_json.stdout.splitlines())
+    assert "sent_value" in cpk_line and cpk_line["proof"] is False and cpk_line["rows"] == 25
+    assert "sent_value" not in ppk_line and ppk_line["proof"] is True and ppk_line["meets"] is True
+    assert list(network.client(network.oem).reports(agreement_id=reporting.agreement.id)) == []
+    assert not (tmp_path / "state.json").exists()
+
+
+def test_bad_input_is_reported_per_mapping_and_the_good_mapping_still_reports(
+    network: Network, reporting: Reporting, tmp_path: Path
+) -> None:
+    window = last_week()
+    for name in ("good", "empty", "bad"):
+        (tmp_path / name).mkdir()
+    european_csv(tmp_path / "good" / "dia.csv", times_in(window, 25), distinctive_values(7))
+    european_csv(tmp_path / "empty" / "old.csv", times_in(window, 25, offset_days=-21), distinctive_values(8))
+    (tmp_path / "bad" / "broken.xlsx").write_bytes(b"not a workbook")
+    few = tmp_path / "few.py"
+    few.write_text("print('diameter')\nprint('25.001')\nprint('25.002')\nprint('24.999')\n")
+    folder = 'kind = "folder"\ndecimal = ","\ntime_column = "Zeitpunkt"\ntime_format = "%d.%m.%Y %H:%M"\n'
+    sources = (
+        f'\n[sources.good]\npath = "good"\n{folder}\n[sources.empty]\npath = "empty"\n{folder}'
+        '\n[sources.bad]\nkind = "folder"\npath = "bad"\npattern = "*.xlsx"\ntime_column = "time"\n'
+        f'\n[sources.query]\nkind = "sql"\nurl = "{POSTGRES_URL}"\nquery = "{BAD_QUERY}"\n'
+        f'\n[sources.few]\nkind = "command"\ncommand = [{toml_string(sys.executable)}, {toml_string(str(few))}]\n'
+    )
+    a = reporting.agreement
+    mappings = (
+        mapping("missing-column", a, "cpk", "good", "Diameter")
+        + mapping("empty-period", a, "cpk", "empty", "Durchmesser")
+        + mapping("unreadable", a, "cpk", "bad", "diameter")
+        + mapping("failing-query", a, "cpk", "query", "diameter")
+        + mapping("too-few", a, "cpk", "few", "diameter", subgroup_size=5)
+        + mapping("good", a, "ppm", "good", "Durchmesser")
+    )
+    config = load_agent_config(write_config(tmp_path, network, reporting, sources, mappings))
+    outcomes = {o.mapping: o for o in agent_for(config, network, reporting).run_pass()}
+    assert {name: o.outcome for name, o in outcomes.items()} == {
+        "missing-column": "failed",
+        "empty-period": "failed",
+        "unreadable": "failed",
+        "failing-query": "failed",
+        "too-few": "failed",
+        "good": "accepted",
+    }
+    assert "no column 'Diameter'" in (outcomes["missing-column"].reason or "")
+    assert "empty period" in (outcomes["empty-period"].reason or "")
+    assert "not a readable XLSX" in (outcomes["unreadable"].reason or "")
+    assert "the query failed" in (outcomes["failing-query"].reason or "")
+    assert outcomes["too-few"].reason
+    reports = list(network.client(network.oem).reports(agreement_id=a.id))
+    assert [r.kpi.value for r in reports] == ["ppm"]
+    assert Outbox(tmp_path / "outbox.db").pending() == []
+    status = CliRunner().invoke(app, ["agent", "status", "--config", str(tmp_path / "agent.toml")])
+    assert status.exit_code == 0
+    assert status.stdout.startswith("health: degraded")
+    assert f"empty-period: {window.period} failed: source empty: no rows in the period" in status.stdout
+    assert datetime.now(UTC) > window.end  # the week reported had closed
