@@ -108,7 +108,7 @@ class _Checker:
     def fail(self, path: KeyPath, message: str) -> AgentConfigError:
         line = line_of(self.lines, path)
         where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
-        return AgentConfigError(f"{self.name}:{line or 1}: {where}: {message}")
+        return AgentConfigError(f"{self.name}:{line or 1}: {where + ': ' if where else ''}{message}")
 
     def table(
         self, raw: Any, path: KeyPath, known: set[str], required: frozenset[str] | set[str] = frozenset()

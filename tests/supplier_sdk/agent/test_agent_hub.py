@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import json
 import re
+import signal
+import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,7 +35,13 @@ from tests.supplier_sdk.agent.agent_support import (
     toml_string,
     workbook,
 )
-from tests.supplier_sdk.test_client_support import CountingTransport, Network, Reporting, running_network
+from tests.supplier_sdk.test_client_support import (
+    CountingTransport,
+    Network,
+    Reporting,
+    closed_url,
+    running_network,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -283,3 +292,48 @@ def test_bad_input_is_reported_per_mapping_and_the_good_mapping_still_reports(
     assert status.stdout.startswith("health: degraded")
     assert f"empty-period: {window.period} failed: source empty: no rows in the period" in status.stdout
     assert datetime.now(UTC) > window.end  # the week reported had closed
+
+
+def test_sigterm_stops_the_running_agent_without_losing_the_queued_report(
+    network: Network, reporting: Reporting, tmp_path: Path
+) -> None:
+    window = last_week()
+    (tmp_path / "csv").mkdir()
+    european_csv(tmp_path / "csv" / "dia.csv", times_in(window, 25), distinctive_values(3))
+    Outbox(tmp_path / "outbox.db").remember_agreement(reporting.agreement)  # fetched on an earlier day
+    sources = '\n[sources.exports]\nkind = "folder"\npath = "csv"\ndecimal = ","\ntime_column = "Zeitpunkt"\ntime_format = "%d.%m.%Y %H:%M"\n'
+    path = write_config(
+        tmp_path,
+        network,
+        reporting,
+        sources,
+        mapping("dia-cpk", reporting.agreement, "cpk", "exports", "Durchmesser"),
+    )
+    path.write_text(path.read_text().replace(network.base_url, closed_url()))  # the hub is away
+    process = subprocess.Popen(
+        [sys.executable, "-m", "supplier_sdk.cli", "agent", "run", "--config", str(path)],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr is not None
+    events = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = process.stderr.readline()
+        events.append(json.loads(line))
+        if events[-1]["event"] == "report.queued":
+            break
+    assert events[-1]["event"] == "report.queued" and events[-1]["period"] == str(window.period)
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=30) == 0
+    tail = [json.loads(line) for line in process.stderr.read().splitlines()]
+    assert tail[-1]["event"] == "agent.stopped" and tail[-1]["pending"] == 1
+    assert json.loads((tmp_path / "status.json").read_text())["health"] == "stopped"
+    box = Outbox(tmp_path / "outbox.db")
+    assert [entry.payload.period for entry in box.pending()] == [str(window.period)]
+    flushed = box.flush(
+        network.client(reporting.supplier)
+    )  # the hub is back: the queued report arrives whole
+    assert flushed.sent == 1
+    reports = list(network.client(network.oem).reports(agreement_id=reporting.agreement.id))
+    assert [(r.kpi.value, r.period) for r in reports] == [("cpk", str(window.period))]
