@@ -16,6 +16,7 @@ import json
 import signal
 import sys
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -118,10 +119,17 @@ def check_command(config: ConfigOption = _DEFAULT_CONFIG, as_json: JsonOption = 
 
 
 @app.command("status")
-def status_command(config: ConfigOption = _DEFAULT_CONFIG, as_json: JsonOption = False) -> None:
-    """The agent's health and each mapping's last run, from its status file.
+def status_command(
+    config: ConfigOption = _DEFAULT_CONFIG,
+    as_json: JsonOption = False,
+    max_age: Annotated[
+        float | None,
+        typer.Option("--max-age", help="Exit 1 when the status is older than this many seconds, or stopped."),
+    ] = None,
+) -> None:
+    """The agent's health and each mapping's last run, from its status file (exit 1 if stale with --max-age).
 
-    Example: supplier-sdk agent status --config agent.toml
+    Example: supplier-sdk agent status --config agent.toml --max-age 900
     """
     settings = _config(config)
     try:
@@ -132,13 +140,30 @@ def status_command(config: ConfigOption = _DEFAULT_CONFIG, as_json: JsonOption =
         fail(f"no status file {settings.status_file} yet: the agent has not run")
     if as_json:
         typer.echo(json.dumps(status))
-        return
+    else:
+        _print_status(status)
+    if max_age is not None and _stale(status, max_age):
+        typer.echo(
+            f"error: the agent is {status.get('health')} or its status is older than {max_age:g} s", err=True
+        )
+        sys.exit(1)
+
+
+def _print_status(status: dict[str, Any]) -> None:
     typer.echo(
         f"health: {status.get('health')} (updated {status.get('updated_at')}, pid {status.get('pid')})"
     )
     for name, last in sorted(status.get("mappings", {}).items()):
         reason = f": {last['reason']}" if last.get("reason") else ""
         typer.echo(f"{name}: {last.get('period') or '-'} {last.get('outcome')}{reason}")
+
+
+def _stale(status: dict[str, Any], max_age: float) -> bool:
+    try:
+        updated = datetime.fromisoformat(str(status.get("updated_at")))
+    except ValueError:
+        return True
+    return status.get("health") == "stopped" or (datetime.now(UTC) - updated).total_seconds() > max_age
 
 
 __all__ = ["app", "check_command", "run_command", "status_command"]

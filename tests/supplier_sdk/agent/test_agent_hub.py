@@ -287,7 +287,9 @@ def test_bad_input_is_reported_per_mapping_and_the_good_mapping_still_reports(
     reports = list(network.client(network.oem).reports(agreement_id=a.id))
     assert [r.kpi.value for r in reports] == ["ppm"]
     assert Outbox(tmp_path / "outbox.db").pending() == []
-    status = CliRunner().invoke(app, ["agent", "status", "--config", str(tmp_path / "agent.toml")])
+    status = CliRunner().invoke(
+        app, ["agent", "status", "--config", str(tmp_path / "agent.toml"), "--max-age", "900"]
+    )
     assert status.exit_code == 0
     assert status.stdout.startswith("health: degraded")
     assert f"empty-period: {window.period} failed: source empty: no rows in the period" in status.stdout
@@ -329,6 +331,8 @@ def test_sigterm_stops_the_running_agent_without_losing_the_queued_report(
     tail = [json.loads(line) for line in process.stderr.read().splitlines()]
     assert tail[-1]["event"] == "agent.stopped" and tail[-1]["pending"] == 1
     assert json.loads((tmp_path / "status.json").read_text())["health"] == "stopped"
+    stale = CliRunner().invoke(app, ["agent", "status", "--config", str(path), "--max-age", "900"])
+    assert stale.exit_code == 1 and stale.stdout.startswith("health: stopped")
     box = Outbox(tmp_path / "outbox.db")
     assert [entry.payload.period for entry in box.pending()] == [str(window.period)]
     flushed = box.flush(
