@@ -41,12 +41,15 @@ from supplier_sdk.agent.sources import (
 from supplier_sdk.agent.status import AgentState, MappingStatus, log_event, write_status
 from supplier_sdk.attest import WitnessDoesNotMeet, attest_report, needs_proof
 from supplier_sdk.client import Client
-from supplier_sdk.errors import ConflictError, HubError, HubUnreachable, InvalidRequest
+from supplier_sdk.errors import HubError, HubUnreachable
 from supplier_sdk.kpi import KpiInputError, Measurements, capability
-from supplier_sdk.outbox import Outbox, QueuedReport
+from supplier_sdk.outbox import Outbox
 from supplier_sdk.reports import build_capability_report, build_ppm_report
 
 _KEYS = uuid.UUID("6f1d3c1e-8a51-4c36-9d7e-0a6b1c2d3e4f")
+
+BATCH = 100
+"""Most reports the agent sends in one request (the hub's ``MAX_BATCH``)."""
 
 
 @dataclass
@@ -66,6 +69,10 @@ class Outcome:
 
     def as_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+Prepared = tuple[Mapping, KpiReportPayload, Outcome, set[str]]
+"""A report ready to send: its mapping, payload, outcome so far and the periods its state keeps."""
 
 
 class MappingFailed(Exception):
@@ -232,55 +239,77 @@ class Agent:
 
     # -- sending -----------------------------------------------------------------------------------------------
 
-    def _submit(self, mapping: Mapping, payload: KpiReportPayload, outcome: Outcome) -> Outcome:
+    def _queue(self, mapping: Mapping, payload: KpiReportPayload, outcome: Outcome, reason: str) -> Outcome:
         key = idempotency_key(mapping, payload.period)
-        try:
-            if self._hub_away is not None:  # no need to wait through the retries again
-                result: Any = self.outbox.enqueue(
-                    payload, idempotency_key=key, hub_url=self.client.base_url, reason=str(self._hub_away)
-                )
-            else:
-                result = self.client.submit_report(payload, idempotency_key=key, outbox=self.outbox)
-        except (ConflictError, InvalidRequest) as exc:
-            duplicate = isinstance(exc, ConflictError) and exc.error == "DuplicateReport"
-            outcome.outcome, outcome.reason = ("duplicate" if duplicate else "refused"), _hub_reason(exc)
-            return outcome
-        except HubError as exc:
-            raise MappingFailed(f"the hub refused the request: {_hub_reason(exc)}") from None
-        if isinstance(result, QueuedReport):
-            self._hub_away = self._hub_away or HubUnreachable(self.client.base_url, result.reason)
-            outcome.outcome, outcome.reason = "queued", result.reason
-        else:
-            outcome.outcome = "accepted"
+        self.outbox.enqueue(payload, idempotency_key=key, hub_url=self.client.base_url, reason=reason)
+        outcome.outcome, outcome.reason = "queued", reason
         return outcome
+
+    def _send(self, ready: list[Prepared]) -> list[Outcome]:
+        """Submit the prepared reports as one batch; queue them when the hub is away; settle each."""
+        if self._hub_away is None:
+            try:
+                results = self.client.submit_batch(
+                    [(p, idempotency_key(m, p.period)) for m, p, _, _ in ready]
+                )
+            except (HubUnreachable, HubError) as exc:
+                if isinstance(exc, HubError) and not exc.unavailable:
+                    reason = f"the hub refused the request: {_hub_reason(exc)}"
+                    return [_failed(outcome, reason) for _, _, outcome, _ in ready]
+                self._hub_away = exc
+        done = []
+        for index, (mapping, payload, outcome, keep) in enumerate(ready):
+            if self._hub_away is not None:
+                outcome = self._queue(mapping, payload, outcome, str(self._hub_away))
+            else:
+                result = results[index]
+                if result.status < 300:
+                    outcome.outcome = "accepted"
+                elif result.status == 429 or result.status >= 500:
+                    outcome = self._queue(mapping, payload, outcome, f"{result.error}: {result.detail}")
+                else:
+                    outcome.outcome = "duplicate" if result.error == "DuplicateReport" else "refused"
+                    outcome.reason = f"{result.error}: {result.detail}"
+            self.state.settle(mapping.name, payload.period, outcome.outcome, keep)
+            done.append(outcome)
+        self.state.save(self.config.state_file)
+        return done
 
     def _run_mapping(
         self, mapping: Mapping, folders: FolderReader, now: datetime, *, send: bool
-    ) -> list[Outcome]:
-        outcomes = []
+    ) -> list[Outcome | Prepared]:
         try:
             agreement = self._agreement(mapping)
             windows = self.windows(mapping, agreement, now)
         except MappingFailed as exc:
             return [Outcome(mapping=mapping.name, period=None, outcome="failed", reason=str(exc))]
         keep = {str(w.period) for w in windows}
+        found: list[Outcome | Prepared] = []
         for window in windows:
             period = str(window.period)
             if send and self.state.is_settled(mapping.name, period):
                 continue
             try:
                 payload, outcome = self.prepare(mapping, agreement, window, folders, prove=send)
-                if send:
-                    outcome = self._submit(mapping, payload, outcome)
-                    self.state.settle(mapping.name, period, outcome.outcome, keep)
-                    self.state.save(self.config.state_file)
+                found.append((mapping, payload, outcome, keep) if send else outcome)
             except MappingFailed as exc:
-                outcome = Outcome(mapping=mapping.name, period=period, outcome="failed", reason=str(exc))
-            outcomes.append(outcome)
-        return outcomes
+                found.append(Outcome(mapping=mapping.name, period=period, outcome="failed", reason=str(exc)))
+        return found
+
+    def _record(self, outcome: Outcome, now: datetime) -> Outcome:
+        level = "warning" if outcome.outcome in ("failed", "refused") else "info"
+        self.log(f"report.{outcome.outcome}", level, **outcome.as_dict())
+        self.statuses[outcome.mapping] = MappingStatus(
+            mapping=outcome.mapping, period=outcome.period, outcome=outcome.outcome, reason=outcome.reason,
+            rows=outcome.rows, at=now.isoformat(),
+        )  # fmt: skip
+        return outcome
 
     def run_pass(self, stop: threading.Event | None = None, *, send: bool = True) -> list[Outcome]:
-        """Flush the outbox, then report every mapping's closed, unsettled periods; return what happened."""
+        """Flush the outbox, then report every mapping's closed, unsettled periods; return what happened.
+
+        Reports go in batches of up to :data:`BATCH` (one request, proofs verified together by the hub).
+        """
         now = self.clock()
         self._agreements.clear()
         self._hub_away = None
@@ -289,19 +318,23 @@ class Agent:
             self.log("outbox.flushed", sent=flushed.sent, failed=flushed.failed, remaining=flushed.remaining)
         folders = FolderReader(self.state.files, self.config.time_zone)
         outcomes: list[Outcome] = []
-        for mapping in self.config.mappings:
+        ready: list[Prepared] = []
+        for number, mapping in enumerate(self.config.mappings):
             if stop is not None and stop.is_set():
-                self.log("agent.stopping", remaining_mappings=len(self.config.mappings) - len(self.statuses))
+                self.log("agent.stopping", remaining_mappings=len(self.config.mappings) - number)
                 break
-            for outcome in self._run_mapping(mapping, folders, now, send=send):
-                outcomes.append(outcome)
-                level = "warning" if outcome.outcome in ("failed", "refused") else "info"
-                self.log(f"report.{outcome.outcome}", level, **outcome.as_dict())
-                self.statuses[mapping.name] = MappingStatus(
-                    mapping=mapping.name, period=outcome.period, outcome=outcome.outcome, reason=outcome.reason,
-                    rows=outcome.rows, at=now.isoformat(),
-                )  # fmt: skip
+            for item in self._run_mapping(mapping, folders, now, send=send):
+                if isinstance(item, Outcome):
+                    outcomes.append(self._record(item, now))
+                else:
+                    ready.append(item)
+            if len(ready) >= BATCH:
+                outcomes += [self._record(o, now) for o in self._send(ready)]
+                ready = []
+        if ready:
+            outcomes += [self._record(o, now) for o in self._send(ready)]
         if send:
+            folders.forget_absent({s.name for s in self.config.sources.values() if s.kind == "folder"})
             self.state.save(self.config.state_file)
             self.write_status("degraded" if any(o.outcome == "failed" for o in outcomes) else "ok")
         return outcomes
@@ -334,6 +367,11 @@ class Agent:
     def close(self) -> None:
         for engine in self.engines.values():
             engine.dispose()
+
+
+def _failed(outcome: Outcome, reason: str) -> Outcome:
+    outcome.outcome, outcome.reason = "failed", reason
+    return outcome
 
 
 def _float(value: Decimal | None) -> float | None:

@@ -154,7 +154,15 @@ class FolderReader:
     def __init__(self, known: dict[str, list[str]], zone: ZoneInfo) -> None:
         self.known = known
         self.zone = zone
-        self.parsed: dict[str, list[tuple[datetime, Sequence[Any]]] | Table] = {}
+        self.parsed: dict[str, Table] = {}
+        self.seen: set[str] = set()  # digests of the files present in the folders read this pass
+        self.folders_read: set[str] = set()
+
+    def forget_absent(self, folder_sources: set[str]) -> None:
+        """Drop remembered files no longer present, once every folder source was listed this pass."""
+        if folder_sources <= self.folders_read:
+            for digest in set(self.known) - self.seen:
+                del self.known[digest]
 
     def _files(self, source: SourceConfig) -> list[Path]:
         assert source.path is not None
@@ -174,7 +182,7 @@ class FolderReader:
 
     def _timed(self, digest: str, path: Path, data: bytes, source: SourceConfig) -> Table:
         cached = self.parsed.get(digest)
-        if isinstance(cached, Table):
+        if cached is not None:
             return cached
         table = self._parse(path, data, source)
         assert source.time_column is not None
@@ -203,6 +211,7 @@ class FolderReader:
             if digest in seen:
                 continue
             seen.add(digest)
+            self.seen.add(digest)
             span = self.known.get(digest)
             if span is not None and (
                 datetime.fromisoformat(span[1]) < window.start
@@ -214,6 +223,7 @@ class FolderReader:
                 raise SourceError(f"file {path.name}: its columns differ from the folder's other files")
             columns = table.columns
             rows += [row[:-1] for row in table.rows if window.start <= row[-1] < window.end]
+        self.folders_read.add(source.name)
         return Table(columns=columns or [], rows=rows)
 
 
