@@ -3,8 +3,9 @@
 For each mapping and each closed period not settled yet (the newest ``backfill`` periods of the agreement's
 kind, in the supplier's time zone), :class:`Agent` reads the period's rows from the source, builds the report
 with :mod:`supplier_sdk.reports`, proves it with :func:`supplier_sdk.attest.attest_report` when the agreement's
-disclosure asks, and submits it with :meth:`Client.submit_report <supplier_sdk.client.Client.submit_report>`,
-which queues it in the outbox when the hub is away. A mapping's bad input (a missing column, an empty period, an
+disclosure asks, and submits the pass's reports with :meth:`Client.submit_batch
+<supplier_sdk.client.Client.submit_batch>` (up to :data:`BATCH` a request), queueing them in the outbox when the
+hub is away or answers 429/5xx. A mapping's bad input (a missing column, an empty period, an
 unreadable file, a failing query, too few values) is that mapping's outcome with the reason; the other mappings
 still run; a report is either sent or queued whole, never in part.
 
