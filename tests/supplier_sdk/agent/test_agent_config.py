@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import doctest
+import importlib
 from pathlib import Path
 
 import pytest
@@ -98,3 +100,11 @@ def test_a_missing_key_names_its_table_and_a_syntax_error_tomllibs_line() -> Non
 def test_an_unreadable_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(AgentConfigError, match="cannot read the agent configuration"):
         load_agent_config(tmp_path / "absent.toml")
+
+
+@pytest.mark.parametrize(
+    "name", ["supplier_sdk.agent.config", "supplier_sdk.agent.lines", "supplier_sdk.agent.schedule"]
+)
+def test_the_docstring_examples_run(name: str) -> None:
+    failures, attempted = doctest.testmod(importlib.import_module(name))
+    assert attempted > 0 and failures == 0
