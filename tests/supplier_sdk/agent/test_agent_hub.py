@@ -347,3 +347,34 @@ def test_sigterm_stops_the_running_agent_without_losing_the_queued_report(
     assert '"event": "outbox.flushed"' in log.getvalue() and box.pending() == []
     reports = list(network.client(network.oem).reports(agreement_id=reporting.agreement.id))
     assert [(r.kpi.value, r.period) for r in reports] == [("cpk", str(window.period))]
+
+
+def test_with_the_hub_away_a_value_report_is_queued_and_a_proof_waits_for_the_hub(
+    network: Network, reporting: Reporting, tmp_path: Path
+) -> None:
+    window = last_week()
+    (tmp_path / "csv").mkdir()
+    european_csv(tmp_path / "csv" / "dia.csv", times_in(window, 25), distinctive_values(4))
+    box = Outbox(tmp_path / "outbox.db")
+    box.remember_agreement(reporting.agreement)
+    sources = '\n[sources.exports]\nkind = "folder"\npath = "csv"\ndecimal = ","\ntime_column = "Zeitpunkt"\ntime_format = "%d.%m.%Y %H:%M"\n'
+    mappings = mapping("dia-cpk", reporting.agreement, "cpk", "exports", "Durchmesser") + mapping(
+        "dia-ppk", reporting.agreement, "ppk", "exports", "Durchmesser"
+    )
+    path = write_config(tmp_path, network, reporting, sources, mappings)
+    config = load_agent_config(path)
+    away = network.client(reporting.supplier, base_url=closed_url(), max_retries=1)
+    outcomes = {o.mapping: o for o in Agent(config, client=away, outbox=box, stream=io.StringIO()).run_pass()}
+    assert outcomes["dia-cpk"].outcome == "queued"
+    assert outcomes["dia-ppk"].outcome == "failed"
+    assert "proof, whose context needs the hub" in (outcomes["dia-ppk"].reason or "")
+    assert [e.payload.kpi.value for e in box.pending()] == [
+        "cpk"
+    ]  # nothing half-sent: no proof-less PPK queued
+    # the hub is back: the queued CPK is flushed, the PPK is proven and sent; each once
+    again = Agent(
+        config, client=network.client(reporting.supplier), outbox=box, stream=io.StringIO()
+    ).run_pass()
+    assert [(o.mapping, o.outcome, o.proof) for o in again] == [("dia-ppk", "accepted", True)]
+    reports = list(network.client(network.oem).reports(agreement_id=reporting.agreement.id))
+    assert sorted((r.kpi.value, r.proven) for r in reports) == [("cpk", False), ("ppk", True)]
