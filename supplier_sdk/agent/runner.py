@@ -29,6 +29,7 @@ from typing import Any, TextIO
 
 from protocol.models.agreements import Agreement
 from protocol.models.kpi import KpiReportPayload
+from protocol.periods import due_at
 from supplier_sdk.agent.config import AgentConfig, Mapping
 from supplier_sdk.agent.schedule import Window, closed_windows, next_close, window_of
 from supplier_sdk.agent.sources import (
@@ -67,6 +68,10 @@ class Outcome:
     meets: bool | None = None
     sent_value: str | None = None  # the value the report carries, or None for a "meets"-only claim
     proof: bool | None = None
+    due: str | None = None  # when the hub counts the period as missed without a report (UTC)
+    late: bool | None = (
+        None  # prepared after that instant: the hub stores it, the period still counts as missed
+    )
 
     def as_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v is not None}
@@ -213,10 +218,12 @@ class Agent:
                            subgroup_labels=data.labels)  # fmt: skip
         figure = {"cpk": local.cpk, "ppk": local.ppk}.get(mapping.kpi, local.ppm["overall"]["total"])
         value = payload.claim.value
+        due = due_at(window.period, agreement.report_due_days)
         outcome = Outcome(
             mapping=mapping.name, period=period, outcome="would-send", rows=int(data.values.size), kpi=mapping.kpi,
             figure=figure, meets=payload.claim.meets, sent_value=None if value is None else format(value, "f"),
             proof=payload.proof is not None or wants_proof,
+            due=due.isoformat(), late=self.clock() > due,
         )  # fmt: skip
         return payload, outcome
 

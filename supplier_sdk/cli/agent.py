@@ -95,6 +95,8 @@ def _describe(outcome: Outcome) -> str:
     verdict = "meets" if outcome.meets else "does NOT meet"
     figure = "-" if outcome.figure is None else f"{outcome.figure:.4f}"
     proof = "with proof" if outcome.proof else "no proof"
+    if outcome.late:
+        proof += f"; LATE: the report was due by {outcome.due}"
     return (
         f"{outcome.mapping}: {outcome.period}: {outcome.rows} rows, {outcome.kpi} {figure} ({verdict}); "
         f"would send {sends}={str(outcome.meets).lower()}, {proof}"

@@ -20,6 +20,7 @@ import pytest
 from typer.testing import CliRunner
 
 from protocol.models.agreements import Agreement
+from protocol.periods import due_at
 from supplier_sdk.agent.config import AgentConfig, load_agent_config
 from supplier_sdk.agent.runner import Agent
 from supplier_sdk.cli import app
@@ -243,6 +244,7 @@ def test_check_prints_what_would_be_sent_and_sends_nothing(
     cpk_line, ppk_line = (json.loads(line) for line in as_json.stdout.splitlines())
     assert "sent_value" in cpk_line and cpk_line["proof"] is False and cpk_line["rows"] == 25
     assert "sent_value" not in ppk_line and ppk_line["proof"] is True and ppk_line["meets"] is True
+    assert cpk_line["late"] is False and cpk_line["due"] == due_at(window.period, 7).isoformat()
     assert list(network.client(network.oem).reports(agreement_id=reporting.agreement.id)) == []
     assert not (tmp_path / "state.json").exists()
 
