@@ -22,15 +22,23 @@ import os
 import threading
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any, TextIO
 
 from protocol.models.agreements import Agreement
 from protocol.models.kpi import KpiReportPayload
 from protocol.periods import due_at
 from supplier_sdk.agent.config import AgentConfig, Mapping
+from supplier_sdk.agent.outcomes import (
+    BATCH,
+    MappingFailed,
+    Outcome,
+    Prepared,
+    as_float,
+    failed,
+    hub_reason,
+    idempotency_key,
+)
 from supplier_sdk.agent.schedule import Window, closed_windows, next_close, window_of
 from supplier_sdk.agent.sources import (
     FolderReader,
@@ -47,52 +55,6 @@ from supplier_sdk.errors import HubError, HubUnreachable
 from supplier_sdk.kpi import KpiInputError, Measurements, capability
 from supplier_sdk.outbox import Outbox
 from supplier_sdk.reports import build_capability_report, build_ppm_report
-
-_KEYS = uuid.UUID("6f1d3c1e-8a51-4c36-9d7e-0a6b1c2d3e4f")
-
-BATCH = 100
-"""Most reports the agent sends in one request (the hub's ``MAX_BATCH``)."""
-
-
-@dataclass
-class Outcome:
-    """What happened to one mapping and period (or what would happen, for ``agent check``)."""
-
-    mapping: str
-    period: str | None
-    outcome: str  # accepted, queued, duplicate, refused, failed, would-send
-    reason: str | None = None
-    rows: int | None = None
-    kpi: str | None = None
-    figure: float | None = None  # the KPI as computed here (shown locally, sent only if disclosed)
-    meets: bool | None = None
-    sent_value: str | None = None  # the value the report carries, or None for a "meets"-only claim
-    proof: bool | None = None
-    due: str | None = None  # when the hub counts the period as missed without a report (UTC)
-    late: bool | None = (
-        None  # prepared after that instant: the hub stores it, the period still counts as missed
-    )
-
-    def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if v is not None}
-
-
-Prepared = tuple[Mapping, KpiReportPayload, Outcome, set[str]]
-"""A report ready to send: its mapping, payload, outcome so far and the periods its state keeps."""
-
-
-class MappingFailed(Exception):
-    """The mapping cannot report this period; the message is why (nothing was sent)."""
-
-
-def _hub_reason(exc: Exception) -> str:
-    return str(exc) if not isinstance(exc, HubError) else f"{exc.error}: {exc.detail}"
-
-
-def idempotency_key(mapping: Mapping, period: str) -> str:
-    """The same key for the same agreement, KPI, characteristic and period: a resend is never a second report."""
-    name = f"{mapping.agreement_id}:{mapping.kpi}:{mapping.characteristic or ''}:{period}"
-    return f"agent-{uuid.uuid5(_KEYS, name)}"
 
 
 class Agent:
@@ -152,7 +114,7 @@ class Agent:
         except (HubUnreachable, HubError) as exc:
             if isinstance(exc, HubError) and not exc.unavailable:
                 raise MappingFailed(
-                    f"cannot fetch agreement {mapping.agreement_id}: {_hub_reason(exc)}"
+                    f"cannot fetch agreement {mapping.agreement_id}: {hub_reason(exc)}"
                 ) from None
             cached = self.outbox.cached_agreement(mapping.agreement_id)
             if cached is None:
@@ -214,7 +176,7 @@ class Agent:
         except (SourceError, KpiInputError, WitnessDoesNotMeet, ValueError) as exc:
             raise MappingFailed(str(exc)) from None
         spec = next(c for c in agreement.characteristics if c.code == payload.characteristic)
-        local = capability(data.values, lsl=_float(spec.lsl), usl=_float(spec.usl), subgroup_size=mapping.subgroup_size,
+        local = capability(data.values, lsl=as_float(spec.lsl), usl=as_float(spec.usl), subgroup_size=mapping.subgroup_size,
                            subgroup_labels=data.labels)  # fmt: skip
         figure = {"cpk": local.cpk, "ppk": local.ppk}.get(mapping.kpi, local.ppm["overall"]["total"])
         value = payload.claim.value
@@ -239,7 +201,7 @@ class Agent:
                 agreement.id, kpi=payload.kpi, period=payload.period, characteristic=payload.characteristic
             )
         except (HubUnreachable, HubError) as exc:
-            raise MappingFailed(f"cannot fetch the proof's context: {_hub_reason(exc)}") from None
+            raise MappingFailed(f"cannot fetch the proof's context: {hub_reason(exc)}") from None
         return attest_report(
             payload, agreement=agreement, context=context, values=data.values,
             subgroup_size=mapping.subgroup_size, subgroup_labels=data.labels, backend=self.backend,
@@ -262,8 +224,8 @@ class Agent:
                 )
             except (HubUnreachable, HubError) as exc:
                 if isinstance(exc, HubError) and not exc.unavailable:
-                    reason = f"the hub refused the request: {_hub_reason(exc)}"
-                    return [_failed(outcome, reason) for _, _, outcome, _ in ready]
+                    reason = f"the hub refused the request: {hub_reason(exc)}"
+                    return [failed(outcome, reason) for _, _, outcome, _ in ready]
                 self._hub_away = exc
         done = []
         for index, (mapping, payload, outcome, keep) in enumerate(ready):
@@ -375,15 +337,6 @@ class Agent:
     def close(self) -> None:
         for engine in self.engines.values():
             engine.dispose()
-
-
-def _failed(outcome: Outcome, reason: str) -> Outcome:
-    outcome.outcome, outcome.reason = "failed", reason
-    return outcome
-
-
-def _float(value: Decimal | None) -> float | None:
-    return None if value is None else float(value)
 
 
 __all__ = ["Agent", "MappingFailed", "Outcome", "idempotency_key", "window_of"]
