@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from protocol.models.agreements import Agreement
@@ -110,6 +111,19 @@ def agent_for(config: AgentConfig, network: Network, reporting: Reporting, trans
 
 def closed_url_of(path: Path) -> str:
     return next(line.split('"')[1] for line in path.read_text().splitlines() if line.startswith("url = "))
+
+
+def stored_rows(database_url: str) -> bytes:
+    """Every row of every table of the hub's database, as text (SQLite or PostgreSQL alike)."""
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            tables = sa.inspect(connection).get_table_names()
+            rows = [repr(connection.execute(sa.text(f'SELECT * FROM "{t}"')).all()) for t in tables]  # noqa: S608
+    finally:
+        engine.dispose()
+    assert "kpi_reports" in tables
+    return "\n".join(rows).encode()
 
 
 def files_bytes(paths: list[Path]) -> bytes:
@@ -208,7 +222,7 @@ query = "{sql_query(maria_table)}"
     hub_files = list(Path(network.hub.settings.database_url.removeprefix("sqlite:///")).parent.glob("*.db*"))
     kept = files_bytes(
         [tmp_path / "outbox.db", tmp_path / "state.json", tmp_path / "status.json", *hub_files]
-    )
+    ) + stored_rows(network.hub.settings.database_url)
     for values in sets.values():
         for value in values:
             for text in (
