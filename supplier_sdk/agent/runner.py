@@ -264,6 +264,9 @@ class Agent:
                 found.append((mapping, payload, outcome, keep) if send else outcome)
             except MappingFailed as exc:
                 found.append(Outcome(mapping=mapping.name, period=period, outcome="failed", reason=str(exc)))
+            except Exception as exc:  # a driver's or parser's surprise fails this mapping, not the agent
+                reason = f"unexpected {type(exc).__name__}: {exc}"
+                found.append(Outcome(mapping=mapping.name, period=period, outcome="failed", reason=reason))
         return found
 
     def _record(self, outcome: Outcome, now: datetime) -> Outcome:
