@@ -48,7 +48,7 @@ from supplier_sdk.agent.sources import (
     measurements,
     sql_table,
 )
-from supplier_sdk.agent.status import AgentState, MappingStatus, log_event, write_status
+from supplier_sdk.agent.status import AgentState, MappingStatus, last_statuses, log_event, write_status
 from supplier_sdk.attest import WitnessDoesNotMeet, attest_report, needs_proof
 from supplier_sdk.client import Client
 from supplier_sdk.errors import HubError, HubUnreachable
@@ -87,7 +87,7 @@ class Agent:
         self.backend = backend
         self.state = AgentState.load(config.state_file)
         self.engines: dict[str, Any] = {}
-        self.statuses: dict[str, MappingStatus] = {}
+        self.statuses = last_statuses(config.status_file)  # a restarted agent keeps showing the last runs
         self._agreements: dict[uuid.UUID, Agreement] = {}
         self._hub_away: Exception | None = None
 

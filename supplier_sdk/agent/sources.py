@@ -78,10 +78,10 @@ def measurements(table: Table, mapping: Mapping, *, where: str) -> Measurements:
     Raises:
         SourceError: a missing column, a cell that is not a number, or no rows at all (an empty period).
     """
+    if not table.rows:  # first: a folder whose files all lie outside the period has no columns either
+        raise SourceError(f"{where}: no rows in the period (an empty period)")
     value_at = _column(table, mapping.value_column, where)
     label_at = None if mapping.subgroup_column is None else _column(table, mapping.subgroup_column, where)
-    if not table.rows:
-        raise SourceError(f"{where}: no rows in the period (an empty period)")
     decimal = mapping.source.decimal
     values = [_number(row[value_at], decimal, f"{where} row {i + 1}") for i, row in enumerate(table.rows)]
     labels = None if label_at is None else [str(row[label_at]) for row in table.rows]

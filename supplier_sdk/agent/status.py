@@ -105,6 +105,15 @@ def write_status(
     )
 
 
+def last_statuses(path: Path) -> dict[str, MappingStatus]:
+    """Each mapping's last outcome from an earlier status file (none when there is none, or it is unreadable)."""
+    try:
+        data = read_json(path) or {}
+        return {name: MappingStatus(**fields) for name, fields in data.get("mappings", {}).items()}
+    except (ValueError, TypeError):
+        return {}
+
+
 def log_event(event: str, *, level: str = "info", stream: TextIO | None = None, **fields: Any) -> None:
     """Write one structured log line: ``{"time": ..., "level": ..., "event": ..., **fields}``."""
     line = {
@@ -118,4 +127,12 @@ def log_event(event: str, *, level: str = "info", stream: TextIO | None = None, 
     out.flush()
 
 
-__all__ = ["AgentState", "MappingStatus", "log_event", "read_json", "write_json", "write_status"]
+__all__ = [
+    "AgentState",
+    "MappingStatus",
+    "last_statuses",
+    "log_event",
+    "read_json",
+    "write_json",
+    "write_status",
+]

@@ -308,12 +308,17 @@ def test_bad_input_is_reported_per_mapping_and_the_good_mapping_still_reports(
     reports = list(network.client(network.oem).reports(agreement_id=a.id))
     assert [r.kpi.value for r in reports] == ["ppm"]
     assert Outbox(tmp_path / "outbox.db").pending() == []
+    again = CliRunner().invoke(app, ["agent", "run", "--once", "--config", str(tmp_path / "agent.toml")])
+    assert again.exit_code == 1  # the failed mappings are tried again and fail again; the good one is settled
+    assert again.stderr.count('"event": "report.failed"') == 5 and "report.accepted" not in again.stderr
+    assert len(list(network.client(network.oem).reports(agreement_id=a.id))) == 1
     status = CliRunner().invoke(
         app, ["agent", "status", "--config", str(tmp_path / "agent.toml"), "--max-age", "900"]
     )
     assert status.exit_code == 0
     assert status.stdout.startswith("health: degraded")
     assert f"empty-period: {window.period} failed: source empty: no rows in the period" in status.stdout
+    assert f"good: {window.period} accepted" in status.stdout  # kept from the first process's pass
     assert datetime.now(UTC) > window.end  # the week reported had closed
 
 
