@@ -30,6 +30,7 @@ import click
 import typer
 
 from supplier_sdk.cli import (
+    agent,
     agreements,
     attest,
     certificate,
@@ -70,6 +71,7 @@ COMMAND_GROUPS: tuple[tuple[str, typer.Typer], ...] = (
     ("keys", keys.app),
     ("webhooks", webhooks.app),
     ("profiles", profiles.app),
+    ("agent", agent.app),
 )
 for _name, _group in COMMAND_GROUPS:
     app.add_typer(_group, name=_name)
