@@ -8,7 +8,16 @@ from datetime import datetime
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from hub.console import invitation_pages, mail_pages, pages, people_pages, room_pages, sign_in, sso_pages
+from hub.console import (
+    inbox_pages,
+    invitation_pages,
+    mail_pages,
+    pages,
+    people_pages,
+    room_pages,
+    sign_in,
+    sso_pages,
+)
 from hub.console.web import PREFIX, Viewer, templates
 
 
@@ -30,5 +39,6 @@ def install(app: FastAPI) -> None:
     app.include_router(people_pages.router)
     app.include_router(invitation_pages.router)
     app.include_router(mail_pages.router)
+    app.include_router(inbox_pages.router)
     app.include_router(room_pages.router)  # before pages: its catch-all answers unknown paths
     app.include_router(pages.router)
