@@ -17,6 +17,7 @@ from hub.console import (
     room_pages,
     sign_in,
     sso_pages,
+    trace_pages,
 )
 from hub.console.web import PREFIX, Viewer, templates
 
@@ -40,5 +41,6 @@ def install(app: FastAPI) -> None:
     app.include_router(invitation_pages.router)
     app.include_router(mail_pages.router)
     app.include_router(inbox_pages.router)
+    app.include_router(trace_pages.router)
     app.include_router(room_pages.router)  # before pages: its catch-all answers unknown paths
     app.include_router(pages.router)
