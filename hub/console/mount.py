@@ -14,6 +14,7 @@ from hub.console import (
     mail_pages,
     pages,
     people_pages,
+    quality_pages,
     room_pages,
     sign_in,
     sso_pages,
@@ -42,5 +43,6 @@ def install(app: FastAPI) -> None:
     app.include_router(mail_pages.router)
     app.include_router(inbox_pages.router)
     app.include_router(trace_pages.router)
+    app.include_router(quality_pages.router)
     app.include_router(room_pages.router)  # before pages: its catch-all answers unknown paths
     app.include_router(pages.router)

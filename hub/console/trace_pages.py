@@ -31,7 +31,7 @@ Kind = Annotated[str, Query(pattern="^(batch|serial)$")]
 Direction = Annotated[str, Query(pattern="^(forward|backward)$")]
 
 
-def _root(reference: str, kind: str) -> TraceRoot:
+def root_of(reference: str, kind: str) -> TraceRoot:
     """A hub id, a catenaXId (``urn:…``), else the organization's own lot or serial number."""
     try:
         return TraceRoot(asset_id=uuid.UUID(reference))
@@ -48,7 +48,7 @@ def _trace(session: Session, viewer: Viewer, reference: str, kind: str, directio
     if not reference:
         raise InvalidInput("lot: give a lot or serial number", loc="lot")
     try:
-        request = TraceRequest(roots=[_root(reference, kind)], direction=direction)
+        request = TraceRequest(roots=[root_of(reference, kind)], direction=direction)
     except ValidationError as exc:
         raise InvalidInput(f"lot: {exc.errors()[0]['msg']}", loc="lot") from exc
     return service.trace_request(session, caller=viewer.caller, request=request)
