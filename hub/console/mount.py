@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from hub.console import (
+    containment_pages,
     inbox_pages,
     invitation_pages,
     mail_pages,
@@ -42,6 +43,7 @@ def install(app: FastAPI) -> None:
     app.include_router(invitation_pages.router)
     app.include_router(mail_pages.router)
     app.include_router(inbox_pages.router)
+    app.include_router(containment_pages.router)
     app.include_router(trace_pages.router)
     app.include_router(quality_pages.router)
     app.include_router(room_pages.router)  # before pages: its catch-all answers unknown paths
