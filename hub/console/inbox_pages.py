@@ -66,8 +66,16 @@ def _rows(session: Session, viewer: Viewer, chosen: InboxFilter) -> list[InboxNo
     return [service.as_wire(row) for row in found]
 
 
+_ROLES = "|".join(choice.value for choice in RecipientRole)
+
+
+def _role(role: Annotated[str, Query(pattern=f"^(|{_ROLES})$")] = "") -> RecipientRole | None:
+    """The form's "everyone" sends an empty role: no filter, as leaving it out does on the API."""
+    return RecipientRole(role) if role else None
+
+
 def _chosen(
-    role: Annotated[RecipientRole | None, Query(description="Only the notifications for this role")] = None,
+    role: Annotated[RecipientRole | None, Depends(_role)] = None,
     kind: Annotated[str, Query(max_length=64)] = "",
     q: Annotated[str, Query(max_length=service.MAX_QUERY)] = "",
     state: Annotated[InboxState | None, Depends(_state)] = InboxState.OPEN,

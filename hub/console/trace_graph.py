@@ -104,7 +104,7 @@ def genealogy_graph(result: TraceResult, names: dict[uuid.UUID, str]) -> Markup:
     height = PAD * 2 + max(1, tallest) * (BOX_H + GAP_Y) - GAP_Y
     label = f"Genealogy: {len(result.nodes)} assets shown, {result.direction}"
     return Markup(  # noqa: S704 - every interpolated text is escaped above
-        f'<svg class="genealogy" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(label)}" '
+        f'<svg class="genealogy" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(label)}" '
         f'xmlns="http://www.w3.org/2000/svg"><title>{escape(label)}</title>'
         + "".join(edges)
         + "".join(boxes)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -18,13 +19,23 @@ from sqlalchemy.orm import Session
 
 from hub.console.export import table_response
 from hub.console.trace_graph import genealogy_graph
-from hub.console.web import PREFIX, ConsoleRoute, SignedIn, Viewer, need, render
+from hub.console.web import PREFIX, ConsoleRoute, SignedIn, Viewer, need, render, templates
 from hub.db import SessionDep
 from hub.errors import HubError, InvalidInput
 from hub.trace import service
 from protocol.models.trace import TraceRequest, TraceResult, TraceRoot
 
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
+
+
+def quantity(value: Decimal | None) -> str:
+    """A quantity as a person writes it: 50, not 50.0000 (the database's scale)."""
+    if value is None:
+        return ""
+    return f"{value.normalize():f}"
+
+
+templates.env.filters["qty"] = quantity
 
 Reference = Annotated[str, Query(max_length=128, description="Lot or serial number, hub id or catenaXId")]
 Kind = Annotated[str, Query(pattern="^(batch|serial)$")]

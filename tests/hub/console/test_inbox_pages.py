@@ -29,7 +29,9 @@ def test_filter_search_mark_done_and_reopen(client: TestClient, db: Session) -> 
         'hx-get="/console/inbox/rows?kind=early_warning&amp;state=open"' in page.text
     )  # live keeps the filter
     assert "sse:notification.updated" in page.text
-    searched = client.get("/console/inbox/rows", params={"q": "gearbox"})
+    searched = client.get(
+        "/console/inbox/rows", params={"role": "", "kind": "", "q": "gearbox"}
+    )  # as the form sends
     assert "Gearbox Ltd" in searched.text and "Drift" not in searched.text
 
     done = client.post(
