@@ -12,6 +12,7 @@ from collections import defaultdict
 
 from markupsafe import Markup, escape
 
+from hub.console.i18n import translate as _
 from protocol.models.trace import TraceNode, TraceResult
 
 MAX_NODES = 40
@@ -46,13 +47,15 @@ def _short(text: str, size: int = 22) -> str:
 def _undisclosed_lines(result: TraceResult) -> list[str]:
     hidden = result.undisclosed
     return [
-        f"{hidden.batches} lots, {hidden.serials} serial parts",
-        f"at {hidden.organizations} other organizations",
+        _("%(batches)s lots, %(serials)s serial parts")
+        % {"batches": hidden.batches, "serials": hidden.serials},
+        _("at %(count)s other organizations") % {"count": hidden.organizations},
     ]
 
 
 def genealogy_graph(result: TraceResult, names: dict[uuid.UUID, str]) -> Markup:
-    """The graph of ``result``; ``names`` are the organizations the trace itself named (``by_organization``)."""
+    """The graph of ``result`` in the current locale (:func:`hub.console.i18n.speaking`); ``names`` are the
+    organizations the trace itself named (``by_organization``)."""
     levels = _levels(result)
     shown: dict[uuid.UUID, tuple[float, float]] = {}
     boxes: list[str] = []
@@ -65,7 +68,7 @@ def genealogy_graph(result: TraceResult, names: dict[uuid.UUID, str]) -> Markup:
         for row, node in enumerate(visible):
             y = PAD + row * (BOX_H + GAP_Y)
             shown[node.asset_id] = (x, y)
-            what = "lot" if node.kind == "batch" else "serial part"
+            what = _("lot") if node.kind == "batch" else _("serial part")
             owner = names.get(node.organization_id, "")
             sub = node.model or node.manufacturer_part_id
             css = "node root" if node.root else "node"
@@ -75,7 +78,8 @@ def genealogy_graph(result: TraceResult, names: dict[uuid.UUID, str]) -> Markup:
         if len(nodes) > len(visible):
             more = len(nodes) - len(visible)
             y = PAD + rows * (BOX_H + GAP_Y)
-            boxes.append(_box(x, y, "node more", [f"+ {more} more"], f"{more} more at depth {column}"))
+            text = _("+ %(count)s more") % {"count": more}
+            boxes.append(_box(x, y, "node more", [text], text))
             rows += 1
         budget -= len(visible)
         tallest = max(tallest, rows)
@@ -102,7 +106,7 @@ def genealogy_graph(result: TraceResult, names: dict[uuid.UUID, str]) -> Markup:
             )
     width = PAD * 2 + max(1, columns) * (BOX_W + GAP_X) - GAP_X
     height = PAD * 2 + max(1, tallest) * (BOX_H + GAP_Y) - GAP_Y
-    label = f"Genealogy: {len(result.nodes)} assets shown, {result.direction}"
+    label = _("Genealogy: %(count)s assets shown") % {"count": len(result.nodes)}
     return Markup(  # noqa: S704 - every interpolated text is escaped above
         f'<svg class="genealogy" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(label)}" '
         f'xmlns="http://www.w3.org/2000/svg"><title>{escape(label)}</title>'

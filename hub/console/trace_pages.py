@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from hub.console import i18n
 from hub.console.export import table_response
 from hub.console.trace_graph import genealogy_graph
 from hub.console.web import PREFIX, ConsoleRoute, SignedIn, Viewer, need, render, templates
@@ -140,7 +141,9 @@ def trace_explorer(
             # The API's own words, next to the field: a 404 says as little as the API's 404 does.
             context["error"], status = exc.detail, exc.status_code
         else:
-            context.update(result=result, names=_names(result), graph=genealogy_graph(result, _names(result)))
+            with i18n.speaking(viewer.person.locale):
+                graph = genealogy_graph(result, _names(result))
+            context.update(result=result, names=_names(result), graph=graph)
     return render(request, "trace.html", context, viewer=viewer, status_code=status)
 
 

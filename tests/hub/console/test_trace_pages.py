@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from hub.console import i18n
 from hub.console.trace_graph import MAX_NODES, PER_LEVEL, genealogy_graph
 from hub.models import Asset
 from protocol.models.common import OrgKind
@@ -141,3 +142,6 @@ def test_the_graph_collapses_beyond_its_bound_and_counts_the_undisclosed() -> No
     )  # the root, a full column with its "+ n more", the counts
     assert f"+ {59 - (PER_LEVEL - 1)} more" in svg and "3 lots, 2 serial parts" in svg
     assert MAX_NODES >= PER_LEVEL
+    with i18n.speaking("de"):
+        german = str(genealogy_graph(result, {owner: "Aurora"}))
+    assert "weitere" in german and "bei 2 anderen Organisationen" in german
