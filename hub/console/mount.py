@@ -9,14 +9,18 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from hub.console import (
+    containment_pages,
+    inbox_pages,
     invitation_pages,
     mail_pages,
     pages,
     people_pages,
+    quality_pages,
     room_pages,
     rule_pages,
     sign_in,
     sso_pages,
+    trace_pages,
 )
 from hub.console.web import PREFIX, Viewer, templates
 
@@ -40,5 +44,9 @@ def install(app: FastAPI) -> None:
     app.include_router(invitation_pages.router)
     app.include_router(mail_pages.router)
     app.include_router(rule_pages.router)
+    app.include_router(inbox_pages.router)
+    app.include_router(containment_pages.router)
+    app.include_router(trace_pages.router)
+    app.include_router(quality_pages.router)
     app.include_router(room_pages.router)  # before pages: its catch-all answers unknown paths
     app.include_router(pages.router)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request, Response
+from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 
@@ -20,7 +20,6 @@ from hub.rules.sharing import DataSharing
 from protocol.models.agreements import AgreementDecision
 from protocol.models.common import OrgKind
 from protocol.models.containment import ContainmentAcknowledge, ContainmentClose
-from protocol.models.rules import RecipientRole
 
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
 
@@ -166,36 +165,6 @@ def decide(
         reason=body.reason,
     )
     return RedirectResponse(f"{PREFIX}/standing", status_code=303)
-
-
-Role = Annotated[RecipientRole | None, Query(description="Only the notifications for this role")]
-
-
-@router.get("/inbox")
-def inbox(request: Request, session: SessionDep, viewer: SignedIn, role: Role = None) -> HTMLResponse:
-    need(viewer, "standings:read")
-    # The head is read before the rows: an event that lands in between refreshes the table once more.
-    head = views.event_head(session, caller=viewer.caller)
-    rows = views.inbox(session, caller=viewer.caller, role=role)
-    context = {"rows": rows, "nav": "inbox", "role": role, "roles": list(RecipientRole), "head": head}
-    context["live_types"] = ",".join(views.INBOX_EVENTS)
-    return render(request, "inbox.html", context, viewer=viewer)
-
-
-@router.get("/inbox/rows")
-def inbox_rows(request: Request, session: SessionDep, viewer: SignedIn, role: Role = None) -> HTMLResponse:
-    """The table's rows alone, fetched by htmx when the event stream says something changed."""
-    need(viewer, "standings:read")
-    rows = views.inbox(session, caller=viewer.caller, role=role)
-    return render(request, "_inbox_rows.html", {"rows": rows}, viewer=viewer)
-
-
-@router.get("/inbox.{fmt}")
-def inbox_export(fmt: str, session: SessionDep, viewer: SignedIn, role: Role = None) -> Response:
-    need(viewer, "standings:read")
-    rows = views.inbox(session, caller=viewer.caller, role=role)
-    data = [[r.created_at.isoformat(), r.role.value, r.kind, r.title, r.body] for r in rows]
-    return table_response("inbox", fmt, ["created_at", "role", "kind", "title", "body"], data)
 
 
 def _containment_page(

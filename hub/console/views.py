@@ -31,7 +31,7 @@ from protocol.models.certificates import Certificate
 from protocol.models.containment import ContainmentAction
 from protocol.models.kpi import KpiReport
 from protocol.models.notifications import NotificationStatus
-from protocol.models.rules import InboxNotification, RecipientRole, Standing, StandingChange
+from protocol.models.rules import Standing, StandingChange
 
 _DONE = {NotificationStatus.CLOSED.value, NotificationStatus.CANCELED.value}
 TIERS = "ABCD"
@@ -224,17 +224,6 @@ def decide_agreement(
     return agreements.as_wire(
         agreements.decide(session, caller=caller, agreement_id=agreement_id, accept=accept, reason=reason)
     )
-
-
-# The events after which the inbox has something new to show.
-INBOX_EVENTS = ("standing.changed", "notification.created")
-
-
-def inbox(session: Session, *, caller: Caller, role: RecipientRole | None = None) -> list[InboxNotification]:
-    return [
-        standings.notification_as_wire(row)
-        for row in standings.inbox(session, caller=caller, role=role, cursor=None, limit=PAGE)[0]
-    ]
 
 
 def event_head(session: Session, *, caller: Caller) -> int:

@@ -143,6 +143,9 @@ class InboxNotification(IdMixin, CreatedMixin, Base):
     kind: Mapped[str] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(String(300))
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Set when a person marks it done (the actor, as audited); reopening clears both.
+    done_at: Mapped[datetime | None]
+    done_by: Mapped[str | None] = mapped_column(String(200))
 
 
 class Investigation(IdMixin, CreatedMixin, Base):

@@ -151,18 +151,6 @@ def missing_periods(session: Session, *, caller: Caller, since: datetime) -> dic
     return {supplier: int(count) for supplier, count in session.execute(query).all()}
 
 
-def inbox(
-    session: Session, *, caller: Caller, role: wire.RecipientRole | None, cursor: str | None, limit: int
-) -> tuple[list[InboxNotification], str | None]:
-    """The caller's organization's notifications, newest first (ids are UUIDv7); ``role`` narrows them to one
-    role."""
-    query = select(InboxNotification).where(InboxNotification.organization_id == caller.org_id)
-    if role is not None:
-        query = query.where(InboxNotification.role == role.value)
-    query = keyset(query, InboxNotification.id, cursor=cursor, limit=limit, newest_first=True)
-    return page_of(list(session.scalars(query)), limit, last_id=lambda row: row.id)
-
-
 def notification_as_wire(row: InboxNotification) -> wire.InboxNotification:
     return wire.InboxNotification(
         id=row.id,
@@ -172,4 +160,6 @@ def notification_as_wire(row: InboxNotification) -> wire.InboxNotification:
         title=row.title,
         body=row.body,
         created_at=row.created_at,
+        done_at=row.done_at,
+        done_by=row.done_by,
     )

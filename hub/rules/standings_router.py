@@ -10,9 +10,10 @@ from hub.auth.tokens import Caller
 from hub.db import SessionDep
 from hub.errors import ERROR_RESPONSES
 from hub.pagination_query import DEFAULT_LIMIT, CursorParam, LimitParam
+from hub.rules import inbox as inbox_service
 from hub.rules import standings
 from protocol.models.pages import Page
-from protocol.models.rules import InboxNotification, RecipientRole, Standing
+from protocol.models.rules import InboxNotification, InboxState, RecipientRole, Standing
 
 router = APIRouter(prefix="/v1", tags=["standings"], responses=ERROR_RESPONSES)
 
@@ -48,10 +49,31 @@ def inbox(
     session: SessionDep,
     caller: Reader,
     role: RecipientRole | None = None,
+    kind: Annotated[str | None, Query(max_length=64, description="Only this kind, e.g. rule.fired")] = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Free text: in the title, the kind or the body")
+    ] = None,
+    state: Annotated[InboxState | None, Query(description="open (not yet done) or done")] = None,
     cursor: CursorParam = None,
     limit: LimitParam = DEFAULT_LIMIT,
 ) -> Page[InboxNotification]:
-    rows, next_cursor = standings.inbox(session, caller=caller, role=role, cursor=cursor, limit=limit)
+    rows, next_cursor = inbox_service.list_inbox(
+        session, caller=caller, role=role, kind=kind, q=q, state=state, cursor=cursor, limit=limit
+    )
     return Page[InboxNotification](
-        items=[standings.notification_as_wire(row) for row in rows], next_cursor=next_cursor
+        items=[inbox_service.as_wire(row) for row in rows], next_cursor=next_cursor
+    )
+
+
+@router.post("/inbox/{notification_id}/done", summary="Mark an inbox notification done (again: unchanged)")
+def mark_done(notification_id: uuid.UUID, session: SessionDep, caller: Reader) -> InboxNotification:
+    return inbox_service.as_wire(
+        inbox_service.mark_done(session, caller=caller, notification_id=notification_id)
+    )
+
+
+@router.post("/inbox/{notification_id}/reopen", summary="Reopen an inbox notification marked done")
+def reopen(notification_id: uuid.UUID, session: SessionDep, caller: Reader) -> InboxNotification:
+    return inbox_service.as_wire(
+        inbox_service.reopen(session, caller=caller, notification_id=notification_id)
     )

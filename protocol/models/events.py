@@ -33,6 +33,7 @@ EVENT_TYPES = (
     "standing.opened",
     "standing.changed",
     "notification.created",
+    "notification.updated",
     "quality_notification.created",
     "quality_notification.sent",
     "quality_notification.received",
@@ -53,7 +54,7 @@ EVENT_TYPES = (
 )
 """The event types the hub publishes; ``payload`` is the wire model the API answers for the subject
 (``KpiReport``, ``Agreement``, ``Standing`` without history: as it opens when an agreement is accepted, or with
-the ``change`` that moved it, ``InboxNotification``;
+the ``change`` that moved it, ``InboxNotification`` (created, or marked done or reopened: ``updated``);
 ``QualityNotification`` without history plus the ``message`` of the change; ``ContainmentAction`` for the plant's
 organization, and for the alert's sender only ``{notification_id, progress}``; for ``genealogy.imported`` the
 counts of ``ImportReport``; ``certificate.*`` the ``Certificate`` without its credential); ``room.*`` events carry ids only (see

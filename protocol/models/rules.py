@@ -329,6 +329,18 @@ class Standing(WireModel):
     history: list[StandingChange] = Field(default_factory=list)
 
 
+class InboxState(StrEnum):
+    """Whether an inbox notification still asks for someone (``open``) or was dealt with (``done``).
+
+    Example:
+        >>> InboxState("done") is InboxState.DONE
+        True
+    """
+
+    OPEN = "open"
+    DONE = "done"
+
+
 class InboxNotification(WireModel):
     """A notification for an organization's role, with the reasons a person needs to act on it.
 
@@ -344,6 +356,8 @@ class InboxNotification(WireModel):
     title: str
     body: dict[str, Any]
     created_at: datetime
+    done_at: datetime | None = Field(default=None, description="When it was marked done; None while open")
+    done_by: str | None = Field(default=None, description="Who marked it done (a person or an API client)")
 
 
 class DryRunRequest(WireModel):
@@ -491,6 +505,7 @@ __all__ = [
     "DryRunRequest",
     "DryRunResult",
     "InboxNotification",
+    "InboxState",
     "LowerTier",
     "Notify",
     "OpenInvestigation",
