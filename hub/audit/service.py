@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -55,6 +56,39 @@ def _chain_hash(seq: int, prev: str, leaf: str) -> str:
     return _sha256(rfc8785.dumps({"leaf": leaf, "prev": prev, "seq": seq}))
 
 
+def entry_for(
+    *,
+    actor: str,
+    actor_org_id: uuid.UUID | None,
+    action: str,
+    subject_type: str,
+    subject_id: str | uuid.UUID,
+    data: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """An entry, hashed, not yet written: :func:`append` writes it (or a set of them)."""
+    entry = AuditEntry(
+        at=utcnow(),
+        actor=actor,
+        actor_org_id=actor_org_id,
+        action=action,
+        subject_type=subject_type,
+        subject_id=str(subject_id),
+        data=data or {},
+    )
+    entry.leaf_hash = _leaf_hash(entry)
+    return entry
+
+
+def append(session: Session, entries: Sequence[AuditEntry]) -> None:
+    """Write entries in the caller's transaction, in their order; :func:`seal` chains them later.
+
+    A plain INSERT on the connection: no unit of work for rows nothing reads in this transaction, and no
+    autoflush, so a caller's pending rows flush (and fail) where the caller flushes."""
+    if entries:
+        rows = [{column: getattr(entry, column) for column in _INSERTED} for entry in entries]
+        session.connection().execute(insert(AuditEntry), rows)
+
+
 def record(
     session: Session,
     *,
@@ -66,21 +100,15 @@ def record(
     data: dict[str, Any] | None = None,
 ) -> AuditEntry:
     """Append an entry in the caller's transaction; it is chained later by :func:`seal`."""
-    entry = AuditEntry(
-        at=utcnow(),
+    entry = entry_for(
         actor=actor,
         actor_org_id=actor_org_id,
         action=action,
         subject_type=subject_type,
-        subject_id=str(subject_id),
-        data=data or {},
+        subject_id=subject_id,
+        data=data,
     )
-    entry.leaf_hash = _leaf_hash(entry)
-    # A plain INSERT on the connection: no unit of work for a row nothing reads in this transaction, and no
-    # autoflush, so a caller's pending rows flush (and fail) where the caller flushes.
-    session.connection().execute(
-        insert(AuditEntry), [{column: getattr(entry, column) for column in _INSERTED}]
-    )
+    append(session, [entry])
     return entry
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
@@ -35,18 +36,35 @@ def publish(
     session: Session, *, type: str, subject_id: str | uuid.UUID, views: dict[uuid.UUID, dict[str, Any]]
 ) -> list[Event]:
     """Write one event per recipient organization, each with that recipient's view of the payload."""
+    return publish_many(session, [Publication(type, subject_id, views)])
+
+
+@dataclass(frozen=True)
+class Publication:
+    """One change to publish: its event type, its subject and each recipient's view of it."""
+
+    type: str
+    subject_id: str | uuid.UUID
+    views: dict[uuid.UUID, dict[str, Any]]
+
+
+def publish_many(session: Session, publications: Sequence[Publication]) -> list[Event]:
+    """:func:`publish` for several changes of one transaction, in their order, with one INSERT for all."""
     now = utcnow()
     events = [
         Event(
             id=uuid7(),
             organization_id=org_id,
-            type=type,
-            subject_id=str(subject_id),
+            type=publication.type,
+            subject_id=str(publication.subject_id),
             payload=payload,
             occurred_at=now,
         )
-        for org_id, payload in views.items()
+        for publication in publications
+        for org_id, payload in publication.views.items()
     ]
+    if not events:
+        return events
     # One INSERT of every recipient's row, now: a unit-of-work flush cost more CPU than the report it described.
     # On the connection, not the session, so a caller's pending rows still flush (and fail) where it flushes.
     rows = [{column: getattr(event, column) for column in _INSERTED} for event in events]

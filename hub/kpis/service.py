@@ -9,7 +9,7 @@ cryptography and :func:`store` stores, so that a batch (:mod:`hub.kpis.batch`) c
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -32,7 +32,7 @@ from hub.kpis import attestation as attestations
 from hub.kpis import errors
 from hub.labs import ingest as lab_ingest
 from hub.labs import measurements as lab_measurements
-from hub.models import KpiAttestation, KpiReport, OrgKey, SupplyAgreement
+from hub.models import AuditEntry, KpiAttestation, KpiReport, OrgKey, SupplyAgreement
 from hub.models.base import uuid7
 from hub.pagination import decode_cursor, page_of
 from hub.rules import evaluation
@@ -311,8 +311,57 @@ def submit(
 def store(session: Session, *, caller: Caller, prepared: Prepared, now: datetime) -> Submitted:
     """Store a prepared report whose proof (if any) verified: report, attestation, audit entry, idempotency
     record, events and the rules' outcome, all in the caller's transaction."""
-    payload, agreement, period, key = prepared.payload, prepared.agreement, prepared.period, prepared.key
-    envelope = prepared.envelope
+    [stored] = store_many(session, caller=caller, ready=[prepared], now=now)
+    return stored
+
+
+def store_many(
+    session: Session, *, caller: Caller, ready: Sequence[Prepared], now: datetime
+) -> list[Submitted]:
+    """:func:`store` for a set of reports (a batch's), with one INSERT per table for the set: reports, their
+    attestations, audit entries and events; then each report's outcome and the rules on it, in order.
+
+    A duplicate or replay is named after the first report of the set: a caller storing several re-judges them
+    one by one when the set is refused (:mod:`hub.kpis.batch`)."""
+    reports = [_report_of(session, caller=caller, prepared=prepared, now=now) for prepared in ready]
+    pairs = list(zip(ready, reports, strict=True))
+    first = ready[0]
+    with _explained(first.payload, first.period):
+        # Plain INSERTs (after the lab measurements' flush): the unit of work cost more CPU than the rows. The
+        # report objects stay out of the session; they are what the caller answers with.
+        session.execute(insert(KpiReport), [dict(inspect(report).dict) for report in reports])
+        for prepared, report in pairs:
+            if prepared.idempotency_key is not None:
+                idempotency.remember(
+                    session,
+                    org_id=caller.org_id,
+                    endpoint=ENDPOINT,
+                    key=prepared.idempotency_key,
+                    request_hash=prepared.request_hash,
+                    resource_id=report.id,
+                )
+        session.flush()  # the idempotency records
+    audit.append(session, [_accepted_entry(caller, prepared, report) for prepared, report in pairs])
+    proofs = [
+        _attestation_row(report, prepared.attestation, prepared.expected, now)
+        for prepared, report in pairs
+        if prepared.attestation is not None and prepared.expected is not None
+    ]
+    if proofs:
+        session.execute(insert(KpiAttestation), proofs)
+    events.publish_many(session, [_accepted_publication(report) for report in reports])
+    for prepared, report in pairs:
+        _judge(session, caller=caller, prepared=prepared, report=report, now=now)
+    return [Submitted(report, replayed=False) for report in reports]
+
+
+def _report_of(session: Session, *, caller: Caller, prepared: Prepared, now: datetime) -> KpiReport:
+    payload, agreement, period, envelope = (
+        prepared.payload,
+        prepared.agreement,
+        prepared.period,
+        prepared.envelope,
+    )
     report = KpiReport(
         id=uuid7(),
         supplier_id=caller.org_id,
@@ -327,7 +376,7 @@ def store(session: Session, *, caller: Caller, prepared: Prepared, now: datetime
         value=payload.claim.value,
         threshold=payload.claim.threshold,
         disclosure=prepared.term["disclosure"],
-        key_id=key.key_id,
+        key_id=prepared.key.key_id,
         nonce=envelope.nonce,
         signed_at=envelope.signed_at,
         received_at=now,
@@ -344,20 +393,18 @@ def store(session: Session, *, caller: Caller, prepared: Prepared, now: datetime
         )
         report.lab_measurement_id, report.lab_id = measured.id, measured.lab_id
         report.lab_name, report.lab_measured_on = prepared.lab.lab_name, measured.measured_on
-    with _explained(payload, period):
-        # A plain INSERT (after the lab measurement's flush, which it names): the unit of work cost more CPU
-        # than the row. The report object stays out of the session; it is what the caller answers with.
-        session.execute(
-            insert(KpiReport), [dict(inspect(report).dict)]
-        )  # the columns set; defaults for the rest
-    audit.record_for(
-        session,
-        caller,
+    return report
+
+
+def _accepted_entry(caller: Caller, prepared: Prepared, report: KpiReport) -> AuditEntry:
+    return audit.entry_for(
+        actor=caller.actor,
+        actor_org_id=caller.org_id,
         action="kpi_report.accepted",
         subject_type="kpi_report",
         subject_id=report.id,
         data={
-            "agreement_id": str(agreement.id),
+            "agreement_id": str(report.agreement_id),
             "kpi": report.kpi,
             "period": report.period,
             "meets": report.meets,
@@ -365,41 +412,39 @@ def store(session: Session, *, caller: Caller, prepared: Prepared, now: datetime
             **_lab_audit(prepared),
         },
     )
-    if prepared.idempotency_key is not None:
-        idempotency.remember(
-            session,
-            org_id=caller.org_id,
-            endpoint=ENDPOINT,
-            key=prepared.idempotency_key,
-            request_hash=prepared.request_hash,
-            resource_id=report.id,
-        )
-    with _explained(payload, period):
-        session.flush()  # the idempotency record
-    if prepared.attestation is not None and prepared.expected is not None:
-        session.add(
-            KpiAttestation(
-                report_id=report.id,
-                statement=prepared.attestation.statement,
-                nonce=prepared.expected.nonce,
-                commitments=dict(prepared.attestation.commitments),
-                attestation=prepared.attestation.model_dump(mode="json"),
-                verified_at=now,
-            )
-        )
-    events.publish(
-        session,
-        type="kpi_report.accepted",
-        subject_id=report.id,
-        views={
+
+
+def _attestation_row(
+    report: KpiReport, attestation: Attestation, expected: BindingContext, now: datetime
+) -> dict[str, Any]:
+    return {
+        "id": uuid7(),
+        "report_id": report.id,
+        "statement": attestation.statement,
+        "nonce": expected.nonce,
+        "commitments": dict(attestation.commitments),
+        "attestation": attestation.model_dump(mode="json"),
+        "verified_at": now,
+    }
+
+
+def _accepted_publication(report: KpiReport) -> events.Publication:
+    return events.Publication(
+        "kpi_report.accepted",
+        report.id,
+        {
             report.supplier_id: view_for(report, org_id=report.supplier_id, org_kind=OrgKind.SUPPLIER),
             report.oem_id: view_for(report, org_id=report.oem_id, org_kind=OrgKind.OEM),
         },
     )
+
+
+def _judge(session: Session, *, caller: Caller, prepared: Prepared, report: KpiReport, now: datetime) -> None:
+    """The report's period outcome, and the OEM's rules on it."""
     series = evaluation.Series(
-        oem_id=agreement.oem_id,
+        oem_id=report.oem_id,
         supplier_id=caller.org_id,
-        agreement_id=agreement.id,
+        agreement_id=report.agreement_id,
         part_number=report.part_number,
         characteristic=report.characteristic,
         kpi=report.kpi,
@@ -407,7 +452,7 @@ def store(session: Session, *, caller: Caller, prepared: Prepared, now: datetime
     recorded = evaluation.record_outcome(
         session,
         series=series,
-        period=period,
+        period=prepared.period,
         met=report.meets,
         missing=False,
         value=report.value,
@@ -419,7 +464,6 @@ def store(session: Session, *, caller: Caller, prepared: Prepared, now: datetime
         evaluation.evaluate(
             session, series=series, now=now, recorded=recorded, revision=prepared.rule_revision
         )
-    return Submitted(report, replayed=False)
 
 
 def _lab_audit(prepared: Prepared) -> dict[str, Any]:
