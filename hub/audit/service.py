@@ -17,11 +17,11 @@ from typing import Any
 import rfc8785
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import BigInteger, String, bindparam, column, insert, select, update, values
+from sqlalchemy import BigInteger, String, bindparam, column, select, update, values
 from sqlalchemy.orm import Session
 
 from hub.auth.tokens import Caller
-from hub.db import take_turn
+from hub.db import insert_rows, take_turn
 from hub.models import AuditCheckpoint, AuditEntry
 from hub.models.base import utcnow
 from protocol.encoding import b64url_decode, b64url_encode
@@ -84,9 +84,9 @@ def append(session: Session, entries: Sequence[AuditEntry]) -> None:
 
     A plain INSERT on the connection: no unit of work for rows nothing reads in this transaction, and no
     autoflush, so a caller's pending rows flush (and fail) where the caller flushes."""
-    if entries:
-        rows = [{column: getattr(entry, column) for column in _INSERTED} for entry in entries]
-        session.connection().execute(insert(AuditEntry), rows)
+    insert_rows(
+        session, AuditEntry, [{column: getattr(entry, column) for column in _INSERTED} for entry in entries]
+    )
 
 
 def record(

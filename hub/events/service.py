@@ -17,10 +17,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from hub.db import take_turn
+from hub.db import insert_rows, take_turn
 from hub.mail import outbox as mail_outbox
 from hub.models import Event
 from hub.models.base import utcnow, uuid7
@@ -66,9 +66,10 @@ def publish_many(session: Session, publications: Sequence[Publication]) -> list[
     if not events:
         return events
     # One INSERT of every recipient's row, now: a unit-of-work flush cost more CPU than the report it described.
-    # On the connection, not the session, so a caller's pending rows still flush (and fail) where it flushes.
-    rows = [{column: getattr(event, column) for column in _INSERTED} for event in events]
-    session.connection().execute(insert(Event), rows)
+    # Past the session, so a caller's pending rows still flush (and fail) where it flushes.
+    insert_rows(
+        session, Event, [{column: getattr(event, column) for column in _INSERTED} for event in events]
+    )
     mail_outbox.queue_for_events(session, events)  # mail for what people must not miss, in this transaction
     # This process's sequencer wakes on commit (sequencer.wake_on_publish); other processes' sequencers hear the
     # events table's trigger (PostgreSQL: NOTIFY events_published, migration 5b1e0c7d3f21), without a statement.

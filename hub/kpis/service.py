@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Select, bindparam, false, insert, inspect, select
+from sqlalchemy import Select, bindparam, false, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -26,6 +26,7 @@ from hub.agreements import service as agreements
 from hub.agreements.service import AgreementTerms
 from hub.audit import service as audit
 from hub.auth.tokens import Caller
+from hub.db import insert_rows
 from hub.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hub.events import service as events
 from hub.kpis import attestation as attestations
@@ -46,6 +47,7 @@ from protocol.signing import SignedEnvelope, public_key_from_raw, verify_envelop
 from protocol.zk.attestation import Attestation, BindingContext
 
 ENDPOINT = "kpi-reports"
+_REPORT_COLUMNS = KpiReport.__table__.columns
 _PAYLOAD_LOC = "body.envelope.payload"
 
 
@@ -327,9 +329,10 @@ def store_many(
     pairs = list(zip(ready, reports, strict=True))
     first = ready[0]
     with _explained(first.payload, first.period):
-        # Plain INSERTs (after the lab measurements' flush): the unit of work cost more CPU than the rows. The
-        # report objects stay out of the session; they are what the caller answers with.
-        session.execute(insert(KpiReport), [dict(inspect(report).dict) for report in reports])
+        # Plain INSERTs: the unit of work cost more CPU than the rows. The report objects stay out of the
+        # session; they are what the caller answers with.
+        session.flush()  # the lab measurements the reports name
+        insert_rows(session, KpiReport, [_columns_set(report) for report in reports])
         for prepared, report in pairs:
             if prepared.idempotency_key is not None:
                 idempotency.remember(
@@ -347,12 +350,23 @@ def store_many(
         for prepared, report in pairs
         if prepared.attestation is not None and prepared.expected is not None
     ]
-    if proofs:
-        session.execute(insert(KpiAttestation), proofs)
+    insert_rows(session, KpiAttestation, proofs)
     events.publish_many(session, [_accepted_publication(report) for report in reports])
+    unwatched = []
     for prepared, report in pairs:
-        _judge(session, caller=caller, prepared=prepared, report=report, now=now)
+        outcome = _outcome_of(prepared, report)
+        if evaluation.watched(session, series=outcome.series, now=now, revision=prepared.rule_revision):
+            _judge(session, outcome, now=now, revision=prepared.rule_revision)
+        else:  # no rule reads it: its outcome is stored with the others', and nothing is evaluated
+            unwatched.append(outcome)
+    evaluation.record_unwatched(session, unwatched, now=now)
     return [Submitted(report, replayed=False) for report in reports]
+
+
+def _columns_set(report: KpiReport) -> dict[str, Any]:
+    """The columns given a value; the table's defaults fill the rest."""
+    state = inspect(report).dict
+    return {column.key: state[column.key] for column in _REPORT_COLUMNS if column.key in state}
 
 
 def _report_of(session: Session, *, caller: Caller, prepared: Prepared, now: datetime) -> KpiReport:
@@ -439,31 +453,35 @@ def _accepted_publication(report: KpiReport) -> events.Publication:
     )
 
 
-def _judge(session: Session, *, caller: Caller, prepared: Prepared, report: KpiReport, now: datetime) -> None:
-    """The report's period outcome, and the OEM's rules on it."""
+def _outcome_of(prepared: Prepared, report: KpiReport) -> evaluation.Outcome:
     series = evaluation.Series(
         oem_id=report.oem_id,
-        supplier_id=caller.org_id,
+        supplier_id=report.supplier_id,
         agreement_id=report.agreement_id,
         part_number=report.part_number,
         characteristic=report.characteristic,
         kpi=report.kpi,
     )
+    return evaluation.Outcome(
+        series, prepared.period, report.meets, False, report.value, report.threshold, report.id
+    )
+
+
+def _judge(session: Session, outcome: evaluation.Outcome, *, now: datetime, revision: int | None) -> None:
+    """A watched series' outcome, stored, and the OEM's rules on it."""
     recorded = evaluation.record_outcome(
         session,
-        series=series,
-        period=prepared.period,
-        met=report.meets,
-        missing=False,
-        value=report.value,
-        threshold=report.threshold,
-        report_id=report.id,
+        series=outcome.series,
+        period=outcome.period,
+        met=outcome.met,
+        missing=outcome.missing,
+        value=outcome.value,
+        threshold=outcome.threshold,
+        report_id=outcome.report_id,
         now=now,
     )
     if recorded is not None:
-        evaluation.evaluate(
-            session, series=series, now=now, recorded=recorded, revision=prepared.rule_revision
-        )
+        evaluation.evaluate(session, series=outcome.series, now=now, recorded=recorded, revision=revision)
 
 
 def _lab_audit(prepared: Prepared) -> dict[str, Any]:

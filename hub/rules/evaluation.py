@@ -10,6 +10,7 @@ writer anyway).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -20,7 +21,7 @@ from sqlalchemy import ScalarSelect, func, insert, select, update
 from sqlalchemy.orm import QueryableAttribute, Session
 
 from hub.audit import service as audit
-from hub.db import insert_or_ignore
+from hub.db import insert_or_ignore, insert_or_ignore_many
 from hub.events import service as events
 from hub.models import (
     InboxNotification,
@@ -127,6 +128,41 @@ def ruleset(session: Session, *, oem_id: uuid.UUID, now: datetime, revision: int
     return index
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """One period's outcome of one series, as a report (or its absence) decided it."""
+
+    series: Series
+    period: Period
+    met: bool
+    missing: bool
+    value: Decimal | None
+    threshold: Decimal
+    report_id: uuid.UUID | None
+
+    def row(self, now: datetime) -> PeriodOutcome:
+        return PeriodOutcome(
+            id=uuid7(),
+            oem_id=self.series.oem_id,
+            supplier_id=self.series.supplier_id,
+            agreement_id=self.series.agreement_id,
+            part_number=self.series.part_number,
+            characteristic=self.series.characteristic,
+            kpi=self.series.kpi,
+            period=str(self.period),
+            period_start=self.period.start,
+            met=self.met,
+            missing=self.missing,
+            value=self.value,
+            threshold=self.threshold,
+            report_id=self.report_id,
+            recorded_at=now,
+        )
+
+
+_OUTCOME_CONFLICT = ["agreement_id", "part_number", "characteristic", "kpi", "period"]
+
+
 def record_outcome(
     session: Session,
     *,
@@ -142,26 +178,27 @@ def record_outcome(
     """Store one period's outcome unless the period has one already (the first outcome stands).
 
     Returns the outcome as the rules read it, or None when the period was decided before."""
-    row = PeriodOutcome(
-        id=uuid7(),
-        oem_id=series.oem_id,
-        supplier_id=series.supplier_id,
-        agreement_id=series.agreement_id,
-        part_number=series.part_number,
-        characteristic=series.characteristic,
-        kpi=series.kpi,
-        period=str(period),
-        period_start=period.start,
-        met=met,
-        missing=missing,
-        value=value,
-        threshold=threshold,
-        report_id=report_id,
-        recorded_at=now,
-    )
+    row = Outcome(series, period, met, missing, value, threshold, report_id).row(now)
     values = {column.key: getattr(row, column.key) for column in PeriodOutcome.__table__.columns}
-    conflict = ["agreement_id", "part_number", "characteristic", "kpi", "period"]
-    return as_result(row) if insert_or_ignore(session, PeriodOutcome, values, conflict=conflict) else None
+    return (
+        as_result(row)
+        if insert_or_ignore(session, PeriodOutcome, values, conflict=_OUTCOME_CONFLICT)
+        else None
+    )
+
+
+def record_unwatched(session: Session, outcomes: Sequence[Outcome], *, now: datetime) -> None:
+    """Store outcomes of series no rule watches (the first outcome of a period stands), with one statement:
+    nothing is evaluated on them, so nothing needs to know which were new."""
+    rows = [outcome.row(now) for outcome in outcomes]
+    columns = PeriodOutcome.__table__.columns
+    values = [{column.key: getattr(row, column.key) for column in columns} for row in rows]
+    insert_or_ignore_many(session, PeriodOutcome, values, conflict=_OUTCOME_CONFLICT)
+
+
+def watched(session: Session, *, series: Series, now: datetime, revision: int | None = None) -> bool:
+    """Whether any of the OEM's rules in force watches ``series`` (in memory, once the rule set is loaded)."""
+    return bool(ruleset(session, oem_id=series.oem_id, now=now, revision=revision).watching(series))
 
 
 def locked_standing(
