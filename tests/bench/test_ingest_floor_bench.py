@@ -38,7 +38,7 @@ from tests.bench._cpu import Meter
 from tests.bench.test_ingest_bench import WORKERS, _database, _envelopes, _fire, _setup, _stored, _wrk
 from tests.hub_server import served_hub, wait_until_ready
 
-WEEKS = 40  # per side: 40 x 150 characteristics x 2 KPIs = 12,000 reports, more than 10 s of either
+WEEKS = 50  # per side: 50 x 150 characteristics x 2 KPIs = 15,000 reports, more than 10 s of either
 SETTLE_SECONDS = 3.0
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -115,8 +115,9 @@ def _load(
     time.sleep(SETTLE_SECONDS)  # the hub's sequencer, dispatcher and sealer finish what the load left them
     stored = _stored(database) - before
     cpu, statements = meter.since(start)
-    assert stored < len(bodies), "the load ran out of reports: raise WEEKS"
-    return Run(name, stored, seconds, p50, p99, failures, cpu, statements)
+    run = Run(name, stored, seconds, p50, p99, failures, cpu, statements)
+    assert stored < len(bodies), f"the load ran out of reports: raise WEEKS ({run.line()})"
+    return run
 
 
 @pytest.mark.bench
