@@ -22,13 +22,9 @@ from typing import Any
 import httpx
 import pytest
 
-from hub.config import Settings
-from hub.demo.server import free_port
-from supplier_sdk.auth import token_request_form
 from tests.bench._cpu import Meter
-from tests.bench.test_ingest_bench import WORKERS, _database, _envelopes, _setup, _stored
-from tests.bench.test_ingest_floor_bench import SETTLE_SECONDS, served_floor
-from tests.hub_server import served_hub, wait_until_ready
+from tests.bench.test_ingest_bench import _stored
+from tests.bench.test_ingest_floor_bench import SETTLE_SECONDS, hub_then_floor
 
 BATCH = 100
 WEEKS = 40  # per side: 40 x 150 characteristics x 2 KPIs = 12,000 reports = 120 batches
@@ -103,30 +99,7 @@ def _load(
 
 @pytest.mark.bench
 def test_the_batch_path_against_its_floor() -> None:
-    database_url = _database()
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    network = _setup(Settings(database_url=database_url, issuer=base_url, environment="development"))
-    hub_bodies = _envelopes(network, weeks=WEEKS)
-    floor_bodies = _envelopes(network, weeks=WEEKS, skip_weeks=WEEKS)
-    with served_hub(database_url, port, workers=WORKERS) as hub:
-        form = token_request_form(
-            client_id=network.client_id,
-            private_key=network.key,
-            token_url=f"{base_url}/oauth/token",
-            scope="kpi:write",
-        )
-        token = httpx.post(f"{base_url}/oauth/token", data=form).json()["access_token"]
-        wait_until_ready(base_url)
-        hub_run = _load(
-            "hub", base_url, token, hub_bodies, Meter(database_url, hub.process.pid), database_url
-        )
-    floor_port = free_port()
-    with served_floor(database_url, floor_port) as floor:
-        floor_url = f"http://127.0.0.1:{floor_port}"
-        floor_run = _load(
-            "floor", floor_url, token, floor_bodies, Meter(database_url, floor.pid), database_url
-        )
+    hub_run, floor_run = hub_then_floor(_load, weeks=WEEKS)
     print(f"\n{hub_run.line()}\n{floor_run.line()}")
     print(
         f"hub / floor: rate {(hub_run.stored / hub_run.seconds) / (floor_run.stored / floor_run.seconds):.3f},"

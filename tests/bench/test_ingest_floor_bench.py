@@ -22,11 +22,11 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -120,14 +120,19 @@ def _load(
     return run
 
 
-@pytest.mark.bench
-def test_the_report_path_against_its_floor() -> None:
+R = TypeVar("R")
+Load = Callable[[str, str, str, list[dict[str, Any]], Meter, str], R]
+
+
+def hub_then_floor(load: Load[R], *, weeks: int) -> tuple[R, R]:
+    """``load`` run on `hub serve` and then on the floor app, on one fresh PostgreSQL database, each with its own
+    pre-signed reports (as ``load(name, base_url, token, bodies, meter, database_url)``)."""
     database_url = _database()
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     network = _setup(Settings(database_url=database_url, issuer=base_url, environment="development"))
-    hub_bodies = _envelopes(network, weeks=WEEKS)
-    floor_bodies = _envelopes(network, weeks=WEEKS, skip_weeks=WEEKS)
+    hub_bodies = _envelopes(network, weeks=weeks)
+    floor_bodies = _envelopes(network, weeks=weeks, skip_weeks=weeks)
     with served_hub(database_url, port, workers=WORKERS) as hub:
         form = token_request_form(
             client_id=network.client_id,
@@ -137,15 +142,19 @@ def test_the_report_path_against_its_floor() -> None:
         )
         token = httpx.post(f"{base_url}/oauth/token", data=form).json()["access_token"]
         wait_until_ready(base_url)
-        hub_run = _load(
-            "hub", base_url, token, hub_bodies, Meter(database_url, hub.process.pid), database_url
-        )
+        hub_run = load("hub", base_url, token, hub_bodies, Meter(database_url, hub.process.pid), database_url)
     floor_port = free_port()
     with served_floor(database_url, floor_port) as floor:
         floor_url = f"http://127.0.0.1:{floor_port}"
-        floor_run = _load(
+        floor_run = load(
             "floor", floor_url, token, floor_bodies, Meter(database_url, floor.pid), database_url
         )
+    return hub_run, floor_run
+
+
+@pytest.mark.bench
+def test_the_report_path_against_its_floor() -> None:
+    hub_run, floor_run = hub_then_floor(_load, weeks=WEEKS)
     print(f"\n{hub_run.line()}\n{floor_run.line()}")
     print(
         f"hub / floor: rate {hub_run.rate / floor_run.rate:.3f} (goal >= 0.6),"
