@@ -55,8 +55,10 @@ from hub.models.rules import (
     StandingChange,
 )
 from hub.models.sso import SsoIdentity, SsoProvider
+from hub.models.streams import NatsStream
 
 __all__ = [
+    "NatsStream",
     "AgreementLab",
     "ApiClient",
     "Asset",
