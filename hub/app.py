@@ -51,6 +51,7 @@ from hub.rules.sweep import sweep_once
 from hub.trace.router import router as trace_router
 from hub.webhooks.dispatcher import Dispatcher
 from hub.webhooks.router import router as webhooks_router
+from hub.streams.router import router as streams_router
 
 log = logging.getLogger("hub.app")
 
@@ -169,6 +170,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(declare_error_statuses(standings_router))
     app.include_router(declare_error_statuses(webhooks_router))
     app.include_router(declare_error_statuses(events_router))
+    app.include_router(declare_error_statuses(streams_router))
     app.include_router(declare_error_statuses(rooms_router))
     app.include_router(declare_error_statuses(room_datasets_router))
     app.include_router(declare_error_statuses(room_record_router))
