@@ -37,6 +37,12 @@ log = logging.getLogger("hub.streams")
 DUPLICATE_WINDOW_SECONDS = 3600.0
 BATCH = 200
 ACK_TIMEOUT_SECONDS = 5.0
+RECONNECT_ATTEMPTS = 5
+
+
+async def _connection_trouble(exc: Exception) -> None:
+    # One line, not nats-py's default traceback per attempt: the client reconnects by itself meanwhile.
+    log.warning("NATS connection: %s", exc)
 
 
 @dataclass(frozen=True)
@@ -73,7 +79,14 @@ class NatsBridge:
         self._streams: dict[uuid.UUID, str] = {}  # org id -> prefix its stream was made for
 
     async def __aenter__(self) -> NatsBridge:
-        self._nc = await nats.connect(servers=[self._servers], connect_timeout=5, **self._credentials)  # type: ignore[arg-type]
+        self._nc = await nats.connect(
+            servers=[self._servers],
+            connect_timeout=5,
+            error_cb=_connection_trouble,
+            max_reconnect_attempts=RECONNECT_ATTEMPTS,
+            reconnect_time_wait=1,
+            **self._credentials,  # type: ignore[arg-type]
+        )
         self._js = self._nc.jetstream(timeout=ACK_TIMEOUT_SECONDS)
         return self
 
