@@ -37,10 +37,11 @@ def start_nats_server(tmp: Path, *, config: Path | None = None) -> tuple[subproc
         pytest.skip("no nats-server binary on this machine (apt-get install nats-server)")
     port = free_port()
     log = tmp / "nats.log"
-    args = [NATS_SERVER, "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(tmp / "js"), "-l", str(log)]
-    if config is not None:
-        args += ["-c", str(config)]
-    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    args = [NATS_SERVER, "-a", "127.0.0.1", "-p", str(port)]
+    # A configuration names its own JetStream store (the caller points it into ``tmp``).
+    args += ["-c", str(config)] if config is not None else ["-js", "-sd", str(tmp / "js")]
+    with log.open("wb") as output:
+        process = subprocess.Popen(args, stdout=output, stderr=subprocess.STDOUT)
     try:
         _wait_for_port(port, process, log)
     except BaseException:
