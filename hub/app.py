@@ -48,10 +48,10 @@ from hub.rules.approvals_router import router as rule_approvals_router
 from hub.rules.router import router as rules_router
 from hub.rules.standings_router import router as standings_router
 from hub.rules.sweep import sweep_once
+from hub.streams.router import router as streams_router
 from hub.trace.router import router as trace_router
 from hub.webhooks.dispatcher import Dispatcher
 from hub.webhooks.router import router as webhooks_router
-from hub.streams.router import router as streams_router
 
 log = logging.getLogger("hub.app")
 

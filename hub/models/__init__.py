@@ -58,7 +58,6 @@ from hub.models.sso import SsoIdentity, SsoProvider
 from hub.models.streams import NatsStream
 
 __all__ = [
-    "NatsStream",
     "AgreementLab",
     "ApiClient",
     "Asset",
@@ -83,6 +82,7 @@ __all__ = [
     "LabAccreditation",
     "LabMeasurement",
     "MailOptOut",
+    "NatsStream",
     "NotificationAsset",
     "NotificationMessage",
     "OrgKey",

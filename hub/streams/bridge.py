@@ -13,6 +13,7 @@ database is read and written in worker threads, so the event loop keeps the NATS
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import Callable, Sequence
@@ -85,7 +86,7 @@ class NatsBridge:
             error_cb=_connection_trouble,
             max_reconnect_attempts=RECONNECT_ATTEMPTS,
             reconnect_time_wait=1,
-            **self._credentials,  # type: ignore[arg-type]
+            **self._credentials,
         )
         self._js = self._nc.jetstream(timeout=ACK_TIMEOUT_SECONDS)
         return self
@@ -142,10 +143,8 @@ class NatsBridge:
                 await self.publish_once()
             except Exception:
                 log.warning("NATS bridge round failed; trying again", exc_info=True)
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=interval_seconds)
-            except TimeoutError:
-                pass
 
     # -- JetStream streams -----------------------------------------------------------------------------------
 

@@ -17,7 +17,9 @@ from rich.markup import escape
 from hub.people.cli import ACTOR, OrgOption, cli_session, cli_settings, fail, find_org
 from hub.streams import service
 
-bridge_app = typer.Typer(help="Bridges of organizations' event streams to stream platforms.", no_args_is_help=True)
+bridge_app = typer.Typer(
+    help="Bridges of organizations' event streams to stream platforms.", no_args_is_help=True
+)
 nats_app = typer.Typer(
     help="NATS JetStream: each opted-in organization's events as CloudEvents under its subject prefix.",
     no_args_is_help=True,
@@ -31,7 +33,9 @@ NatsUrl = Annotated[str, typer.Option("--nats-url", envvar="NATS_URL", help="The
 @nats_app.command("add")
 def nats_add(
     org: OrgOption,
-    prefix: Annotated[str, typer.Option("--prefix", help="Subjects are PREFIX.<event type>, e.g. qualink.aurora")],
+    prefix: Annotated[
+        str, typer.Option("--prefix", help="Subjects are PREFIX.<event type>, e.g. qualink.aurora")
+    ],
 ) -> None:
     """Opt an organization in (or change its prefix; its cursor stays)."""
     with cli_session() as session:
@@ -65,7 +69,10 @@ def nats_list(
     table = Table("organization", "subjects", "stream", "position", "published")
     for row in rows:
         table.add_row(
-            row["organization"], f"{row['subject_prefix']}.>", row["stream"], str(row["position"]),
+            row["organization"],
+            f"{row['subject_prefix']}.>",
+            row["stream"],
+            str(row["position"]),
             (row["published_at"] or "")[:19],
         )
     console.print(table)
@@ -82,7 +89,9 @@ def nats_remove(org: OrgOption) -> None:
 @nats_app.command("run")
 def nats_run(
     nats_url: NatsUrl = "nats://127.0.0.1:4222",
-    user: Annotated[str | None, typer.Option("--user", envvar="NATS_USER", help="The bridge's NATS user")] = None,
+    user: Annotated[
+        str | None, typer.Option("--user", envvar="NATS_USER", help="The bridge's NATS user")
+    ] = None,
     password: Annotated[
         str | None, typer.Option("--password", envvar="NATS_PASSWORD", help="Its password")
     ] = None,
@@ -90,9 +99,9 @@ def nats_run(
     once: Annotated[bool, typer.Option("--once", help="Publish the backlog once and exit")] = False,
 ) -> None:
     """Publish opted-in organizations' events to JetStream until stopped."""
-    from hub.db import make_engine, make_session_factory
     from nats.errors import Error as NatsError
 
+    from hub.db import make_engine, make_session_factory
     from hub.streams.bridge import NatsBridge
 
     settings = cli_settings()

@@ -35,11 +35,14 @@ def _overlaps(one: str, other: str) -> bool:
     return a[:shorter] == b[:shorter]
 
 
-def check_prefix(session: Session, *, org_id: uuid.UUID, prefix: str, loc: str = "body.subject_prefix") -> None:
+def check_prefix(
+    session: Session, *, org_id: uuid.UUID, prefix: str, loc: str = "body.subject_prefix"
+) -> None:
     """Well-formed, and overlapping no other organization's prefix (a subscription to one would see the other)."""
     if not re.match(schemas.SUBJECT_PREFIX, prefix) or len(prefix) > 200:
         raise InvalidInput(
-            "subject_prefix must be dot-separated tokens of letters, digits, '_' and '-' (no wildcards)", loc=loc
+            "subject_prefix must be dot-separated tokens of letters, digits, '_' and '-' (no wildcards)",
+            loc=loc,
         )
     others = session.scalars(select(NatsStream.subject_prefix).where(NatsStream.organization_id != org_id))
     if any(_overlaps(prefix, other) for other in others):

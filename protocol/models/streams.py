@@ -17,6 +17,8 @@ from pydantic import ConfigDict, Field
 
 from protocol.models.common import WireModel
 
+__all__ = ["SUBJECT_PREFIX", "NatsStream", "NatsStreamPut"]
+
 SUBJECT_PREFIX = r"^[A-Za-z0-9_-]{1,64}(\.[A-Za-z0-9_-]{1,64}){0,7}$"
 """Dot-separated tokens of letters, digits, ``_`` and ``-``: no wildcard (``*``, ``>``), no white space, no empty token.
 

@@ -15,7 +15,9 @@ import pytest
 
 from hub.demo.server import free_port
 
-NATS_SERVER = shutil.which("nats-server") or ("/usr/sbin/nats-server" if Path("/usr/sbin/nats-server").exists() else None)
+NATS_SERVER = shutil.which("nats-server") or (
+    "/usr/sbin/nats-server" if Path("/usr/sbin/nats-server").exists() else None
+)
 
 
 def _wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path) -> None:

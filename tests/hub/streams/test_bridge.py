@@ -18,10 +18,10 @@ from hub.events import service as events
 from hub.models import Event, NatsStream, Organization
 from hub.streams import service as streams
 from hub.streams.bridge import NatsBridge, Opted
+from protocol.models.common import OrgKind
 from tests.conftest import TEST_ISSUER, make_settings
 from tests.hub.conftest import make_org
 from tests.hub.webhooks.helpers import make_events
-from protocol.models.common import OrgKind
 
 Factory = sessionmaker[Session]
 
@@ -116,11 +116,14 @@ def test_each_organization_gets_its_own_view_in_position_order(factory: Factory,
         f"{oem_prefix}.standing.changed",
         f"{oem_prefix}.notification.sent",
     ]
-    assert [m[0] for m in supplier_got] == [f"{supplier_prefix}.notification.sent", f"{supplier_prefix}.agreement.accepted"]
+    assert [m[0] for m in supplier_got] == [
+        f"{supplier_prefix}.notification.sent",
+        f"{supplier_prefix}.agreement.accepted",
+    ]
     assert oem_got[2][2]["data"]["payload"] == {"side": "sender"}
     assert supplier_got[0][2]["data"]["payload"] == {"side": "recipient"}
 
-    subject, headers, cloud = oem_got[0]
+    _subject, headers, cloud = oem_got[0]
     assert headers["Nats-Msg-Id"] == cloud["id"] == str(first[0].id)
     assert cloud["specversion"] == "1.0"
     assert cloud["type"] == "io.qualink.kpi_report.accepted"
@@ -137,7 +140,9 @@ def test_each_organization_gets_its_own_view_in_position_order(factory: Factory,
     assert _cursor(factory, supplier) == last[0].position
 
 
-def test_a_crash_between_puback_and_cursor_republishes_without_duplicates(factory: Factory, nats_url: str) -> None:
+def test_a_crash_between_puback_and_cursor_republishes_without_duplicates(
+    factory: Factory, nats_url: str
+) -> None:
     oem = _org(factory)
     prefix = _opt_in(factory, oem)
     made = _events(factory, oem, "a.one", "a.two", "a.three")

@@ -22,7 +22,11 @@ from tests.hub.streams.conftest import start_nats_server, stop_nats_server
 from tests.hub.webhooks.helpers import make_events
 
 CONFIG = Path(__file__).parents[3] / "deploy" / "nats" / "qualink.conf"
-PASSWORDS = {"BRIDGE_PASSWORD": "bridge-pw", "AURORA_PASSWORD": "aurora-pw", "BOREALIS_PASSWORD": "borealis-pw"}
+PASSWORDS = {
+    "BRIDGE_PASSWORD": "bridge-pw",
+    "AURORA_PASSWORD": "aurora-pw",
+    "BOREALIS_PASSWORD": "borealis-pw",
+}
 
 
 @pytest.fixture
@@ -43,8 +47,12 @@ def test_an_organization_reads_only_its_own_subjects(fresh_database: str, secure
     factory: sessionmaker[Session] = make_session_factory(engine)
     with factory() as session:
         aurora, borealis = make_org(session, OrgKind.OEM), make_org(session, OrgKind.OEM)
-        streams.put_stream(session, org_id=aurora.id, prefix="qualink.aurora", actor="test", actor_org_id=None)
-        streams.put_stream(session, org_id=borealis.id, prefix="qualink.borealis", actor="test", actor_org_id=None)
+        streams.put_stream(
+            session, org_id=aurora.id, prefix="qualink.aurora", actor="test", actor_org_id=None
+        )
+        streams.put_stream(
+            session, org_id=borealis.id, prefix="qualink.borealis", actor="test", actor_org_id=None
+        )
         session.commit()
         session.expunge_all()
     refused: list[str] = []
@@ -65,7 +73,11 @@ def test_an_organization_reads_only_its_own_subjects(fresh_database: str, secure
                 make_events(session, aurora, "kpi_report.accepted")
                 make_events(session, borealis, "kpi_report.accepted")
             bridge = NatsBridge(
-                factory, servers=secured_nats, issuer=TEST_ISSUER, user="bridge", password=PASSWORDS["BRIDGE_PASSWORD"]
+                factory,
+                servers=secured_nats,
+                issuer=TEST_ISSUER,
+                user="bridge",
+                password=PASSWORDS["BRIDGE_PASSWORD"],
             )
             async with bridge:
                 assert await bridge.publish_once() == 2
@@ -88,4 +100,6 @@ def test_an_organization_reads_only_its_own_subjects(fresh_database: str, secure
     assert [cloud["type"] for cloud in got] == ["io.qualink.kpi_report.accepted"]
     assert got[0]["source"] == f"{TEST_ISSUER}/v1/organizations/{aurora.id}"
     assert leaked == 0
-    assert any("permissions violation" in text.lower() and "qualink.borealis.>" in text for text in refused), refused
+    assert any(
+        "permissions violation" in text.lower() and "qualink.borealis.>" in text for text in refused
+    ), refused

@@ -12,7 +12,10 @@ from tests.hub.conftest import Actor
 
 def _put(actor: Actor, prefix: str, **kw: object) -> object:
     return actor.http.put(
-        "/v1/streams/nats", json={"subject_prefix": prefix}, headers=actor.headers(), **kw  # type: ignore[arg-type]
+        "/v1/streams/nats",
+        json={"subject_prefix": prefix},
+        headers=actor.headers(),
+        **kw,  # type: ignore[arg-type]
     )
 
 
