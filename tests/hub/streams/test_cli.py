@@ -12,9 +12,9 @@ from tests.hub.conftest import hub, one_line
 
 
 def test_add_list_and_remove(cli_read: Session) -> None:
-    created = hub(*"org create --name Aurora --kind oem".split())
+    created = hub(*["org", "create", "--name", "Aurora", "--kind", "oem"])
     assert created.exit_code == 0, created.output
-    hub(*"org create --name Borealis --kind oem".split())
+    hub(*["org", "create", "--name", "Borealis", "--kind", "oem"])
 
     added = hub("bridge", "nats", "add", "--org", "Aurora", "--prefix", "qualink.aurora")
     assert added.exit_code == 0, added.output
