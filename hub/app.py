@@ -48,6 +48,7 @@ from hub.rules.approvals_router import router as rule_approvals_router
 from hub.rules.router import router as rules_router
 from hub.rules.standings_router import router as standings_router
 from hub.rules.sweep import sweep_once
+from hub.streams.router import router as streams_router
 from hub.trace.router import router as trace_router
 from hub.webhooks.dispatcher import Dispatcher
 from hub.webhooks.router import router as webhooks_router
@@ -169,6 +170,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(declare_error_statuses(standings_router))
     app.include_router(declare_error_statuses(webhooks_router))
     app.include_router(declare_error_statuses(events_router))
+    app.include_router(declare_error_statuses(streams_router))
     app.include_router(declare_error_statuses(rooms_router))
     app.include_router(declare_error_statuses(room_datasets_router))
     app.include_router(declare_error_statuses(room_record_router))

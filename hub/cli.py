@@ -25,6 +25,7 @@ from hub.genealogy.cli import genealogy_app, synth_app
 from hub.orgs.cli import four_eyes
 from hub.people.cli import user_app
 from hub.sso.cli import sso_app
+from hub.streams.cli import bridge_app
 
 err = Console(stderr=True)
 
@@ -81,6 +82,7 @@ app.add_typer(genealogy_app, name="genealogy")
 app.add_typer(synth_app, name="synth")
 app.add_typer(user_app, name="user")
 app.add_typer(sso_app, name="sso")
+app.add_typer(bridge_app, name="bridge")
 
 console = Console()
 OPERATOR_ACTOR = "cli:operator"

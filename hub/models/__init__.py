@@ -55,6 +55,7 @@ from hub.models.rules import (
     StandingChange,
 )
 from hub.models.sso import SsoIdentity, SsoProvider
+from hub.models.streams import NatsStream
 
 __all__ = [
     "AgreementLab",
@@ -81,6 +82,7 @@ __all__ = [
     "LabAccreditation",
     "LabMeasurement",
     "MailOptOut",
+    "NatsStream",
     "NotificationAsset",
     "NotificationMessage",
     "OrgKey",

@@ -1,0 +1,128 @@
+"""Which organizations publish their events to NATS JetStream, under which subjects, and the bridge's cursor.
+
+An organization opts in with a subject prefix; its events go to ``<prefix>.<event type>``. Two organizations'
+prefixes never overlap (neither is a token-prefix of the other), so a NATS user allowed ``<prefix>.>`` reads one
+organization's events and nobody else's. A new opt-in starts at the organization's newest event, as a new webhook
+does; the cursor then moves only forward, and only after JetStream acknowledged (``advance``)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from hub.audit import service as audit
+from hub.errors import Conflict, InvalidInput, NotFound
+from hub.events import service as events
+from hub.models import NatsStream
+from hub.models.base import utcnow
+from protocol.models import streams as schemas
+
+STREAM_PREFIX = "QUALINK_"
+
+
+def stream_name(org_id: uuid.UUID) -> str:
+    """The JetStream stream that holds one organization's subjects (names may not contain ``.``, ``*``, ``>``)."""
+    return f"{STREAM_PREFIX}{org_id.hex.upper()}"
+
+
+def _overlaps(one: str, other: str) -> bool:
+    a, b = one.split("."), other.split(".")
+    shorter = min(len(a), len(b))
+    return a[:shorter] == b[:shorter]
+
+
+def check_prefix(
+    session: Session, *, org_id: uuid.UUID, prefix: str, loc: str = "body.subject_prefix"
+) -> None:
+    """Well-formed, and overlapping no other organization's prefix (a subscription to one would see the other)."""
+    if not re.match(schemas.SUBJECT_PREFIX, prefix) or len(prefix) > 200:
+        raise InvalidInput(
+            "subject_prefix must be dot-separated tokens of letters, digits, '_' and '-' (no wildcards)",
+            loc=loc,
+        )
+    others = session.scalars(select(NatsStream.subject_prefix).where(NatsStream.organization_id != org_id))
+    if any(_overlaps(prefix, other) for other in others):
+        raise Conflict(f"subject_prefix '{prefix}' overlaps another organization's subjects")
+
+
+def put_stream(
+    session: Session, *, org_id: uuid.UUID, prefix: str, actor: str, actor_org_id: uuid.UUID | None
+) -> tuple[NatsStream, bool]:
+    """Opt in, or rename the subjects of an existing opt-in (its cursor stays). Returns the row and whether it is new."""
+    check_prefix(session, org_id=org_id, prefix=prefix)
+    stream = session.get(NatsStream, org_id)
+    created = stream is None
+    if stream is None:
+        stream = NatsStream(
+            organization_id=org_id,
+            subject_prefix=prefix,
+            position=events.head_position(session, org_id=org_id),
+        )
+        session.add(stream)
+    elif stream.subject_prefix == prefix:
+        return stream, False
+    else:
+        stream.subject_prefix = prefix
+        stream.updated_at = utcnow()
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        actor_org_id=actor_org_id,
+        action="nats_stream.opted_in" if created else "nats_stream.renamed",
+        subject_type="organization",
+        subject_id=org_id,
+        data={"subject_prefix": prefix},
+    )
+    return stream, created
+
+
+def get_stream(session: Session, *, org_id: uuid.UUID) -> NatsStream:
+    stream = session.get(NatsStream, org_id)
+    if stream is None:
+        raise NotFound("your organization does not publish to NATS")
+    return stream
+
+
+def remove_stream(session: Session, *, org_id: uuid.UUID, actor: str, actor_org_id: uuid.UUID | None) -> None:
+    """Opt out: the bridge publishes nothing more for the organization (what JetStream holds stays there)."""
+    stream = get_stream(session, org_id=org_id)
+    prefix = stream.subject_prefix
+    session.delete(stream)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        actor_org_id=actor_org_id,
+        action="nats_stream.opted_out",
+        subject_type="organization",
+        subject_id=org_id,
+        data={"subject_prefix": prefix},
+    )
+
+
+def opted_in(session: Session) -> list[NatsStream]:
+    return list(session.scalars(select(NatsStream).order_by(NatsStream.created_at)))
+
+
+def advance(session: Session, *, org_id: uuid.UUID, position: int, at: datetime) -> None:
+    """Move the cursor forward to ``position`` (never back: a slower bridge replica cannot undo a faster one)."""
+    session.execute(
+        update(NatsStream)
+        .where(NatsStream.organization_id == org_id, NatsStream.position < position)
+        .values(position=position, published_at=at, updated_at=at)
+    )
+
+
+def as_wire(stream: NatsStream) -> schemas.NatsStream:
+    return schemas.NatsStream(
+        subject_prefix=stream.subject_prefix,
+        stream=stream_name(stream.organization_id),
+        position=stream.position,
+        published_at=stream.published_at,
+        created_at=stream.created_at,
+    )
