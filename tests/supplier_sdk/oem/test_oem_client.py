@@ -102,6 +102,8 @@ def test_an_oem_runs_the_whole_cycle_with_one_supplier(network: Network) -> None
     with pytest.raises(NotFound):  # a value-only report carries no proof
         oem.proofs.get(cpk_report.id)
 
+    assert_the_proof_is_only_for_readers_of_the_report(network, proven)
+
     standing = oem.standings.get(supplier.org_id)
     assert standing.tier is not Tier.A  # three misses in a row lowered it
     history = oem.standings.history(supplier.org_id)
@@ -132,6 +134,21 @@ def test_an_oem_runs_the_whole_cycle_with_one_supplier(network: Network) -> None
     )
     assert raised.status is NotificationStatus.SENT and raised.receiver_id == supplier.org_id
     assert raised.id in {n.id for n in hub.notifications.list(role="receiver", status="SENT")}
+
+
+def assert_the_proof_is_only_for_readers_of_the_report(network: Network, report: KpiReport) -> None:
+    """``GET /v1/kpi-reports/{id}/proof``: another OEM's report is a 404, no ``kpi:read`` a 403, a bad id 422."""
+    stranger = oem_client(network, network.register(OrgKind.OEM))
+    with pytest.raises(NotFound):
+        stranger.proofs.get(report.id)
+    with pytest.raises(NotFound):
+        stranger.proofs.verify_offline(report)
+    unscoped = oem_client(network, network.register(OrgKind.OEM, scopes=["agreements:read"]))
+    with pytest.raises(PermissionDenied):
+        unscoped.proofs.get(report.id)
+    with pytest.raises(InvalidRequest) as malformed:
+        stranger.client.request("GET", "/v1/kpi-reports/not-a-report/proof")
+    assert [field.loc for field in malformed.value.fields] == ["path.report_id"]
 
 
 def test_a_propose_retried_with_the_same_idempotency_key_makes_one_agreement(network: Network) -> None:
