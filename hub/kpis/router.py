@@ -18,7 +18,7 @@ from protocol.models.common import KpiName
 from protocol.models.errors import ErrorBody
 from protocol.models.kpi import KpiReport, KpiReportBatch, KpiReportBatchResults, KpiReportSubmit
 from protocol.models.pages import Page
-from protocol.zk.attestation import BindingContext
+from protocol.zk.attestation import Attestation, BindingContext
 
 router = APIRouter(prefix="/v1/kpi-reports", tags=["kpi reports"], responses=ERROR_RESPONSES)
 
@@ -156,3 +156,11 @@ def list_reports(
 @router.get("/{report_id}", summary="One KPI report")
 def get_report(report_id: uuid.UUID, session: SessionDep, caller: Reader) -> KpiReport:
     return service.as_wire(service.get(session, caller=caller, report_id=report_id), caller=caller)
+
+
+@router.get(
+    "/{report_id}/proof",
+    summary="The KPI-ZK proof a report was accepted with, to verify offline (404 for a report without one)",
+)
+def get_proof(report_id: uuid.UUID, session: SessionDep, caller: Reader) -> Attestation:
+    return service.proof_of(session, caller=caller, report_id=report_id)

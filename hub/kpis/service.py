@@ -533,6 +533,17 @@ def get(session: Session, *, caller: Caller, report_id: uuid.UUID) -> KpiReport:
     return report
 
 
+def proof_of(session: Session, *, caller: Caller, report_id: uuid.UUID) -> Attestation:
+    # The proof is zero knowledge: whoever may read the report may check it without trusting the hub.
+    report = get(session, caller=caller, report_id=report_id)
+    stored = session.scalar(
+        select(KpiAttestation.attestation).where(KpiAttestation.report_id == report.id).limit(1)
+    )
+    if stored is None:
+        raise NotFound("this KPI report has no proof")
+    return Attestation.model_validate(stored)
+
+
 @dataclass(frozen=True)
 class ReportFilter:
     agreement_id: uuid.UUID | None = None

@@ -89,6 +89,13 @@ MODULES = [
     "supplier_sdk.cli.profiles",
     "supplier_sdk.cli.standing",
     "supplier_sdk.cli.webhooks",
+    "supplier_sdk.oem",
+    "supplier_sdk.oem.client",
+    "supplier_sdk.oem.listing",
+    "supplier_sdk.oem.agreements",
+    "supplier_sdk.oem.rules",
+    "supplier_sdk.oem.standings",
+    "supplier_sdk.oem.reports",
 ]
 
 
