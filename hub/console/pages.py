@@ -84,7 +84,12 @@ def network_export(fmt: str, session: SessionDep, viewer: SignedIn) -> Response:
 
 
 @router.get("/suppliers/{supplier_id}")
-def scorecard(request: Request, supplier_id: str, session: SessionDep, viewer: SignedIn) -> HTMLResponse:
+def scorecard(request: Request, supplier_id: str, session: SessionDep, viewer: SignedIn) -> Response:
+    if viewer.caller.org_kind is OrgKind.SUPPLIER:
+        # Its own scorecard is its standing page; any other supplier's is another organization's: not found.
+        if parse_id(supplier_id) == viewer.caller.org_id:
+            return RedirectResponse(f"{PREFIX}/standing", status_code=303)
+        raise NotFound("no such supplier")
     _oem(viewer)
     card = views.scorecard(session, caller=viewer.caller, supplier_id=parse_id(supplier_id), now=utcnow())
     charts = [(series, trend_chart(series)) for series in card.series]

@@ -184,7 +184,10 @@ def test_a_supplier_sees_nothing_of_another_supplier(
     page = browser.get("/console/standing")
     assert page.status_code == 200 and downgraded.oem.org.name not in page.text and "A → B" not in page.text
     scorecard = browser.get(f"/console/suppliers/{downgraded.supplier.org.id}")
-    assert scorecard.status_code == 403  # the scorecard is an OEM's page
+    assert scorecard.status_code == 404 and "<h1>Not found</h1>" in scorecard.text  # another's, as on the API
+    assert downgraded.supplier.org.name not in scorecard.text
+    own = browser.get(f"/console/suppliers/{other.id}", follow_redirects=False)
+    assert own.status_code == 303 and own.headers["location"] == "/console/standing"
     agreement = browser.post(
         f"/console/agreements/{downgraded.agreement_id}/decline",
         data={"csrf_token": hidden(page.text, "csrf_token")},
