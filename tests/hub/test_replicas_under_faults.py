@@ -309,7 +309,7 @@ def assert_audit_verifies(database_url: str) -> None:
 
 
 def assert_revoked_everywhere(
-    factory: sessionmaker[Session], servers: list[HubProcess], org_id: object
+    factory: sessionmaker[Session], servers: list[HubProcess], org_id: uuid.UUID
 ) -> None:
     """A client revoked through one replica is refused by every replica, its unexpired token too."""
     with factory.begin() as session:
