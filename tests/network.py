@@ -64,15 +64,20 @@ class Network:
 
 
 def build_network(
-    factory: sessionmaker[Session], *, characteristics: list[str], kpis: tuple[str, ...] = ("cpk",)
+    factory: sessionmaker[Session],
+    *,
+    characteristics: list[str],
+    kpis: tuple[str, ...] = ("cpk",),
+    label: str = "",
 ) -> Network:
+    """``label`` tells several networks in one database apart (organization names are unique)."""
     key = Ed25519PrivateKey.generate()
     with factory.begin() as session:
         oem = orgs.create_organization(
-            session, actor="test", data=OrganizationCreate(name="OEM", kind=OrgKind.OEM)
+            session, actor="test", data=OrganizationCreate(name=f"OEM{label}", kind=OrgKind.OEM)
         )
         supplier = orgs.create_organization(
-            session, actor="test", data=OrganizationCreate(name="Supplier", kind=OrgKind.SUPPLIER)
+            session, actor="test", data=OrganizationCreate(name=f"Supplier{label}", kind=OrgKind.SUPPLIER)
         )
         client, _ = orgs.create_client(
             session,
