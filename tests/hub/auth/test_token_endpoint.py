@@ -129,6 +129,22 @@ def test_client_secret_basic_issues_an_rfc9068_token_verifiable_with_the_jwks(
     assert abs(claims["iat"] - time.time()) < 60
 
 
+def test_a_development_hub_on_a_plain_http_lan_name_issues_tokens(
+    client: TestClient, supplier: Actor
+) -> None:
+    settings = client.app.state.settings  # type: ignore[attr-defined]
+    client.app.state.settings = settings.model_copy(update={"issuer": "http://hub.lan:8000"})  # type: ignore[attr-defined]
+    try:
+        response = client.post(
+            "/oauth/token",
+            data={"grant_type": "client_credentials"},
+            auth=(supplier.client_id, supplier.secret),
+        )
+    finally:
+        client.app.state.settings = settings  # type: ignore[attr-defined]
+    assert response.status_code == 200, response.text  # was a 500: Authlib's "OAuth 2 MUST utilize https"
+
+
 def test_jwks_publishes_only_the_public_half(client: TestClient) -> None:
     keys = client.get("/.well-known/jwks.json").json()["keys"]
     assert len(keys) == 1
