@@ -99,7 +99,10 @@ def nats_run(
     once: Annotated[bool, typer.Option("--once", help="Publish the backlog once and exit")] = False,
 ) -> None:
     """Publish opted-in organizations' events to JetStream until stopped."""
-    from nats.errors import Error as NatsError
+    try:
+        from nats.errors import Error as NatsError
+    except ImportError:
+        raise fail(escape("the NATS bridge needs its client library: pip install 'qualink[nats]'")) from None
 
     from hub.db import make_engine, make_session_factory
     from hub.streams.bridge import NatsBridge
