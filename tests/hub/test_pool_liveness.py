@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -30,7 +31,12 @@ def test_a_connection_whose_backend_was_terminated_is_replaced_before_use(engine
     assert backend_pid(engine) == first  # the pool hands back the same connection
     administrator = create_engine(engine.url)  # another session, as an administrator's would be
     with administrator.connect() as other:
-        assert other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first}).scalar_one()
+        # Terminating only signals the backend; wait until it is gone (its goodbye is then on the socket).
+        assert other.execute(text("SELECT pg_terminate_backend(:pid, 10000)"), {"pid": first}).scalar_one()
+        alive = text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid")
+        deadline = time.monotonic() + 10
+        while other.execute(alive, {"pid": first}).scalar_one() and time.monotonic() < deadline:
+            time.sleep(0.05)
     administrator.dispose()
 
     replaced = backend_pid(engine)  # no OperationalError: the dead connection never reached a statement
