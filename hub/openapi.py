@@ -9,8 +9,8 @@
   only read. A status a route declared already keeps its description; it gains the ``ErrorBody`` schema.
 - ``operation_id(route)``: ``<tag>.<endpoint function>``, e.g. ``kpi_reports.submit``, stable and readable.
 - ``allowed_methods(request)``: the methods the schema lists for a request's path, for a 405's ``Allow``;
-  ``refused_method(request)``: a fixed path (``/v1/rules/templates``) refuses a method only its parameterised
-  sibling takes.
+  ``refused_method(request)``: a path (``/v1/rules/templates``, ``…/{id}:approve``) refuses a method only a
+  less specific sibling takes.
 """
 
 from __future__ import annotations
@@ -108,25 +108,47 @@ def _template(path: str) -> re.Pattern[str]:
     return re.compile("".join("[^/]+" if part.startswith("{") else re.escape(part) for part in parts) + "$")
 
 
+def _literal_length(path: str) -> int:
+    return len(re.sub(r"{[^}]+}", "", path))
+
+
+def _most_specific(paths: dict[str, Any], here: str) -> list[str]:
+    """The schema's paths for ``here``: itself when it is one, else the matching templates with the most fixed
+    characters (``/{id}:approve`` over ``/{id}``, which matches it too)."""
+    if here in paths:
+        return [here]
+    matching = [path for path in paths if _template(path).match(here)]
+    if not matching:
+        return []
+    most = max(_literal_length(path) for path in matching)
+    return [path for path in matching if _literal_length(path) == most]
+
+
 def allowed_methods(request: Request) -> str | None:
     """The ``Allow`` value for the request's path, or None for a path the schema does not describe.
 
     A path that is a fixed resource (``/v1/rules/templates``) has its own methods, even where a parameterised
-    sibling (``/v1/rules/{rule_id}``) would also match it; otherwise the methods of every matching path. HEAD
-    goes with GET, as Starlette serves it."""
+    sibling (``/v1/rules/{rule_id}``) would also match it; otherwise the methods of the most specific matching
+    paths (the most fixed characters: ``/{id}:approve`` over ``/{id}``). HEAD goes with GET, as Starlette serves
+    it."""
     paths: dict[str, Any] = request.app.openapi()["paths"]
-    here = request.url.path
-    matching = [here] if here in paths else [path for path in paths if _template(path).match(here)]
-    methods = {method.upper() for path in matching for method in paths[path] if method != "parameters"}
+    methods = {
+        method.upper()
+        for path in _most_specific(paths, request.url.path)
+        for method in paths[path]
+        if method != "parameters"
+    }
     if "GET" in methods:
         methods.add("HEAD")
     return ", ".join(sorted(methods)) or None
 
 
 def refused_method(request: Request) -> str | None:
-    """For a request to a fixed resource with a method it lacks, that a parameterised sibling took (and then
-    refused its path parameter): the ``Allow`` of the fixed resource, to answer 405 with; else None."""
-    operations = request.app.openapi()["paths"].get(request.url.path)
-    if operations is None or request.method.lower() in operations:
+    """For a request to a path with a method it lacks, that a less specific sibling took (and then refused its
+    path parameter): ``GET /v1/rules/templates`` taken by ``/v1/rules/{rule_id}``, ``GET …/{id}:approve`` by
+    ``…/{id}``. The ``Allow`` of the path asked for, to answer 405 with; else None."""
+    paths: dict[str, Any] = request.app.openapi()["paths"]
+    specific = _most_specific(paths, request.url.path)
+    if not specific or any(request.method.lower() in paths[path] for path in specific):
         return None
     return allowed_methods(request)
