@@ -213,3 +213,16 @@ def test_the_genealogy_import_examples_import_cleanly(
     assert response.status_code == 200, response.text
     report = response.json()
     assert report["rejected"] == 0 and report["rows"] >= 1, report
+
+
+def test_an_action_path_refuses_a_method_its_less_specific_sibling_takes(
+    client: TestClient, oem: Actor
+) -> None:
+    """GET …/approvals/{id}:approve would reach GET …/approvals/{id} and fail its UUID: the action has only POST."""
+    action = "/v1/rules/approvals/01a253b4-aaff-793a-b63e-aa176537f9f9:approve"
+    response = client.get(action, headers=oem.headers())
+    assert_error(response, 405, "MethodNotAllowed")
+    assert response.headers["allow"] == "POST"
+    assert client.options(action).headers["allow"] == "POST"
+    # A malformed id on the plain path is still a 422 naming it.
+    assert_error(client.get("/v1/rules/approvals/not-a-uuid", headers=oem.headers()), 422, "InvalidInput")
