@@ -232,15 +232,39 @@ class KpiReports:
 
             misses = list(hub.reports(kpi="cpk", meets=False, period_from="2026-W40"))
         """
-        filters = {
-            "agreement_id": None if agreement_id is None else str(uuid.UUID(str(agreement_id))),
-            "supplier_id": None if supplier_id is None else str(uuid.UUID(str(supplier_id))),
-            "kpi": None if kpi is None else KpiName(kpi).value,
-            "characteristic": characteristic,
-            "part_number": part_number,
-            "period_from": period_from,
-            "period_to": period_to,
-            "meets": None if meets is None else ("true" if meets else "false"),
-        }
+        filters = report_filters(
+            agreement_id=agreement_id,
+            supplier_id=supplier_id,
+            kpi=kpi,
+            characteristic=characteristic,
+            part_number=part_number,
+            period_from=period_from,
+            period_to=period_to,
+            meets=meets,
+        )
         for item in self.pages("/v1/kpi-reports", params=filters, page_size=page_size):
             yield KpiReport.model_validate(item)
+
+
+def report_filters(
+    *,
+    agreement_id: uuid.UUID | str | None,
+    supplier_id: uuid.UUID | str | None,
+    kpi: KpiName | str | None,
+    characteristic: str | None,
+    part_number: str | None,
+    period_from: str | None,
+    period_to: str | None,
+    meets: bool | None,
+) -> dict[str, Any]:
+    """The query of ``GET /v1/kpi-reports`` for these filters (None: not filtered), as both clients send it."""
+    return {
+        "agreement_id": None if agreement_id is None else str(uuid.UUID(str(agreement_id))),
+        "supplier_id": None if supplier_id is None else str(uuid.UUID(str(supplier_id))),
+        "kpi": None if kpi is None else KpiName(kpi).value,
+        "characteristic": characteristic,
+        "part_number": part_number,
+        "period_from": period_from,
+        "period_to": period_to,
+        "meets": None if meets is None else ("true" if meets else "false"),
+    }

@@ -22,6 +22,7 @@ from protocol.models.common import KpiName
 from protocol.models.kpi import KpiReport
 from protocol.zk.attestation import Attestation, verify_attestation
 from protocol.zk.errors import ProofInvalid
+from supplier_sdk.kpi_reports import report_filters
 from supplier_sdk.oem.listing import Listing
 
 if TYPE_CHECKING:
@@ -81,16 +82,16 @@ class KpiReports:
 
         Example: ``weeks = [r.period for r in oem.kpi_reports.list(kpi="cpk", period_from="2026-W40")]``
         """
-        params: dict[str, Any] = {
-            "agreement_id": None if agreement_id is None else str(_id(agreement_id)),
-            "supplier_id": None if supplier_id is None else str(_id(supplier_id)),
-            "kpi": None if kpi is None else KpiName(kpi).value,
-            "characteristic": characteristic,
-            "part_number": part_number,
-            "period_from": period_from,
-            "period_to": period_to,
-            "meets": None if meets is None else ("true" if meets else "false"),
-        }
+        params = report_filters(
+            agreement_id=agreement_id,
+            supplier_id=supplier_id,
+            kpi=kpi,
+            characteristic=characteristic,
+            part_number=part_number,
+            period_from=period_from,
+            period_to=period_to,
+            meets=meets,
+        )
         return Listing(self._client, REPORTS_PATH, KpiReport, params=params, page_size=page_size)
 
 
