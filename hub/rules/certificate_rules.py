@@ -17,11 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub.certificates import facts as certificate_facts
-from hub.events import service as events
 from hub.models import Certificate as CertificateRow
-from hub.models import CertificateRuleState, CertificateShare, InboxNotification, RuleVersion, StandingChange
-from hub.models.base import uuid7
-from hub.rules import certificate_functions, evaluation, standings
+from hub.models import CertificateRuleState, CertificateShare, RuleVersion
+from hub.rules import certificate_functions, consequences, evaluation
 from hub.rules import service as rules
 from hub.rules.conditions import compile_condition, with_certificates
 from hub.rules.engine import RuleRef, SeriesState, Verdict, combine
@@ -111,58 +109,23 @@ def _apply(
     session: Session, *, oem_id: uuid.UUID, supplier_id: uuid.UUID, fired: list[RuleRef], now: datetime
 ) -> None:
     standing = evaluation.locked_standing(session, oem_id=oem_id, supplier_id=supplier_id, now=now)
-    before_tier, before_status = Tier(standing.tier), StandingStatus(standing.status)
-    decision = combine(fired, tier=before_tier, status=before_status)
+    decision = combine(fired, tier=Tier(standing.tier), status=StandingStatus(standing.status))
     causes = [cause for ref in fired for cause in ref.verdict.causes]
-    if (decision.tier, decision.status) != (before_tier, before_status):
-        standing.tier, standing.status, standing.updated_at = decision.tier.value, decision.status.value, now
-        owner = decision.owner
-        change = StandingChange(
-            standing_id=standing.id,
-            at=now,
-            from_tier=before_tier.value,
-            to_tier=decision.tier.value,
-            from_status=before_status.value,
-            to_status=decision.status.value,
-            rule_id=owner.rule_id if owner else None,
-            rule_version=owner.version if owner else None,
-            reason=decision.reason,
-            causes=causes,
-        )
-        session.add(change)
-        session.flush()
-        evaluation.publish_change(session, standing, change)
-    for role, refs in decision.notify.items():
-        names = [r.definition.name for r in refs]
-        notification = InboxNotification(
-            id=uuid7(),
-            organization_id=oem_id,
-            role=role,
-            kind="rule.fired",
-            title=f"Supplier status {decision.status.value}: {names[0]}"[:300],
-            body={
-                "supplier_id": str(supplier_id),
-                "status": {"from": before_status.value, "to": decision.status.value},
-                "tier": {"from": before_tier.value, "to": decision.tier.value},
-                "rules": [
-                    {
-                        "rule_id": str(r.rule_id),
-                        "version": r.version,
-                        "name": r.definition.name,
-                        "causes": r.verdict.causes,
-                    }
-                    for r in refs
-                ],
-            },
-            created_at=now,
-        )
-        session.add(notification)
-        events.publish(
-            session,
-            type="notification.created",
-            subject_id=notification.id,
-            views={oem_id: standings.notification_as_wire(notification).model_dump(mode="json")},
-        )
+    before_tier, before_status = consequences.move_standing(
+        session, standing, decision, causes=causes, now=now
+    )
+    consequences.notify_roles(
+        session,
+        oem_id=oem_id,
+        notify=decision.notify,
+        title=lambda names: f"Supplier status {decision.status.value}: {names[0]}",
+        body={
+            "supplier_id": str(supplier_id),
+            "status": {"from": before_status.value, "to": decision.status.value},
+            "tier": {"from": before_tier.value, "to": decision.tier.value},
+        },
+        now=now,
+    )
 
 
 def sweep(session: Session, *, now: datetime) -> int:

@@ -20,20 +20,16 @@ from typing import Any
 from sqlalchemy import ScalarSelect, func, insert, select, update
 from sqlalchemy.orm import QueryableAttribute, Session
 
-from hub.audit import service as audit
 from hub.db import insert_or_ignore, insert_or_ignore_many
-from hub.events import service as events
 from hub.models import (
-    InboxNotification,
     Investigation,
     PeriodOutcome,
     RuleSeriesState,
     RuleVersion,
     Standing,
-    StandingChange,
 )
 from hub.models.base import uuid7
-from hub.rules import certificate_functions, standings
+from hub.rules import certificate_functions, consequences, standings
 from hub.rules import series as series_functions
 from hub.rules import service as rules
 from hub.rules.conditions import compile_condition, with_series
@@ -406,15 +402,6 @@ def _title(movement: str, status: str, names: list[str]) -> str:
     return f"Supplier tier {movement}, status {status}: {rules_named}"[:300]
 
 
-def _rule_summary(ref: RuleRef) -> dict[str, Any]:
-    return {
-        "rule_id": str(ref.rule_id),
-        "version": ref.version,
-        "name": ref.definition.name,
-        "causes": ref.verdict.causes,
-    }
-
-
 def _apply(
     session: Session,
     *,
@@ -450,70 +437,29 @@ def _apply(
     if inserts:
         session.execute(insert(RuleSeriesState), inserts)
 
-    before_tier, before_status = Tier(standing.tier), StandingStatus(standing.status)
-    changed = (decision.tier, decision.status) != (before_tier, before_status)
     causes = [cause for ref in decision.acted for cause in ref.verdict.causes]
-    if changed:
-        standing.tier, standing.status, standing.updated_at = decision.tier.value, decision.status.value, now
-        owner = decision.owner
-        change = StandingChange(
-            standing_id=standing.id,
-            at=now,
-            from_tier=before_tier.value,
-            to_tier=decision.tier.value,
-            from_status=before_status.value,
-            to_status=decision.status.value,
-            rule_id=owner.rule_id if owner else None,
-            rule_version=owner.version if owner else None,
-            reason=decision.reason,
-            causes=causes,
-        )
-        session.add(change)
-        publish_change(session, standing, change)
-        audit.record(
-            session,
-            actor="rules",
-            actor_org_id=series.oem_id,
-            action="standing.changed",
-            subject_type="standing",
-            subject_id=standing.id,
-            data={
-                "supplier_id": str(series.supplier_id),
-                "tier": [before_tier.value, decision.tier.value],
-                "status": [before_status.value, decision.status.value],
-                "rule_id": str(owner.rule_id) if owner else None,
-                "rule_version": owner.version if owner else None,
-            },
-        )
+    before_tier, before_status = consequences.move_standing(
+        session, standing, decision, causes=causes, now=now
+    )
     movement = (
         f"{before_tier.value}→{decision.tier.value}" if decision.tier != before_tier else decision.tier.value
     )
-    for role, refs in decision.notify.items():
-        notification = InboxNotification(
-            id=uuid7(),
-            organization_id=series.oem_id,
-            role=role,
-            kind="rule.fired",
-            title=_title(movement, decision.status.value, [r.definition.name for r in refs]),
-            body={
-                "supplier_id": str(series.supplier_id),
-                "agreement_id": str(series.agreement_id),
-                "part_number": series.part_number,
-                "characteristic": series.characteristic or None,
-                "kpi": series.kpi,
-                "tier": {"from": before_tier.value, "to": decision.tier.value},
-                "status": {"from": before_status.value, "to": decision.status.value},
-                "rules": [_rule_summary(r) for r in refs],
-            },
-            created_at=now,
-        )
-        session.add(notification)
-        events.publish(
-            session,
-            type="notification.created",
-            subject_id=notification.id,
-            views={series.oem_id: standings.notification_as_wire(notification).model_dump(mode="json")},
-        )
+    consequences.notify_roles(
+        session,
+        oem_id=series.oem_id,
+        notify=decision.notify,
+        title=lambda names: _title(movement, decision.status.value, names),
+        body={
+            "supplier_id": str(series.supplier_id),
+            "agreement_id": str(series.agreement_id),
+            "part_number": series.part_number,
+            "characteristic": series.characteristic or None,
+            "kpi": series.kpi,
+            "tier": {"from": before_tier.value, "to": decision.tier.value},
+            "status": {"from": before_status.value, "to": decision.status.value},
+        },
+        now=now,
+    )
     for ref in decision.investigate:
         session.add(
             Investigation(
@@ -527,15 +473,3 @@ def _apply(
                 created_at=now,
             )
         )
-
-
-def publish_change(session: Session, standing: Standing, change: StandingChange) -> None:
-    """The new standing and why it moved, to both parties: each reads the same standing and history in the API."""
-    view = standings.as_wire(standing).model_dump(mode="json", exclude={"history"})
-    view["change"] = standings.as_wire(standing, [change]).history[0].model_dump(mode="json")
-    events.publish(
-        session,
-        type="standing.changed",
-        subject_id=standing.id,
-        views={standing.oem_id: view, standing.supplier_id: view},
-    )

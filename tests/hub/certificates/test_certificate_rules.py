@@ -17,6 +17,7 @@ from hub.models import Event, InboxNotification, Standing
 from hub.rules import certificate_rules
 from hub.rules.conditions import ConditionError, compile_condition, with_certificates
 from protocol.models.rules import CERTIFICATE_EXPIRING_TEMPLATE, CERTIFICATE_WITHDRAWN_TEMPLATE
+from tests.hub.asserts import audit_actions
 from tests.hub.certificates.conftest import NOW, Certifier
 from tests.hub.conftest import Actor
 
@@ -64,6 +65,9 @@ def test_withdrawing_a_certificate_sets_probation_and_notifies_purchasing_once(
     standing = oem.get(f"/v1/standings/{supplier.org.id}").json()
     assert standing["status"] == "probation"
     assert standing["history"][0]["reason"].startswith(CERTIFICATE_WITHDRAWN_TEMPLATE["name"])
+    # The move is audited as the rules' own act, like a period's downgrade.
+    moved = db.scalar(select(Standing.id).where(Standing.supplier_id == supplier.org.id))
+    assert audit_actions(db, moved) == ["standing.changed"]
 
     # The sweep passes again and again: the condition still holds, the rule does not fire twice.
     for days in (0, 1, 2):
