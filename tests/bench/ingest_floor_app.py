@@ -2,8 +2,13 @@
 
 A sync endpoint on the same uvicorn settings as ``hub serve``: it validates the same body with the protocol's own
 models (the envelope, then the KPI payload), verifies the real Ed25519 signature with the supplier's registered
-key, and INSERTs one ``kpi_reports`` row in its own transaction (the batch endpoint: all its rows in one INSERT). No token check, rules, audit, events or
-idempotency: everything the hub does beyond this is what the ratio measures.
+key, and INSERTs one ``kpi_reports`` row in its own transaction (the batch endpoint: all its rows in one INSERT).
+No token check, rules, audit, events or idempotency: everything the hub does beyond this is what the ratio
+measures.
+
+With ``FLOOR_ASYNC=1`` the single endpoint is an ``async def`` on an async engine (psycopg's async driver) instead
+of a sync one that Starlette hands to its thread pool: the same work, run on the event loop, so that the two
+can be compared (issue #16 item 4).
 
     FLOOR_DATABASE_URL=postgresql+psycopg://... uvicorn tests.bench.ingest_floor_app:app --workers 2
 """
@@ -17,6 +22,7 @@ from typing import Any
 from fastapi import FastAPI, HTTPException
 from pydantic import BaseModel
 from sqlalchemy import create_engine, insert, select
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from hub.models import KpiReport, OrgKey
 from hub.models.base import uuid7
@@ -48,12 +54,24 @@ class Batch(BaseModel):
     items: list[Submission]
 
 
-@app.post("/v1/kpi-reports", status_code=201)
 def store(body: Submission) -> dict[str, Any]:
     row = _checked_row(body)
     with engine.begin() as connection:
         connection.execute(insert(KpiReport), row)
     return {"id": str(row["id"]), "meets": row["meets"]}
+
+
+async_engine = create_async_engine(os.environ["FLOOR_DATABASE_URL"], pool_size=16)
+
+
+async def store_async(body: Submission) -> dict[str, Any]:
+    row = _checked_row(body)
+    async with async_engine.begin() as connection:
+        await connection.execute(insert(KpiReport), row)
+    return {"id": str(row["id"]), "meets": row["meets"]}
+
+
+app.post("/v1/kpi-reports", status_code=201)(store_async if os.environ.get("FLOOR_ASYNC") == "1" else store)
 
 
 @app.post("/v1/kpi-reports:batch")

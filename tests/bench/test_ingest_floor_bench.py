@@ -72,10 +72,12 @@ class Run:
 
 
 @contextmanager
-def served_floor(database_url: str, port: int) -> Iterator[subprocess.Popen[bytes]]:
+def served_floor(database_url: str, port: int, *, on_loop: bool = False) -> Iterator[subprocess.Popen[bytes]]:
+    """The floor app under uvicorn; ``on_loop`` serves its async endpoint on an async engine instead."""
+    env = {**os.environ, "FLOOR_DATABASE_URL": database_url, "FLOOR_ASYNC": "1" if on_loop else "0"}
     command = [sys.executable, "-m", "uvicorn", "tests.bench.ingest_floor_app:app", "--port", str(port)]
     command += ["--workers", str(WORKERS), "--log-level", "warning", "--http", "httptools"]
-    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "FLOOR_DATABASE_URL": database_url})
+    process = subprocess.Popen(command, cwd=ROOT, env=env)
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
@@ -162,3 +164,27 @@ def test_the_report_path_against_its_floor() -> None:
     )
     print(json.dumps({"hub": hub_run.__dict__, "floor": floor_run.__dict__}, default=str))
     assert hub_run.failures == 0 and floor_run.failures == 0
+
+
+@pytest.mark.bench
+def test_an_async_endpoint_against_the_thread_pool_hand_off() -> None:
+    """Issue #16 item 4: the floor's sync endpoint (Starlette runs it in its thread pool) against the same work as
+    an ``async def`` on an async engine, one after the other on one database with their own reports."""
+    database_url = _database()
+    issuer = f"http://127.0.0.1:{free_port()}"
+    network = _setup(Settings(database_url=database_url, issuer=issuer, environment="development"))
+    runs = []
+    for n, on_loop in enumerate((False, True)):
+        bodies = _envelopes(network, weeks=WEEKS, skip_weeks=n * WEEKS)
+        port = free_port()
+        with served_floor(database_url, port, on_loop=on_loop) as floor:
+            name = "async" if on_loop else "sync"
+            meter = Meter(database_url, floor.pid)
+            runs.append(_load(name, f"http://127.0.0.1:{port}", "unused", bodies, meter, database_url))
+    sync_run, async_run = runs
+    print(f"\n{sync_run.line()}\n{async_run.line()}")
+    print(
+        f"async / sync: rate {async_run.rate / sync_run.rate:.3f}, CPU per report"
+        f" {async_run.cpu_ms / sync_run.cpu_ms:.2f}x; load average {os.getloadavg()[0]:.1f}"
+    )
+    assert sync_run.failures == 0 and async_run.failures == 0
