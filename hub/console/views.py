@@ -41,12 +41,7 @@ PAGE = 500
 
 def names(session: Session, *, caller: Caller) -> dict[uuid.UUID, str]:
     """The organizations the caller may see (itself and its partners), by id."""
-    return {
-        org.id: org.name
-        for org in every(
-            lambda cursor: orgs.list_organizations(session, caller=caller, cursor=cursor, limit=PAGE)
-        )
-    }
+    return orgs.names(session, caller=caller)
 
 
 def trend(change: StandingChange | StoredChange | None) -> str:

@@ -7,7 +7,7 @@ import uuid
 from typing import Any, Literal
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, CompoundSelect, or_, select, true, union
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -59,6 +59,30 @@ def partner_ids(session: Session, org_id: uuid.UUID) -> set[uuid.UUID]:
     return {other for oem, supplier in rows for other in (oem, supplier) if other != org_id}
 
 
+def partners_of(org_id: uuid.UUID) -> CompoundSelect:
+    """:func:`partner_ids` as a subquery, for a statement that filters by it in the database."""
+    live = SupplyAgreement.status != "declined"
+    return union(
+        select(SupplyAgreement.supplier_id).where(SupplyAgreement.oem_id == org_id, live),
+        select(SupplyAgreement.oem_id).where(SupplyAgreement.supplier_id == org_id, live),
+    )
+
+
+def visible(caller: Caller) -> ColumnElement[bool]:
+    """The organizations ``caller`` may see: itself and its partners (an operator: all)."""
+    if caller.org_kind is OrgKind.OPERATOR:
+        return true()
+    return or_(Organization.id == caller.org_id, Organization.id.in_(partners_of(caller.org_id)))
+
+
+def names(session: Session, *, caller: Caller) -> dict[uuid.UUID, str]:
+    """The name of every organization ``caller`` may see, by id, in one statement."""
+    return {
+        org_id: name
+        for org_id, name in session.execute(select(Organization.id, Organization.name).where(visible(caller)))
+    }
+
+
 def _visible(session: Session, caller: Caller, org_id: uuid.UUID) -> bool:
     return (
         caller.org_kind is OrgKind.OPERATOR
@@ -77,9 +101,7 @@ def get_organization(session: Session, *, caller: Caller, org_id: uuid.UUID) -> 
 def list_organizations(
     session: Session, *, caller: Caller, kind: OrgKind | None = None, cursor: str | None, limit: int
 ) -> tuple[list[Organization], str | None]:
-    query = select(Organization)
-    if caller.org_kind is not OrgKind.OPERATOR:
-        query = query.where(Organization.id.in_({caller.org_id} | partner_ids(session, caller.org_id)))
+    query = select(Organization).where(visible(caller))
     if kind is not None:
         query = query.where(Organization.kind == kind.value)
     rows = list(session.scalars(keyset(query, Organization.id, cursor=cursor, limit=limit)))
