@@ -1,8 +1,8 @@
 """The hub through PgBouncer in transaction mode (Debian's package, 1.18; `.ci/run` installs it).
 
-The test starts its own ``pgbouncer`` on a free loopback port (``pool_mode = transaction``, trust toward the local
-PostgreSQL, a server pool of two so that every client connection's transactions land on changing server
-connections), migrates a new database through it with ``hub db upgrade``, and drives a real ``hub serve`` and
+The test starts its own ``pgbouncer`` on a free loopback port with the configuration deploy/k8s/pgbouncer.yaml
+ships (``pool_mode = transaction``), changed only to trust the local PostgreSQL and to a server pool of two (so
+that every client connection's transactions land on changing server connections), migrates a new database through it with ``hub db upgrade``, and drives a real ``hub serve`` and
 ``hub worker`` whose ``HUB_DATABASE_URL`` names PgBouncer: tokens, an agreement, KPI reports one by one and in a
 batch, a rule that acts on a bad one, the event stream read back. What transaction pooling breaks is shown
 first on the driver, then shown routed around:
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import re
 import shutil
 import socket
 import subprocess
@@ -33,6 +34,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+import yaml
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import make_url, text
 from sqlalchemy.exc import ProgrammingError
@@ -54,6 +56,7 @@ from tests.conftest import _drop_database, create_postgres_database
 from tests.replicas import ISSUER, HubProcess, pinned, start_all, wait_until
 
 BASE = os.environ.get("HUB_TEST_DATABASE_URL") or "sqlite://"
+SHIPPED = Path(__file__).resolve().parents[2] / "deploy" / "k8s" / "pgbouncer.yaml"
 PGBOUNCER = shutil.which("pgbouncer") or (
     "/usr/sbin/pgbouncer" if Path("/usr/sbin/pgbouncer").exists() else None
 )
@@ -84,27 +87,41 @@ class Bouncer:
         )
 
 
+def shipped_ini() -> str:
+    """The pgbouncer.ini of deploy/k8s/pgbouncer.yaml's ConfigMap."""
+    for document in yaml.safe_load_all(SHIPPED.read_text()):
+        if document["kind"] == "ConfigMap":
+            ini: str = document["data"]["pgbouncer.ini"]
+            return ini
+    raise AssertionError("deploy/k8s/pgbouncer.yaml has no ConfigMap")
+
+
+def substitute(text: str, pattern: str, replacement: str) -> str:
+    """``re.sub`` that fails the test when the shipped ini no longer has what it replaces."""
+    changed, count = re.subn(pattern, replacement, text, flags=re.M)
+    assert count, f"the shipped pgbouncer.ini no longer matches {pattern!r}: update this test with it"
+    return changed
+
+
 def pgbouncer_ini(folder: Path, *, port: int, server_host: str, server_port: int, user: str) -> Path:
+    """The shipped configuration, changed only where a test must: loopback, a free port, any database on the
+    test's PostgreSQL, trust (the local server trusts; TLS is off there) and a server pool of two."""
     # auth_type trust still wants the user listed (with any password): the one the tests connect as.
     (folder / "userlist.txt").write_text(f'"{user}" ""\n')
-    ini = folder / "pgbouncer.ini"
-    ini.write_text(
-        f"""[databases]
-* = host={server_host} port={server_port}
-
-[pgbouncer]
-listen_addr = 127.0.0.1
-listen_port = {port}
-unix_socket_dir =
-auth_type = trust
-auth_file = {folder / "userlist.txt"}
-pool_mode = transaction
-default_pool_size = {SERVER_POOL}
-max_client_conn = 500
-server_reset_query =
-"""
-    )
-    return ini
+    ini = shipped_ini()
+    assert re.search(r"^pool_mode = transaction$", ini, re.M), "the shipped PgBouncer must pool transactions"
+    ini = substitute(ini, r"^qualink = .*$", f"* = host={server_host} port={server_port}")
+    ini = substitute(ini, r"^listen_addr = .*$", "listen_addr = 127.0.0.1")
+    ini = substitute(ini, r"^listen_port = .*$", f"listen_port = {port}")
+    ini = substitute(ini, r"^auth_type = .*$", "auth_type = trust")
+    ini = substitute(ini, r"^auth_file = .*$", f"auth_file = {folder / 'userlist.txt'}")
+    ini = substitute(ini, r"^default_pool_size = .*$", f"default_pool_size = {SERVER_POOL}")
+    ini = substitute(ini, r"^min_pool_size = .*$", "min_pool_size = 0")
+    ini = substitute(ini, r"^server_tls_sslmode = .*$", "server_tls_sslmode = disable")
+    ini = substitute(ini, r"^server_tls_ca_file = .*$", "")
+    path = folder / "pgbouncer.ini"
+    path.write_text(ini)
+    return path
 
 
 @pytest.fixture(scope="module")
