@@ -13,6 +13,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from fastapi.testclient import TestClient
 from sqlalchemy import make_url
@@ -107,11 +108,11 @@ def test_the_network_policy_lets_hub_pods_reach_only_dns_postgresql_and_public_a
 KUBECTL = shutil.which("kubectl")
 
 
-def built() -> list[dict[str, Any]]:
-    """``kubectl kustomize deploy/k8s`` when kubectl is here; otherwise what it would build, done in Python for
-    what this kustomization uses (resources, one namespace, common labels)."""
-    if KUBECTL is not None:
-        done = subprocess.run([KUBECTL, "kustomize", str(K8S)], capture_output=True, text=True, timeout=60)
+def built(kubectl: str | None) -> list[dict[str, Any]]:
+    """``kubectl kustomize deploy/k8s``; without kubectl what it would build, done in Python for what this
+    kustomization uses (resources, one namespace, common labels)."""
+    if kubectl is not None:
+        done = subprocess.run([kubectl, "kustomize", str(K8S)], capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, done.stderr
         return [document for document in yaml.safe_load_all(done.stdout) if document]
     kustomization = manifest("kustomization.yaml")
@@ -125,8 +126,15 @@ def built() -> list[dict[str, Any]]:
     return out
 
 
-def test_the_kustomization_builds_into_uniquely_named_resources_in_one_namespace() -> None:
-    documents = built()
+@pytest.mark.parametrize(
+    "kubectl",
+    [
+        pytest.param(KUBECTL, id="kubectl", marks=pytest.mark.skipif(KUBECTL is None, reason="no kubectl")),
+        pytest.param(None, id="python"),
+    ],
+)
+def test_the_kustomization_builds_into_uniquely_named_resources_in_one_namespace(kubectl: str | None) -> None:
+    documents = built(kubectl)
     keys = [(d["kind"], d["metadata"]["name"]) for d in documents]
     assert len(keys) == len(set(keys)), "two resources of one kind share a name"
     for document in documents:
@@ -272,7 +280,7 @@ def test_the_backup_cronjob_dumps_in_custom_format_onto_its_volume_one_run_at_a_
     assert "pg_dump --format=custom" in script
     assert "pg_restore --list" in script, "a dump nobody can read is found out at restore time"
     (mount,) = container["volumeMounts"]
-    assert f'--file="{mount["mountPath"]}/' in script.replace("$file", mount["mountPath"] + "/x")
+    assert f'file="{mount["mountPath"]}/qualink-' in script, "the dump is written onto the volume"
     (volume,) = pod["volumes"]
     assert volume["name"] == mount["name"]
     claim = resource("backup-cronjob.yaml", "PersistentVolumeClaim")
