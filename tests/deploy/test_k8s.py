@@ -255,6 +255,12 @@ def test_the_hub_goes_through_pgbouncer_in_transaction_mode_with_the_settings_th
     assert parsed.listener_database_url == secret_example()["HUB_DATABASE_DIRECT_URL"]
 
 
+def test_pgbouncer_is_applied_with_the_migration_job_which_connects_through_it() -> None:
+    assert manifest("migrate-job.yaml")["metadata"]["labels"]["qualink.io/pre-rollout"] == "true"
+    for document in documents("pgbouncer.yaml"):
+        assert document["metadata"]["labels"].get("qualink.io/pre-rollout") == "true", document["kind"]
+
+
 def test_only_hub_pods_reach_pgbouncer_and_pgbouncer_reaches_only_dns_and_postgresql() -> None:
     policy = resource("pgbouncer.yaml", "NetworkPolicy")
     pods = resource("pgbouncer.yaml", "Deployment")["spec"]["template"]["metadata"]["labels"]
