@@ -127,7 +127,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             EVENTS_PUBLISHED: settings.events_sequence_interval_seconds,
             DELIVERIES_DUE: settings.webhook_dispatch_interval_seconds,
         }
-        listener = listen(settings.database_url, {c: w for c, w in wakes.items() if intervals[c] > 0})
+        listener = listen(
+            settings.listener_database_url, {c: w for c, w in wakes.items() if intervals[c] > 0}
+        )
         if app.state.served:
             # What start-up made (modules, routes, mappers, schemas: most of the process's objects) lives as long
             # as the process. Left to the collector, every full collection walks it all again: a pause of the

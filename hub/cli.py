@@ -243,7 +243,8 @@ def worker(
             console.print(f"worker probe on http://{health_host}:{health_port}/healthz and /readyz")
         # The hub's commits wake this worker at once (PostgreSQL); on SQLite it polls.
         listener = listen(
-            settings.database_url, {EVENTS_PUBLISHED: sequencer.wake, DELIVERIES_DUE: dispatcher.wake}
+            settings.listener_database_url,
+            {EVENTS_PUBLISHED: sequencer.wake, DELIVERIES_DUE: dispatcher.wake},
         )
         gc.collect()
         gc.freeze()  # start-up's objects live as long as the worker: spare every full collection walking them

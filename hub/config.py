@@ -78,6 +78,15 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = False
     database_pool_size: int = Field(default=10, ge=1)
+    # PostgreSQL behind a pooler (deploy/README.md, "PgBouncer"). psycopg prepares a statement on the server after
+    # it ran this many times on one connection; behind PgBouncer's transaction pooling (before 1.21, or without
+    # max_prepared_statements) the next transaction may run on another server connection, which never saw it.
+    # "none" (or "off") turns server-side prepared statements off; 0 prepares every statement.
+    database_prepare_threshold: int | None = Field(default=5, ge=0)
+    # LISTEN needs one server session for as long as it listens, which transaction pooling does not give: the
+    # events wake-up listener connects here (PostgreSQL itself, not the pooler) when set. Unset: the listener uses
+    # HUB_DATABASE_URL. Everything else the hub does holds only for one transaction and goes through the pooler.
+    database_direct_url: str | None = Field(default=None, repr=False)
     database_busy_timeout_seconds: float = Field(
         default=30.0, gt=0, description="how long a SQLite writer waits for the write lock before a 503"
     )
@@ -128,6 +137,24 @@ class Settings(BaseSettings):
     # sign-in cookie. Development falls back to a public key from the source; production has no default.
     sso_secret_key: str | None = Field(default=None, repr=False, min_length=32)
     sso_http_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+
+    @field_validator("database_prepare_threshold", mode="before")
+    @classmethod
+    def _none_turns_preparing_off(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip().lower() in ("", "none", "off"):
+            return None
+        return value
+
+    @model_validator(mode="after")
+    def _direct_url_is_postgresql(self) -> Settings:
+        if self.database_direct_url and (
+            self.is_sqlite or not self.database_direct_url.startswith("postgresql")
+        ):
+            raise ValueError(
+                "HUB_DATABASE_DIRECT_URL is for PostgreSQL behind a pooler: a postgresql:// URL, "
+                "with HUB_DATABASE_URL on PostgreSQL too"
+            )
+        return self
 
     @field_validator("issuer")
     @classmethod
@@ -212,6 +239,11 @@ class Settings(BaseSettings):
                     if alias != host
                 ]
         return [audience for base in bases for audience in (f"{base}/oauth/token", base)]
+
+    @property
+    def listener_database_url(self) -> str:
+        """Where the events wake-up listener connects: PostgreSQL itself when a pooler stands in between."""
+        return self.database_direct_url or self.database_url
 
     @property
     def is_sqlite(self) -> bool:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
-from sqlalchemy import Engine, Select, create_engine, event, insert, text
+from sqlalchemy import Engine, Select, create_engine, event, insert, make_url, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DisconnectionError
@@ -55,10 +55,19 @@ def make_engine(settings: Settings) -> Engine:
 
         _take_write_turns(engine, WriteTurns.of(engine.url.database), settings.database_busy_timeout_seconds)
         return engine
+    url = make_url(settings.database_url)
+    # psycopg's own option (not a libpq one, so not in the URL): None keeps every statement unprepared, which
+    # PgBouncer's transaction pooling needs (HUB_DATABASE_PREPARE_THRESHOLD, deploy/README.md).
+    connect_args = (
+        {"prepare_threshold": settings.database_prepare_threshold}
+        if url.get_driver_name() == "psycopg"
+        else {}
+    )
     engine = create_engine(
-        settings.database_url,
+        url,
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_pool_size,
+        connect_args=connect_args,
     )
     event.listen(engine, "checkout", _refuse_hung_up)
     return engine
