@@ -26,6 +26,7 @@ from hub.orgs.cli import four_eyes
 from hub.people.cli import user_app
 from hub.sso.cli import sso_app
 from hub.streams.cli import bridge_app
+from hub.synth.cli import synth_reports
 
 err = Console(stderr=True)
 
@@ -80,6 +81,7 @@ notifications_app = typer.Typer(help="Quality notifications and escalation.", no
 app.add_typer(notifications_app, name="notifications")
 app.add_typer(genealogy_app, name="genealogy")
 app.add_typer(synth_app, name="synth")
+synth_app.command("reports")(synth_reports)
 app.add_typer(user_app, name="user")
 app.add_typer(sso_app, name="sso")
 app.add_typer(bridge_app, name="bridge")

@@ -109,7 +109,9 @@ def sign_in(
         return form_page(request, session, email=email, error=exc.detail, second_factor=True, status_code=401)
     except (sessions.SignInRefused, sessions.TooManySignIns) as exc:
         # Returned, not raised: the failure just recorded must be committed for the rate limit to count it.
-        return form_page(request, session, email=email, error=exc.detail, status_code=exc.status_code)
+        page = form_page(request, session, email=email, error=exc.detail, status_code=exc.status_code)
+        page.headers.update(exc.headers or {})  # Retry-After on a 429
+        return page
     response = signed_in_response(request, session, signed)
     response.delete_cookie(FORM_COOKIE, path=SIGN_IN)
     return response

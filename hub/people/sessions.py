@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -107,9 +108,32 @@ def _check_rate(
     since = now - policy.failure_window
     limits = [policy.max_failures_per_email, policy.max_failures_per_address]
     for key, limit in zip(_keys(email, address), limits, strict=False):
-        if _failures(session, key, since) >= limit:
+        if (count := _failures(session, key, since)) >= limit:
             minutes = max(1, int(policy.failure_window.total_seconds() // 60))
-            raise TooManySignIns(f"too many failed sign-ins; try again in {minutes} minutes")
+            wait = _until_below(session, key, since, count - limit, policy.failure_window, now)
+            raise TooManySignIns(
+                f"too many failed sign-ins; try again in {minutes} minutes",
+                headers={"Retry-After": str(wait)},
+            )
+
+
+def _until_below(
+    session: Session, key: str, since: datetime, surplus: int, window: timedelta, now: datetime
+) -> int:
+    """Seconds until the window holds one failure fewer than the limit: when its (surplus+1)-th oldest ages out.
+    The failures live in the database, so every replica answers the same."""
+    oldest = session.scalar(
+        select(SignInFailure.at)
+        .where(SignInFailure.key == key, SignInFailure.at > since)
+        .order_by(SignInFailure.at)
+        .offset(surplus)
+        .limit(1)
+    )
+    if oldest is None:
+        return 1
+    if oldest.tzinfo is None:  # SQLite gives naive UTC back
+        oldest = oldest.replace(tzinfo=now.tzinfo)
+    return max(1, math.ceil((oldest + window - now).total_seconds()))
 
 
 def _fail(session: Session, *, email: str, address: str | None, now: datetime) -> None:

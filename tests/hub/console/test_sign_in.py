@@ -71,6 +71,7 @@ def test_login_is_rate_limited_with_a_message_on_the_form(client: TestClient, db
         assert sign_in(client, "limited@example.com", "guess guess guess").status_code == 401
     response = sign_in(client, "limited@example.com")  # the right password, too late
     assert response.status_code == 429 and "too many failed sign-ins" in response.text
+    assert 1 <= int(response.headers["retry-after"]) <= 900  # the oldest failure leaves the 15-minute window
 
 
 def test_the_sign_in_form_needs_its_own_token(client: TestClient, db: Session) -> None:
