@@ -21,7 +21,7 @@ from protocol.zk.attestation import prove_from_openings
 from protocol.zk.lab import measurement_digest
 from protocol.zk.pedersen import Opening
 from protocol.zk.statements.cpk import CpkStatement
-from supplier_sdk.client import Client
+from supplier_sdk import Client
 from supplier_sdk.errors import InvalidRequest
 from supplier_sdk.lab import attach_lab, measure_capability, prove_from_lab
 

@@ -16,8 +16,8 @@ from hub.demo.story import Story
 from protocol.encoding import canonical_bytes
 from protocol.models.agreements import Agreement
 from protocol.models.kpi import KpiReportPayload
+from supplier_sdk import Client
 from supplier_sdk.attest import attest_report
-from supplier_sdk.client import Client
 from supplier_sdk.errors import InvalidRequest
 from supplier_sdk.reports import build_capability_report
 

@@ -33,9 +33,12 @@ class Sender(Protocol):
         report, replayed = hub.kpi_reports.send_queued(entry.payload, entry.idempotency_key)
     """
 
-    def send_queued(
-        self, payload: KpiReportPayload, idempotency_key: str
-    ) -> tuple[KpiReport, bool]: ...  # pragma: no cover
+    def send_queued(self, payload: KpiReportPayload, idempotency_key: str) -> tuple[KpiReport, bool]:
+        """Sign ``payload`` now, post it under ``idempotency_key``; the report and whether it was replayed.
+
+        Example: ``report, replayed = sender.send_queued(entry.payload, entry.idempotency_key)``
+        """
+        ...  # pragma: no cover
 
 
 @runtime_checkable
@@ -47,9 +50,12 @@ class BatchSender(Sender, Protocol):
         results = hub.kpi_reports.send_queued_batch([(payload, "k-1"), (other, "k-2")])
     """
 
-    def send_queued_batch(
-        self, reports: Sequence[tuple[KpiReportPayload, str]]
-    ) -> list[KpiReportBatchResult]: ...  # pragma: no cover
+    def send_queued_batch(self, reports: Sequence[tuple[KpiReportPayload, str]]) -> list[KpiReportBatchResult]:
+        """Sign and post each ``(payload, idempotency_key)``; one result per report, in the order given.
+
+        Example: ``results = sender.send_queued_batch([(payload, "k-1"), (other, "k-2")])``
+        """
+        ...  # pragma: no cover
 
 
 __all__ = ["BatchSender", "Sender"]

@@ -22,6 +22,7 @@ import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from protocol.encoding import canonical_bytes, format_utc
 from protocol.models.agreements import Agreement

@@ -59,7 +59,8 @@ def test_a_rejected_token_is_replaced_once_and_the_call_goes_through(network: Ne
     hub = network.client(reporting.supplier, transport=transport)
     hub.organization()
     # A token the hub no longer accepts (here: a forged one) while the client still thinks it fresh.
-    hub._token = type(hub._token)("not-a-token", hub._token.expires_at)  # type: ignore[arg-type,union-attr]
+    token = hub.requester._token
+    hub.requester._token = type(token)("not-a-token", token.expires_at)  # type: ignore[arg-type,union-attr]
 
     me = hub.organization()
 
