@@ -50,7 +50,9 @@ class BatchSender(Sender, Protocol):
         results = hub.kpi_reports.send_queued_batch([(payload, "k-1"), (other, "k-2")])
     """
 
-    def send_queued_batch(self, reports: Sequence[tuple[KpiReportPayload, str]]) -> list[KpiReportBatchResult]:
+    def send_queued_batch(
+        self, reports: Sequence[tuple[KpiReportPayload, str]]
+    ) -> list[KpiReportBatchResult]:
         """Sign and post each ``(payload, idempotency_key)``; one result per report, in the order given.
 
         Example: ``results = sender.send_queued_batch([(payload, "k-1"), (other, "k-2")])``
