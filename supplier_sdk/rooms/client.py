@@ -1,6 +1,6 @@
 """``client.rooms``: joint investigation rooms through the hub, with datasets encrypted and decrypted here.
 
-:class:`Rooms` wraps the ``/v1/rooms`` endpoints of one :class:`~supplier_sdk.client.Client`: rooms and members,
+:class:`Rooms` wraps the ``/v1/rooms`` endpoints on one :class:`~supplier_sdk.requester.Requester`: rooms and members,
 annotations, the 8D record, closing and export here; datasets (upload, download, rewrap) in its base class
 :class:`~supplier_sdk.rooms.transfer.DatasetTransfer`.
 
