@@ -16,7 +16,7 @@ the way ``supplier-sdk kpi capability`` does:
 - :func:`verify_file` checks a proof file as the hub would check the proof (without the hub's context checks).
 
 A proof is bound to a :class:`~protocol.zk.attestation.BindingContext`: hub, supplier and key id, agreement,
-characteristic, period, KPI and the hub's nonce for that period (``Client.attestation_context``). For offline
+characteristic, period, KPI and the hub's nonce for that period (``client.kpi_reports.attestation_context``). For offline
 use :func:`load_context` fills what a ``--context`` file leaves out from :data:`OFFLINE_CONTEXT`.
 
 A proof file holds the statement, its public inputs (threshold, limits, resolution, n, subgroup sizes, the
@@ -207,7 +207,7 @@ def attest_capability(
     Example::
 
         proof = attest_capability(values, lsl=Decimal("24.98"), usl=Decimal("25.02"), resolution=Decimal("0.001"),
-                                  threshold=Decimal("1.33"), subgroup_size=5, context=hub.attestation_context(...))
+                                  threshold=Decimal("1.33"), subgroup_size=5, context=hub.kpi_reports.attestation_context(...))
     """
     if lsl >= usl:
         raise KpiInputError(f"LSL ({lsl}) must be below USL ({usl})")
@@ -318,7 +318,7 @@ def attach(payload: KpiReportPayload, attestation: Attestation) -> KpiReportPayl
     Example::
 
         payload = attach(build_capability_report(...), proof)
-        hub.submit_report(payload)
+        hub.kpi_reports.submit(payload)
     """
     commitments = [attestation.commitments[name] for name in sorted(attestation.commitments)]
     nonce = attestation.context().nonce
@@ -387,7 +387,7 @@ def attest_report(
 
     Example::
 
-        context = hub.attestation_context(agreement.id, kpi="cpk", period="2026-W48", characteristic="DIA-01")
+        context = hub.kpi_reports.attestation_context(agreement.id, kpi="cpk", period="2026-W48", characteristic="DIA-01")
         payload = attest_report(payload, agreement=agreement, context=context, values=diameters, subgroup_size=5)
     """
     threshold = payload.claim.threshold

@@ -70,7 +70,7 @@ def verify_certificate(credential: dict[str, Any]) -> CertificateClaims:
 
 
 class Requester(Protocol):
-    """What the resource needs of :class:`supplier_sdk.client.Client`: one authenticated request."""
+    """What the resource needs of :class:`supplier_sdk.requester.Requester`: one authenticated request."""
 
     def request(
         self, method: str, path: str, *, params: dict[str, Any] | None = ..., json: Any = ...
@@ -78,25 +78,25 @@ class Requester(Protocol):
 
 
 class Certificates:
-    """The hub's certificates, on one client: ``Certificates(client).list()``.
+    """The hub's certificates (``client.certificates``).
 
     Args:
-        client: a :class:`supplier_sdk.client.Client` (anything with its ``request``).
+        requester: a :class:`supplier_sdk.requester.Requester` (anything with its ``request``).
 
     Example::
 
-        with Client(client_id="…", private_key=key) as hub:
-            for certificate in Certificates(hub).list():
+        with Client(base_url="https://hub.example", client_id="…", private_key=key) as hub:
+            for certificate in hub.certificates.list():
                 print(certificate.standard, certificate.status, certificate.valid_until)
     """
 
-    def __init__(self, client: Requester) -> None:
-        self._client = client
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
 
     def issue(self, credential: dict[str, Any]) -> Certificate:
         """Send a signed credential to the hub (certifier), which verifies and stores it."""
         return Certificate.model_validate(
-            self._client.request("POST", "/v1/certificates", json={"credential": credential})
+            self._requester.request("POST", "/v1/certificates", json={"credential": credential})
         )
 
     def list(self, *, supplier_id: uuid.UUID | None = None) -> list[Certificate]:
@@ -109,7 +109,7 @@ class Certificates:
                 params["supplier_id"] = str(supplier_id)
             if cursor:
                 params["cursor"] = cursor
-            page = self._client.request("GET", "/v1/certificates", params=params)
+            page = self._requester.request("GET", "/v1/certificates", params=params)
             found += [Certificate.model_validate(item) for item in page["items"]]
             cursor = page.get("next_cursor")
             if not cursor:
@@ -117,14 +117,16 @@ class Certificates:
 
     def get(self, certificate_id: uuid.UUID) -> Certificate:
         """One certificate with its signed credential."""
-        return Certificate.model_validate(self._client.request("GET", f"/v1/certificates/{certificate_id}"))
+        return Certificate.model_validate(
+            self._requester.request("GET", f"/v1/certificates/{certificate_id}")
+        )
 
     def share(self, certificate_id: uuid.UUID, oem_id: uuid.UUID, *, shared: bool = True) -> Certificate:
         """Share the supplier's certificate with a customer (``shared=False``: stop sharing it)."""
         verb = "share" if shared else "unshare"
         body = {"oem_id": str(oem_id)}
         return Certificate.model_validate(
-            self._client.request("POST", f"/v1/certificates/{certificate_id}/{verb}", json=body)
+            self._requester.request("POST", f"/v1/certificates/{certificate_id}/{verb}", json=body)
         )
 
     def change_status(
@@ -133,7 +135,7 @@ class Certificates:
         """Suspend, reinstate or withdraw the certifier's certificate."""
         body = {"reason": reason}
         return Certificate.model_validate(
-            self._client.request("POST", f"/v1/certificates/{certificate_id}/{action}", json=body)
+            self._requester.request("POST", f"/v1/certificates/{certificate_id}/{action}", json=body)
         )
 
 

@@ -41,10 +41,9 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from protocol.errors import InvalidKey
-from protocol.signing import load_private_key
 from supplier_sdk.client import Client
 from supplier_sdk.errors import ConfigError
+from supplier_sdk.key_files import read_encryption_key_file, read_key_file
 from supplier_sdk.outbox import Outbox
 from supplier_sdk.profiles import (
     CONFIG_FILE_VAR,
@@ -55,7 +54,6 @@ from supplier_sdk.profiles import (
     choose_profile,
     read_profiles,
 )
-from supplier_sdk.rooms.keywrap import load_encryption_key
 
 HUB_URL_VAR = "QUALINK_HUB_URL"
 """Environment variable holding the hub's base URL (option ``--hub``).
@@ -104,8 +102,6 @@ Example:
     >>> DEFAULT_OUTBOX.name
     'outbox.db'
 """
-
-_MAX_KEY_FILE_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -196,7 +192,7 @@ class SdkConfig:
         Example::
 
             with load_config().client() as hub:
-                print(hub.organization().name)
+                print(hub.organizations.me().name)
         """
         hub_url, client_id, _ = self.require_credentials()
         try:
@@ -220,66 +216,6 @@ class SdkConfig:
             return Outbox(self.outbox_path)
         except (OSError, RuntimeError) as exc:
             raise ConfigError(f"cannot open the outbox {self.outbox_path}: {exc}") from exc
-
-
-def read_key_file(path: str | Path) -> Ed25519PrivateKey:
-    """Load an Ed25519 private key from a file: PKCS#8 PEM, a base64url 32-byte seed (text), or 32 raw bytes.
-
-    Raises:
-        ConfigError: the file is missing, unreadable, too large, or holds no Ed25519 private key.
-
-    Example:
-        >>> import tempfile
-        >>> path = Path(tempfile.mkdtemp()) / "raw.key"
-        >>> _ = path.write_bytes(bytes(32))
-        >>> isinstance(read_key_file(path), Ed25519PrivateKey)
-        True
-        >>> read_key_file(path.with_name("absent.key"))  # doctest: +ELLIPSIS
-        Traceback (most recent call last):
-        ...
-        supplier_sdk.errors.ConfigError: key file not found: ...absent.key
-    """
-    source = Path(path).expanduser()
-    try:
-        with source.open("rb") as handle:
-            data = handle.read(_MAX_KEY_FILE_BYTES + 1)
-    except FileNotFoundError:
-        raise ConfigError(f"key file not found: {source}") from None
-    except OSError as exc:
-        raise ConfigError(f"cannot read key file {source}: {exc.strerror or exc}") from None
-    if len(data) > _MAX_KEY_FILE_BYTES:
-        raise ConfigError(f"key file {source} is too large to be a private key")
-    try:
-        text: bytes | str = data if len(data) == 32 else data.decode("ascii")
-        return load_private_key(text)
-    except (UnicodeDecodeError, InvalidKey) as exc:
-        reason = str(exc) if isinstance(exc, InvalidKey) else "not text, and not 32 raw bytes"
-        raise ConfigError(f"key file {source} holds no Ed25519 private key: {reason}") from None
-
-
-def read_encryption_key_file(path: str | Path) -> X25519PrivateKey:
-    """Load an X25519 private key from a file: PKCS#8 PEM, base64url text, or 32 raw bytes.
-
-    Raises:
-        ConfigError: the file cannot be read or holds no X25519 private key.
-
-    Example:
-        >>> import tempfile
-        >>> path = Path(tempfile.mkdtemp()) / "org.enc.key"
-        >>> _ = path.write_text("A" * 43)
-        >>> isinstance(read_encryption_key_file(path), X25519PrivateKey)
-        True
-    """
-    source = Path(path).expanduser()
-    try:
-        with source.open("rb") as handle:
-            data = handle.read(_MAX_KEY_FILE_BYTES + 1)
-    except OSError as exc:
-        raise ConfigError(f"cannot read encryption key file {source}: {exc.strerror or exc}") from None
-    try:
-        return load_encryption_key(data)
-    except (ValueError, TypeError) as exc:
-        raise ConfigError(f"encryption key file {source} holds no X25519 private key: {exc}") from None
 
 
 def _pick(option: str | Path | None, environ: Mapping[str, str], name: str) -> str | None:

@@ -4,7 +4,8 @@
 its type, ``data:`` a :class:`~protocol.models.events.EventMessage`). :func:`follow` reads them and, when the
 connection drops, connects again with ``Last-Event-ID`` set to the position of the last event it yielded,
 after a capped, jittered backoff (the client's :class:`~supplier_sdk.retry.RetryPolicy`), so the consumer
-sees each event once and in order. Use it through :meth:`Client.events <supplier_sdk.client.Client.events>`.
+sees each event once and in order. Use it through ``client.events.follow()`` (:class:`Events`), which brings
+the requester's connection, token and retry policy.
 
 Delivery from the hub is at least once: should the same event ever arrive twice (a consumer that persists
 its own cursor and restarts, say), it carries the same ``id``; deduplicate by it.
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import json
 import uuid
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,6 +32,7 @@ import httpx
 
 from protocol.models.events import EventMessage
 from supplier_sdk.errors import HubUnreachable, error_from_response
+from supplier_sdk.requester import Requester
 from supplier_sdk.retry import RetryPolicy
 
 STREAM_READ_TIMEOUT = 60.0
@@ -176,4 +179,65 @@ def follow(
         failures += 1
 
 
-__all__ = ["STREAM_READ_TIMEOUT", "StreamEvent", "follow", "parse_stream"]
+class Events:
+    """The organization's event stream (``client.events``), on the requester's connection and token.
+
+    Example::
+
+        for event in hub.events.follow(types=["standing.changed"]):
+            print(event.position, event.payload["tier"])
+    """
+
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
+
+    def follow(
+        self, *, after: int | None = None, types: list[str] | None = None, once: bool = False
+    ) -> Iterator[StreamEvent]:
+        """Iterate over this organization's events as they happen (``GET /v1/events``), oldest first.
+
+        The iterator follows the hub's Server-Sent Events stream and, when the connection drops, reconnects
+        with ``Last-Event-ID`` set to the last position it yielded, after a capped, jittered backoff: each
+        event is yielded once, in order. Delivery from the hub is at least once overall; deduplicate by
+        ``event.id`` if you store ``event.position`` yourself and restart from it. Needs ``events:read``.
+
+        Args:
+            after: start after this position (``None``: from the first event the organization has).
+            types: only these event types, e.g. ``["kpi_report.accepted"]``.
+            once: yield what is there now and stop, instead of waiting for new events.
+
+        Raises:
+            HubError: the hub refused the stream (403 without ``events:read``, 422 for a bad cursor).
+            HubUnreachable: with ``once``, no answer after the retries.
+
+        Example::
+
+            for event in hub.events.follow(types=["standing.changed"]):
+                print(event.position, event.payload["tier"])
+                save_cursor(event.position)
+        """
+        requester = self._requester
+        return follow(
+            requester.http,
+            access_token=requester.access_token,
+            forget_token=requester.forget_token,
+            policy=requester.retry,
+            sleep=requester.sleep,
+            after=after,
+            types=types,
+            once=once,
+        )
+
+    def __call__(
+        self, *, after: int | None = None, types: list[str] | None = None, once: bool = False
+    ) -> Iterator[StreamEvent]:
+        # client.events(...) was a method before it became this resource: it still answers for one release.
+        warnings.warn(
+            "client.events(...) is deprecated and will be removed in the next release; use client.events.follow(...)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.follow(after=after, types=types, once=once)
+
+
+__all__ = ["STREAM_READ_TIMEOUT", "Events", "StreamEvent", "follow", "parse_stream"]

@@ -35,7 +35,7 @@ from pydantic import BaseModel
 from protocol.models.genealogy import ImportReport, RecordType
 
 if TYPE_CHECKING:
-    from supplier_sdk.client import Client
+    from supplier_sdk.requester import Requester
 
 ImportFormat = Literal["ndjson", "csv", "catenax"]
 """The three import formats: NDJSON records, CSV rows of one record type, Catena-X aspect JSON.
@@ -167,7 +167,7 @@ def _plain(value: object) -> str:
 
 
 class Genealogy:
-    """The genealogy import of one :class:`~supplier_sdk.client.Client` (``client.genealogy``).
+    """The genealogy import (``client.genealogy``), on one :class:`~supplier_sdk.requester.Requester`.
 
     Example::
 
@@ -175,8 +175,8 @@ class Genealogy:
         report = hub.genealogy.import_file("lots.csv", record_type="batch")
     """
 
-    def __init__(self, client: Client) -> None:
-        self._client = client
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
 
     def import_file(
         self,
@@ -247,7 +247,7 @@ class Genealogy:
         timeout: float,
     ) -> ImportReport:
         params = None if record_type is None else {"type": record_type}
-        response = self._client._send(
+        response = self._requester.send(
             "POST",
             "/v1/genealogy:import",
             params=params,

@@ -1,6 +1,6 @@
 """Private key files: make an Ed25519 (signing) or X25519 (rooms) key and write it where only you can read it.
 
-A key file is PKCS#8 PEM, which :func:`supplier_sdk.config.read_key_file` and
+A key file is PKCS#8 PEM, which :func:`read_key_file` and
 :func:`supplier_sdk.rooms.keywrap.load_encryption_key` read back. The file is created with mode ``0600`` by
 ``os.open`` itself (never widened, never ``chmod``-ed afterwards), and an existing file is refused unless
 ``force`` is given; then the new key goes to a fresh ``0600`` file beside it that replaces the old one in one
@@ -29,11 +29,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
+from protocol.errors import InvalidKey
 from protocol.models.common import KeyUse
-from protocol.signing import key_id_for, public_key_raw
-from supplier_sdk.config import read_encryption_key_file, read_key_file
+from protocol.signing import key_id_for, load_private_key, public_key_raw
 from supplier_sdk.errors import ConfigError
-from supplier_sdk.rooms.keywrap import encryption_key_id
+from supplier_sdk.rooms.keywrap import encryption_key_id, load_encryption_key
 
 PrivateKey = Ed25519PrivateKey | X25519PrivateKey
 """An organization's private key: Ed25519 signs, X25519 receives room data keys."""
@@ -132,6 +132,69 @@ def load_key_file(path: str | Path, use: KeyUse) -> PrivateKey:
     return read_encryption_key_file(path)
 
 
+_MAX_KEY_FILE_BYTES = 64 * 1024
+
+
+def read_key_file(path: str | Path) -> Ed25519PrivateKey:
+    """Load an Ed25519 private key from a file: PKCS#8 PEM, a base64url 32-byte seed (text), or 32 raw bytes.
+
+    Raises:
+        ConfigError: the file is missing, unreadable, too large, or holds no Ed25519 private key.
+
+    Example:
+        >>> import tempfile
+        >>> path = Path(tempfile.mkdtemp()) / "raw.key"
+        >>> _ = path.write_bytes(bytes(32))
+        >>> isinstance(read_key_file(path), Ed25519PrivateKey)
+        True
+        >>> read_key_file(path.with_name("absent.key"))  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        supplier_sdk.errors.ConfigError: key file not found: ...absent.key
+    """
+    source = Path(path).expanduser()
+    try:
+        with source.open("rb") as handle:
+            data = handle.read(_MAX_KEY_FILE_BYTES + 1)
+    except FileNotFoundError:
+        raise ConfigError(f"key file not found: {source}") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read key file {source}: {exc.strerror or exc}") from None
+    if len(data) > _MAX_KEY_FILE_BYTES:
+        raise ConfigError(f"key file {source} is too large to be a private key")
+    try:
+        text: bytes | str = data if len(data) == 32 else data.decode("ascii")
+        return load_private_key(text)
+    except (UnicodeDecodeError, InvalidKey) as exc:
+        reason = str(exc) if isinstance(exc, InvalidKey) else "not text, and not 32 raw bytes"
+        raise ConfigError(f"key file {source} holds no Ed25519 private key: {reason}") from None
+
+
+def read_encryption_key_file(path: str | Path) -> X25519PrivateKey:
+    """Load an X25519 private key from a file: PKCS#8 PEM, base64url text, or 32 raw bytes.
+
+    Raises:
+        ConfigError: the file cannot be read or holds no X25519 private key.
+
+    Example:
+        >>> import tempfile
+        >>> path = Path(tempfile.mkdtemp()) / "org.enc.key"
+        >>> _ = path.write_text("A" * 43)
+        >>> isinstance(read_encryption_key_file(path), X25519PrivateKey)
+        True
+    """
+    source = Path(path).expanduser()
+    try:
+        with source.open("rb") as handle:
+            data = handle.read(_MAX_KEY_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(f"cannot read encryption key file {source}: {exc.strerror or exc}") from None
+    try:
+        return load_encryption_key(data)
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"encryption key file {source} holds no X25519 private key: {exc}") from None
+
+
 __all__ = [
     "KEY_FILE_MODE",
     "PrivateKey",
@@ -139,5 +202,7 @@ __all__ = [
     "key_id",
     "load_key_file",
     "public_raw",
+    "read_encryption_key_file",
+    "read_key_file",
     "write_key_file",
 ]

@@ -1,19 +1,21 @@
-"""KPI reports through the hub: sign, submit (one, or a batch), queue when the hub is away, read back.
+"""``client.kpi_reports``: sign, submit (one, or a batch), queue when the hub is away, read back.
 
-:class:`KpiReports` is the part of :class:`~supplier_sdk.client.Client` that speaks ``/v1/kpi-reports``; use it
-through a ``Client``, which supplies the connection, token and signing key.
+:class:`KpiReports` speaks ``/v1/kpi-reports`` on a :class:`~supplier_sdk.requester.Requester` (token,
+retries, idempotency, errors) with a :class:`~supplier_sdk.signer.Signer` (the organization's Ed25519 key). It
+is also the outbox's sender (:mod:`supplier_sdk.outbox.sender`): ``outbox.flush(hub.kpi_reports)``.
 
 Example::
 
     with Client(base_url="https://hub.example", client_id="qlc_…", private_key=key) as hub:
-        report = hub.submit_report(payload)
-        misses = list(hub.reports(kpi="cpk", meets=False))
+        report = hub.kpi_reports.submit(payload)
+        misses = list(hub.kpi_reports.list(kpi="cpk", meets=False))
 """
 
 from __future__ import annotations
 
+import builtins
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
 from protocol.models.common import KpiName
@@ -27,58 +29,54 @@ from protocol.models.kpi import (
     KpiReportPayload,
     KpiReportSubmit,
 )
-from protocol.signing import SignedEnvelope, sign_envelope
+from protocol.signing import SignedEnvelope
 from protocol.zk.attestation import BindingContext
 from supplier_sdk.errors import HubError, HubUnreachable
+from supplier_sdk.requester import Requester
+from supplier_sdk.signer import Signer
 
 if TYPE_CHECKING:
-    import httpx
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
     from supplier_sdk.outbox import Outbox, QueuedReport
 
-__all__ = ["KpiReports"]
+__all__ = ["KpiReports", "report_filters"]
 
 _BATCH_BYTES = 512 * 1024  # half the hub's default body limit (HUB_MAX_BODY_BYTES)
 
 
 class KpiReports:
-    """Signing, submitting and reading KPI reports; mixed into :class:`~supplier_sdk.client.Client`.
+    """Signing, submitting and reading KPI reports (``client.kpi_reports``).
+
+    Args:
+        requester: the connection to the hub.
+        signer: the key reports are signed with, and the key id they name.
 
     Example::
 
-        envelope = hub.sign_report(payload)
-        report = hub.submit_envelope(envelope, idempotency_key="shaft-2026-W48-cpk")
+        envelope = hub.kpi_reports.sign(payload)
+        report = hub.kpi_reports.submit_envelope(envelope, idempotency_key="shaft-2026-W48-cpk")
     """
 
-    base_url: str
-    _private_key: Ed25519PrivateKey
-    _signing_key_id: str
-
-    # Supplied by Client: an authenticated request with retries and error mapping (raw, and parsed JSON).
-    _send: Callable[..., httpx.Response]
-    request: Callable[..., Any]
-    pages: Callable[..., Iterator[Any]]
+    def __init__(self, requester: Requester, signer: Signer) -> None:
+        self._requester = requester
+        self._signer = signer
 
     # -- signing and sending ------------------------------------------------------------------------------------------
 
-    def sign_report(self, payload: KpiReportPayload) -> SignedEnvelope:
+    def sign(self, payload: KpiReportPayload) -> SignedEnvelope:
         """Sign ``payload`` into a ``kpi-report`` envelope now (fresh ``signed_at`` and nonce).
 
         Example::
 
-            envelope = hub.sign_report(payload)
-            report = hub.submit_envelope(envelope, idempotency_key=str(uuid.uuid4()))
+            envelope = hub.kpi_reports.sign(payload)
+            report = hub.kpi_reports.submit_envelope(envelope, idempotency_key=str(uuid.uuid4()))
         """
-        return sign_envelope(
-            payload, type=KPI_REPORT_TYPE, private_key=self._private_key, key_id=self._signing_key_id
-        )
+        return self._signer.sign(payload, type=KPI_REPORT_TYPE)
 
     def submit_envelope(self, envelope: SignedEnvelope, *, idempotency_key: str) -> KpiReport:
         """Post an already signed ``kpi-report`` envelope; return the report the hub stored.
 
         The hub refuses an envelope signed more than five minutes ago (``StaleSignature``); prefer
-        :meth:`submit_report`, which signs just before sending.
+        :meth:`submit`, which signs just before sending.
 
         Args:
             envelope: a :class:`~protocol.signing.SignedEnvelope` of type ``kpi-report``.
@@ -86,17 +84,19 @@ class KpiReports:
 
         Example::
 
-            report = hub.submit_envelope(hub.sign_report(payload), idempotency_key="shaft-2026-W48-cpk")
+            report = hub.kpi_reports.submit_envelope(hub.kpi_reports.sign(payload), idempotency_key="shaft-W48")
         """
         return self._post_envelope(envelope, idempotency_key)[0]
 
     def _post_envelope(self, envelope: SignedEnvelope, idempotency_key: str) -> tuple[KpiReport, bool]:
         body = KpiReportSubmit(envelope=envelope).model_dump(mode="json")
-        response = self._send("POST", "/v1/kpi-reports", json=body, idempotency_key=idempotency_key)
+        response = self._requester.send("POST", "/v1/kpi-reports", json=body, idempotency_key=idempotency_key)
         replayed = response.headers.get("idempotent-replayed", "").lower() == "true"
         return KpiReport.model_validate(response.json()), replayed
 
-    def submit_batch(self, reports: Sequence[tuple[KpiReportPayload, str]]) -> list[KpiReportBatchResult]:
+    def submit_batch(
+        self, reports: Sequence[tuple[KpiReportPayload, str]]
+    ) -> builtins.list[KpiReportBatchResult]:
         """Sign each ``(payload, idempotency_key)`` now and post them together (``POST /v1/kpi-reports:batch``).
 
         The hub judges each as a single POST would and verifies their proofs as one batch; the results come
@@ -106,14 +106,14 @@ class KpiReports:
 
         Example::
 
-            results = hub.submit_batch([(payload, "shaft-W47"), (other, "shaft-W48")])
+            results = hub.kpi_reports.submit_batch([(payload, "shaft-W47"), (other, "shaft-W48")])
             refused = [r for r in results if r.status >= 400]
         """
-        results: list[KpiReportBatchResult] = []
-        chunk: list[dict[str, Any]] = []
+        results: builtins.list[KpiReportBatchResult] = []
+        chunk: builtins.list[dict[str, Any]] = []
         size = 0
         for payload, key in reports:
-            item = KpiReportBatchItem(envelope=self.sign_report(payload), idempotency_key=key)
+            item = KpiReportBatchItem(envelope=self.sign(payload), idempotency_key=key)
             item_size = len(item.model_dump_json())
             if chunk and size + item_size > _BATCH_BYTES:  # proven reports are KiBs: stay below the limit
                 results += self._post_batch(chunk)
@@ -122,9 +122,9 @@ class KpiReports:
             size += item_size
         return results + (self._post_batch(chunk) if chunk else [])
 
-    def _post_batch(self, items: list[dict[str, Any]]) -> list[KpiReportBatchResult]:
+    def _post_batch(self, items: builtins.list[dict[str, Any]]) -> builtins.list[KpiReportBatchResult]:
         body = KpiReportBatch.model_validate({"items": items}).model_dump(mode="json")
-        answer = self.request("POST", "/v1/kpi-reports:batch", json=body)
+        answer = self._requester.request("POST", "/v1/kpi-reports:batch", json=body)
         return KpiReportBatchResults.model_validate(answer).results
 
     def attestation_context(
@@ -141,32 +141,49 @@ class KpiReports:
 
         Example::
 
-            context = hub.attestation_context(agreement.id, kpi="cpk", period="2026-W48", characteristic="DIA-01")
+            context = hub.kpi_reports.attestation_context(agreement.id, kpi="cpk", period="2026-W48",
+                                                          characteristic="DIA-01")
         """
-        params = {"kpi": KpiName(kpi).value, "period": period, "key_id": self._signing_key_id}
+        params = {"kpi": KpiName(kpi).value, "period": period, "key_id": self._signer.key_id}
         if characteristic is not None:
             params["characteristic"] = characteristic
         path = f"/v1/agreements/{uuid.UUID(str(agreement_id))}/attestation-context"
-        return BindingContext.model_validate(self.request("GET", path, params=params))
+        return BindingContext.model_validate(self._requester.request("GET", path, params=params))
 
-    def _deliver(self, payload: KpiReportPayload, idempotency_key: str) -> tuple[KpiReport, bool]:
-        """Sign now and post; return the report and whether the hub replayed an earlier answer for the key."""
-        return self._post_envelope(self.sign_report(payload), idempotency_key)
+    # -- the outbox's sender --------------------------------------------------------------------------------------
+
+    def send_queued(self, payload: KpiReportPayload, idempotency_key: str) -> tuple[KpiReport, bool]:
+        """Sign now and post under ``idempotency_key``; the report and whether the hub replayed an earlier answer.
+
+        What an outbox flush calls for each queued report (:class:`~supplier_sdk.outbox.sender.Sender`).
+
+        Example: ``report, replayed = hub.kpi_reports.send_queued(entry.payload, entry.idempotency_key)``
+        """
+        return self._post_envelope(self.sign(payload), idempotency_key)
+
+    def send_queued_batch(
+        self, reports: Sequence[tuple[KpiReportPayload, str]]
+    ) -> builtins.list[KpiReportBatchResult]:
+        """:meth:`submit_batch`, as an outbox flush calls it (:class:`~supplier_sdk.outbox.sender.BatchSender`).
+
+        Example: ``results = hub.kpi_reports.send_queued_batch([(payload, "k-1"), (other, "k-2")])``
+        """
+        return self.submit_batch(reports)
 
     @overload
-    def submit_report(
+    def submit(
         self, payload: KpiReportPayload, *, idempotency_key: str | None = None, outbox: None = None
     ) -> KpiReport: ...
 
     @overload
-    def submit_report(
+    def submit(
         self, payload: KpiReportPayload, *, idempotency_key: str | None = None, outbox: Outbox
     ) -> KpiReport | QueuedReport: ...
 
-    def submit_report(
+    def submit(
         self, payload: KpiReportPayload, *, idempotency_key: str | None = None, outbox: Outbox | None = None
     ) -> KpiReport | QueuedReport:
-        """Sign ``payload`` with this client's key and submit it; return the stored :class:`KpiReport`.
+        """Sign ``payload`` with the signer's key and submit it; return the stored :class:`KpiReport`.
 
         With ``outbox``, a hub that is not available after the retries (:class:`~supplier_sdk.errors.HubUnreachable`,
         5xx, 429) does not raise: the unsigned payload and its idempotency key are queued in the outbox and a
@@ -185,29 +202,34 @@ class KpiReports:
 
         Example::
 
-            result = hub.submit_report(payload, outbox=Outbox("~/.qualink/outbox.db"))
+            result = hub.kpi_reports.submit(payload, outbox=Outbox("~/.qualink/outbox.db"))
             if isinstance(result, QueuedReport):
                 print("queued; run `supplier-sdk outbox flush` later")
         """
         key = idempotency_key or str(uuid.uuid4())
         try:
-            return self._deliver(payload, key)[0]
+            return self.send_queued(payload, key)[0]
         except (HubUnreachable, HubError) as exc:
             if outbox is None or (isinstance(exc, HubError) and not exc.unavailable):
                 raise
-            return outbox.enqueue(payload, idempotency_key=key, hub_url=self.base_url, reason=str(exc))
+            return outbox.enqueue(
+                payload, idempotency_key=key, hub_url=self._requester.base_url, reason=str(exc)
+            )
 
-    def report(self, report_id: uuid.UUID | str) -> KpiReport:
+    # -- reading --------------------------------------------------------------------------------------------------
+
+    def get(self, report_id: uuid.UUID | str) -> KpiReport:
         """One KPI report by id.
 
         Example::
 
-            report = hub.report(report.id)
+            report = hub.kpi_reports.get(report.id)
             print(report.meets, report.value)
         """
-        return KpiReport.model_validate(self.request("GET", f"/v1/kpi-reports/{uuid.UUID(str(report_id))}"))
+        path = f"/v1/kpi-reports/{uuid.UUID(str(report_id))}"
+        return KpiReport.model_validate(self._requester.request("GET", path))
 
-    def reports(
+    def list(
         self,
         *,
         agreement_id: uuid.UUID | str | None = None,
@@ -230,7 +252,7 @@ class KpiReports:
 
         Example::
 
-            misses = list(hub.reports(kpi="cpk", meets=False, period_from="2026-W40"))
+            misses = list(hub.kpi_reports.list(kpi="cpk", meets=False, period_from="2026-W40"))
         """
         filters = report_filters(
             agreement_id=agreement_id,
@@ -242,7 +264,7 @@ class KpiReports:
             period_to=period_to,
             meets=meets,
         )
-        for item in self.pages("/v1/kpi-reports", params=filters, page_size=page_size):
+        for item in self._requester.pages("/v1/kpi-reports", params=filters, page_size=page_size):
             yield KpiReport.model_validate(item)
 
 
@@ -257,7 +279,13 @@ def report_filters(
     period_to: str | None,
     meets: bool | None,
 ) -> dict[str, Any]:
-    """The query of ``GET /v1/kpi-reports`` for these filters (None: not filtered), as both clients send it."""
+    """The query of ``GET /v1/kpi-reports`` for these filters (None: not filtered), as both clients send it.
+
+    Example:
+        >>> report_filters(agreement_id=None, supplier_id=None, kpi="cpk", characteristic=None, part_number=None,
+        ...                period_from="2026-W40", period_to=None, meets=False)["meets"]
+        'false'
+    """
     return {
         "agreement_id": None if agreement_id is None else str(uuid.UUID(str(agreement_id))),
         "supplier_id": None if supplier_id is None else str(uuid.UUID(str(supplier_id))),

@@ -64,7 +64,7 @@ from supplier_sdk.rooms.crypto import DatasetIntegrityError, decrypt_stream, enc
 from supplier_sdk.rooms.keywrap import WrappedDataKey, unwrap_data_key, wrap_data_key
 
 if TYPE_CHECKING:
-    from supplier_sdk.client import Client
+    from supplier_sdk.requester import Requester
 
 
 def seal_openings(
@@ -237,7 +237,7 @@ def prove_from_lab(
 
     Example::
 
-        proof = prove_from_lab(envelope, openings, threshold=Decimal("1.33"), context=hub.attestation_context(...))
+        proof = prove_from_lab(envelope, openings, threshold=Decimal("1.33"), context=hub.kpi_reports.attestation_context(...))
     """
     if read_measurement(envelope).statement == mtbf.STATEMENT:
         return prove_mtbf_from_lab(
@@ -296,7 +296,7 @@ def read_lab_attestation(path: str) -> SignedEnvelope:
 
 
 class Lab:
-    """The lab's calls and the supplier's view of lab measurements, on one :class:`~supplier_sdk.client.Client`.
+    """The lab's calls and the supplier's view of lab measurements (``client.lab``), on one requester.
 
     Example::
 
@@ -304,8 +304,8 @@ class Lab:
             hub.lab.accept(assignment.agreement_id)
     """
 
-    def __init__(self, client: Client, *, encryption_key: X25519PrivateKey | None = None) -> None:
-        self._client = client
+    def __init__(self, requester: Requester, *, encryption_key: X25519PrivateKey | None = None) -> None:
+        self._requester = requester
         self._encryption_key = encryption_key
 
     def assignments(self) -> list[LabAssignment]:
@@ -313,7 +313,7 @@ class Lab:
 
         Example: ``[a.title for a in hub.lab.assignments()]``
         """
-        return [LabAssignment.model_validate(a) for a in self._client.pages("/v1/lab/assignments")]
+        return [LabAssignment.model_validate(a) for a in self._requester.pages("/v1/lab/assignments")]
 
     def accept(self, agreement_id: uuid.UUID | str) -> LabAssignment:
         """Accept this lab's part of an agreement.
@@ -321,7 +321,7 @@ class Lab:
         Example: ``hub.lab.accept(agreement_id).status == "accepted"``
         """
         path = f"/v1/lab/assignments/{uuid.UUID(str(agreement_id))}/accept"
-        return LabAssignment.model_validate(self._client.request("POST", path))
+        return LabAssignment.model_validate(self._requester.request("POST", path))
 
     def measurement_context(
         self,
@@ -340,7 +340,7 @@ class Lab:
         if characteristic is not None:
             params["characteristic"] = characteristic
         path = f"/v1/lab/assignments/{uuid.UUID(str(agreement_id))}/measurement-context"
-        return LabMeasurementContext.model_validate(self._client.request("GET", path, params=params))
+        return LabMeasurementContext.model_validate(self._requester.request("GET", path, params=params))
 
     def issue(
         self, envelope: SignedEnvelope, openings: LabOpenings, *, context: LabMeasurementContext
@@ -362,7 +362,7 @@ class Lab:
             "sealed_openings": sealed.model_dump(mode="json"),
         }
         return LabMeasurementRecord.model_validate(
-            self._client.request("POST", "/v1/lab/measurements", json=body)
+            self._requester.request("POST", "/v1/lab/measurements", json=body)
         )
 
     def measurements(
@@ -375,7 +375,7 @@ class Lab:
         params = {"agreement_id": None if agreement_id is None else str(agreement_id), "period": period}
         return [
             LabMeasurementRecord.model_validate(m)
-            for m in self._client.pages("/v1/lab-measurements", params=params)
+            for m in self._requester.pages("/v1/lab-measurements", params=params)
         ]
 
     def openings(self, record: LabMeasurementRecord) -> LabOpenings:

@@ -37,7 +37,7 @@ from protocol.models import notifications as wire
 from supplier_sdk.errors import ConflictError
 
 if TYPE_CHECKING:
-    from supplier_sdk.client import Client
+    from supplier_sdk.requester import Requester
 
 NOTIFICATIONS_PATH = "/v1/quality-notifications"
 """Where the hub keeps quality notifications.
@@ -96,8 +96,8 @@ class Notifications:
         hub.notifications.send(alert.id, reason="found at final test")
     """
 
-    def __init__(self, client: Client) -> None:
-        self._client = client
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
 
     def create(
         self,
@@ -142,7 +142,7 @@ class Notifications:
             receiver_ids=None if receiver_ids is None else [_id(item) for item in receiver_ids],
             containment=None if containment is None else cwire.ContainmentRequest.model_validate(containment),
         )
-        answer = self._client.request(
+        answer = self._requester.request(
             "POST",
             NOTIFICATIONS_PATH,
             json=body.model_dump(mode="json", exclude_none=True),
@@ -169,7 +169,7 @@ class Notifications:
             "status": None if status is None else wire.NotificationStatus(status).value,
             "role": role,
         }
-        for item in self._client.pages(NOTIFICATIONS_PATH, params=params, page_size=page_size):
+        for item in self._requester.pages(NOTIFICATIONS_PATH, params=params, page_size=page_size):
             yield wire.QualityNotification.model_validate(item)
 
     def get(self, notification_id: uuid.UUID | str) -> wire.QualityNotification:
@@ -180,7 +180,7 @@ class Notifications:
             alert = hub.notifications.get(alert_id)
             print(alert.status, alert.containment.actions_closed if alert.containment else None)
         """
-        answer = self._client.request("GET", f"{NOTIFICATIONS_PATH}/{_id(notification_id)}")
+        answer = self._requester.request("GET", f"{NOTIFICATIONS_PATH}/{_id(notification_id)}")
         return wire.QualityNotification.model_validate(answer)
 
     def _move(
@@ -198,7 +198,7 @@ class Notifications:
     ) -> wire.QualityNotification:
         nid = _id(notification_id)
         try:
-            answer = self._client.request("POST", f"{NOTIFICATIONS_PATH}/{nid}/{name}", json=body)
+            answer = self._requester.request("POST", f"{NOTIFICATIONS_PATH}/{nid}/{name}", json=body)
         except ConflictError:
             # A retry whose first attempt went through but went unanswered meets the new state: that is done.
             current = self.get(nid)
@@ -308,7 +308,7 @@ class Notifications:
             target_date=target_date,
             reason=reason,
         )
-        answer = self._client.request(
+        answer = self._requester.request(
             "POST",
             f"{NOTIFICATIONS_PATH}/{_id(notification_id)}/forward",
             json=body.model_dump(mode="json", exclude_none=True),
@@ -325,8 +325,8 @@ class Containment:
             print(action.plant_code, action.kind, action.quantity, action.unit)
     """
 
-    def __init__(self, client: Client) -> None:
-        self._client = client
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
 
     def list(
         self,
@@ -345,7 +345,7 @@ class Containment:
             "status": None if status is None else cwire.ContainmentStatus(status).value,
             "notification_id": None if notification_id is None else str(_id(notification_id)),
         }
-        for item in self._client.pages(ACTIONS_PATH, params=params, page_size=page_size):
+        for item in self._requester.pages(ACTIONS_PATH, params=params, page_size=page_size):
             yield cwire.ContainmentAction.model_validate(item)
 
     def get(self, action_id: uuid.UUID | str) -> cwire.ContainmentAction:
@@ -357,7 +357,7 @@ class Containment:
                 print(hold.local_id, hold.location, hold.quantity)
         """
         return cwire.ContainmentAction.model_validate(
-            self._client.request("GET", f"{ACTIONS_PATH}/{_id(action_id)}")
+            self._requester.request("GET", f"{ACTIONS_PATH}/{_id(action_id)}")
         )
 
     def acknowledge(self, action_id: uuid.UUID | str, *, owner: str) -> cwire.ContainmentAction:
@@ -385,7 +385,7 @@ class Containment:
     ) -> cwire.ContainmentAction:
         aid = _id(action_id)
         try:
-            answer = self._client.request("POST", f"{ACTIONS_PATH}/{aid}/{name}", json=body)
+            answer = self._requester.request("POST", f"{ACTIONS_PATH}/{aid}/{name}", json=body)
         except ConflictError:
             current = self.get(aid)  # already in the state asked for (an unanswered first attempt): done
             if current.status is not target:

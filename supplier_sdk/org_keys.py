@@ -26,11 +26,13 @@ from protocol.encoding import b64url_encode
 from protocol.models.common import KeyStatus, KeyUse
 from protocol.models.orgs import ApiClient, OrgKey, OrgKeyRegister
 from supplier_sdk.auth import public_jwk
-from supplier_sdk.errors import ConflictError
+from supplier_sdk.errors import ConfigError, ConflictError
 from supplier_sdk.key_files import PrivateKey, key_id, public_raw
+from supplier_sdk.organizations import own_organization
 
 if TYPE_CHECKING:
-    from supplier_sdk.client import Client
+    from supplier_sdk.requester import Requester
+    from supplier_sdk.signer import Signer
 
 
 def key_use(key: PrivateKey) -> KeyUse:
@@ -51,17 +53,18 @@ class Keys:
         active = [k for k in hub.keys.list() if k.status == "active"]
     """
 
-    def __init__(self, client: Client) -> None:
-        self._client = client
+    def __init__(self, requester: Requester, *, signer: Signer | None = None) -> None:
+        self._requester = requester
+        self._signer = signer
 
     def list(self) -> builtins.list[OrgKey]:
         """Every public key of your organization: active, retired and revoked.
 
         Example: ``ids = [k.key_id for k in hub.keys.list()]``
         """
-        org = self._client.organization()
+        org = own_organization(self._requester)
         return [
-            OrgKey.model_validate(item) for item in self._client.pages(f"/v1/organizations/{org.id}/keys")
+            OrgKey.model_validate(item) for item in self._requester.pages(f"/v1/organizations/{org.id}/keys")
         ]
 
     def register(self, key: PrivateKey) -> OrgKey:
@@ -79,7 +82,7 @@ class Keys:
         body = OrgKeyRegister(use=use, public_key=b64url_encode(public_raw(key)))
         try:
             return OrgKey.model_validate(
-                self._client.request("POST", "/v1/keys", json=body.model_dump(mode="json"))
+                self._requester.request("POST", "/v1/keys", json=body.model_dump(mode="json"))
             )
         except ConflictError:
             wanted = key_id(key)
@@ -88,19 +91,32 @@ class Keys:
                     return registered
             raise
 
+    def register_signing_key(self) -> str:
+        """Register the public half of the client's own signing key (its signer's) as the organization's
+        Ed25519 key; return its id. The previous signing key is retired; the key already active is no error.
+
+        Example::
+
+            key_id = hub.keys.register_signing_key()
+            assert key_id == hub.signing_key_id
+        """
+        if self._signer is None:
+            raise ConfigError("no Ed25519 signing key to register")
+        return self.register(self._signer.private_key).key_id
+
     def revoke(self, key_id: str) -> OrgKey:
         """Revoke a key: it verifies nothing any more, not even what it signed before.
 
         Example: ``hub.keys.revoke("kPrK_qmxVWaY…").status == "revoked"``
         """
-        return OrgKey.model_validate(self._client.request("POST", f"/v1/keys/{key_id}/revoke"))
+        return OrgKey.model_validate(self._requester.request("POST", f"/v1/keys/{key_id}/revoke"))
 
     def clients(self) -> builtins.list[ApiClient]:
         """Your organization's API clients, revoked ones included.
 
         Example: ``[c.client_id for c in hub.keys.clients() if c.revoked_at is None]``
         """
-        return [ApiClient.model_validate(item) for item in self._client.pages("/v1/clients")]
+        return [ApiClient.model_validate(item) for item in self._requester.pages("/v1/clients")]
 
     def create_client(
         self, *, name: str, key: Ed25519PrivateKey, scopes: Iterable[str] | None = None
@@ -112,14 +128,14 @@ class Keys:
         body: dict[str, Any] = {"name": name, "public_jwk": public_jwk(key)}
         if scopes is not None:
             body["scopes"] = list(scopes)
-        return ApiClient.model_validate(self._client.request("POST", "/v1/clients", json=body)["client"])
+        return ApiClient.model_validate(self._requester.request("POST", "/v1/clients", json=body)["client"])
 
     def revoke_client(self, client_id: str) -> ApiClient:
         """Revoke an API client of your organization: it gets no more tokens.
 
         Example: ``hub.keys.revoke_client("qlc_old")``
         """
-        return ApiClient.model_validate(self._client.request("POST", f"/v1/clients/{client_id}/revoke"))
+        return ApiClient.model_validate(self._requester.request("POST", f"/v1/clients/{client_id}/revoke"))
 
 
 __all__ = ["Keys", "key_use"]

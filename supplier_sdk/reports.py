@@ -6,7 +6,7 @@ Each builder computes the KPI with :mod:`supplier_sdk.kpi`, fills a :class:`~pro
 not active, a characteristic or part it does not list, a KPI it does not ask for, a period of the wrong kind
 (weeks vs months), outside its validity, or not started yet. Bad data raise
 :class:`~supplier_sdk.kpi.KpiInputError`; a malformed period :class:`~protocol.errors.InvalidPeriod` (both are
-``ValueError``). Nothing is sent: sign and submit the payload with :meth:`supplier_sdk.client.Client.submit_report`.
+``ValueError``). Nothing is sent: sign and submit the payload with :meth:`client.kpi_reports.submit <supplier_sdk.kpi_reports.KpiReports.submit>`.
 
 The claim:
 
@@ -45,10 +45,10 @@ from protocol.models.agreements import Agreement, Characteristic, KpiTerm
 from protocol.models.common import AgreementStatus, Comparator, DisclosureMode, KpiName
 from protocol.models.kpi import KpiClaim, KpiReportPayload, round_kpi_value
 from protocol.periods import Period, parse_period
-from supplier_sdk.client import SDK_VERSION
 from supplier_sdk.errors import AgreementMismatch
 from supplier_sdk.kpi import KpiInputError, capability, mtbf, mtbf_point_estimate
 from supplier_sdk.kpi.subgroups import FloatArray, SigmaMethod
+from supplier_sdk.requester import SDK_VERSION
 
 ZERO_FAILURE_CONFIDENCE = 0.60
 """Confidence of the MTBF lower bound claimed when a test saw no failure (the point estimate T/r is undefined).

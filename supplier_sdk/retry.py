@@ -1,6 +1,6 @@
 """When the SDK asks the hub again: the retry policy, and the exchange loop that applies it to every request.
 
-A :class:`~supplier_sdk.client.Client` sends each request, the token request included, through
+A :class:`~supplier_sdk.requester.Requester` sends each request, the token request included, through
 :func:`exchange` under its :class:`RetryPolicy` (at most ``max_retries`` extra attempts):
 
 - **connection errors and timeouts**, **429** and **5xx** are retried;

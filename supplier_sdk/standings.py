@@ -18,9 +18,10 @@ import uuid
 from typing import TYPE_CHECKING
 
 from protocol.models.rules import Standing
+from supplier_sdk.organizations import own_organization
 
 if TYPE_CHECKING:
-    from supplier_sdk.client import Client
+    from supplier_sdk.requester import Requester
 
 STANDINGS_PATH = "/v1/standings"
 """Where the hub keeps standings.
@@ -40,15 +41,15 @@ class Standings:
         print(at_aurora.history[0].reason)
     """
 
-    def __init__(self, client: Client) -> None:
-        self._client = client
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
 
     def list(self) -> builtins.list[Standing]:
         """Your standing at each OEM, without history (one request per page).
 
         Example: ``tiers = {s.oem_id: s.tier for s in hub.standings.list()}``
         """
-        return [Standing.model_validate(item) for item in self._client.pages(STANDINGS_PATH)]
+        return [Standing.model_validate(item) for item in self._requester.pages(STANDINGS_PATH)]
 
     def at(self, oem_id: uuid.UUID | str, *, supplier_id: uuid.UUID | str | None = None) -> Standing:
         """Your standing at one OEM with its history, newest change first, each with its causes.
@@ -62,10 +63,10 @@ class Standings:
 
         Example: ``hub.standings.at("0193…").history[0].causes``
         """
-        supplier = supplier_id or self._client.organization().id
+        supplier = supplier_id or own_organization(self._requester).id
         path = f"{STANDINGS_PATH}/{uuid.UUID(str(supplier))}"
         return Standing.model_validate(
-            self._client.request("GET", path, params={"oem_id": str(uuid.UUID(str(oem_id)))})
+            self._requester.request("GET", path, params={"oem_id": str(uuid.UUID(str(oem_id)))})
         )
 
     def mine(self, *, oem_id: uuid.UUID | str | None = None) -> builtins.list[Standing]:
@@ -74,7 +75,7 @@ class Standings:
         Example: ``for standing in hub.standings.mine(): print(standing.tier)``
         """
         wanted = None if oem_id is None else uuid.UUID(str(oem_id))
-        own = self._client.organization().id
+        own = own_organization(self._requester).id
         found = [s for s in self.list() if wanted is None or s.oem_id == wanted]
         return [self.at(s.oem_id, supplier_id=own) for s in found]
 

@@ -3,8 +3,8 @@
 :func:`request_token` asks ``/oauth/token`` for a token, authenticated by a client assertion
 (:func:`supplier_sdk.auth.token_request_form`) signed with the organization's Ed25519 key. Every attempt gets
 a fresh assertion, because the hub refuses an assertion's ``jti`` twice. :class:`AccessToken` records when the
-token expires; how long before that a :class:`~supplier_sdk.client.Client` stops using it is
-:data:`~supplier_sdk.client.TOKEN_REFRESH_MARGIN`. Building the assertions, without HTTP, is
+token expires; how long before that a :class:`~supplier_sdk.requester.Requester` stops using it is
+:data:`~supplier_sdk.requester.TOKEN_REFRESH_MARGIN`. Building the assertions, without HTTP, is
 :mod:`supplier_sdk.auth`.
 
 Example:

@@ -1,4 +1,4 @@
-"""``client.trace(...)``: forward and backward traces through the hub, with minimal disclosure.
+"""``client.trace``: forward and backward traces through the hub, with minimal disclosure.
 
 ``POST /v1/trace`` (scope ``trace:read``) starts from one or many roots and answers with a
 :class:`~protocol.models.trace.TraceResult`: ``answer`` yes / no / unknown, the affected set grouped by
@@ -12,22 +12,20 @@ UUID), a catenaXId (``urn:uuid:…``), a natural key ``<organization id>/<batch|
 Example::
 
     with Client(base_url="https://hub.example", client_id="qlc_…", private_key=key) as hub:
-        result = hub.trace(roots=["CAP-L00012345"])              # "is my lot in your vehicles?"
+        result = hub.trace.forward(["CAP-L00012345"])             # "is my lot in your vehicles?"
         print(result.answer, result.affected_serials, result.undisclosed.models)
-        upstream = hub.trace(roots=[by_local_id("VIN-1", kind="serial")], direction="backward", depth=3)
+        upstream = hub.trace.backward([by_local_id("VIN-1", kind="serial")], depth=3)
 """
 
 from __future__ import annotations
 
 import uuid
+import warnings
 from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from protocol.models.trace import AssetKind, TraceDirection, TraceRequest, TraceResult, TraceRoot
-
-if TYPE_CHECKING:
-    from supplier_sdk.client import Client
+from supplier_sdk.requester import Requester
 
 RootLike = TraceRoot | uuid.UUID | str
 """What a trace root may be given as: a :class:`~protocol.models.trace.TraceRoot`, an asset id or a string.
@@ -142,14 +140,14 @@ def trace_request(
 
 
 def run_trace(
-    client: Client,
+    requester: Requester,
     roots: Iterable[RootLike],
     *,
     direction: TraceDirection = "forward",
     depth: int | None = None,
     as_of: datetime | None = None,
 ) -> TraceResult:
-    """Trace through ``client`` (what :meth:`supplier_sdk.client.Client.trace` does).
+    """Trace through ``requester`` (what ``client.trace.run`` does).
 
     Raises:
         NotFound: a root that does not exist or that you have no relation to.
@@ -157,12 +155,76 @@ def run_trace(
 
     Example::
 
-        result = run_trace(hub, ["LOT-7"], depth=5)
+        result = run_trace(hub.requester, ["LOT-7"], depth=5)
         print(result.answer)
     """
     body = trace_request(roots, direction=direction, depth=depth, as_of=as_of)
-    answer = client.request("POST", "/v1/trace", json=body.model_dump(mode="json", exclude_none=True))
+    answer = requester.request("POST", "/v1/trace", json=body.model_dump(mode="json", exclude_none=True))
     return TraceResult.model_validate(answer)
 
 
-__all__ = ["RootLike", "by_catenax_id", "by_id", "by_local_id", "root", "run_trace", "trace_request"]
+class Trace:
+    """Lot genealogy through the hub (``client.trace``): what a lot went into, and what went into it.
+
+    You see your own and your partners' assets, counts for the rest.
+
+    Example::
+
+        affected = hub.trace.forward(["CAP-L00012345"])
+        print(affected.answer)
+    """
+
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
+
+    def run(
+        self,
+        roots: Iterable[RootLike],
+        *,
+        direction: TraceDirection = "forward",
+        depth: int | None = None,
+        as_of: datetime | None = None,
+    ) -> TraceResult:
+        """Trace the roots (as :func:`root` reads them) ``forward`` (what contains them) or ``backward``.
+
+        Example: ``print(hub.trace.run(["CAP-L00012345"], direction="backward").answer)``
+        """
+        return run_trace(self._requester, roots, direction=direction, depth=depth, as_of=as_of)
+
+    def forward(
+        self, roots: Iterable[RootLike], *, depth: int | None = None, as_of: datetime | None = None
+    ) -> TraceResult:
+        """What contains the roots: lots, products, vehicle models, plants and inventory downstream.
+
+        Example: ``hub.trace.forward(["CAP-L00012345"], depth=5).nodes``
+        """
+        return self.run(roots, direction="forward", depth=depth, as_of=as_of)
+
+    def backward(
+        self, roots: Iterable[RootLike], *, depth: int | None = None, as_of: datetime | None = None
+    ) -> TraceResult:
+        """What went into the roots: the supplier lots upstream.
+
+        Example: ``hub.trace.backward(["VIN-WAUZZZ8V5KA000001"]).nodes``
+        """
+        return self.run(roots, direction="backward", depth=depth, as_of=as_of)
+
+    def __call__(
+        self,
+        roots: Iterable[RootLike],
+        *,
+        direction: TraceDirection = "forward",
+        depth: int | None = None,
+        as_of: datetime | None = None,
+    ) -> TraceResult:
+        # Client.trace(...) was a method before it became this resource: it still answers for one release.
+        warnings.warn(
+            "Client.trace(...) is deprecated and will be removed in the next release;"
+            " use client.trace.run(...), .forward(...) or .backward(...)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.run(roots, direction=direction, depth=depth, as_of=as_of)
+
+
+__all__ = ["RootLike", "Trace", "by_catenax_id", "by_id", "by_local_id", "root", "run_trace", "trace_request"]

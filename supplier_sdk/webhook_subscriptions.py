@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from protocol.models import webhooks as wire
 
 if TYPE_CHECKING:
-    from supplier_sdk.client import Client
+    from supplier_sdk.requester import Requester
 
 WEBHOOKS_PATH = "/v1/webhooks"
 """Where the hub keeps webhook subscriptions.
@@ -48,22 +48,22 @@ class Webhooks:
             print(webhook.url, webhook.disabled_at)
     """
 
-    def __init__(self, client: Client) -> None:
-        self._client = client
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
 
     def list(self) -> builtins.list[wire.Webhook]:
         """Every subscription, disabled ones included.
 
         Example: ``urls = [w.url for w in hub.webhooks.list()]``
         """
-        return [wire.Webhook.model_validate(item) for item in self._client.pages(WEBHOOKS_PATH)]
+        return [wire.Webhook.model_validate(item) for item in self._requester.pages(WEBHOOKS_PATH)]
 
     def get(self, webhook_id: uuid.UUID | str) -> wire.Webhook:
         """One subscription.
 
         Example: ``hub.webhooks.get(webhook_id).event_types``
         """
-        return wire.Webhook.model_validate(self._client.request("GET", _path(webhook_id)))
+        return wire.Webhook.model_validate(self._requester.request("GET", _path(webhook_id)))
 
     def create(self, *, url: str, event_types: Iterable[str] = ()) -> wire.WebhookWithSecret:
         """Subscribe ``url`` to ``event_types`` (empty: every type); the answer carries the secret, once.
@@ -74,7 +74,7 @@ class Webhooks:
         Example: ``secret = hub.webhooks.create(url="https://mes.example/hook").secret``
         """
         body = wire.WebhookCreate(url=url, event_types=list(event_types))
-        answer = self._client.request("POST", WEBHOOKS_PATH, json=body.model_dump(mode="json"))
+        answer = self._requester.request("POST", WEBHOOKS_PATH, json=body.model_dump(mode="json"))
         return wire.WebhookWithSecret.model_validate(answer)
 
     def delete(self, webhook_id: uuid.UUID | str) -> None:
@@ -82,7 +82,7 @@ class Webhooks:
 
         Example: ``hub.webhooks.delete(webhook_id)``
         """
-        self._client.request("DELETE", _path(webhook_id))
+        self._requester.request("DELETE", _path(webhook_id))
 
     def rotate_secret(
         self, webhook_id: uuid.UUID | str, *, overlap_seconds: int = 86400
@@ -92,7 +92,7 @@ class Webhooks:
         Example: ``new_secret = hub.webhooks.rotate_secret(webhook_id, overlap_seconds=3600).secret``
         """
         body = wire.SecretRotate(overlap_seconds=overlap_seconds)
-        answer = self._client.request(
+        answer = self._requester.request(
             "POST", _path(webhook_id, "rotate-secret"), json=body.model_dump(mode="json")
         )
         return wire.WebhookWithSecret.model_validate(answer)
@@ -104,7 +104,7 @@ class Webhooks:
 
         Example: ``dead = hub.webhooks.deliveries(webhook_id, status="dead")``
         """
-        items = self._client.pages(_path(webhook_id, "deliveries"), params={"status": status})
+        items = self._requester.pages(_path(webhook_id, "deliveries"), params={"status": status})
         return [wire.WebhookDelivery.model_validate(item) for item in items]
 
     def replay(self, webhook_id: uuid.UUID | str, delivery_id: uuid.UUID | str) -> wire.WebhookDelivery:
@@ -113,7 +113,7 @@ class Webhooks:
         Example: ``hub.webhooks.replay(webhook_id, delivery.id).status == "pending"``
         """
         path = _path(webhook_id, "deliveries", str(uuid.UUID(str(delivery_id))), "replay")
-        return wire.WebhookDelivery.model_validate(self._client.request("POST", path))
+        return wire.WebhookDelivery.model_validate(self._requester.request("POST", path))
 
 
 __all__ = ["WEBHOOKS_PATH", "Webhooks"]

@@ -112,7 +112,7 @@ def report(story: Story) -> None:
     if len(plant.received) != EXPECTED or not all(r.verified for r in plant.received):
         raise DemoFailure("the plant system did not receive correctly signed events")
     with client_for(story.oem) as hub:
-        streamed = list(hub.events(types=WATCHED, once=True))
+        streamed = list(hub.events.follow(types=WATCHED, once=True))
     story.oem.say(
         f"reads the same {len(streamed)} events back from GET /v1/events (resumable with Last-Event-ID);"
         " receivers deduplicate by event id, since delivery is at least once"

@@ -83,7 +83,7 @@ def report_week(
         values=measured.values,
         subgroup_labels=measured.labels,
     )
-    report = hub.submit_report(payload)
+    report = hub.kpi_reports.submit(payload)
     if narrate:
         mark = "[green]meets[/green]" if report.meets else "[red]below 1.33[/red]"
         supplier.say(
@@ -100,7 +100,7 @@ def report_weeks(story: Story, weeks: list[Period], *, narrate: set[str] | None 
     for supplier in story.suppliers:
         told = narrate is None or supplier.name in narrate
         with client_for(supplier) as hub:
-            [agreement] = hub.agreements(status="active")
+            [agreement] = hub.agreements.list(status="active")
             for week in weeks:
                 cpk = TRUE_CPK[supplier.name][all_weeks.index(week)]
                 report_week(supplier, hub, agreement, week, cpk, workdir, narrate=told)
@@ -109,7 +109,7 @@ def report_weeks(story: Story, weeks: list[Period], *, narrate: set[str] | None 
 def cpk_table(story: Story, weeks: list[Period], title: str) -> int:
     table = Table("supplier", *[f"W{w.number:02d}" for w in weeks], title=title)
     with client_for(story.oem) as oem_hub:
-        seen = list(oem_hub.reports(kpi="cpk", period_from=str(weeks[0]), period_to=str(weeks[-1])))
+        seen = list(oem_hub.kpi_reports.list(kpi="cpk", period_from=str(weeks[0]), period_to=str(weeks[-1])))
     for supplier in story.suppliers:
         by_week = {r.period: r for r in seen if str(r.supplier_id) == supplier.org_id}
         cells = []
@@ -133,7 +133,7 @@ def run(story: Story) -> None:
     report_weeks(story, weeks)
     kessler = story.suppliers[0]
     with client_for(kessler) as hub:
-        [agreement] = hub.agreements(status="active")
+        [agreement] = hub.agreements.list(status="active")
         _refuse_a_second_report(kessler, hub, agreement, weeks[-1])
     seen = cpk_table(story, weeks, "What the OEM sees: CPK per week (threshold 1.33)")
     if seen != CHAPTER_WEEKS * len(story.suppliers):
@@ -155,7 +155,7 @@ def _refuse_a_second_report(supplier: Actor, hub: Client, agreement: Agreement, 
         subgroup_size=5,
     )
     try:
-        hub.submit_report(payload)
+        hub.kpi_reports.submit(payload)
     except ConflictError as exc:
         supplier.say(
             f"tries to report {week} again with nicer numbers → hub refuses: [yellow]{exc.error}[/yellow]"

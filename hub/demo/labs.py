@@ -21,7 +21,7 @@ from protocol.zk.attestation import prove_from_openings
 from protocol.zk.lab import measurement_digest
 from protocol.zk.pedersen import Opening
 from protocol.zk.statements.cpk import CpkStatement
-from supplier_sdk.client import Client
+from supplier_sdk import Client
 from supplier_sdk.errors import InvalidRequest
 from supplier_sdk.lab import attach_lab, measure_capability, prove_from_lab
 
@@ -107,7 +107,9 @@ def run(story: Story) -> None:
     ) as hub:
         [mine] = hub.lab.measurements(agreement_id=agreement_id, period=week)
         opened = hub.lab.openings(mine)
-        binding = hub.attestation_context(agreement_id, kpi="cpk", period=week, characteristic=CODE)
+        binding = hub.kpi_reports.attestation_context(
+            agreement_id, kpi="cpk", period=week, characteristic=CODE
+        )
         proof = prove_from_lab(mine.envelope, opened, threshold=Decimal("1.33"), context=binding)
         supplier.say(
             "opens the sealed openings with its X25519 key and proves CPK ≥ 1.33 over the lab's commitments"
@@ -118,12 +120,12 @@ def run(story: Story) -> None:
             claim=KpiClaim(meets=True, threshold="1.33", sample_size=125), sdk_version="demo",
         )  # fmt: skip
         _own_numbers(supplier, hub, base, binding, mine.envelope)
-        report = hub.submit_report(attach_lab(base, proof, mine.envelope))
+        report = hub.kpi_reports.submit(attach_lab(base, proof, mine.envelope))
 
     with Client(
         base_url=story.oem.base_url, client_id=story.oem.client_id, private_key=story.oem.signing_key
     ) as o:
-        seen = o.report(report.id)
+        seen = o.kpi_reports.get(report.id)
     if seen.value is not None or seen.proven_by is None or seen.proven_by.lab_name != lab.name:
         raise DemoFailure(f"the OEM should see a value-free 'proven by {lab.name}', saw {seen}")
     verdict = f"meets {seen.threshold}: proven from measurements by {seen.proven_by.lab_name}, {seen.proven_by.measured_on}"
@@ -149,7 +151,7 @@ def _own_numbers(
         lab=measurement_digest(envelope),  # type: ignore[arg-type]
     )
     try:
-        hub.submit_report(attach_lab(base, own, envelope))  # type: ignore[arg-type]
+        hub.kpi_reports.submit(attach_lab(base, own, envelope))  # type: ignore[arg-type]
     except InvalidRequest as exc:
         supplier.say(
             f"tries its own numbers under the lab's name → hub refuses: [yellow]{exc.error}[/yellow]"

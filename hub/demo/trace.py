@@ -335,7 +335,7 @@ def run(story: Story) -> None:
     while time.monotonic() < deadline and len(events) < 3:  # the sequencer numbers events just after commit
         with client_for(aurora) as hub:
             events = list(
-                hub.events(types=["containment_action.opened", "containment_action.closed"], once=True)
+                hub.events.follow(types=["containment_action.opened", "containment_action.closed"], once=True)
             )
         time.sleep(0.05)
     aurora.say(

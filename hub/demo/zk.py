@@ -16,8 +16,8 @@ from hub.demo.story import Story
 from protocol.encoding import canonical_bytes
 from protocol.models.agreements import Agreement
 from protocol.models.kpi import KpiReportPayload
+from supplier_sdk import Client
 from supplier_sdk.attest import attest_report
-from supplier_sdk.client import Client
 from supplier_sdk.errors import InvalidRequest
 from supplier_sdk.reports import build_capability_report
 
@@ -73,7 +73,9 @@ def run(story: Story) -> None:
             values=values,
             subgroup_size=5,
         )
-        context = hub.attestation_context(agreement.id, kpi="cpk", period=str(week), characteristic=CODE)
+        context = hub.kpi_reports.attestation_context(
+            agreement.id, kpi="cpk", period=str(week), characteristic=CODE
+        )
         supplier.say(
             f"asks the hub for {week}'s attestation context → nonce [dim]{context.nonce[:12]}…[/dim]"
         )
@@ -85,12 +87,12 @@ def run(story: Story) -> None:
             f"{week}: 125 values in 25 subgroups, proves CPK ≥ 1.33 locally in {took:.2f} s "
             f"({size / 1024:.1f} KiB proof, {len(proven.commitments)} commitments, no value in it)"
         )
-        report = hub.submit_report(proven)
+        report = hub.kpi_reports.submit(proven)
         supplier.say(f"sends the claim with its proof → hub verifies and stores it: proven={report.proven}")
         _replay(supplier, hub, proven, str(before))
 
     with client_for(story.oem) as oem_hub:
-        seen = oem_hub.report(report.id)
+        seen = oem_hub.kpi_reports.get(report.id)
     if seen.value is not None or not (seen.meets and seen.proven):
         raise DemoFailure(f"the OEM should see a proven 'meets' without a value, saw {seen}")
     table = Table("supplier", "characteristic", "week", "CPK", "verdict", title="What the OEM sees")
@@ -103,7 +105,7 @@ def run(story: Story) -> None:
 def _replay(supplier: Actor, hub: Client, proven: KpiReportPayload, week: str) -> None:
     """A proof is bound to its period: sending last week's proof for another week is refused by name."""
     try:
-        hub.submit_report(proven.model_copy(update={"period": week}))
+        hub.kpi_reports.submit(proven.model_copy(update={"period": week}))
     except InvalidRequest as exc:
         supplier.say(f"re-sends the same proof for {week} → hub refuses: [yellow]{exc.error}[/yellow]")
         return

@@ -3,8 +3,8 @@
 For each mapping and each closed period not settled yet (the newest ``backfill`` periods of the agreement's
 kind, in the supplier's time zone), :class:`Agent` reads the period's rows from the source, builds the report
 with :mod:`supplier_sdk.reports`, proves it with :func:`supplier_sdk.attest.attest_report` when the agreement's
-disclosure asks, and submits the pass's reports with :meth:`Client.submit_batch
-<supplier_sdk.client.Client.submit_batch>` (up to :data:`BATCH` a request), queueing them in the outbox when the
+disclosure asks, and submits the pass's reports with :meth:`client.kpi_reports.submit_batch
+<supplier_sdk.kpi_reports.KpiReports.submit_batch>` (up to :data:`BATCH` a request), queueing them in the outbox when the
 hub is away or answers 429/5xx. A mapping's bad input (a missing column, an empty period, an
 unreadable file, a failing query, too few values) is that mapping's outcome with the reason; the other mappings
 still run; a report is either sent or queued whole, never in part.
@@ -109,7 +109,7 @@ class Agent:
         if known is not None:
             return known
         try:
-            agreement = self.client.agreement(mapping.agreement_id)
+            agreement = self.client.agreements.get(mapping.agreement_id)
             self.outbox.remember_agreement(agreement)
         except (HubUnreachable, HubError) as exc:
             if isinstance(exc, HubError) and not exc.unavailable:
@@ -197,7 +197,7 @@ class Agent:
                 "hub not available: the agreement asks for a proof, whose context needs the hub"
             )
         try:
-            context = self.client.attestation_context(
+            context = self.client.kpi_reports.attestation_context(
                 agreement.id, kpi=payload.kpi, period=payload.period, characteristic=payload.characteristic
             )
         except (HubUnreachable, HubError) as exc:
@@ -219,7 +219,7 @@ class Agent:
         """Submit the prepared reports as one batch; queue them when the hub is away; settle each."""
         if self._hub_away is None:
             try:
-                results = self.client.submit_batch(
+                results = self.client.kpi_reports.submit_batch(
                     [(p, idempotency_key(m, p.period)) for m, p, _, _ in ready]
                 )
             except (HubUnreachable, HubError) as exc:
@@ -287,7 +287,7 @@ class Agent:
         self._agreements.clear()
         self._hub_away = None
         if send and self.outbox.pending():
-            flushed = self.outbox.flush(self.client)
+            flushed = self.outbox.flush(self.client.kpi_reports)
             self.log("outbox.flushed", sent=flushed.sent, failed=flushed.failed, remaining=flushed.remaining)
         folders = FolderReader(self.state.files, self.config.time_zone)
         outcomes: list[Outcome] = []

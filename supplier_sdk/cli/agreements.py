@@ -89,7 +89,7 @@ def list_command(
     Example: ``supplier-sdk agreements list --status proposed``
     """
     with connection.client() as client:
-        found = client.agreements(status=status)
+        found = client.agreements.list(status=status)
     emit(found, as_json=as_json, lines=[_line(a) for a in found] or ["no agreements"])
 
 
@@ -102,7 +102,7 @@ def show_command(
 
     Example: ``supplier-sdk agreements show 01937c5e-…``
     """
-    found = _one(connection, agreement, lambda client, agreement_id: client.agreement(agreement_id))
+    found = _one(connection, agreement, lambda client, agreement_id: client.agreements.get(agreement_id))
     emit(found, as_json=as_json, lines=_details(found))
 
 
@@ -122,7 +122,7 @@ def accept_command(
     done = _one(
         connection,
         agreement,
-        lambda client, agreement_id: client.accept_agreement(agreement_id, reason=reason),
+        lambda client, agreement_id: client.agreements.accept(agreement_id, reason=reason),
     )
     emit(done, as_json=as_json, lines=[f"{done.id} {done.status.value}"])
 
@@ -145,7 +145,7 @@ def decline_command(
     done = _one(
         connection,
         agreement,
-        lambda client, agreement_id: client.decline_agreement(agreement_id, reason=reason),
+        lambda client, agreement_id: client.agreements.decline(agreement_id, reason=reason),
     )
     emit(done, as_json=as_json, lines=[f"{done.id} {done.status.value}"])
 

@@ -372,7 +372,7 @@ def context_command(
     config = resolve_config(hub=hub, client_id=client_id, key_file=key_file, outbox=None)
     with open_client(config) as client:
         try:
-            context = client.attestation_context(
+            context = client.kpi_reports.attestation_context(
                 agreement_uuid, kpi=kpi.value, period=period, characteristic=characteristic
             )
         except HubError as exc:

@@ -76,7 +76,7 @@ def _hub(
     config = resolve_config(hub=hub, client_id=client_id, key_file=key_file, outbox=None)
     with open_client(config) as client:
         try:
-            return call(Certificates(client))
+            return call(client.certificates)
         except HubError as exc:
             if exc.unavailable:
                 not_sent(str(exc))

@@ -104,7 +104,7 @@ class HubConnection:
         Example::
 
             with HubConnection(hub="https://hub.example").client() as client:
-                client.trace(["LOT-7"])
+                client.trace.forward(["LOT-7"])
         """
         try:
             client = self.config().client()

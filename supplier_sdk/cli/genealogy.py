@@ -215,7 +215,7 @@ def print_trace(result: TraceResult) -> None:
 
     Example::
 
-        print_trace(hub.trace(["LOT-7"]))
+        print_trace(hub.trace.forward(["LOT-7"]))
     """
     out = console()
     reasons = f" (cut short: {', '.join(result.incomplete_reasons)})" if result.incomplete_reasons else ""
@@ -275,7 +275,7 @@ def trace_command(
     except ValueError as exc:
         fail(invalid(exc))
     with connection.client() as client:
-        result = client.trace(body.roots, direction=body.direction, depth=body.depth, as_of=body.as_of)
+        result = client.trace.run(body.roots, direction=body.direction, depth=body.depth, as_of=body.as_of)
     if as_json:
         echo_json(result.model_dump_json())
     else:

@@ -147,7 +147,7 @@ def flush_command(
         result = FlushResult(sent=0, failed=0, remaining=0)
     else:
         with open_client(config) as client:
-            result = box.flush(client)
+            result = box.flush(client.kpi_reports)
     if as_json:
         typer.echo(json.dumps(_flush_json(result)))
     else:

@@ -220,7 +220,7 @@ def _check_options(
 def _agreement(hub: Client, outbox: Outbox, agreement_id: uuid.UUID) -> tuple[Agreement, QualinkError | None]:
     """The agreement from the hub (and kept in the outbox), or the kept copy when the hub is not available."""
     try:
-        agreement = hub.agreement(agreement_id)
+        agreement = hub.agreements.get(agreement_id)
     except (HubUnreachable, HubError) as exc:
         if isinstance(exc, HubError) and not exc.unavailable:
             fail(f"cannot fetch agreement {agreement_id}: {describe_refusal(exc)}")
@@ -273,7 +273,7 @@ def _prove(
 ) -> KpiReportPayload:
     """Attach the KPI-ZK proof the agreement asks for, bound to the hub's context for this period."""
     try:
-        context = client.attestation_context(
+        context = client.kpi_reports.attestation_context(
             agreement.id, kpi=payload.kpi, period=payload.period, characteristic=payload.characteristic
         )
     except (HubUnreachable, HubError) as exc:
@@ -462,7 +462,7 @@ def submit_command(
                     reason=str(unavailable),
                 )
             else:
-                result = client.submit_report(payload, outbox=box)
+                result = client.kpi_reports.submit(payload, outbox=box)
         except HubError as exc:
             fail(f"hub refused the report: {describe_refusal(exc)}")
     _print_result(result, payload, as_json=as_json)

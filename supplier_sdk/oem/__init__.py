@@ -1,7 +1,7 @@
 """The OEM's client: :class:`OemClient`, resource objects on the SDK's one requester.
 
 A sibling of the supplier's :class:`~supplier_sdk.client.Client` in the same package, so that both sides share
-the token handling, retries, idempotency and errors of :mod:`supplier_sdk.client` (see
+the token handling, retries, idempotency and errors of :mod:`supplier_sdk.requester` (see
 :mod:`supplier_sdk.oem.client` for why and how). The resources:
 
 - :mod:`supplier_sdk.oem.agreements`: ``oem.agreements`` (propose, amend, terminate, get, list);

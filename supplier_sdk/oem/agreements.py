@@ -24,7 +24,7 @@ from protocol.models.common import AgreementStatus
 from supplier_sdk.oem.listing import Listing
 
 if TYPE_CHECKING:
-    from supplier_sdk.client import Client
+    from supplier_sdk.requester import Requester
 
 AGREEMENTS_PATH = "/v1/agreements"
 """Where the hub keeps supply agreements.
@@ -47,8 +47,8 @@ class Agreements:
         proposed = oem.agreements.propose(terms, idempotency_key="agreement-drive-shaft-2027")
     """
 
-    def __init__(self, client: Client) -> None:
-        self._client = client
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
 
     def propose(
         self, terms: AgreementCreate | dict[str, Any], *, idempotency_key: str | None = None
@@ -66,7 +66,7 @@ class Agreements:
         Example: ``agreement = oem.agreements.propose(terms, idempotency_key="drive-shaft-2027")``
         """
         body = AgreementCreate.model_validate(terms).model_dump(mode="json", exclude_none=True)
-        answer = self._client.request("POST", AGREEMENTS_PATH, json=body, idempotency_key=idempotency_key)
+        answer = self._requester.request("POST", AGREEMENTS_PATH, json=body, idempotency_key=idempotency_key)
         return Agreement.model_validate(answer)
 
     def amend(
@@ -101,14 +101,16 @@ class Agreements:
         """
         body = AgreementDecision(reason=reason).model_dump(mode="json")
         path = f"{AGREEMENTS_PATH}/{_id(agreement_id)}/terminate"
-        return Agreement.model_validate(self._client.request("POST", path, json=body))
+        return Agreement.model_validate(self._requester.request("POST", path, json=body))
 
     def get(self, agreement_id: uuid.UUID | str) -> Agreement:
         """One agreement (:class:`~supplier_sdk.errors.NotFound` if it is not your organization's).
 
         Example: ``print(oem.agreements.get(agreement_id).status)``
         """
-        return Agreement.model_validate(self._client.request("GET", f"{AGREEMENTS_PATH}/{_id(agreement_id)}"))
+        return Agreement.model_validate(
+            self._requester.request("GET", f"{AGREEMENTS_PATH}/{_id(agreement_id)}")
+        )
 
     def list(
         self,
@@ -125,7 +127,7 @@ class Agreements:
             "status": None if status is None else AgreementStatus(status).value,
             "counterparty": None if supplier_id is None else str(_id(supplier_id)),
         }
-        return Listing(self._client, AGREEMENTS_PATH, Agreement, params=params, page_size=page_size)
+        return Listing(self._requester, AGREEMENTS_PATH, Agreement, params=params, page_size=page_size)
 
 
 __all__ = ["AGREEMENTS_PATH", "Agreements"]

@@ -1,10 +1,10 @@
 """:class:`OemClient`: the hub API as an OEM's quality and purchasing systems use it, typed end to end.
 
-It is a set of resource objects on one :class:`~supplier_sdk.client.Client`, the SDK's requester: the same
-``private_key_jwt`` token handling, retries with capped jittered backoff, ``Idempotency-Key`` on every POST
-and error classes (:mod:`supplier_sdk.errors`), so an OEM and a supplier meet the same behaviour and the same
-exceptions, and there is no second HTTP stack. Resources the supplier side already has (rooms, webhooks,
-notifications, containment, the event stream) are the very same objects; what only an OEM does (propose
+It is a set of resource objects on one :class:`~supplier_sdk.requester.Requester`, the SDK's requester: the
+same ``private_key_jwt`` token handling, retries with capped jittered backoff, ``Idempotency-Key`` on every
+POST and error classes (:mod:`supplier_sdk.errors`), so an OEM and a supplier meet the same behaviour and the
+same exceptions, and there is no second HTTP stack. Resources the supplier side already has (rooms, webhooks,
+notifications, containment, trace, the event stream) are the very same classes; what only an OEM does (propose
 agreements, write rules, read its suppliers' reports, standings and proofs) lives in this package. Every list
 is a :class:`~supplier_sdk.oem.listing.Listing` (iterate it or ``.all()``: every page by cursor), every answer a
 ``protocol`` wire model.
@@ -24,53 +24,30 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from protocol.models import notifications as wire
-from protocol.models.trace import TraceResult
-from supplier_sdk.client import Client
-from supplier_sdk.events import StreamEvent
+from supplier_sdk.events import Events
 from supplier_sdk.notifications import Containment, Notifications
 from supplier_sdk.oem.agreements import Agreements
 from supplier_sdk.oem.reports import KpiReports, Proofs
 from supplier_sdk.oem.rules import Rules
 from supplier_sdk.oem.standings import SupplierStandings
+from supplier_sdk.requester import Requester
 from supplier_sdk.rooms.client import Rooms
-from supplier_sdk.trace import RootLike, run_trace
+from supplier_sdk.signer import Signer
+from supplier_sdk.trace import Trace
 from supplier_sdk.webhook_subscriptions import Webhooks
 
 
-class Trace:
-    """Lot genealogy from the OEM's side (``oem.trace``): what a lot went into, and what went into it.
+class _Connected(Protocol):
+    """What OemClient takes of a :class:`~supplier_sdk.client.Client` it is built on (no import of it)."""
 
-    Example::
+    @property
+    def requester(self) -> Requester: ...  # pragma: no cover
 
-        affected = oem.trace.forward(["CAP-L00012345"])
-        print(affected.answer)
-    """
-
-    def __init__(self, client: Client) -> None:
-        self._client = client
-
-    def forward(
-        self, roots: Iterable[RootLike], *, depth: int | None = None, as_of: datetime | None = None
-    ) -> TraceResult:
-        """What contains the roots: lots, products, vehicle models, plants and inventory downstream.
-
-        Example: ``oem.trace.forward(["CAP-L00012345"], depth=5).nodes``
-        """
-        return run_trace(self._client, roots, direction="forward", depth=depth, as_of=as_of)
-
-    def backward(
-        self, roots: Iterable[RootLike], *, depth: int | None = None, as_of: datetime | None = None
-    ) -> TraceResult:
-        """What went into the roots: the supplier lots upstream.
-
-        Example: ``oem.trace.backward(["VIN-WAUZZZ8V5KA000001"]).nodes``
-        """
-        return run_trace(self._client, roots, direction="backward", depth=depth, as_of=as_of)
+    @property
+    def rooms(self) -> Rooms: ...  # pragma: no cover
 
 
 class QualityNotifications(Notifications):
@@ -100,9 +77,11 @@ class OemClient:
     """A connection to the Qualink hub for one API client of an OEM organization.
 
     Args:
-        client: a :class:`~supplier_sdk.client.Client` to use (its connection is then yours to close);
-            otherwise one is made from ``options``: ``base_url``, ``client_id``, ``private_key`` and the rest of
-            :class:`~supplier_sdk.client.Client`'s keyword arguments (retries, transport, timeout, …).
+        client: a :class:`~supplier_sdk.client.Client` whose requester (and rooms) to share: its connection
+            is then yours to close. Otherwise one requester is made from ``options``: ``base_url``,
+            ``client_id``, ``private_key`` and the rest of :class:`~supplier_sdk.requester.Requester`'s keyword
+            arguments (retries, transport, timeout, …), plus ``signing_key_id`` and ``encryption_key`` for
+            room datasets, as :class:`~supplier_sdk.client.Client` takes them.
 
     Use it as a context manager, or call :meth:`close`.
 
@@ -113,20 +92,31 @@ class OemClient:
                 print(standing.supplier_id, standing.tier)
     """
 
-    def __init__(self, *, client: Client | None = None, **options: Any) -> None:
+    def __init__(self, *, client: _Connected | None = None, **options: Any) -> None:
         if client is not None and options:
             raise TypeError("give either client or the Client's options, not both")
         self._owned = client is None
-        self.client = client if client is not None else Client(**options)
-        self.agreements = Agreements(self.client)
-        self.rules = Rules(self.client)
-        self.standings = SupplierStandings(self.client)
-        self.kpi_reports = KpiReports(self.client)
-        self.proofs = Proofs(self.client)
-        self.trace = Trace(self.client)
-        self.notifications = QualityNotifications(self.client)
-        self.containment = Containment(self.client)
-        self.webhooks = Webhooks(self.client)
+        self.client = client
+        if client is not None:
+            self.requester = client.requester
+            self.rooms = client.rooms
+        else:
+            signing_key_id = options.pop("signing_key_id", None)
+            encryption_key = options.pop("encryption_key", None)
+            self.requester = Requester(**options)
+            signer = Signer(options["private_key"], key_id=signing_key_id)
+            self.rooms = Rooms(self.requester, signer=signer, encryption_key=encryption_key)
+        requester = self.requester
+        self.agreements = Agreements(requester)
+        self.rules = Rules(requester)
+        self.standings = SupplierStandings(requester)
+        self.kpi_reports = KpiReports(requester)
+        self.proofs = Proofs(requester)
+        self.trace = Trace(requester)
+        self.notifications = QualityNotifications(requester)
+        self.containment = Containment(requester)
+        self.webhooks = Webhooks(requester)
+        self.events = Events(requester)
 
     def __enter__(self) -> OemClient:
         return self
@@ -140,29 +130,7 @@ class OemClient:
         Example: ``oem.close()``
         """
         if self._owned:
-            self.client.close()
-
-    @property
-    def rooms(self) -> Rooms:
-        """Joint investigation rooms (create with ``open``, ``invite``, ``list``); datasets need the
-        requester's ``encryption_key``.
-
-        Example: ``room = oem.rooms.open(title="Compressor noise", expires_at=in_30_days)``
-        """
-        return self.client.rooms
-
-    def events(
-        self, *, after: int | None = None, types: list[str] | None = None, once: bool = False
-    ) -> Iterator[StreamEvent]:
-        """The organization's event stream, oldest first, resumed after position ``after``; reconnects on
-        its own (:meth:`supplier_sdk.client.Client.events`). Needs ``events:read``.
-
-        Example::
-
-            for event in oem.events(after=load_position(), types=["standing.changed"]):
-                save_position(event.position)
-        """
-        return self.client.events(after=after, types=types, once=once)
+            self.requester.close()
 
 
 __all__ = ["OemClient", "QualityNotifications", "Trace"]

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from pydantic import BaseModel
 
 if TYPE_CHECKING:
-    from supplier_sdk.client import Client
+    from supplier_sdk.requester import Requester
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -30,7 +30,7 @@ class Listing(Generic[Model]):
     """The items of one hub list under fixed filters, as ``model`` instances, every page by cursor.
 
     Args:
-        client: the requester (a :class:`~supplier_sdk.client.Client`) whose token, retries and errors it uses.
+        requester: the :class:`~supplier_sdk.requester.Requester` whose token, retries and errors it uses.
         path: the list's path, e.g. ``/v1/kpi-reports``.
         model: the wire model of one item.
         params: the filters (``None`` values are left out).
@@ -38,20 +38,20 @@ class Listing(Generic[Model]):
 
     Example::
 
-        listing = Listing(hub, "/v1/agreements", Agreement, params={"status": "active"})
+        listing = Listing(requester, "/v1/agreements", Agreement, params={"status": "active"})
         first_page, cursor = next(listing.pages())
     """
 
     def __init__(
         self,
-        client: Client,
+        requester: Requester,
         path: str,
         model: type[Model],
         *,
         params: dict[str, Any] | None = None,
         page_size: int = 100,
     ) -> None:
-        self._client = client
+        self._requester = requester
         self.path = path
         self.model = model
         self.params = {key: value for key, value in (params or {}).items() if value is not None}
@@ -64,7 +64,7 @@ class Listing(Generic[Model]):
         """
         query = {**self.params, "limit": self.page_size}
         while True:
-            page = self._client.request("GET", self.path, params=query)
+            page = self._requester.request("GET", self.path, params=query)
             cursor = page.get("next_cursor") or None
             yield [self.model.model_validate(item) for item in page["items"]], cursor
             if cursor is None:

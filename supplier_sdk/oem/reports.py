@@ -26,7 +26,7 @@ from supplier_sdk.kpi_reports import report_filters
 from supplier_sdk.oem.listing import Listing
 
 if TYPE_CHECKING:
-    from supplier_sdk.client import Client
+    from supplier_sdk.requester import Requester
 
 REPORTS_PATH = "/v1/kpi-reports"
 """Where the hub keeps KPI reports.
@@ -49,15 +49,15 @@ class KpiReports:
         misses = oem.kpi_reports.list(supplier_id=supplier_id, meets=False).all()
     """
 
-    def __init__(self, client: Client) -> None:
-        self._client = client
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
 
     def get(self, report_id: uuid.UUID | str) -> KpiReport:
         """One report (:class:`~supplier_sdk.errors.NotFound` for one not under your agreements).
 
         Example: ``oem.kpi_reports.get(report_id).meets``
         """
-        return KpiReport.model_validate(self._client.request("GET", f"{REPORTS_PATH}/{_id(report_id)}"))
+        return KpiReport.model_validate(self._requester.request("GET", f"{REPORTS_PATH}/{_id(report_id)}"))
 
     def list(
         self,
@@ -92,7 +92,7 @@ class KpiReports:
             period_to=period_to,
             meets=meets,
         )
-        return Listing(self._client, REPORTS_PATH, KpiReport, params=params, page_size=page_size)
+        return Listing(self._requester, REPORTS_PATH, KpiReport, params=params, page_size=page_size)
 
 
 def _check_binding(attestation: Attestation, report: KpiReport) -> None:
@@ -122,15 +122,15 @@ class Proofs:
         print(attestation.statement)
     """
 
-    def __init__(self, client: Client) -> None:
-        self._client = client
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
 
     def get(self, report_id: uuid.UUID | str) -> Attestation:
         """The KPI-ZK proof a report was accepted with (:class:`~supplier_sdk.errors.NotFound` without one).
 
         Example: ``oem.proofs.get(report.id).commitments``
         """
-        answer = self._client.request("GET", f"{REPORTS_PATH}/{_id(report_id)}/proof")
+        answer = self._requester.request("GET", f"{REPORTS_PATH}/{_id(report_id)}/proof")
         return Attestation.model_validate(answer)
 
     def verify_offline(
@@ -154,7 +154,7 @@ class Proofs:
                 print("do not trust", report.id, exc.check)
         """
         if not isinstance(report, KpiReport):
-            report = KpiReports(self._client).get(report)
+            report = KpiReports(self._requester).get(report)
         attestation = self.get(report.id) if proof is None else Attestation.model_validate(proof)
         _check_binding(attestation, report)
         verify_attestation(attestation)

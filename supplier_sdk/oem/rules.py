@@ -25,7 +25,7 @@ from protocol.models.rules import DryRunRequest, DryRunResult, Rule, RuleCreate,
 from supplier_sdk.oem.listing import Listing
 
 if TYPE_CHECKING:
-    from supplier_sdk.client import Client
+    from supplier_sdk.requester import Requester
 
 RULES_PATH = "/v1/rules"
 """Where the hub keeps rules.
@@ -64,8 +64,8 @@ class Approvals:
             oem.rules.approvals.approve(pending.id, reason="checked against the Q4 review")
     """
 
-    def __init__(self, client: Client) -> None:
-        self._client = client
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
 
     def list(
         self,
@@ -82,7 +82,7 @@ class Approvals:
             "state": None if state is None else ApprovalState(state).value,
             "rule_id": None if rule_id is None else str(_id(rule_id)),
         }
-        return Listing(self._client, APPROVALS_PATH, RuleApproval, params=params, page_size=page_size)
+        return Listing(self._requester, APPROVALS_PATH, RuleApproval, params=params, page_size=page_size)
 
     def get(self, approval_id: uuid.UUID | str) -> RuleApproval:
         """One change under four-eyes.
@@ -90,7 +90,7 @@ class Approvals:
         Example: ``oem.rules.approvals.get(approval_id).state``
         """
         return RuleApproval.model_validate(
-            self._client.request("GET", f"{APPROVALS_PATH}/{_id(approval_id)}")
+            self._requester.request("GET", f"{APPROVALS_PATH}/{_id(approval_id)}")
         )
 
     def approve(self, approval_id: uuid.UUID | str, *, reason: str = "") -> RuleApproval:
@@ -110,7 +110,7 @@ class Approvals:
     def _decide(self, approval_id: uuid.UUID | str, decision: str, reason: str) -> RuleApproval:
         body = ApprovalDecision(reason=reason).model_dump(mode="json")
         path = f"{APPROVALS_PATH}/{_id(approval_id)}:{decision}"
-        return RuleApproval.model_validate(self._client.request("POST", path, json=body))
+        return RuleApproval.model_validate(self._requester.request("POST", path, json=body))
 
 
 class Rules:
@@ -122,9 +122,9 @@ class Rules:
             print(rule.name, rule.version)
     """
 
-    def __init__(self, client: Client) -> None:
-        self._client = client
-        self.approvals = Approvals(client)
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
+        self.approvals = Approvals(requester)
 
     def templates(self) -> builtins.list[RuleCreate]:
         """Rules to start from, such as the standard CPK rule.
@@ -132,7 +132,8 @@ class Rules:
         Example: ``draft = oem.rules.create(oem.rules.templates()[0])``
         """
         return [
-            RuleCreate.model_validate(item) for item in self._client.request("GET", f"{RULES_PATH}/templates")
+            RuleCreate.model_validate(item)
+            for item in self._requester.request("GET", f"{RULES_PATH}/templates")
         ]
 
     def create(
@@ -149,7 +150,7 @@ class Rules:
         """
         body = RuleCreate.model_validate(definition).model_dump(mode="json", exclude_none=True)
         return _rule_or_approval(
-            self._client.request("POST", RULES_PATH, json=body, idempotency_key=idempotency_key)
+            self._requester.request("POST", RULES_PATH, json=body, idempotency_key=idempotency_key)
         )
 
     def update(
@@ -163,7 +164,7 @@ class Rules:
         if isinstance(definition, RuleCreate):
             definition = definition.model_dump(mode="json", include=fields)
         body = RuleCreate.model_validate(definition).model_dump(mode="json", exclude_none=True)
-        return _rule_or_approval(self._client.request("PUT", f"{RULES_PATH}/{_id(rule_id)}", json=body))
+        return _rule_or_approval(self._requester.request("PUT", f"{RULES_PATH}/{_id(rule_id)}", json=body))
 
     def activate(self, rule_id: uuid.UUID | str) -> Rule | RuleApproval:
         """Switch a rule on: its newest version with status ``active`` (a pending approval under four-eyes).
@@ -183,7 +184,7 @@ class Rules:
         Example: ``print(oem.rules.dry_run(draft.id).evaluated)``
         """
         body = DryRunRequest(since=since).model_dump(mode="json", exclude_none=True)
-        answer = self._client.request("POST", f"{RULES_PATH}/{_id(rule_id)}/dry-run", json=body)
+        answer = self._requester.request("POST", f"{RULES_PATH}/{_id(rule_id)}/dry-run", json=body)
         return DryRunResult.model_validate(answer)
 
     def get(self, rule_id: uuid.UUID | str) -> Rule:
@@ -191,7 +192,7 @@ class Rules:
 
         Example: ``oem.rules.get(rule_id).status``
         """
-        return Rule.model_validate(self._client.request("GET", f"{RULES_PATH}/{_id(rule_id)}"))
+        return Rule.model_validate(self._requester.request("GET", f"{RULES_PATH}/{_id(rule_id)}"))
 
     def list(self, *, status: RuleStatus | str | None = None, page_size: int = 100) -> Listing[Rule]:
         """Your rules, each as its newest version, oldest first, every page by cursor.
@@ -199,7 +200,7 @@ class Rules:
         Example: ``active = oem.rules.list(status="active").all()``
         """
         params = {"status": None if status is None else RuleStatus(status).value}
-        return Listing(self._client, RULES_PATH, Rule, params=params, page_size=page_size)
+        return Listing(self._requester, RULES_PATH, Rule, params=params, page_size=page_size)
 
     def versions(self, rule_id: uuid.UUID | str, *, page_size: int = 100) -> Listing[RuleVersion]:
         """Every version of a rule and when each was in force, oldest first.
@@ -207,7 +208,7 @@ class Rules:
         Example: ``[v.version for v in oem.rules.versions(rule.id)]``
         """
         return Listing(
-            self._client, f"{RULES_PATH}/{_id(rule_id)}/versions", RuleVersion, page_size=page_size
+            self._requester, f"{RULES_PATH}/{_id(rule_id)}/versions", RuleVersion, page_size=page_size
         )
 
 

@@ -20,7 +20,7 @@ from protocol.models.rules import Standing, StandingChange
 from supplier_sdk.oem.listing import Listing
 
 if TYPE_CHECKING:
-    from supplier_sdk.client import Client
+    from supplier_sdk.requester import Requester
 
 OEM_STANDINGS_PATH = "/v1/standings"
 """Where the hub keeps standings.
@@ -39,15 +39,15 @@ class SupplierStandings:
         blocked = [s for s in oem.standings.list() if s.status == "blocked"]
     """
 
-    def __init__(self, client: Client) -> None:
-        self._client = client
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
 
     def list(self, *, page_size: int = 100) -> Listing[Standing]:
         """Every supplier's standing, without history, every page by cursor.
 
         Example: ``tiers = {s.supplier_id: s.tier for s in oem.standings.list()}``
         """
-        return Listing(self._client, OEM_STANDINGS_PATH, Standing, page_size=page_size)
+        return Listing(self._requester, OEM_STANDINGS_PATH, Standing, page_size=page_size)
 
     def get(self, supplier_id: uuid.UUID | str) -> Standing:
         """One supplier's standing with its history, newest change first.
@@ -55,7 +55,7 @@ class SupplierStandings:
         Example: ``oem.standings.get(supplier_id).tier``
         """
         path = f"{OEM_STANDINGS_PATH}/{uuid.UUID(str(supplier_id))}"
-        return Standing.model_validate(self._client.request("GET", path))
+        return Standing.model_validate(self._requester.request("GET", path))
 
     def history(self, supplier_id: uuid.UUID | str) -> builtins.list[StandingChange]:
         """The changes of one supplier's standing, newest first, each with its rule, reason and causes.

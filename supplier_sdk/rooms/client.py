@@ -1,6 +1,6 @@
 """``client.rooms``: joint investigation rooms through the hub, with datasets encrypted and decrypted here.
 
-:class:`Rooms` wraps the ``/v1/rooms`` endpoints of one :class:`~supplier_sdk.client.Client`: rooms and members,
+:class:`Rooms` wraps the ``/v1/rooms`` endpoints on one :class:`~supplier_sdk.requester.Requester`: rooms and members,
 annotations, the 8D record, closing and export here; datasets (upload, download, rewrap) in its base class
 :class:`~supplier_sdk.rooms.transfer.DatasetTransfer`.
 
@@ -29,13 +29,14 @@ class Rooms(DatasetTransfer):
     """The room endpoints of one client; datasets are encrypted and decrypted on this side only.
 
     Args:
-        client: the hub connection (its Ed25519 key signs dataset manifests).
+        requester: the connection to the hub.
+        signer: the organization's Ed25519 key, which signs dataset manifests (needed to upload).
         encryption_key: the organization's X25519 private key; needed to upload (the uploader also gets a
             wrapped key), download and rewrap, not for the rest.
 
     Example::
 
-        rooms = Rooms(hub, encryption_key=load_encryption_key(open("org.enc.key").read()))
+        rooms = Rooms(requester, signer=signer, encryption_key=load_encryption_key(open("org.enc.key").read()))
         for room in rooms.list():
             print(room.title, room.your_role)
     """
@@ -70,7 +71,7 @@ class Rooms(DatasetTransfer):
             members=members or [],
         )
         return wire.Room.model_validate(
-            self._client.request("POST", "/v1/rooms", json=body.model_dump(mode="json"))
+            self._requester.request("POST", "/v1/rooms", json=body.model_dump(mode="json"))
         )
 
     def list(self, *, status: wire.RoomStatus | str | None = None) -> builtins.list[wire.Room]:
@@ -81,7 +82,7 @@ class Rooms(DatasetTransfer):
             open_rooms = hub.rooms.list(status="open")
         """
         params = None if status is None else {"status": wire.RoomStatus(status).value}
-        return [wire.Room.model_validate(item) for item in self._client.pages("/v1/rooms", params=params)]
+        return [wire.Room.model_validate(item) for item in self._requester.pages("/v1/rooms", params=params)]
 
     def get(self, room_id: uuid.UUID | str) -> wire.Room:
         """One room with its members (:class:`~supplier_sdk.errors.NotFound` for non-members).
@@ -90,7 +91,7 @@ class Rooms(DatasetTransfer):
 
             print(hub.rooms.get(room_id).status)
         """
-        return wire.Room.model_validate(self._client.request("GET", f"/v1/rooms/{_id(room_id)}"))
+        return wire.Room.model_validate(self._requester.request("GET", f"/v1/rooms/{_id(room_id)}"))
 
     def invite(
         self,
@@ -113,7 +114,7 @@ class Rooms(DatasetTransfer):
         )
         path = f"/v1/rooms/{_id(room_id)}/members"
         return wire.Member.model_validate(
-            self._client.request("POST", path, json=body.model_dump(mode="json"))
+            self._requester.request("POST", path, json=body.model_dump(mode="json"))
         )
 
     def accept(
@@ -128,7 +129,7 @@ class Rooms(DatasetTransfer):
         body = wire.MemberAccept(people=people or [])
         path = f"/v1/rooms/{_id(room_id)}/accept"
         return wire.Member.model_validate(
-            self._client.request("POST", path, json=body.model_dump(mode="json"))
+            self._requester.request("POST", path, json=body.model_dump(mode="json"))
         )
 
     def remove(self, room_id: uuid.UUID | str, organization_id: uuid.UUID | str) -> None:
@@ -138,7 +139,7 @@ class Rooms(DatasetTransfer):
 
             hub.rooms.remove(room.id, former_supplier_id)
         """
-        self._client.request("DELETE", f"/v1/rooms/{_id(room_id)}/members/{_id(organization_id)}")
+        self._requester.request("DELETE", f"/v1/rooms/{_id(room_id)}/members/{_id(organization_id)}")
 
     def close(self, room_id: uuid.UUID | str, *, note: str = "") -> wire.Room:
         """Close the room (owner only); with ``delete_after_closing`` the hub shreds ciphertext and keys.
@@ -149,7 +150,7 @@ class Rooms(DatasetTransfer):
         """
         body = wire.RoomClose(note=note).model_dump(mode="json")
         return wire.Room.model_validate(
-            self._client.request("POST", f"/v1/rooms/{_id(room_id)}/close", json=body)
+            self._requester.request("POST", f"/v1/rooms/{_id(room_id)}/close", json=body)
         )
 
     def timeline(self, room_id: uuid.UUID | str) -> builtins.list[wire.TimelineEntry]:
@@ -161,7 +162,7 @@ class Rooms(DatasetTransfer):
                 print(entry.at, entry.action)
         """
         path = f"/v1/rooms/{_id(room_id)}/timeline"
-        return [wire.TimelineEntry.model_validate(item) for item in self._client.pages(path)]
+        return [wire.TimelineEntry.model_validate(item) for item in self._requester.pages(path)]
 
     def export(self, room_id: uuid.UUID | str, *, format: str = "json") -> Any:
         """The room's signed 8D summary: ``json`` (the signed envelope, parsed) or ``markdown`` (text).
@@ -171,7 +172,7 @@ class Rooms(DatasetTransfer):
             print(hub.rooms.export(room.id, format="markdown"))
         """
         path = f"/v1/rooms/{_id(room_id)}/export"
-        response = self._client._send("GET", path, params={"format": format})
+        response = self._requester.send("GET", path, params={"format": format})
         return response.text if format == "markdown" else response.json()
 
     # -- annotations and 8D ---------------------------------------------------------------------------------
@@ -200,7 +201,7 @@ class Rooms(DatasetTransfer):
         )
         path = f"/v1/rooms/{_id(room_id)}/annotations"
         return wire.Annotation.model_validate(
-            self._client.request("POST", path, json=data.model_dump(mode="json"))
+            self._requester.request("POST", path, json=data.model_dump(mode="json"))
         )
 
     def edit_annotation(
@@ -220,7 +221,7 @@ class Rooms(DatasetTransfer):
         data = wire.AnnotationEdit(body=body, tag=None if tag is None else wire.AnnotationTag(tag))
         path = f"/v1/rooms/{_id(room_id)}/annotations/{_id(annotation_id)}"
         payload = data.model_dump(mode="json", exclude_none=True)
-        return wire.Annotation.model_validate(self._client.request("PATCH", path, json=payload))
+        return wire.Annotation.model_validate(self._requester.request("PATCH", path, json=payload))
 
     def annotations(self, room_id: uuid.UUID | str) -> builtins.list[wire.Annotation]:
         """The room's annotations with their histories.
@@ -229,7 +230,7 @@ class Rooms(DatasetTransfer):
 
             roots = [a for a in hub.rooms.annotations(room.id) if a.tag == "root_cause"]
         """
-        items = self._client.pages(f"/v1/rooms/{_id(room_id)}/annotations")
+        items = self._requester.pages(f"/v1/rooms/{_id(room_id)}/annotations")
         return [wire.Annotation.model_validate(item) for item in items]
 
     def steps(self, room_id: uuid.UUID | str) -> builtins.list[wire.EightDRecordStep]:
@@ -239,7 +240,7 @@ class Rooms(DatasetTransfer):
 
             done = [s.step for s in hub.rooms.steps(room.id) if s.signed_off_at]
         """
-        items = self._client.request("GET", f"/v1/rooms/{_id(room_id)}/8d")
+        items = self._requester.request("GET", f"/v1/rooms/{_id(room_id)}/8d")
         return [wire.EightDRecordStep.model_validate(item) for item in items]
 
     def update_step(
@@ -263,7 +264,7 @@ class Rooms(DatasetTransfer):
         )
         path = f"/v1/rooms/{_id(room_id)}/8d/{wire.EightDStep(step).value}"
         payload = data.model_dump(mode="json", exclude_none=True)
-        return wire.EightDRecordStep.model_validate(self._client.request("PUT", path, json=payload))
+        return wire.EightDRecordStep.model_validate(self._requester.request("PUT", path, json=payload))
 
     def sign_off(self, room_id: uuid.UUID | str, step: wire.EightDStep | str) -> wire.EightDRecordStep:
         """Sign off an 8D step (its owner organization).
@@ -273,7 +274,7 @@ class Rooms(DatasetTransfer):
             hub.rooms.sign_off(room.id, "D8")
         """
         path = f"/v1/rooms/{_id(room_id)}/8d/{wire.EightDStep(step).value}/sign-off"
-        return wire.EightDRecordStep.model_validate(self._client.request("POST", path))
+        return wire.EightDRecordStep.model_validate(self._requester.request("POST", path))
 
     def reopen_step(self, room_id: uuid.UUID | str, step: wire.EightDStep | str) -> wire.EightDRecordStep:
         """Reopen a signed-off 8D step; its sign-off is cleared.
@@ -283,7 +284,7 @@ class Rooms(DatasetTransfer):
             hub.rooms.reopen_step(room.id, "D4")
         """
         path = f"/v1/rooms/{_id(room_id)}/8d/{wire.EightDStep(step).value}/reopen"
-        return wire.EightDRecordStep.model_validate(self._client.request("POST", path))
+        return wire.EightDRecordStep.model_validate(self._requester.request("POST", path))
 
 
 __all__ = ["CONTENT_TIMEOUT", "DatasetUnavailable", "Rooms"]

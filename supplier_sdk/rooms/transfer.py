@@ -34,6 +34,7 @@ from protocol.models import rooms as wire
 from protocol.models.common import KeyStatus, KeyUse
 from protocol.models.orgs import OrgKey, OrgKeyRegister
 from supplier_sdk.errors import ConfigError, ConflictError, HubError, HubUnreachable, QualinkError
+from supplier_sdk.organizations import own_organization
 from supplier_sdk.rooms.crypto import (
     CHUNK_SIZE,
     HEADER_SIZE,
@@ -46,7 +47,8 @@ from supplier_sdk.rooms.keywrap import WrappedDataKey, encryption_key_id, unwrap
 from supplier_sdk.rooms.manifest import build_manifest, sign_manifest, verify_manifest
 
 if TYPE_CHECKING:
-    from supplier_sdk.client import Client
+    from supplier_sdk.requester import Requester
+    from supplier_sdk.signer import Signer
 
 CONTENT_TIMEOUT = 300.0
 """Seconds to wait for each read and write of a dataset's content (large bodies take longer than JSON).
@@ -93,18 +95,26 @@ class DatasetTransfer:
     """Datasets of rooms: list, upload, download, rewrap; the organization's X25519 key lives here.
 
     Args:
-        client: the hub connection (its Ed25519 key signs dataset manifests).
+        requester: the connection to the hub.
+        signer: the organization's Ed25519 key, which signs dataset manifests (needed to upload).
         encryption_key: the organization's X25519 private key; needed to upload (the uploader also gets a
             wrapped key), download and rewrap, not for the rest.
 
     Example::
 
-        transfer = DatasetTransfer(hub, encryption_key=load_encryption_key(open("org.enc.key").read()))
+        transfer = DatasetTransfer(requester, signer=signer, encryption_key=load_encryption_key(key_text))
         transfer.download(room_id, dataset_id, "log.csv")
     """
 
-    def __init__(self, client: Client, *, encryption_key: X25519PrivateKey | None = None) -> None:
-        self._client = client
+    def __init__(
+        self,
+        requester: Requester,
+        *,
+        signer: Signer | None = None,
+        encryption_key: X25519PrivateKey | None = None,
+    ) -> None:
+        self._requester = requester
+        self._signer = signer
         self._encryption_key = encryption_key
 
     # -- keys ---------------------------------------------------------------------------------------------------
@@ -113,6 +123,11 @@ class DatasetTransfer:
         if self._encryption_key is None:
             raise ConfigError("no X25519 encryption key: set QUALINK_ENC_KEY_FILE or pass --enc-key-file")
         return self._encryption_key
+
+    def _require_signer(self) -> Signer:
+        if self._signer is None:
+            raise ConfigError("no Ed25519 signing key to sign the dataset manifest with")
+        return self._signer
 
     def register_encryption_key(self) -> str:
         """Register the public half of the encryption key as the organization's X25519 (``enc``) key; its id.
@@ -127,12 +142,12 @@ class DatasetTransfer:
         body = OrgKeyRegister(use=KeyUse.ENCRYPTION, public_key=b64url_encode(raw))
         try:
             return OrgKey.model_validate(
-                self._client.request("POST", "/v1/keys", json=body.model_dump(mode="json"))
+                self._requester.request("POST", "/v1/keys", json=body.model_dump(mode="json"))
             ).key_id
         except ConflictError:
             wanted = encryption_key_id(raw)
-            org = self._client.organization()
-            for item in self._client.pages(f"/v1/organizations/{org.id}/keys"):
+            org = own_organization(self._requester)
+            for item in self._requester.pages(f"/v1/organizations/{org.id}/keys"):
                 key = OrgKey.model_validate(item)
                 if key.key_id == wanted and key.use is KeyUse.ENCRYPTION and key.status is KeyStatus.ACTIVE:
                     return key.key_id
@@ -147,7 +162,7 @@ class DatasetTransfer:
         """
         return [
             wire.Member.model_validate(item)
-            for item in self._client.pages(f"/v1/rooms/{_id(room_id)}/members")
+            for item in self._requester.pages(f"/v1/rooms/{_id(room_id)}/members")
         ]
 
     # -- datasets -------------------------------------------------------------------------------------------
@@ -160,7 +175,7 @@ class DatasetTransfer:
             for dataset in hub.rooms.datasets(room.id):
                 print(dataset.name, dataset.plaintext_size, dataset.missing_keys)
         """
-        items = self._client.pages(f"/v1/rooms/{_id(room_id)}/datasets")
+        items = self._requester.pages(f"/v1/rooms/{_id(room_id)}/datasets")
         return [wire.Dataset.model_validate(item) for item in items]
 
     def dataset(self, room_id: uuid.UUID | str, dataset_id: uuid.UUID | str) -> wire.Dataset:
@@ -171,7 +186,7 @@ class DatasetTransfer:
             dataset = hub.rooms.dataset(room.id, dataset_id)
         """
         path = f"/v1/rooms/{_id(room_id)}/datasets/{_id(dataset_id)}"
-        return wire.Dataset.model_validate(self._client.request("GET", path))
+        return wire.Dataset.model_validate(self._requester.request("GET", path))
 
     def upload(
         self,
@@ -245,9 +260,8 @@ class DatasetTransfer:
                 ciphertext_sha256=stats.ciphertext_sha256,
                 recipient_key_ids=[key.recipient_key_id for key in wrapped],
             )
-            envelope = sign_manifest(
-                manifest, private_key=self._client._private_key, key_id=self._client.signing_key_id
-            )
+            signer = self._require_signer()
+            envelope = sign_manifest(manifest, private_key=signer.private_key, key_id=signer.key_id)
             body = wire.DatasetCreate(
                 id=dataset,
                 name=manifest.name,
@@ -259,14 +273,14 @@ class DatasetTransfer:
                 manifest_signature=envelope,
                 wrapped_keys=wrapped,
             )
-            self._client.request(
+            self._requester.request(
                 "POST",
                 f"/v1/rooms/{room}/datasets",
                 json=body.model_dump(mode="json"),
                 idempotency_key=str(dataset),
             )
             try:
-                response = self._client._send(
+                response = self._requester.send(
                     "PUT",
                     f"/v1/rooms/{room}/datasets/{dataset}/content",
                     content=lambda: _file_pieces(sealed, progress, stats.ciphertext_size),
@@ -297,7 +311,7 @@ class DatasetTransfer:
                     return b64url_decode(key.public_key)
         # The uploader may have left the room: its keys are still listed to partners.
         try:
-            listed = list(self._client.pages(f"/v1/organizations/{dataset.uploaded_by}/keys"))
+            listed = list(self._requester.pages(f"/v1/organizations/{dataset.uploaded_by}/keys"))
         except HubError:
             listed = []
         for item in listed:
@@ -410,7 +424,7 @@ class DatasetTransfer:
         sink: BinaryIO,
         progress: Progress | None = None,
     ) -> None:
-        response = self._client._send(
+        response = self._requester.send(
             "GET", f"/v1/rooms/{room}/datasets/{dataset.id}/content", stream=True, timeout=CONTENT_TIMEOUT
         )
         done = 0
@@ -421,7 +435,7 @@ class DatasetTransfer:
                 if progress is not None:
                     progress(done, dataset.ciphertext_size)
         except httpx.TransportError as exc:
-            raise HubUnreachable(self._client.base_url, f"the download broke off: {exc}") from exc
+            raise HubUnreachable(self._requester.base_url, f"the download broke off: {exc}") from exc
         finally:
             response.close()
 
@@ -430,7 +444,7 @@ class DatasetTransfer:
         reader = StreamDecryptor(
             key=key, room_id=room, dataset_id=dataset.id, expected_chunk_size=dataset.chunk_size
         )
-        response = self._client._send(
+        response = self._requester.send(
             "GET", f"/v1/rooms/{room}/datasets/{dataset.id}/content", stream=True, timeout=CONTENT_TIMEOUT
         )
         try:
@@ -442,7 +456,7 @@ class DatasetTransfer:
                     return
         except httpx.TransportError as exc:
             raise HubUnreachable(
-                self._client.base_url, f"reading the dataset header broke off: {exc}"
+                self._requester.base_url, f"reading the dataset header broke off: {exc}"
             ) from exc
         finally:
             response.close()
@@ -495,7 +509,7 @@ class DatasetTransfer:
                 keys.append(_wire_key(member.organization_id, wrapped))
             body = wire.WrappedKeysAdd(wrapped_keys=keys).model_dump(mode="json")
             path = f"/v1/rooms/{room}/datasets/{dataset.id}/wrapped-keys"
-            done.append(wire.Dataset.model_validate(self._client.request("POST", path, json=body)))
+            done.append(wire.Dataset.model_validate(self._requester.request("POST", path, json=body)))
         return done
 
 

@@ -68,7 +68,7 @@ def test_cli_report_submit_proves_and_the_oem_reads_proven_without_the_value(
     assert result.exit_code == 0, result.output
     sent = json.loads(result.stdout)["report"]
     assert sent["proven"] is True and sent["value"] is None
-    seen = network.client(network.oem).report(sent["id"])
+    seen = network.client(network.oem).kpi_reports.get(sent["id"])
     assert (seen.meets, seen.proven, seen.value, seen.threshold) == (True, True, None, Decimal("1.33"))
     assert seen.disclosure is DisclosureMode.THRESHOLD
 
@@ -78,15 +78,17 @@ def test_the_client_proves_mtbf_under_value_plus_proof(network: Network, reporti
     week = past_weeks(1)[0]
     payload = build_mtbf_report(agreement=reporting.agreement, period=week, hours=60_000, failures=3)
     assert needs_proof(reporting.agreement, payload)
-    context = hub.attestation_context(reporting.agreement.id, kpi="mtbf", period=week)
+    context = hub.kpi_reports.attestation_context(reporting.agreement.id, kpi="mtbf", period=week)
     assert context.key_id == hub.signing_key_id and context.hub == network.base_url
 
-    report = hub.submit_report(
+    report = hub.kpi_reports.submit(
         attest_report(payload, agreement=reporting.agreement, context=context, hours=60_000, failures=3)
     )
 
     assert report.proven is True and report.value is not None
-    assert network.client(network.oem).report(report.id).value == report.value  # value+proof reveals it
+    assert (
+        network.client(network.oem).kpi_reports.get(report.id).value == report.value
+    )  # value+proof reveals it
 
 
 def test_queued_proven_reports_flush_in_one_batch(
@@ -100,7 +102,7 @@ def test_queued_proven_reports_flush_in_one_batch(
             agreement=reporting.agreement, characteristic="DIA-01", period=week, kpi="cpk",
             values=GOOD, subgroup_size=5,
         )  # fmt: skip
-        context = live.attestation_context(
+        context = live.kpi_reports.attestation_context(
             reporting.agreement.id, kpi="cpk", period=week, characteristic="DIA-01"
         )
         payloads.append(
@@ -111,16 +113,18 @@ def test_queued_proven_reports_flush_in_one_batch(
     outbox = Outbox(tmp_path / "outbox.db")
     down = network.client(reporting.supplier, base_url=closed_url(), max_retries=0)
     for payload in payloads:
-        assert isinstance(down.submit_report(payload, outbox=outbox), QueuedReport)
+        assert isinstance(down.kpi_reports.submit(payload, outbox=outbox), QueuedReport)
     assert all(entry.payload.proof is not None for entry in outbox.pending())  # the outbox keeps the proof
 
     transport = CountingTransport()
-    result = outbox.flush(network.client(reporting.supplier, transport=transport))
+    result = outbox.flush(network.client(reporting.supplier, transport=transport).kpi_reports)
 
     assert (result.sent, result.failed, result.remaining) == (3, 0, 0), result
     assert transport.paths("POST").count("/v1/kpi-reports:batch") == 1
     assert "/v1/kpi-reports" not in transport.paths("POST")
-    reports = list(network.client(network.oem).reports(agreement_id=reporting.agreement.id, kpi=KpiName.CPK))
+    reports = list(
+        network.client(network.oem).kpi_reports.list(agreement_id=reporting.agreement.id, kpi=KpiName.CPK)
+    )
     assert sorted(r.period for r in reports) == sorted(weeks)
     assert all(r.proven and r.value is None and r.meets for r in reports)
 
@@ -133,7 +137,7 @@ def test_a_batch_larger_than_the_body_budget_goes_in_several_requests(
     proven = []
     for week in weeks:
         payload = build_mtbf_report(agreement=reporting.agreement, period=week, hours=60_000, failures=1)
-        context = hub.attestation_context(reporting.agreement.id, kpi="mtbf", period=week)
+        context = hub.kpi_reports.attestation_context(reporting.agreement.id, kpi="mtbf", period=week)
         proven.append(
             attest_report(payload, agreement=reporting.agreement, context=context, hours=60_000, failures=1)
         )
@@ -142,7 +146,7 @@ def test_a_batch_larger_than_the_body_budget_goes_in_several_requests(
     )  # every report over budget: one request each
     transport = CountingTransport()
 
-    results = network.client(reporting.supplier, transport=transport).submit_batch(
+    results = network.client(reporting.supplier, transport=transport).kpi_reports.submit_batch(
         [(payload, f"chunk-{i}") for i, payload in enumerate(proven)]
     )
 
@@ -161,14 +165,14 @@ def test_a_batch_flush_settles_each_entry_on_its_own(
     def short(week: str) -> KpiReportPayload:  # 500 h per failure misses 5000 h: no proof needed
         return build_mtbf_report(agreement=reporting.agreement, period=week, hours=1000, failures=2)
 
-    live.submit_report(short(stored_week))
+    live.kpi_reports.submit(short(stored_week))
     outbox = Outbox(tmp_path / "outbox.db")
     down = network.client(reporting.supplier, base_url=closed_url(), max_retries=0)
     for week in (stored_week, new_week):
-        down.submit_report(short(week), outbox=outbox)
+        down.kpi_reports.submit(short(week), outbox=outbox)
     transport = CountingTransport()
 
-    result = outbox.flush(network.client(reporting.supplier, transport=transport))
+    result = outbox.flush(network.client(reporting.supplier, transport=transport).kpi_reports)
 
     assert (result.sent, result.failed, result.remaining) == (1, 1, 0)
     assert (
@@ -231,5 +235,5 @@ def test_prove_offline_then_submit_and_queue_with_the_proof_file(
 
     flushed = runner.invoke(app, ["outbox", "flush", "--json"], env=env)
     assert flushed.exit_code == 0, flushed.output
-    reports = list(network.client(network.oem).reports(agreement_id=reporting.agreement.id))
+    reports = list(network.client(network.oem).kpi_reports.list(agreement_id=reporting.agreement.id))
     assert sorted(r.period for r in reports) == sorted(weeks[:2]) and all(r.proven for r in reports)

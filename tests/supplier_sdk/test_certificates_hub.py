@@ -40,7 +40,7 @@ def run(args: list[str], env: dict[str, str], status: int = 0) -> str:
 
 def test_issue_share_list_withdraw_and_verify_offline(network: Network, tmp_path: Path) -> None:
     certifier = network.register(OrgKind.CERTIFIER)
-    network.client(certifier).register_signing_key()
+    network.client(certifier).keys.register_signing_key()
     supplier = network.register(OrgKind.SUPPLIER)
     as_certifier = env_for(network, certifier, tmp_path)
     as_supplier = env_for(network, supplier, tmp_path)

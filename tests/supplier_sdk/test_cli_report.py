@@ -61,7 +61,7 @@ def supplier(network: Network, tmp_path: Path) -> Supplier:
 
 def stored(network: Network, supplier: Supplier) -> dict[KpiName, list[str]]:
     found: dict[KpiName, list[str]] = {}
-    for report in network.client(supplier.reporting.supplier).reports(
+    for report in network.client(supplier.reporting.supplier).kpi_reports.list(
         agreement_id=supplier.reporting.agreement.id
     ):
         found.setdefault(report.kpi, []).append(report.period)

@@ -45,9 +45,9 @@ def test_a_token_is_fetched_once_and_reused_while_it_is_fresh(network: Network) 
     transport = CountingTransport()
     hub = network.client(reporting.supplier, transport=transport)
 
-    hub.agreements()
-    hub.agreement(reporting.agreement.id)
-    hub.organization()
+    hub.agreements.list()
+    hub.agreements.get(reporting.agreement.id)
+    hub.organizations.me()
 
     assert transport.paths().count("/oauth/token") == 1
     assert [r.headers["authorization"][:7] for r in transport.requests[1:]] == ["Bearer "] * 3
@@ -57,11 +57,12 @@ def test_a_rejected_token_is_replaced_once_and_the_call_goes_through(network: Ne
     reporting = network.reporting()
     transport = CountingTransport()
     hub = network.client(reporting.supplier, transport=transport)
-    hub.organization()
+    hub.organizations.me()
     # A token the hub no longer accepts (here: a forged one) while the client still thinks it fresh.
-    hub._token = type(hub._token)("not-a-token", hub._token.expires_at)  # type: ignore[arg-type,union-attr]
+    token = hub.requester._token
+    hub.requester._token = type(token)("not-a-token", token.expires_at)  # type: ignore[arg-type,union-attr]
 
-    me = hub.organization()
+    me = hub.organizations.me()
 
     assert me.id == reporting.supplier.org_id
     assert transport.paths() == [
@@ -78,7 +79,7 @@ def test_every_post_carries_a_uuid4_idempotency_key(network: Network) -> None:
     transport = CountingTransport()
     hub = network.client(supplier, transport=transport)
 
-    hub.register_signing_key()
+    hub.keys.register_signing_key()
     hub.request("POST", "/v1/keys", json={"use": "enc", "public_key": "A" * 43})
 
     posts = [r for r in transport.requests if r.method == "POST"]
@@ -97,9 +98,9 @@ def test_agreements_are_typed_filtered_by_status_and_fetched_by_id(network: Netw
     )
     hub = network.client(reporting.supplier)
 
-    active = hub.agreements(status="active")
-    everything = hub.agreements()
-    one = hub.agreement(str(reporting.agreement.id))
+    active = hub.agreements.list(status="active")
+    everything = hub.agreements.list()
+    one = hub.agreements.get(str(reporting.agreement.id))
 
     assert [a.id for a in active] == [reporting.agreement.id]
     assert active[0].status is AgreementStatus.ACTIVE
@@ -113,20 +114,20 @@ def test_another_suppliers_agreement_is_not_found(network: Network) -> None:
     hub = network.client(mine.supplier)
 
     with pytest.raises(NotFound) as caught:
-        hub.agreement(theirs.agreement.id)
+        hub.agreements.get(theirs.agreement.id)
 
     assert caught.value.http_status == 404
     assert caught.value.error == "NotFound"
     assert caught.value.request_id and len(caught.value.request_id) >= 8
     with pytest.raises(NotFound):
-        hub.agreement(uuid.uuid4())
+        hub.agreements.get(uuid.uuid4())
 
 
 def test_register_signing_key_returns_the_thumbprint_the_client_signs_under(network: Network) -> None:
     supplier = network.register(OrgKind.SUPPLIER)
     hub = network.client(supplier)
 
-    key_id = hub.register_signing_key()
+    key_id = hub.keys.register_signing_key()
 
     assert key_id == hub.signing_key_id == key_id_for(public_key_raw(supplier.key))
     keys = list(hub.pages(f"/v1/organizations/{supplier.org_id}/keys"))
@@ -136,20 +137,20 @@ def test_register_signing_key_returns_the_thumbprint_the_client_signs_under(netw
 def test_registering_the_active_key_again_is_not_an_error(network: Network) -> None:
     supplier = network.register(OrgKind.SUPPLIER)
     hub = network.client(supplier)
-    first = hub.register_signing_key()
+    first = hub.keys.register_signing_key()
 
-    assert hub.register_signing_key() == first
+    assert hub.keys.register_signing_key() == first
     assert len(list(hub.pages(f"/v1/organizations/{supplier.org_id}/keys"))) == 1
 
 
 def test_a_key_another_organization_registered_is_a_conflict(network: Network) -> None:
     first = network.register(OrgKind.SUPPLIER)
-    network.client(first).register_signing_key()
+    network.client(first).keys.register_signing_key()
     # A second organization whose API client was (wrongly) set up with the first one's key pair.
     second = network.register(OrgKind.SUPPLIER, key=first.key)
 
     with pytest.raises(ConflictError) as caught:
-        network.client(second).register_signing_key()
+        network.client(second).keys.register_signing_key()
 
     assert caught.value.error == "Conflict" and "registered already" in caught.value.detail
     assert list(network.client(second).pages(f"/v1/organizations/{second.org_id}/keys")) == []
@@ -161,7 +162,7 @@ def test_an_unknown_client_is_an_authentication_error(network: Network) -> None:
     hub = network.client(supplier)
 
     with pytest.raises(AuthenticationError) as caught:
-        hub.agreements()
+        hub.agreements.list()
 
     assert caught.value.error == "invalid_client"
     assert caught.value.http_status in (400, 401)
@@ -173,7 +174,7 @@ def test_a_client_assertion_signed_with_the_wrong_key_is_refused(network: Networ
     supplier.key = Ed25519PrivateKey.generate()
 
     with pytest.raises(AuthenticationError) as caught:
-        network.client(supplier).organization()
+        network.client(supplier).organizations.me()
 
     assert caught.value.error == "invalid_client"
 
@@ -182,7 +183,7 @@ def test_a_scope_the_client_may_not_hold_is_refused_at_the_token_endpoint(networ
     supplier = network.register(OrgKind.SUPPLIER)
 
     with pytest.raises(InvalidRequest) as caught:
-        network.client(supplier, scope="operator:admin").organization()
+        network.client(supplier, scope="operator:admin").organizations.me()
 
     assert caught.value.error == "invalid_scope"
 
@@ -192,7 +193,7 @@ def test_a_missing_scope_is_permission_denied(network: Network) -> None:
     hub = network.client(supplier, scope="agreements:read")
 
     with pytest.raises(PermissionDenied) as caught:
-        hub.register_signing_key()
+        hub.keys.register_signing_key()
 
     assert caught.value.error == "InsufficientScope"
     assert "org:admin" in caught.value.detail
@@ -218,7 +219,7 @@ def test_a_hub_that_is_not_listening_is_unreachable_after_the_retries(network: N
     hub = network.client(supplier, base_url=closed_url(), max_retries=2, sleep=sleeps.append)
 
     with pytest.raises(HubUnreachable) as caught:
-        hub.agreements()
+        hub.agreements.list()
 
     assert len(sleeps) == 2
     assert "ConnectError" in str(caught.value) and hub.base_url in str(caught.value)

@@ -186,7 +186,7 @@ class Network:
         """A fresh supplier, its signing key registered through the SDK, under a fresh active agreement."""
         supplier = self.register(OrgKind.SUPPLIER)
         agreement = self.agree(supplier, **overrides)
-        key_id = self.client(supplier).register_signing_key()
+        key_id = self.client(supplier).keys.register_signing_key()
         return Reporting(supplier=supplier, agreement=agreement, key_id=key_id)
 
     def close(self) -> None:

@@ -70,14 +70,14 @@ def submit(network: Network, reporting: Reporting, period: str) -> str:
     payload = build_capability_report(
         agreement=reporting.agreement, characteristic="DIA-01", period=period, kpi="cpk", values=GOOD
     )
-    return str(network.client(reporting.supplier).submit_report(payload).id)
+    return str(network.client(reporting.supplier).kpi_reports.submit(payload).id)
 
 
 def settled(network: Network, reporting: Reporting, count: int) -> list[StreamEvent]:
     """The supplier's events once the sequencer has numbered ``count`` of them."""
     deadline = time.monotonic() + 10
     while True:
-        seen = list(network.client(reporting.supplier).events(once=True))
+        seen = list(network.client(reporting.supplier).events.follow(once=True))
         if len(seen) >= count or time.monotonic() > deadline:
             return seen
         time.sleep(0.05)
@@ -100,9 +100,9 @@ def test_the_iterator_yields_the_organizations_events_in_order(network: Network)
         reporting.supplier.org_id
     )
     assert seen[1].payload["status"] == "active"
-    only = list(network.client(reporting.supplier).events(types=["kpi_report.accepted"], once=True))
+    only = list(network.client(reporting.supplier).events.follow(types=["kpi_report.accepted"], once=True))
     assert [e.id for e in only] == [seen[3].id]
-    after = list(network.client(reporting.supplier).events(after=seen[0].position, once=True))
+    after = list(network.client(reporting.supplier).events.follow(after=seen[0].position, once=True))
     assert [e.id for e in after] == [e.id for e in seen[1:]]
 
 
@@ -114,7 +114,7 @@ def test_a_dropped_stream_resumes_after_the_last_event_without_repeats(network: 
     assert len(expected) == 6
     transport = DroppingTransport(drop_after=2)
 
-    got = list(network.client(reporting.supplier, transport=transport).events(once=True))
+    got = list(network.client(reporting.supplier, transport=transport).events.follow(once=True))
 
     assert [e.id for e in got] == [e.id for e in expected]  # each once, in order
     assert transport.resumed_from == [None, str(expected[1].position)]
@@ -123,7 +123,7 @@ def test_a_dropped_stream_resumes_after_the_last_event_without_repeats(network: 
 def test_a_live_iterator_yields_an_event_published_after_it_opened(network: Network) -> None:
     reporting = network.reporting()
     before = settled(network, reporting, 3)
-    live = network.client(reporting.supplier).events(after=before[-1].position)
+    live = network.client(reporting.supplier).events.follow(after=before[-1].position)
     arrived: list[StreamEvent] = []
     reader = threading.Thread(target=lambda: arrived.append(next(live)), daemon=True)
     reader.start()
@@ -139,5 +139,5 @@ def test_a_live_iterator_yields_an_event_published_after_it_opened(network: Netw
 def test_a_bad_cursor_is_raised_not_retried(network: Network) -> None:
     reporting = network.reporting()
     with pytest.raises(InvalidRequest) as raised:
-        list(network.client(reporting.supplier).events(after=-1, once=True))
+        list(network.client(reporting.supplier).events.follow(after=-1, once=True))
     assert raised.value.http_status == 422

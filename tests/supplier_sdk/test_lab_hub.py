@@ -64,14 +64,14 @@ def test_a_lab_measures_the_supplier_proves_from_it_and_the_oem_reads_proven_by_
     )
     enc = X25519PrivateKey.generate()
     hub = network.client(supplier, encryption_key=enc)
-    hub.register_signing_key()
+    hub.keys.register_signing_key()
     hub.request(
         "POST",
         "/v1/keys",
         json={"use": "enc", "public_key": b64url_encode(enc.public_key().public_bytes_raw())},
     )
     lab_hub = network.client(lab)
-    lab_hub.register_signing_key()
+    lab_hub.keys.register_signing_key()
     assert lab_hub.lab.accept(agreement.id).status == "accepted"
 
     week = past_weeks(1)[0]
@@ -105,7 +105,9 @@ def test_a_lab_measures_the_supplier_proves_from_it_and_the_oem_reads_proven_by_
     (tmp_path / "sealed-from-hub.json").write_text(record.sealed_openings.model_dump_json())
     enc_file = tmp_path / "enc.key"
     enc_file.write_bytes(enc.private_bytes_raw())
-    context = hub.attestation_context(agreement.id, kpi="cpk", period=week, characteristic="DIA-01")
+    context = hub.kpi_reports.attestation_context(
+        agreement.id, kpi="cpk", period=week, characteristic="DIA-01"
+    )
     (tmp_path / "ctx.json").write_text(context.model_dump_json())
     proof_file = tmp_path / "cpk-W.json"
     result = runner.invoke(app, ["attest", "cpk", "--lab-attestation", str(tmp_path / "from-hub.json"),
@@ -139,11 +141,11 @@ def test_a_lab_measures_the_supplier_proves_from_it_and_the_oem_reads_proven_by_
         claim=KpiClaim(meets=True, threshold="1.33", sample_size=125),
         sdk_version="test",
     )
-    report = hub.submit_report(
+    report = hub.kpi_reports.submit(
         attach_lab(payload, proof, read_lab_attestation(str(tmp_path / "from-hub.json")))
     )
     assert report.proven and report.proven_by is not None
-    seen = network.client(network.oem).report(report.id)
+    seen = network.client(network.oem).kpi_reports.get(report.id)
     assert (seen.meets, seen.proven, seen.value, seen.threshold) == (True, True, None, Decimal("1.33"))
     assert seen.proven_by is not None and seen.proven_by.lab_name == lab.name
     assert seen.proven_by.measured_on == today - timedelta(days=1)

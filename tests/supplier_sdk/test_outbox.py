@@ -53,7 +53,8 @@ def offline(network: Network, reporting: Reporting) -> Client:
 
 def stored(network: Network, reporting: Reporting) -> list[str]:
     return [
-        str(r.id) for r in network.client(reporting.supplier).reports(agreement_id=reporting.agreement.id)
+        str(r.id)
+        for r in network.client(reporting.supplier).kpi_reports.list(agreement_id=reporting.agreement.id)
     ]
 
 
@@ -62,7 +63,7 @@ def test_an_unreachable_hub_queues_the_report_instead_of_raising(
 ) -> None:
     payload = payload_for(reporting, past_weeks(1)[0])
 
-    result = offline(network, reporting).submit_report(payload, idempotency_key="k-1", outbox=outbox)
+    result = offline(network, reporting).kpi_reports.submit(payload, idempotency_key="k-1", outbox=outbox)
 
     assert isinstance(result, QueuedReport)
     assert result.outbox_path == outbox.path and "unreachable" in result.reason
@@ -79,18 +80,18 @@ def test_an_unreachable_hub_queues_the_report_instead_of_raising(
 
 def test_without_an_outbox_the_unreachable_hub_raises(network: Network, reporting: Reporting) -> None:
     with pytest.raises(HubUnreachable):
-        offline(network, reporting).submit_report(payload_for(reporting, past_weeks(1)[0]))
+        offline(network, reporting).kpi_reports.submit(payload_for(reporting, past_weeks(1)[0]))
 
 
 def test_a_flush_sends_each_report_once_re_signed_now(
     network: Network, reporting: Reporting, outbox: Outbox
 ) -> None:
-    offline(network, reporting).submit_report(payload_for(reporting, past_weeks(1)[0]), outbox=outbox)
+    offline(network, reporting).kpi_reports.submit(payload_for(reporting, past_weeks(1)[0]), outbox=outbox)
     hub = network.client(reporting.supplier)
     started = datetime.now(UTC).replace(microsecond=0)
 
-    first = outbox.flush(hub)
-    second = outbox.flush(hub)
+    first = outbox.flush(hub.kpi_reports)
+    second = outbox.flush(hub.kpi_reports)
 
     assert (first.sent, first.failed, first.remaining, first.replayed, first.stopped) == (1, 0, 0, 0, None)
     assert (second.sent, second.failed, second.remaining) == (0, 0, 0)
@@ -105,11 +106,11 @@ def test_a_report_that_landed_but_whose_answer_was_lost_is_replayed_not_stored_t
 ) -> None:
     payload = payload_for(reporting, past_weeks(1)[0])
     hub = network.client(reporting.supplier)
-    landed = hub.submit_report(payload, idempotency_key="lost-answer")
+    landed = hub.kpi_reports.submit(payload, idempotency_key="lost-answer")
     # The client never heard the 201 and queued the report under the key it had sent.
     outbox.enqueue(payload, idempotency_key="lost-answer", hub_url=hub.base_url, reason="ReadTimeout")
 
-    result = outbox.flush(hub)
+    result = outbox.flush(hub.kpi_reports)
 
     assert (result.sent, result.replayed, result.failed, result.remaining) == (1, 1, 0, 0)
     assert result.reports[0].id == landed.id
@@ -121,13 +122,13 @@ def test_a_report_the_hub_refuses_moves_to_rejected_with_the_reason(
 ) -> None:
     week = past_weeks(1)[0]
     hub = network.client(reporting.supplier)
-    kept = hub.submit_report(payload_for(reporting, week))
+    kept = hub.kpi_reports.submit(payload_for(reporting, week))
     second = build_capability_report(
         agreement=reporting.agreement, characteristic="DIA-01", period=week, kpi="cpk", values=VALUES + 0.001
     )
     queued = outbox.enqueue(second, idempotency_key="dup", hub_url=hub.base_url)
 
-    result = outbox.flush(hub)
+    result = outbox.flush(hub.kpi_reports)
 
     assert (result.sent, result.failed, result.remaining, result.stopped) == (0, 1, 0, None)
     [rejected] = outbox.rejected()
@@ -142,9 +143,9 @@ def test_a_flush_while_the_hub_is_still_down_keeps_everything_and_stops(
     network: Network, reporting: Reporting, outbox: Outbox
 ) -> None:
     for week in past_weeks(2):
-        offline(network, reporting).submit_report(payload_for(reporting, week), outbox=outbox)
+        offline(network, reporting).kpi_reports.submit(payload_for(reporting, week), outbox=outbox)
 
-    result = outbox.flush(offline(network, reporting))
+    result = outbox.flush(offline(network, reporting).kpi_reports)
 
     assert (result.sent, result.failed, result.remaining) == (0, 0, 2)
     assert result.stopped is not None and "unreachable" in result.stopped
@@ -153,12 +154,12 @@ def test_a_flush_while_the_hub_is_still_down_keeps_everything_and_stops(
     assert first.last_error is not None and "unreachable" in first.last_error
     assert first.last_attempt_at is not None
 
-    one_by_one = Outbox(outbox.path, batch_size=1).flush(offline(network, reporting))
+    one_by_one = Outbox(outbox.path, batch_size=1).flush(offline(network, reporting).kpi_reports)
     assert one_by_one.stopped is not None
     first, second = outbox.pending()
     assert (first.attempts, second.attempts) == (2, 1)  # sent one by one, it stopped at the first
 
-    later = outbox.flush(network.client(reporting.supplier))
+    later = outbox.flush(network.client(reporting.supplier).kpi_reports)
     assert (later.sent, later.remaining) == (2, 0)
     # the entry that failed before goes last, so one troublesome entry cannot hold back the rest
     assert [r.period for r in later.reports] == [second.payload.period, first.payload.period]
@@ -167,11 +168,11 @@ def test_a_flush_while_the_hub_is_still_down_keeps_everything_and_stops(
 def test_refused_credentials_stop_the_flush_and_keep_the_reports(
     network: Network, reporting: Reporting, outbox: Outbox
 ) -> None:
-    offline(network, reporting).submit_report(payload_for(reporting, past_weeks(1)[0]), outbox=outbox)
+    offline(network, reporting).kpi_reports.submit(payload_for(reporting, past_weeks(1)[0]), outbox=outbox)
     wrong = Client(base_url=network.base_url, client_id="qlc_" + "f" * 24, private_key=reporting.supplier.key)
 
     with wrong:
-        result = outbox.flush(wrong)
+        result = outbox.flush(wrong.kpi_reports)
 
     assert (result.sent, result.failed, result.remaining) == (0, 0, 1)
     assert result.stopped is not None and "invalid_client" in result.stopped
@@ -189,10 +190,10 @@ def test_two_flushes_at_once_send_every_report_exactly_once(
 
     def flush() -> None:
         client = network.client(reporting.supplier)
-        client.organization()  # have a token before the race starts
+        client.organizations.me()  # have a token before the race starts
         box = Outbox(outbox.path)  # its own connections, as another process would have
         start.wait()
-        results.append(box.flush(client))
+        results.append(box.flush(client.kpi_reports))
 
     threads = [threading.Thread(target=flush) for _ in range(2)]
     for thread in threads:
@@ -218,11 +219,11 @@ def test_an_entry_claimed_by_a_flush_that_died_waits_for_its_lease(
     with sqlite3.connect(box.path) as db:
         db.execute("UPDATE pending SET claimed_by = 'dead-flush', claimed_until = ?", (time.time() + 30,))
 
-    assert outbox_flush_counts(box.flush(hub)) == (0, 1)
+    assert outbox_flush_counts(box.flush(hub.kpi_reports)) == (0, 1)
 
     with sqlite3.connect(box.path) as db:
         db.execute("UPDATE pending SET claimed_until = ?", (time.time() - 1,))
-    assert outbox_flush_counts(box.flush(hub)) == (1, 0)
+    assert outbox_flush_counts(box.flush(hub.kpi_reports)) == (1, 0)
 
 
 def outbox_flush_counts(result: FlushResult) -> tuple[int, int]:
@@ -273,7 +274,7 @@ def test_an_entry_this_sdk_cannot_read_is_rejected_not_left_blocking(
     with sqlite3.connect(outbox.path) as db:
         db.execute('UPDATE pending SET payload = \'{"protocol": "QX/9"}\'')
 
-    result = outbox.flush(network.client(reporting.supplier))
+    result = outbox.flush(network.client(reporting.supplier).kpi_reports)
 
     assert (result.sent, result.failed, result.remaining) == (0, 1, 0)
     [rejected] = outbox.rejected()

@@ -61,10 +61,10 @@ def test_a_refused_report_is_parked_and_the_rest_sent_in_the_same_flush(
     outbox = Outbox(tmp_path / "outbox.db")
     future = _queue_five_and_a_poison(reporting, outbox, hub.base_url)
 
-    result = outbox.flush(hub)
+    result = outbox.flush(hub.kpi_reports)
 
     assert (result.sent, result.failed, result.remaining, result.stopped) == (5, 1, 0, None)
-    stored = hub.reports(agreement_id=reporting.agreement.id)
+    stored = hub.kpi_reports.list(agreement_id=reporting.agreement.id)
     assert sorted(r.period for r in stored) == sorted(past_weeks(5))
     code, listed = _cli(outbox, "list", "--json")
     body = json.loads(listed)
@@ -79,7 +79,7 @@ def test_a_refused_report_is_parked_and_the_rest_sent_in_the_same_flush(
     [again] = outbox.pending()
     assert (again.id, again.idempotency_key, again.attempts) == (parked["id"], "poison", 0)
     assert outbox.rejected() == []
-    assert outbox.flush(hub).failed == 1 and [r.id for r in outbox.rejected()] == [parked["id"]]
+    assert outbox.flush(hub.kpi_reports).failed == 1 and [r.id for r in outbox.rejected()] == [parked["id"]]
 
     code, said = _cli(outbox, "drop", str(parked["id"]))
     assert code == 0 and "dropped" in said
@@ -104,7 +104,7 @@ def test_a_batch_answered_with_a_500_is_sent_one_by_one(network: Network, tmp_pa
     outbox = Outbox(tmp_path / "outbox.db")
     _queue_five_and_a_poison(reporting, outbox, hub.base_url)
 
-    result = outbox.flush(hub)
+    result = outbox.flush(hub.kpi_reports)
 
     assert (result.sent, result.failed, result.remaining, result.stopped) == (5, 1, 0, None)
     assert [r.idempotency_key for r in outbox.rejected()] == ["poison"]

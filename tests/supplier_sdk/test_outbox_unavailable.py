@@ -61,7 +61,7 @@ def test_a_hub_that_stays_unavailable_gets_the_report_queued(tmp_path: Path, sta
     outbox = Outbox(tmp_path / "o.db")
 
     with client(hub_answering(status, name)) as hub:
-        result = hub.submit_report(PAYLOAD, idempotency_key="k", outbox=outbox)
+        result = hub.kpi_reports.submit(PAYLOAD, idempotency_key="k", outbox=outbox)
 
     assert isinstance(result, QueuedReport)
     assert f"HTTP {status}" in result.reason
@@ -82,7 +82,7 @@ def test_a_refusal_is_raised_and_not_queued(
     outbox = Outbox(tmp_path / "o.db")
 
     with client(hub_answering(status, name)) as hub, pytest.raises(raised):
-        hub.submit_report(PAYLOAD, outbox=outbox)
+        hub.kpi_reports.submit(PAYLOAD, outbox=outbox)
 
     assert outbox.pending() == []
 
@@ -92,7 +92,7 @@ def test_a_flush_meeting_an_unavailable_hub_keeps_the_entry(tmp_path: Path) -> N
     outbox.enqueue(PAYLOAD, idempotency_key="k", hub_url="https://hub.test")
 
     with client(hub_answering(503, "ServiceUnavailable", {"Retry-After": "0"})) as hub:
-        result = outbox.flush(hub)
+        result = outbox.flush(hub.kpi_reports)
 
     assert (result.sent, result.failed, result.remaining) == (0, 0, 1)
     assert result.stopped is not None and "ServiceUnavailable" in result.stopped
@@ -104,7 +104,7 @@ def test_a_flush_meeting_a_lasting_conflict_rejects_the_entry(tmp_path: Path) ->
     outbox.enqueue(PAYLOAD, idempotency_key="k", hub_url="https://hub.test")
 
     with client(hub_answering(409, "Conflict")) as hub:
-        result = outbox.flush(hub)
+        result = outbox.flush(hub.kpi_reports)
 
     assert (result.sent, result.failed, result.remaining) == (0, 1, 0)
     assert [(r.error, r.http_status) for r in outbox.rejected()] == [("Conflict", 409)]

@@ -53,7 +53,7 @@ def test_a_built_cpk_report_is_stored_as_claimed(network: Network, reporting: Re
     period = past_weeks(1)[0]
     payload = cpk_payload(reporting, period)
 
-    report = hub.submit_report(payload)
+    report = hub.kpi_reports.submit(payload)
 
     assert (report.supplier_id, report.oem_id, report.agreement_id) == (
         payload.supplier_id,
@@ -71,7 +71,7 @@ def test_a_built_cpk_report_is_stored_as_claimed(network: Network, reporting: Re
     assert report.key_id == reporting.key_id == hub.signing_key_id
     assert report.disclosure is DisclosureMode.VALUE and report.has_proof is False
     assert abs(report.signed_at - datetime.now(UTC)) < timedelta(minutes=1)
-    assert hub.report(report.id) == report
+    assert hub.kpi_reports.get(report.id) == report
 
 
 def test_every_builder_makes_a_report_the_hub_accepts(network: Network, reporting: Reporting) -> None:
@@ -79,16 +79,18 @@ def test_every_builder_makes_a_report_the_hub_accepts(network: Network, reportin
     week = past_weeks(1)[0]
     agreement = reporting.agreement
 
-    poor_cpk = hub.submit_report(cpk_payload(reporting, week, POOR))
-    ppm = hub.submit_report(
+    poor_cpk = hub.kpi_reports.submit(cpk_payload(reporting, week, POOR))
+    ppm = hub.kpi_reports.submit(
         build_ppm_report(agreement=agreement, characteristic="DIA-01", period=week, values=GOOD)
     )
-    mtbf = hub.submit_report(build_mtbf_report(agreement=agreement, period=week, hours=12_000, failures=2))
-    clean = hub.submit_report(
+    mtbf = hub.kpi_reports.submit(
+        build_mtbf_report(agreement=agreement, period=week, hours=12_000, failures=2)
+    )
+    clean = hub.kpi_reports.submit(
         build_mtbf_report(agreement=agreement, period=past_weeks(2)[1], hours=3000, failures=0)
     )
     # PPK is agreed under threshold disclosure: a "does not meet" claim needs no proof and reveals no value.
-    ppk = hub.submit_report(
+    ppk = hub.kpi_reports.submit(
         build_capability_report(
             agreement=agreement, characteristic="DIA-01", period=week, kpi="ppk", values=POOR
         )
@@ -115,7 +117,7 @@ def test_a_meets_claim_under_threshold_disclosure_needs_a_proof(
     assert payload.claim.meets is True and payload.claim.value is None
 
     with pytest.raises(InvalidRequest) as caught:
-        hub.submit_report(payload)
+        hub.kpi_reports.submit(payload)
 
     assert caught.value.error == "ProofRequired" and caught.value.http_status == 422
 
@@ -124,20 +126,22 @@ def test_the_same_key_and_payload_return_the_first_report(network: Network, repo
     hub = network.client(reporting.supplier)
     payload = cpk_payload(reporting, past_weeks(1)[0])
 
-    first = hub.submit_report(payload, idempotency_key="shaft-cpk-1")
-    again = hub.submit_report(payload, idempotency_key="shaft-cpk-1")  # re-signed: new nonce and signed_at
+    first = hub.kpi_reports.submit(payload, idempotency_key="shaft-cpk-1")
+    again = hub.kpi_reports.submit(
+        payload, idempotency_key="shaft-cpk-1"
+    )  # re-signed: new nonce and signed_at
 
     assert again.id == first.id and again.signed_at == first.signed_at
-    assert [r.id for r in hub.reports(agreement_id=reporting.agreement.id)] == [first.id]
+    assert [r.id for r in hub.kpi_reports.list(agreement_id=reporting.agreement.id)] == [first.id]
 
 
 def test_the_same_key_with_another_payload_is_refused(network: Network, reporting: Reporting) -> None:
     hub = network.client(reporting.supplier)
     week1, week2 = past_weeks(2)
-    hub.submit_report(cpk_payload(reporting, week1), idempotency_key="k-reused")
+    hub.kpi_reports.submit(cpk_payload(reporting, week1), idempotency_key="k-reused")
 
     with pytest.raises(InvalidRequest) as caught:
-        hub.submit_report(cpk_payload(reporting, week2), idempotency_key="k-reused")
+        hub.kpi_reports.submit(cpk_payload(reporting, week2), idempotency_key="k-reused")
 
     assert caught.value.error == "IdempotencyKeyReused"
 
@@ -148,10 +152,10 @@ def test_a_second_report_for_a_period_is_a_duplicate_and_not_retried(
     transport = CountingTransport()
     hub = network.client(reporting.supplier, transport=transport)
     period = past_weeks(1)[0]
-    hub.submit_report(cpk_payload(reporting, period))
+    hub.kpi_reports.submit(cpk_payload(reporting, period))
 
     with pytest.raises(ConflictError) as caught:
-        hub.submit_report(cpk_payload(reporting, period, POOR))
+        hub.kpi_reports.submit(cpk_payload(reporting, period, POOR))
 
     assert caught.value.error == "DuplicateReport" and period in caught.value.detail
     assert transport.paths("POST").count("/v1/kpi-reports") == 2
@@ -167,19 +171,19 @@ def test_an_envelope_signed_long_ago_is_stale(network: Network, reporting: Repor
     )
 
     with pytest.raises(InvalidRequest) as caught:
-        hub.submit_envelope(envelope, idempotency_key=str(uuid.uuid4()))
+        hub.kpi_reports.submit_envelope(envelope, idempotency_key=str(uuid.uuid4()))
 
     assert caught.value.error == "StaleSignature"
 
 
 def test_a_changed_payload_breaks_the_signature(network: Network, reporting: Reporting) -> None:
     hub = network.client(reporting.supplier)
-    envelope = hub.sign_report(cpk_payload(reporting, past_weeks(1)[0], POOR))
+    envelope = hub.kpi_reports.sign(cpk_payload(reporting, past_weeks(1)[0], POOR))
     envelope.payload["claim"]["value"] = "1.9000"
     envelope.payload["claim"]["meets"] = True
 
     with pytest.raises(InvalidRequest) as caught:
-        hub.submit_envelope(envelope, idempotency_key=str(uuid.uuid4()))
+        hub.kpi_reports.submit_envelope(envelope, idempotency_key=str(uuid.uuid4()))
 
     assert caught.value.error == "InvalidSignature"
 
@@ -193,7 +197,7 @@ def test_a_key_the_hub_does_not_know_is_refused(network: Network, reporting: Rep
     )
 
     with pytest.raises(InvalidRequest) as caught:
-        hub.submit_envelope(envelope, idempotency_key=str(uuid.uuid4()))
+        hub.kpi_reports.submit_envelope(envelope, idempotency_key=str(uuid.uuid4()))
 
     assert caught.value.error == "UnknownKey"
 
@@ -202,7 +206,7 @@ def test_an_oem_cannot_submit(network: Network, reporting: Reporting) -> None:
     oem = network.client(network.oem)
 
     with pytest.raises(PermissionDenied) as caught:
-        oem.submit_report(cpk_payload(reporting, past_weeks(1)[0]))
+        oem.kpi_reports.submit(cpk_payload(reporting, past_weeks(1)[0]))
 
     assert caught.value.error in ("Forbidden", "InsufficientScope")
 
@@ -213,16 +217,18 @@ def test_reports_follow_the_cursor_through_every_page_and_filter(
     hub = network.client(reporting.supplier)
     weeks = past_weeks(5)
     stored = [
-        hub.submit_report(cpk_payload(reporting, week, POOR if i % 2 else GOOD))
+        hub.kpi_reports.submit(cpk_payload(reporting, week, POOR if i % 2 else GOOD))
         for i, week in enumerate(weeks)
     ]
     transport = CountingTransport()
     reader = network.client(reporting.supplier, transport=transport)
 
-    everything = list(reader.reports(agreement_id=reporting.agreement.id, page_size=2))
-    misses = list(reader.reports(agreement_id=reporting.agreement.id, meets=False, kpi="cpk"))
+    everything = list(reader.kpi_reports.list(agreement_id=reporting.agreement.id, page_size=2))
+    misses = list(reader.kpi_reports.list(agreement_id=reporting.agreement.id, meets=False, kpi="cpk"))
     recent = list(
-        reader.reports(agreement_id=str(reporting.agreement.id), period_from=weeks[1], period_to=weeks[0])
+        reader.kpi_reports.list(
+            agreement_id=str(reporting.agreement.id), period_from=weeks[1], period_to=weeks[0]
+        )
     )
 
     assert sorted(r.id for r in everything) == sorted(r.id for r in stored)
@@ -235,15 +241,15 @@ def test_reports_follow_the_cursor_through_every_page_and_filter(
 def test_the_oem_reads_the_report_but_not_a_hidden_value(network: Network, reporting: Reporting) -> None:
     supplier = network.client(reporting.supplier)
     week = past_weeks(1)[0]
-    shown = supplier.submit_report(cpk_payload(reporting, week))
-    hidden = supplier.submit_report(
+    shown = supplier.kpi_reports.submit(cpk_payload(reporting, week))
+    hidden = supplier.kpi_reports.submit(
         build_capability_report(
             agreement=reporting.agreement, characteristic="DIA-01", period=week, kpi="ppk", values=POOR
         )
     )
 
     oem = network.client(network.oem)
-    seen = {r.kpi: r for r in oem.reports(supplier_id=reporting.supplier.org_id)}
+    seen = {r.kpi: r for r in oem.kpi_reports.list(supplier_id=reporting.supplier.org_id)}
 
     assert seen[KpiName.CPK].value == shown.value
     assert (
@@ -258,7 +264,7 @@ def test_a_monthly_agreement_takes_monthly_periods(network: Network) -> None:
     hub = network.client(reporting.supplier)
     month = last_month()
 
-    report = hub.submit_report(
+    report = hub.kpi_reports.submit(
         build_mtbf_report(agreement=reporting.agreement, period=month, hours=20_000, failures=3)
     )
 

@@ -205,7 +205,9 @@ query = "{sql_query(maria_table)}"
     assert {o.period for o in outcomes} == {str(window.period)}
     oem = network.client(network.oem)
     stored = {
-        (r.kpi.value, r.agreement_id): r for a in (first, other) for r in oem.reports(agreement_id=a.id)
+        (r.kpi.value, r.agreement_id): r
+        for a in (first, other)
+        for r in oem.kpi_reports.list(agreement_id=a.id)
     }
     assert len(stored) == 5
     cpk = stored[("cpk", first.id)]
@@ -259,7 +261,7 @@ def test_check_prints_what_would_be_sent_and_sends_nothing(
     assert "sent_value" in cpk_line and cpk_line["proof"] is False and cpk_line["rows"] == 25
     assert "sent_value" not in ppk_line and ppk_line["proof"] is True and ppk_line["meets"] is True
     assert cpk_line["late"] is False and cpk_line["due"] == due_at(window.period, 7).isoformat()
-    assert list(network.client(network.oem).reports(agreement_id=reporting.agreement.id)) == []
+    assert list(network.client(network.oem).kpi_reports.list(agreement_id=reporting.agreement.id)) == []
     assert not (tmp_path / "state.json").exists()
 
 
@@ -305,13 +307,13 @@ def test_bad_input_is_reported_per_mapping_and_the_good_mapping_still_reports(
     assert "not a readable XLSX" in (outcomes["unreadable"].reason or "")
     assert "the query failed" in (outcomes["failing-query"].reason or "")
     assert outcomes["too-few"].reason
-    reports = list(network.client(network.oem).reports(agreement_id=a.id))
+    reports = list(network.client(network.oem).kpi_reports.list(agreement_id=a.id))
     assert [r.kpi.value for r in reports] == ["ppm"]
     assert Outbox(tmp_path / "outbox.db").pending() == []
     again = CliRunner().invoke(app, ["agent", "run", "--once", "--config", str(tmp_path / "agent.toml")])
     assert again.exit_code == 1  # the failed mappings are tried again and fail again; the good one is settled
     assert again.stderr.count('"event": "report.failed"') == 5 and "report.accepted" not in again.stderr
-    assert len(list(network.client(network.oem).reports(agreement_id=a.id))) == 1
+    assert len(list(network.client(network.oem).kpi_reports.list(agreement_id=a.id))) == 1
     status = CliRunner().invoke(
         app, ["agent", "status", "--config", str(tmp_path / "agent.toml"), "--max-age", "900"]
     )
@@ -366,7 +368,7 @@ def test_sigterm_stops_the_running_agent_without_losing_the_queued_report(
     back = Agent(load_agent_config(path), client=network.client(reporting.supplier), outbox=box, stream=log)
     assert back.run_pass() == []  # the period is settled (queued): the next pass only flushes the outbox
     assert '"event": "outbox.flushed"' in log.getvalue() and box.pending() == []
-    reports = list(network.client(network.oem).reports(agreement_id=reporting.agreement.id))
+    reports = list(network.client(network.oem).kpi_reports.list(agreement_id=reporting.agreement.id))
     assert [(r.kpi.value, r.period) for r in reports] == [("cpk", str(window.period))]
 
 
@@ -397,5 +399,5 @@ def test_with_the_hub_away_a_value_report_is_queued_and_a_proof_waits_for_the_hu
         config, client=network.client(reporting.supplier), outbox=box, stream=io.StringIO()
     ).run_pass()
     assert [(o.mapping, o.outcome, o.proof) for o in again] == [("dia-ppk", "accepted", True)]
-    reports = list(network.client(network.oem).reports(agreement_id=reporting.agreement.id))
+    reports = list(network.client(network.oem).kpi_reports.list(agreement_id=reporting.agreement.id))
     assert sorted((r.kpi.value, r.proven) for r in reports) == [("cpk", False), ("ppk", True)]

@@ -77,7 +77,7 @@ def test_standing_shows_every_change_with_rule_version_and_causes(network: Netwo
         payload = build_capability_report(
             agreement=reporting.agreement, characteristic="DIA-01", period=week, kpi="cpk", values=POOR
         )
-        report_ids.append(str(hub.submit_report(payload).id))
+        report_ids.append(str(hub.kpi_reports.submit(payload).id))
     env = environment(network, reporting.supplier, tmp_path)
 
     [standing] = json.loads(cli(env, "standing", "--json"))

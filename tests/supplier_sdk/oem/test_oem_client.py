@@ -52,11 +52,11 @@ def test_an_oem_runs_the_whole_cycle_with_one_supplier(network: Network) -> None
     oem = oem_client(network, network.oem)
     supplier = network.register(OrgKind.SUPPLIER)
     hub = network.client(supplier)
-    hub.register_signing_key()
+    hub.keys.register_signing_key()
 
     proposed = oem.agreements.propose(agreement_terms(supplier.org_id, **TERMS))
     assert proposed.status is AgreementStatus.PROPOSED and proposed.oem_id == network.oem.org_id
-    hub.accept_agreement(proposed.id, reason="terms agreed")
+    hub.agreements.accept(proposed.id, reason="terms agreed")
     agreement = oem.agreements.get(proposed.id)
     assert agreement.status is AgreementStatus.ACTIVE
     assert agreement.id in {a.id for a in oem.agreements.list(status="active", page_size=1)}
@@ -76,13 +76,15 @@ def test_an_oem_runs_the_whole_cycle_with_one_supplier(network: Network) -> None
 
     weeks = past_weeks(3)
     for week in reversed(weeks):
-        hub.submit_report(
+        hub.kpi_reports.submit(
             build_capability_report(agreement=agreement, characteristic="DIA-01", period=week, kpi="cpk",
                                     values=SPREAD, subgroup_size=5)
         )  # fmt: skip
     mtbf = build_mtbf_report(agreement=agreement, period=weeks[0], hours=60_000, failures=3)
-    context = hub.attestation_context(agreement.id, kpi="mtbf", period=weeks[0])
-    hub.submit_report(attest_report(mtbf, agreement=agreement, context=context, hours=60_000, failures=3))
+    context = hub.kpi_reports.attestation_context(agreement.id, kpi="mtbf", period=weeks[0])
+    hub.kpi_reports.submit(
+        attest_report(mtbf, agreement=agreement, context=context, hours=60_000, failures=3)
+    )
 
     listing = oem.kpi_reports.list(agreement_id=agreement.id, page_size=3)
     assert [len(items) for items, _ in listing.pages()] == [3, 1]

@@ -44,7 +44,7 @@ def join_network(network: Network, kind: OrgKind, name: str, party: Party | None
     party = party or network.register(kind, f"{name} {uuid.uuid4().hex[:6]}")
     key = generate_encryption_key()
     client = network.client(party, encryption_key=key)
-    client.register_signing_key()
+    client.keys.register_signing_key()
     client.rooms.register_encryption_key()
     return Member(party=party, client=client, encryption_key=key)
 

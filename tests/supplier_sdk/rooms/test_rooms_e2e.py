@@ -187,7 +187,7 @@ def test_another_encryption_key_cannot_open_the_data_key(
 ) -> None:
     room = open_room(oem, compressor, policy="keep")
     dataset = compressor.rooms.upload(room, write_file(tmp_path, "log.csv", LOG))
-    stranger = Rooms(oem.client, encryption_key=generate_encryption_key())
+    stranger = Rooms(oem.client.requester, signer=oem.client.signer, encryption_key=generate_encryption_key())
 
     with pytest.raises(DatasetIntegrityError, match="wrapped to key"):
         stranger.download(room, dataset.id, tmp_path / "x.csv")

@@ -84,7 +84,7 @@ def test_rejected_rows_are_reported_and_the_rest_is_kept(tiers: Tiers) -> None:
 
 
 def test_the_capacitor_maker_learns_yes_and_counts_but_no_third_party_identities(tiers: Tiers) -> None:
-    result = tiers.capacitor.client.trace([tiers.lot("C1")])
+    result = tiers.capacitor.client.trace.run([tiers.lot("C1")])
 
     assert result.answer == "yes" and result.complete
     assert result.direction == "forward"
@@ -104,25 +104,25 @@ def test_the_capacitor_maker_learns_yes_and_counts_but_no_third_party_identities
 
 
 def test_roots_by_catenax_id_natural_key_and_backward_from_a_vehicle(tiers: Tiers) -> None:
-    c1 = tiers.capacitor.client.trace([tiers.lot("C1")]).nodes
+    c1 = tiers.capacitor.client.trace.run([tiers.lot("C1")]).nodes
     catenax_id = next(node.catenax_id for node in c1 if node.root)
     assert catenax_id is not None
-    by_urn = tiers.ecu.client.trace([by_catenax_id(catenax_id)])
+    by_urn = tiers.ecu.client.trace.run([by_catenax_id(catenax_id)])
     assert by_urn.answer == "yes" and {n.local_id for n in by_urn.nodes} >= {tiers.lot("E1")}
 
-    shallow = tiers.oem.client.trace(
+    shallow = tiers.oem.client.trace.run(
         [by_local_id(f"V1-{tiers.tag}", kind="serial")], direction="backward", depth=1
     )
     assert {n.local_id for n in shallow.nodes} == {f"V1-{tiers.tag}", tiers.lot("E1")}
     assert shallow.depth == 1
-    deep = tiers.oem.client.trace([f"serial/V1-{tiers.tag}"], direction="backward")
+    deep = tiers.oem.client.trace.run([f"serial/V1-{tiers.tag}"], direction="backward")
     assert deep.affected_batches == 2 and deep.undisclosed.batches == 1  # C1 only counted
     assert str(tiers.capacitor.org_id) not in deep.model_dump_json()
 
 
 def test_an_investigation_from_the_oem_is_answered_by_the_ecu_maker(tiers: Tiers) -> None:
     oem, ecu = tiers.oem.client, tiers.ecu.client
-    nodes = oem.trace([f"serial/V2-{tiers.tag}"], direction="backward", depth=1).nodes
+    nodes = oem.trace.run([f"serial/V2-{tiers.tag}"], direction="backward", depth=1).nodes
     module = next(node.asset_id for node in nodes if node.local_id == tiers.lot("E1"))
     created = oem.notifications.create(
         type="INVESTIGATION", title="ECU resets at cold start", severity="MAJOR", affected_asset_ids=[module]
@@ -154,7 +154,7 @@ def test_an_investigation_from_the_oem_is_answered_by_the_ecu_maker(tiers: Tiers
 
 def test_the_ecu_maker_forwards_the_investigation_and_the_answer_flows_back(tiers: Tiers) -> None:
     oem, ecu, cap = tiers.oem.client, tiers.ecu.client, tiers.capacitor.client
-    nodes = oem.trace([f"serial/V1-{tiers.tag}"], direction="backward", depth=1).nodes
+    nodes = oem.trace.run([f"serial/V1-{tiers.tag}"], direction="backward", depth=1).nodes
     module = next(node.asset_id for node in nodes if node.local_id == tiers.lot("E1"))
     original = oem.notifications.create(
         type="INVESTIGATION", title="ECU brown-out", affected_asset_ids=[module]
@@ -162,7 +162,9 @@ def test_the_ecu_maker_forwards_the_investigation_and_the_answer_flows_back(tier
     oem.notifications.send(original.id)
     ecu.notifications.acknowledge(original.id)
     c1 = next(
-        node.asset_id for node in ecu.trace([tiers.lot("E1")], direction="backward").nodes if not node.root
+        node.asset_id
+        for node in ecu.trace.run([tiers.lot("E1")], direction="backward").nodes
+        if not node.root
     )
 
     forwarded = ecu.notifications.forward(
@@ -182,7 +184,7 @@ def test_the_ecu_maker_forwards_the_investigation_and_the_answer_flows_back(tier
 
 def test_an_alert_opens_containment_the_plant_acknowledges_and_closes(tiers: Tiers) -> None:
     cap, ecu, oem = tiers.capacitor.client, tiers.ecu.client, tiers.oem.client
-    c1 = next(node.asset_id for node in cap.trace([tiers.lot("C1")]).nodes if node.root)
+    c1 = next(node.asset_id for node in cap.trace.run([tiers.lot("C1")]).nodes if node.root)
     alert = cap.notifications.create(
         type=NotificationType.ALERT,
         title="Withstand voltage 38 V instead of 50 V",
@@ -222,21 +224,23 @@ def test_an_alert_opens_containment_the_plant_acknowledges_and_closes(tiers: Tie
 
 def test_hub_refusals_are_typed_sdk_errors(network: Network, tiers: Tiers) -> None:
     oem = tiers.oem.client
-    c1 = next(node.asset_id for node in tiers.capacitor.client.trace([tiers.lot("C1")]).nodes if node.root)
+    c1 = next(
+        node.asset_id for node in tiers.capacitor.client.trace.run([tiers.lot("C1")]).nodes if node.root
+    )
     with pytest.raises(InvalidRequest) as refused:  # the OEM never received nor built in C1
         oem.notifications.create(type="INVESTIGATION", title="Capacitor?", affected_asset_ids=[c1])
     assert refused.value.http_status == 422
     assert any("affected_asset_ids" in field.loc for field in refused.value.fields)
 
     with pytest.raises(NotFound):  # a root the OEM has no relation to
-        oem.trace([f"{tiers.capacitor.org_id}/batch/F00001-{tiers.tag}"])
+        oem.trace.run([f"{tiers.capacitor.org_id}/batch/F00001-{tiers.tag}"])
     with pytest.raises(NotFound):
         tiers.ecu.client.notifications.get(uuid.uuid4())
 
     reader = network.register(OrgKind.SUPPLIER, scopes=["alerts:read"])
     limited = network.client(reader)
     with pytest.raises(PermissionDenied) as denied:
-        limited.trace(["LOT-1"])
+        limited.trace.run(["LOT-1"])
     assert denied.value.http_status == 403
     with pytest.raises(PermissionDenied):
         limited.genealogy.import_records([{"type": "plant", "code": "P", "name": "P"}])
@@ -261,6 +265,6 @@ def test_local_validation_happens_before_anything_is_sent(tiers: Tiers, tmp_path
     with pytest.raises(FileNotFoundError):
         tiers.ecu.client.genealogy.import_file(tmp_path / "missing.ndjson")
     with pytest.raises(ValueError, match="not an asset id"):
-        tiers.ecu.client.trace(["a/b/c/d"])
+        tiers.ecu.client.trace.run(["a/b/c/d"])
     with pytest.raises(ValueError):
-        tiers.ecu.client.trace(["LOT-1"], depth=0)
+        tiers.ecu.client.trace.run(["LOT-1"], depth=0)
