@@ -143,8 +143,9 @@ class StreamReader:
 
         ``done`` = ``None`` (a dry run) hands every message back. Returns (acknowledged, handed back)."""
         if done is None:
+            count = len(self.messages)
             self._settle([], self.messages, ack=False)
-            return 0, len(self.messages)
+            return 0, count
         finished = [m for m in self.messages if m.at is None or done(m.at)]
         kept = [m for m in self.messages if not (m.at is None or done(m.at))]
         self._settle(finished, kept, ack=True)
@@ -185,17 +186,6 @@ class NatsReader(StreamReader):
             self._open = True
             js = self._nc.jetstream(timeout=10)
             durable = source.durable or ""
-            try:
-                info = await js.consumer_info(
-                    await js.find_stream_name_by_subject(source.subject or ""), durable
-                )
-            except Exception:  # no such consumer yet: pull_subscribe makes it
-                info = None
-            if info is not None and info.num_ack_pending:
-                raise SourceError(
-                    f"source {source.name}: {info.num_ack_pending} messages an earlier run held are not redelivered "
-                    f"yet (JetStream redelivers them within {NATS_ACK_WAIT_SECONDS:g} s)"
-                )
             config = ConsumerConfig(
                 durable_name=durable,
                 ack_policy=AckPolicy.EXPLICIT,
@@ -213,6 +203,18 @@ class NatsReader(StreamReader):
                     break
                 for msg in batch:
                     found.append((msg.data, (0, msg.metadata.sequence.stream), msg))
+            # Messages handed back by NAK come to this pass; ones a crashed run took are held until the ack wait
+            # ends. Reporting without them would report a short period: wait for them instead.
+            info = await js.consumer_info(await js.find_stream_name_by_subject(source.subject or ""), durable)
+            if info.num_ack_pending > len(found):
+                for _data, _place, msg in found:
+                    await msg.nak()
+                await self._nc.flush(timeout=10)
+                held = info.num_ack_pending - len(found)
+                raise SourceError(
+                    f"source {source.name}: {held} messages an earlier run held are not redelivered yet "
+                    f"(JetStream redelivers them within {NATS_ACK_WAIT_SECONDS:g} s)"
+                )
             return found
 
         try:
