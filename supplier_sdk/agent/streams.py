@@ -194,18 +194,31 @@ class NatsReader(StreamReader):
                 max_ack_pending=-1,
                 max_deliver=-1,
             )
+            stream = await js.find_stream_name_by_subject(source.subject or "")
+            # Caught up = the consumer was delivered everything the stream held when the pass began; a quiet
+            # moment alone (a slow server) could end the read early and report a short period.
+            target = (await js.stream_info(stream)).state.last_seq
             sub = await js.pull_subscribe(source.subject or "", durable=durable, config=config)
             found = []
+            deadline = time.monotonic() + max(60.0, 10 * source.wait_seconds)
             while True:
                 try:
                     batch = await sub.fetch(FETCH_BATCH, timeout=source.wait_seconds)
-                except NatsTimeout:
-                    break
+                except (NatsTimeout, TimeoutError):
+                    info = await js.consumer_info(stream, durable)
+                    if info.delivered.stream_seq >= target or info.num_pending == 0:
+                        break
+                    if time.monotonic() > deadline:
+                        raise SourceError(
+                            f"source {source.name}: {source.subject} not read to its end "
+                            f"(delivered up to {info.delivered.stream_seq} of {target})"
+                        ) from None
+                    continue
                 for msg in batch:
                     found.append((msg.data, (0, msg.metadata.sequence.stream), msg))
             # Messages handed back by NAK come to this pass; ones a crashed run took are held until the ack wait
             # ends. Reporting without them would report a short period: wait for them instead.
-            info = await js.consumer_info(await js.find_stream_name_by_subject(source.subject or ""), durable)
+            info = await js.consumer_info(stream, durable)
             if info.num_ack_pending > len(found):
                 for _data, _place, msg in found:
                     await msg.nak()
@@ -286,10 +299,17 @@ class KafkaReader(StreamReader):
             metadata = self._consumer.list_topics(topic, timeout=10).topics.get(topic)
             if metadata is None or metadata.error is not None or not metadata.partitions:
                 raise SourceError(f"source {source.name}: no topic {topic!r} at {source.url}")
+            partitions = [TopicPartition(topic, p) for p in metadata.partitions]
+            # Caught up = at each partition's end as the pass began (its high watermark) and then quiet for
+            # wait_seconds (Tansu under-reports the watermark; a real Kafka's alone would do).
+            ends = {
+                tp.partition: self._consumer.get_watermark_offsets(tp, timeout=10)[1] for tp in partitions
+            }
             self._consumer.assign([TopicPartition(topic, p, OFFSET_STORED) for p in metadata.partitions])
             found = []
             last = time.monotonic()
-            while time.monotonic() - last < source.wait_seconds:
+            deadline = last + max(60.0, 10 * source.wait_seconds)
+            while time.monotonic() - last < source.wait_seconds or not self._at_ends(topic, ends, deadline):
                 msg = self._consumer.poll(0.2)
                 if msg is None:
                     continue
@@ -306,6 +326,18 @@ class KafkaReader(StreamReader):
         except KafkaException as exc:
             self.close()
             raise SourceError(f"source {source.name}: cannot read {topic} at {source.url} ({exc})") from None
+
+    def _at_ends(self, topic: str, ends: dict[int, int], deadline: float) -> bool:
+        from confluent_kafka import TopicPartition
+
+        positions = self._consumer.position([TopicPartition(topic, p) for p in ends])
+        behind = [tp for tp in positions if ends[tp.partition] > 0 and tp.offset < ends[tp.partition]]
+        if behind and time.monotonic() > deadline:
+            raise SourceError(
+                f"source {self.source.name}: {topic} not read to its end (partitions "
+                f"{', '.join(str(tp.partition) for tp in behind)})"
+            )
+        return not behind
 
     def _settle(self, done: list[Received], kept: list[Received], *, ack: bool) -> None:
         from confluent_kafka import TopicPartition
