@@ -55,7 +55,7 @@ from hub.models.rules import (
     StandingChange,
 )
 from hub.models.sso import SsoIdentity, SsoProvider
-from hub.models.streams import NatsStream
+from hub.models.streams import KafkaStream, NatsStream
 
 __all__ = [
     "AgreementLab",
@@ -77,6 +77,7 @@ __all__ = [
     "InventoryPosition",
     "Investigation",
     "Invitation",
+    "KafkaStream",
     "KpiAttestation",
     "KpiReport",
     "LabAccreditation",

@@ -1,1 +1,1 @@
-"""Organizations' event streams published to a stream platform (NATS JetStream): opt-in, cursor and bridge."""
+"""Organizations' event streams published to a stream platform (NATS JetStream, Kafka): opt-ins, cursor, bridge."""

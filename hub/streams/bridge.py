@@ -1,14 +1,13 @@
-"""The NATS bridge: each opted-in organization's events, in position order, to its JetStream subjects.
+"""The bridge: each opted-in organization's events, in position order, to a stream platform (NATS, Kafka).
 
 Per organization, one round reads the events after the stored cursor (exactly the rows ``events`` holds for that
-recipient: the same view as its webhooks and its SSE stream), publishes each to ``<prefix>.<event type>`` with
-``Nats-Msg-Id`` = the event id, waits for each PubAck, and only then moves the cursor. A bridge killed between a
-PubAck and the cursor's update publishes those events again after its restart; JetStream drops them as
-duplicates within the stream's duplicate window (``DUPLICATE_WINDOW_SECONDS``), and past it a consumer still
-de-duplicates by the CloudEvents ``id``. So: at least once, in order, never a gap.
+recipient: the same view as its webhooks and its SSE stream), hands them to the platform's :class:`Sink
+<hub.streams.sink.Sink>` as CloudEvents, and only once the sink returns (every event acknowledged) moves the
+cursor. A bridge killed between the acknowledgements and the cursor's update publishes those events again after
+its restart: at least once, in order, never a gap. How the platform de-duplicates them is the sink's
+(:mod:`hub.streams.nats_sink`: ``Nats-Msg-Id``; :mod:`hub.streams.kafka_sink`: consumers, by the CloudEvents id).
 
-Each organization has its own stream (``QUALINK_<org id>``, subjects ``<prefix>.>``), created or renamed here. The
-database is read and written in worker threads, so the event loop keeps the NATS connection alive meanwhile."""
+The database is read and written in worker threads, so the event loop keeps the platform's connection alive."""
 
 from __future__ import annotations
 
@@ -17,94 +16,55 @@ import contextlib
 import logging
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
-import nats
-from nats.aio.client import Client as NatsClient
-from nats.js import JetStreamContext
-from nats.js.api import StreamConfig
-from nats.js.errors import BadRequestError
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.events import service as events
-from hub.models import Event
+from hub.models import Event, KafkaStream, NatsStream
 from hub.models.base import utcnow
 from hub.streams import envelope
 from hub.streams import service as streams
+from hub.streams.sink import Opted, Sink
 
 log = logging.getLogger("hub.streams")
 
-DUPLICATE_WINDOW_SECONDS = 3600.0
 BATCH = 200
-ACK_TIMEOUT_SECONDS = 5.0
-RECONNECT_ATTEMPTS = 5
+
+__all__ = ["BATCH", "Bridge", "KafkaBridge", "NatsBridge", "Opted"]
 
 
-async def _connection_trouble(exc: Exception) -> None:
-    # One line, not nats-py's default traceback per attempt: the client reconnects by itself meanwhile.
-    log.warning("NATS connection: %s", exc)
+class Bridge:
+    """Publishes the organizations opted in to ``table``'s platform through ``sink``; use as ``async with``."""
 
-
-@dataclass(frozen=True)
-class Opted:
-    org_id: uuid.UUID
-    prefix: str
-    position: int
-
-
-class WrongStream(RuntimeError):
-    """JetStream acknowledged into another stream than the organization's: its subjects are misconfigured."""
-
-
-class NatsBridge:
     def __init__(
         self,
         factory: sessionmaker[Session],
+        sink: Sink,
         *,
-        servers: str,
+        table: streams.Opt,
         issuer: str,
         batch: int = BATCH,
         clock: Callable[[], datetime] = utcnow,
-        user: str | None = None,
-        password: str | None = None,
     ) -> None:
         self._factory = factory
-        self._servers = servers
+        self.sink = sink
+        self._table = table
         self._issuer = issuer
         self._batch = batch
         self._clock = clock
-        self._credentials = {"user": user, "password": password} if user else {}
-        self._nc: NatsClient | None = None
-        self._js: JetStreamContext | None = None
-        self._streams: dict[uuid.UUID, str] = {}  # org id -> prefix its stream was made for
 
-    async def __aenter__(self) -> NatsBridge:
-        self._nc = await nats.connect(
-            servers=[self._servers],
-            connect_timeout=5,
-            error_cb=_connection_trouble,
-            max_reconnect_attempts=RECONNECT_ATTEMPTS,
-            reconnect_time_wait=1,
-            **self._credentials,
-        )
-        self._js = self._nc.jetstream(timeout=ACK_TIMEOUT_SECONDS)
+    async def __aenter__(self) -> Bridge:
+        await self.sink.open()
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        if self._nc is not None:
-            await self._nc.drain()
-            self._nc = self._js = None
-
-    @property
-    def jetstream(self) -> JetStreamContext:
-        assert self._js is not None, "use the bridge as `async with NatsBridge(...)`"
-        return self._js
+        await self.sink.close()
 
     # -- one round -------------------------------------------------------------------------------------------
 
     async def publish_once(self) -> int:
-        """Publish every opted-in organization's backlog; returns how many events JetStream acknowledged."""
+        """Publish every opted-in organization's backlog; returns how many events the platform acknowledged."""
         count = 0
         for opted in await asyncio.to_thread(self._opted_in):
             while True:
@@ -114,27 +74,16 @@ class NatsBridge:
                 last = await self.publish_events(opted, batch)
                 await asyncio.to_thread(self._advance, opted.org_id, last)
                 count += len(batch)
-                opted = Opted(opted.org_id, opted.prefix, last)
+                opted = Opted(opted.org_id, opted.target, last)
                 if len(batch) < self._batch:
                     break
         return count
 
     async def publish_events(self, opted: Opted, batch: Sequence[Event]) -> int:
-        """Publish ``batch`` in order, each acknowledged before the next; returns the last position. The cursor
-        is the caller's to move (``publish_once`` does, after this returns)."""
-        name = await self._ensure_stream(opted)
-        last = opted.position
-        for event in batch:
-            ack = await self.jetstream.publish(
-                f"{opted.prefix}.{event.type}",
-                envelope.encode(event, issuer=self._issuer),
-                stream=name,
-                headers={"Nats-Msg-Id": str(event.id), "Content-Type": envelope.CONTENT_TYPE},
-            )
-            if ack.stream != name:
-                raise WrongStream(f"{event.id} went to stream {ack.stream}, not {name}")
-            last = event.position or last
-        return last
+        """Publish ``batch`` in order, all acknowledged; returns the last position. The cursor is the caller's to
+        move (``publish_once`` does, after this returns)."""
+        outgoing = [envelope.outgoing(event, issuer=self._issuer) for event in batch]
+        return await self.sink.publish(opted, outgoing)
 
     async def run(self, stop: asyncio.Event, *, interval_seconds: float = 1.0) -> None:
         """Publish until ``stop`` is set; a failed round is logged and tried again after the interval."""
@@ -142,31 +91,18 @@ class NatsBridge:
             try:
                 await self.publish_once()
             except Exception:
-                log.warning("NATS bridge round failed; trying again", exc_info=True)
+                log.warning("%s bridge round failed; trying again", self.sink.platform, exc_info=True)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=interval_seconds)
-
-    # -- JetStream streams -----------------------------------------------------------------------------------
-
-    async def _ensure_stream(self, opted: Opted) -> str:
-        name = streams.stream_name(opted.org_id)
-        if self._streams.get(opted.org_id) == opted.prefix:
-            return name
-        config = StreamConfig(
-            name=name, subjects=[f"{opted.prefix}.>"], duplicate_window=DUPLICATE_WINDOW_SECONDS
-        )
-        try:
-            await self.jetstream.add_stream(config)
-        except BadRequestError:  # the stream exists with other subjects: the organization renamed its prefix
-            await self.jetstream.update_stream(config)
-        self._streams[opted.org_id] = opted.prefix
-        return name
 
     # -- the database (in worker threads) --------------------------------------------------------------------
 
     def _opted_in(self) -> list[Opted]:
         with self._factory() as session:
-            return [Opted(s.organization_id, s.subject_prefix, s.position) for s in streams.opted_in(session)]
+            return [
+                Opted(row.organization_id, _target(row), row.position)
+                for row in streams.opted_in(session, self._table)
+            ]
 
     def _read(self, org_id: uuid.UUID, after: int) -> list[Event]:
         with self._factory() as session:
@@ -176,4 +112,42 @@ class NatsBridge:
 
     def _advance(self, org_id: uuid.UUID, position: int) -> None:
         with self._factory.begin() as session:
-            streams.advance(session, org_id=org_id, position=position, at=self._clock())
+            streams.advance(session, org_id=org_id, position=position, at=self._clock(), table=self._table)
+
+
+def _target(row: NatsStream | KafkaStream) -> str:
+    return row.subject_prefix if isinstance(row, NatsStream) else row.topic
+
+
+def NatsBridge(
+    factory: sessionmaker[Session],
+    *,
+    servers: str,
+    issuer: str,
+    batch: int = BATCH,
+    clock: Callable[[], datetime] = utcnow,
+    user: str | None = None,
+    password: str | None = None,
+) -> Bridge:
+    """The bridge to NATS JetStream (``nats_streams`` opt-ins)."""
+    from hub.streams.nats_sink import NatsSink
+
+    sink = NatsSink(servers=servers, user=user, password=password)
+    return Bridge(factory, sink, table=NatsStream, issuer=issuer, batch=batch, clock=clock)
+
+
+def KafkaBridge(
+    factory: sessionmaker[Session],
+    *,
+    bootstrap: str,
+    issuer: str,
+    batch: int = BATCH,
+    clock: Callable[[], datetime] = utcnow,
+    partitions: int = 1,
+    config: dict[str, str] | None = None,
+) -> Bridge:
+    """The bridge to Kafka (``kafka_streams`` opt-ins), through an idempotent producer."""
+    from hub.streams.kafka_sink import KafkaSink
+
+    sink = KafkaSink(bootstrap=bootstrap, partitions=partitions, config=config)
+    return Bridge(factory, sink, table=KafkaStream, issuer=issuer, batch=batch, clock=clock)

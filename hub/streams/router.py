@@ -1,4 +1,5 @@
-"""``/v1/streams/nats``: an organization opts in to NATS JetStream, names its subjects, and opts out."""
+"""``/v1/streams/nats`` and ``/v1/streams/kafka``: an organization opts in to a stream platform, names where its
+events go (subjects, a topic), and opts out."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from hub.auth.deps import require
 from hub.auth.tokens import Caller
 from hub.db import SessionDep
 from hub.errors import ERROR_RESPONSES
-from hub.streams import service
+from hub.streams import service, topics
 from protocol.models import streams as schemas
 
 router = APIRouter(prefix="/v1/streams", tags=["streams"], responses=ERROR_RESPONSES)
@@ -47,4 +48,31 @@ def get_nats_stream(session: SessionDep, caller: Admin) -> schemas.NatsStream:
 @router.delete("/nats", status_code=204, summary="Stop publishing your organization's events to NATS")
 def delete_nats_stream(session: SessionDep, caller: Admin) -> Response:
     service.remove_stream(session, org_id=caller.org_id, actor=caller.client_id, actor_org_id=caller.org_id)
+    return Response(status_code=204)
+
+
+@router.put(
+    "/kafka",
+    summary="Publish your organization's events to this Kafka topic",
+    responses={201: {"description": "Opted in"}, 200: {"description": "Already opted in; topic set"}},
+)
+def put_kafka_stream(
+    body: schemas.KafkaStreamPut, response: Response, session: SessionDep, caller: Admin
+) -> schemas.KafkaStream:
+    stream, created = topics.put_topic(
+        session, org_id=caller.org_id, topic=body.topic, actor=caller.client_id, actor_org_id=caller.org_id
+    )
+    if created:
+        response.status_code = 201
+    return topics.as_wire(stream)
+
+
+@router.get("/kafka", summary="Your organization's Kafka publication and the bridge's cursor")
+def get_kafka_stream(session: SessionDep, caller: Admin) -> schemas.KafkaStream:
+    return topics.as_wire(topics.get_topic(session, org_id=caller.org_id))
+
+
+@router.delete("/kafka", status_code=204, summary="Stop publishing your organization's events to Kafka")
+def delete_kafka_stream(session: SessionDep, caller: Admin) -> Response:
+    topics.remove_topic(session, org_id=caller.org_id, actor=caller.client_id, actor_org_id=caller.org_id)
     return Response(status_code=204)

@@ -3,13 +3,17 @@
 An organization opts in with a subject prefix; its events go to ``<prefix>.<event type>``. Two organizations'
 prefixes never overlap (neither is a token-prefix of the other), so a NATS user allowed ``<prefix>.>`` reads one
 organization's events and nobody else's. A new opt-in starts at the organization's newest event, as a new webhook
-does; the cursor then moves only forward, and only after JetStream acknowledged (``advance``)."""
+does; the cursor then moves only forward, and only after JetStream acknowledged (``advance``).
+
+``opted_in`` and ``advance`` serve every platform's table (``NatsStream``, ``KafkaStream``): the cursor logic is
+written once; :mod:`hub.streams.topics` holds the Kafka opt-ins."""
 
 from __future__ import annotations
 
 import re
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -17,11 +21,14 @@ from sqlalchemy.orm import Session
 from hub.audit import service as audit
 from hub.errors import Conflict, InvalidInput, NotFound
 from hub.events import service as events
-from hub.models import NatsStream
+from hub.models import KafkaStream, NatsStream
 from hub.models.base import utcnow
 from protocol.models import streams as schemas
 
 STREAM_PREFIX = "QUALINK_"
+
+Opt = type[NatsStream] | type[KafkaStream]
+"""A platform's opt-in table: a row per organization with its cursor (``position``, ``published_at``)."""
 
 
 def stream_name(org_id: uuid.UUID) -> str:
@@ -105,15 +112,18 @@ def remove_stream(session: Session, *, org_id: uuid.UUID, actor: str, actor_org_
     )
 
 
-def opted_in(session: Session) -> list[NatsStream]:
-    return list(session.scalars(select(NatsStream).order_by(NatsStream.created_at)))
+def opted_in(session: Session, table: Opt = NatsStream) -> list[Any]:
+    """Every organization opted in to the platform of ``table``, oldest opt-in first."""
+    return list(session.scalars(select(table).order_by(table.created_at)))
 
 
-def advance(session: Session, *, org_id: uuid.UUID, position: int, at: datetime) -> None:
+def advance(
+    session: Session, *, org_id: uuid.UUID, position: int, at: datetime, table: Opt = NatsStream
+) -> None:
     """Move the cursor forward to ``position`` (never back: a slower bridge replica cannot undo a faster one)."""
     session.execute(
-        update(NatsStream)
-        .where(NatsStream.organization_id == org_id, NatsStream.position < position)
+        update(table)
+        .where(table.organization_id == org_id, table.position < position)
         .values(position=position, published_at=at, updated_at=at)
     )
 

@@ -45,7 +45,9 @@ from supplier_sdk.errors import ConfigError
 KPIS = ("cpk", "ppk", "ppm")
 """The KPIs the agent computes from measurements (MTBF comes from life tests: use ``report submit``)."""
 
-SOURCE_KINDS = ("folder", "sql", "command")
+SOURCE_KINDS = ("folder", "sql", "command", "nats", "kafka")
+STREAM_KINDS = ("nats", "kafka")
+STREAM_FORMATS = ("json", "csv")
 
 
 class AgentConfigError(ConfigError):
@@ -54,7 +56,9 @@ class AgentConfigError(ConfigError):
 
 @dataclass(frozen=True)
 class SourceConfig:
-    """One data source: ``folder`` (CSV/XLSX files), ``sql`` (a query) or ``command`` (CSV on stdout)."""
+    """One data source: ``folder`` (CSV/XLSX files), ``sql`` (a query), ``command`` (CSV on stdout), or a stream
+    of measurement messages: ``nats`` (a JetStream subject) or ``kafka`` (a topic), read by a durable consumer
+    (``durable``: the JetStream consumer's name, the Kafka group id) as JSON objects or CSV lines (``format``)."""
 
     name: str
     kind: str
@@ -69,6 +73,17 @@ class SourceConfig:
     time_column: str | None = None
     time_format: str | None = None
     sheet: str | None = None
+    subject: str | None = None
+    topic: str | None = None
+    durable: str | None = None
+    format: str = "json"
+    columns: tuple[str, ...] = ()
+    wait_seconds: float = 2.0
+    settings: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def is_stream(self) -> bool:
+        return self.kind in STREAM_KINDS
 
 
 @dataclass(frozen=True)
@@ -140,6 +155,7 @@ _HUB_KEYS = {"url", "client_id", "key_file", "outbox"}
 _SOURCE_KEYS = {
     "kind", "path", "pattern", "url", "query", "command", "timeout_seconds",
     "delimiter", "decimal", "time_column", "time_format", "sheet",
+    "subject", "topic", "durable", "format", "columns", "wait_seconds", "settings",
 }  # fmt: skip
 _MAPPING_KEYS = {
     "name", "agreement", "characteristic", "kpi", "source", "value_column", "subgroup_column", "subgroup_size",
@@ -152,7 +168,10 @@ def _source(check: _Checker, name: str, raw: Any, base: Path) -> SourceConfig:
     kind = raw["kind"]
     if kind not in SOURCE_KINDS:
         raise check.fail((*path, "kind"), f"{kind!r} is not one of {', '.join(SOURCE_KINDS)}")
-    needs = {"folder": ("path", "time_column"), "sql": ("url", "query"), "command": ("command",)}[kind]
+    needs = {
+        "folder": ("path", "time_column"), "sql": ("url", "query"), "command": ("command",),
+        "nats": ("url", "subject", "durable", "time_column"), "kafka": ("url", "topic", "durable", "time_column"),
+    }[kind]  # fmt: skip
     for key in needs:
         if key not in raw:
             raise check.fail(path, f"a {kind} source needs {key!r}")
@@ -170,6 +189,7 @@ def _source(check: _Checker, name: str, raw: Any, base: Path) -> SourceConfig:
     if delimiter is not None and delimiter not in (",", ";", "\t", "|"):
         raise check.fail((*path, "delimiter"), "must be one of ',', ';', '|' or a tab")
     folder = check.text(raw, path, "path")
+    stream = _stream_keys(check, path, raw, kind)
     return SourceConfig(
         name=name,
         kind=kind,
@@ -184,7 +204,50 @@ def _source(check: _Checker, name: str, raw: Any, base: Path) -> SourceConfig:
         time_column=check.text(raw, path, "time_column"),
         time_format=check.text(raw, path, "time_format"),
         sheet=check.text(raw, path, "sheet"),
+        **stream,
     )
+
+
+def _stream_keys(check: _Checker, path: KeyPath, raw: dict[str, Any], kind: str) -> dict[str, Any]:
+    """The keys of a ``nats`` or ``kafka`` source (refused on other kinds, where they would mean nothing)."""
+    keys = ("subject", "topic", "durable", "format", "columns", "wait_seconds", "settings")
+    if kind not in STREAM_KINDS:
+        for key in keys:
+            if key in raw:
+                raise check.fail((*path, key), f"only a nats or kafka source has {key!r}")
+        return {}
+    other = "topic" if kind == "nats" else "subject"
+    if other in raw:
+        raise check.fail(
+            (*path, other), f"a {kind} source reads {'a subject' if kind == 'nats' else 'a topic'}"
+        )
+    fmt = check.text(raw, path, "format", "json") or "json"
+    if fmt not in STREAM_FORMATS:
+        raise check.fail((*path, "format"), f"{fmt!r} is not one of {', '.join(STREAM_FORMATS)}")
+    columns = raw.get("columns", [])
+    if not isinstance(columns, list) or not all(isinstance(c, str) and c.strip() for c in columns):
+        raise check.fail((*path, "columns"), "must be an array of column names")
+    if fmt == "csv" and not columns:
+        raise check.fail(path, "a stream of CSV lines needs 'columns' (the names of the fields of a line)")
+    durable = check.text(raw, path, "durable") or ""
+    if kind == "nats" and not all(c.isalnum() or c in "-_" for c in durable):
+        raise check.fail((*path, "durable"), "a JetStream consumer name: letters, digits, '-' and '_'")
+    settings = raw.get("settings", {})
+    if kind == "nats" and "settings" in raw:
+        raise check.fail((*path, "settings"), "only a kafka source has librdkafka settings")
+    if not isinstance(settings, dict) or not all(isinstance(v, str | int | bool) for v in settings.values()):
+        raise check.fail((*path, "settings"), "must be a table of librdkafka settings (strings, numbers)")
+    return {
+        "subject": check.text(raw, path, "subject"),
+        "topic": check.text(raw, path, "topic"),
+        "durable": durable,
+        "format": fmt,
+        "columns": tuple(c.strip() for c in columns),
+        "wait_seconds": check.number(raw, path, "wait_seconds", 2.0, 0.1),
+        "settings": tuple(
+            (str(k), str(v).lower() if isinstance(v, bool) else str(v)) for k, v in settings.items()
+        ),
+    }
 
 
 def _mapping(

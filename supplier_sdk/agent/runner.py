@@ -49,6 +49,7 @@ from supplier_sdk.agent.sources import (
     sql_table,
 )
 from supplier_sdk.agent.status import AgentState, MappingStatus, last_statuses, log_event, write_status
+from supplier_sdk.agent.streams import StreamReader, reader_for
 from supplier_sdk.attest import WitnessDoesNotMeet, attest_report, needs_proof
 from supplier_sdk.client import Client
 from supplier_sdk.errors import HubError, HubUnreachable
@@ -90,6 +91,8 @@ class Agent:
         self.statuses = last_statuses(config.status_file)  # a restarted agent keeps showing the last runs
         self._agreements: dict[uuid.UUID, Agreement] = {}
         self._hub_away: Exception | None = None
+        self._streams: dict[str, StreamReader] = {}  # this pass's stream sources, fetched once each
+        self._windows: dict[str, list[Window]] = {}  # this pass's periods per mapping (for the stream acks)
 
     def log(self, event: str, level: str = "info", **fields: Any) -> None:
         log_event(event, level=level, stream=self.stream, **fields)
@@ -100,9 +103,56 @@ class Agent:
         source = mapping.source
         if source.kind == "folder":
             return folders.read(source, window)
+        if source.is_stream:
+            return self._stream(source.name).table(window)
         if source.kind == "sql":
             return sql_table(self.engines, source, window)
         return command_table(source, window)
+
+    def _stream(self, name: str) -> StreamReader:
+        reader = self._streams.get(name)
+        if reader is None:
+            reader = reader_for(self.config.sources[name], self.config.time_zone).fetch()
+            self._streams[name] = reader
+            if reader.unreadable:
+                first = reader.unreadable[0]
+                self.log(
+                    "stream.unreadable",
+                    "warning",
+                    source=name,
+                    count=len(reader.unreadable),
+                    first=first.problem,
+                )
+        return reader
+
+    def _stream_done(self, name: str) -> Any:
+        """Whether a message of stream source ``name`` at a time is done for every mapping it feeds."""
+        fed = [m.name for m in self.config.mappings if m.source.name == name]
+
+        def done_for(mapping: str, at: datetime) -> bool:
+            windows = self._windows.get(mapping)
+            if not windows:  # the mapping did not run this pass (its agreement unknown, the agent stopping)
+                return False
+            if at < min(w.start for w in windows):
+                return True  # before every period still reported: it can never count
+            window = next((w for w in windows if w.start <= at < w.end), None)
+            return window is not None and self.state.is_settled(mapping, str(window.period))
+
+        return lambda at: all(done_for(mapping, at) for mapping in fed)
+
+    def _finish_streams(self, *, send: bool) -> None:
+        """Acknowledge the stream messages whose periods are settled; hand back the others (all, on a dry run)."""
+        for name, reader in self._streams.items():
+            try:
+                acked, kept = reader.finish(self._stream_done(name) if send else None)
+                self.log("stream.settled", source=name, acknowledged=acked, kept=kept)
+            except Exception as exc:  # the next pass reads them again; settled periods drop them then
+                self.log(
+                    "stream.settle_failed", "warning", source=name, reason=f"{type(exc).__name__}: {exc}"
+                )
+            finally:
+                reader.close()
+        self._streams.clear()
 
     def _agreement(self, mapping: Mapping) -> Agreement:
         known = self._agreements.get(mapping.agreement_id)
@@ -254,6 +304,7 @@ class Agent:
         except MappingFailed as exc:
             return [Outcome(mapping=mapping.name, period=None, outcome="failed", reason=str(exc))]
         keep = {str(w.period) for w in windows}
+        self._windows[mapping.name] = windows
         found: list[Outcome | Prepared] = []
         for window in windows:
             period = str(window.period)
@@ -285,7 +336,14 @@ class Agent:
         """
         now = self.clock()
         self._agreements.clear()
+        self._windows.clear()
         self._hub_away = None
+        try:
+            return self._pass(now, stop, send=send)
+        finally:
+            self._finish_streams(send=send)  # after the reports were sent or queued, never before
+
+    def _pass(self, now: datetime, stop: threading.Event | None, *, send: bool) -> list[Outcome]:
         if send and self.outbox.pending():
             flushed = self.outbox.flush(self.client.kpi_reports)
             self.log("outbox.flushed", sent=flushed.sent, failed=flushed.failed, remaining=flushed.remaining)
@@ -338,6 +396,8 @@ class Agent:
         self.log("agent.stopped", pending=len(self.outbox.pending()))
 
     def close(self) -> None:
+        for reader in self._streams.values():
+            reader.close()
         for engine in self.engines.values():
             engine.dispose()
 

@@ -10,6 +10,7 @@ the mapping reports (an unreadable file, a failing query, a missing column, an e
   time range they cover: a file outside the period is not parsed again, and a copy of a file counts once.
 - ``sql``: the ``query`` runs through an SQLAlchemy URL with ``:period_start`` and ``:period_end`` bound (aware
   datetimes in the supplier's time zone; the period is ``[period_start, period_end)``).
+- ``nats`` and ``kafka``: messages of a stream, see :mod:`supplier_sdk.agent.streams`.
 - ``command``: the program runs with ``{period}``, ``{period_start}``, ``{period_end}`` replaced in its
   arguments; its standard output is CSV.
 """
@@ -90,7 +91,7 @@ def measurements(table: Table, mapping: Mapping, *, where: str) -> Measurements:
     )
 
 
-def _parse_time(cell: Any, source: SourceConfig, zone: ZoneInfo, where: str) -> datetime:
+def parse_time(cell: Any, source: SourceConfig, zone: ZoneInfo, where: str) -> datetime:
     if isinstance(cell, datetime):
         moment = cell
     else:
@@ -188,7 +189,7 @@ class FolderReader:
         assert source.time_column is not None
         at = _column(table, source.time_column, f"file {path.name}")
         times = [
-            _parse_time(r[at], source, self.zone, f"file {path.name} row {i + 1}")
+            parse_time(r[at], source, self.zone, f"file {path.name} row {i + 1}")
             for i, r in enumerate(table.rows)
         ]
         if times:
@@ -274,4 +275,6 @@ def command_table(source: SourceConfig, window: Window) -> Table:
     return csv_table(text, source, f"source {source.name} output")
 
 
-__all__ = ["FolderReader", "SourceError", "Table", "command_table", "csv_table", "measurements", "sql_table"]
+__all__ = [
+    "FolderReader", "SourceError", "Table", "command_table", "csv_table", "measurements", "parse_time", "sql_table",
+]  # fmt: skip

@@ -72,3 +72,11 @@ def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
     finally:
         stop_nats_server(process)
+
+
+@pytest.fixture(scope="module")
+def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Kafka-protocol broker (tests/kafka_broker.py): Tansu started here, or HUB_TEST_KAFKA_BOOTSTRAP."""
+    from tests.kafka_broker import broker
+
+    yield from broker(tmp_path_factory)

@@ -7,7 +7,7 @@ import json
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hub.models import NatsStream
+from hub.models import KafkaStream, NatsStream
 from tests.hub.conftest import hub, one_line
 
 
@@ -38,3 +38,29 @@ def test_add_list_and_remove(cli_read: Session) -> None:
     again = hub("bridge", "nats", "remove", "--org", "Aurora")
     assert again.exit_code == 2 and "does not publish to NATS" in one_line(again.output)
     assert hub("bridge", "nats", "remove", "--org", "Nobody").exit_code == 2
+
+
+def test_kafka_add_list_and_remove(cli_read: Session) -> None:
+    hub(*["org", "create", "--name", "Aurora", "--kind", "oem"])
+    hub(*["org", "create", "--name", "Borealis", "--kind", "oem"])
+    added = hub("bridge", "kafka", "add", "--org", "Aurora", "--topic", "qualink.aurora")
+    assert added.exit_code == 0, added.output
+    assert "opted in: topic qualink.aurora" in added.output
+    colliding = hub("bridge", "kafka", "add", "--org", "Borealis", "--topic", "qualink_aurora")
+    assert colliding.exit_code == 2 and "another organization" in one_line(colliding.output)
+    bad = hub("bridge", "kafka", "add", "--org", "Borealis", "--topic", "a b")
+    assert bad.exit_code == 2 and "topic must be" in one_line(bad.output)
+
+    listed = hub("bridge", "kafka", "list", "--json")
+    assert listed.exit_code == 0, listed.output
+    assert [(r["organization"], r["topic"], r["position"]) for r in json.loads(listed.output)] == [
+        ("Aurora", "qualink.aurora", 0)
+    ]
+    weakened = hub("bridge", "kafka", "run", "--once", "--config", "acks=1")
+    assert weakened.exit_code == 2 and "delivery contract" in one_line(weakened.output)
+    assert hub("bridge", "kafka", "run", "--config", "nonsense").exit_code == 2
+
+    assert hub("bridge", "kafka", "remove", "--org", "Aurora").exit_code == 0
+    assert list(cli_read.scalars(select(KafkaStream))) == []
+    again = hub("bridge", "kafka", "remove", "--org", "Aurora")
+    assert again.exit_code == 2 and "does not publish to Kafka" in one_line(again.output)
