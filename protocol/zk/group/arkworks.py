@@ -85,7 +85,9 @@ class ArkworksBackend:
 
     def __init__(self) -> None:
         if not AVAILABLE:
-            raise ImportError("py_arkworks_bls12381 is not installed (pip install 'py_arkworks_bls12381>=0.5')")
+            raise ImportError(
+                "py_arkworks_bls12381 is not installed (pip install 'py_arkworks_bls12381>=0.5')"
+            )
         self._generator = G1Point()
         self._identity = G1Point.identity()
 

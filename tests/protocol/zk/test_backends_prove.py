@@ -13,7 +13,9 @@ from protocol.zk.group import available_backends, get_backend
 from tests.protocol.zk.proof_cases import CONTEXT, LSL, MTBF_CONTEXT, RESOLUTION, USL, capable_values
 
 BACKENDS = [
-    pytest.param("arkworks", marks=pytest.mark.skipif("arkworks" not in available_backends(), reason="no wheel")),
+    pytest.param(
+        "arkworks", marks=pytest.mark.skipif("arkworks" not in available_backends(), reason="no wheel")
+    ),
     "fast",
 ]
 

@@ -80,7 +80,9 @@ def test_the_rewritten_scalar_has_a_fixed_top_bit_and_no_prefix_is_a_multiple_of
         assert prefix % ORDER and (prefix + 1) % ORDER
 
 
-@pytest.mark.parametrize("k", [*EDGES[:6], 0x1234567890ABCDEF, 0x5F19672FDF76CE51BA69C6076A0F77EADDB3A93BE6F89688DE17D813620A0002])
+@pytest.mark.parametrize(
+    "k", [*EDGES[:6], 0x1234567890ABCDEF, 0x5F19672FDF76CE51BA69C6076A0F77EADDB3A93BE6F89688DE17D813620A0002]
+)
 def test_the_ladder_runs_the_same_operations_for_every_scalar(k: int) -> None:
     """The sequence of group operations (and which operands are the identity) does not depend on the scalar."""
     group = get_backend("reference")
@@ -207,7 +209,9 @@ def test_the_fallback_warns_once_per_process_when_arkworks_is_missing() -> None:
         print(fallback[0].message)
         """
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
+    )
     first, message = done.stdout.splitlines()[:2]
     assert first == "['fast', 'fast', 'fast'] 1"
     assert "pip install 'py_arkworks_bls12381>=0.5'" in message
@@ -225,5 +229,7 @@ def test_no_warning_when_arkworks_is_the_default() -> None:
         print(name, len(caught))
         """
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
+    )
     assert done.stdout.split() == ["arkworks", "0"]
