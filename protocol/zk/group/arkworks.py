@@ -72,7 +72,7 @@ def _neg(a: Any) -> Any:
 
 
 class ArkworksBackend:
-    """BLS12-381 G1 on arkworks (Rust); the default when installed.
+    """BLS12-381 G1 on arkworks (Rust); the default (installed wherever a wheel exists).
 
     Example:
         >>> from protocol.zk.group import get_backend

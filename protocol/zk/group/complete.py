@@ -105,6 +105,7 @@ def mul_secret(pt: Jacobian, k: int) -> Jacobian:
         return IDENTITY
     base: Projective = (affine[0], affine[1], ONE)
     scalar = ladder_scalar(k)
+    p = P
     x0, y0, z0 = base
     x1, y1, z1 = double_complete(base)
     previous = 0
@@ -117,8 +118,27 @@ def mul_secret(pt: Jacobian, k: int) -> Jacobian:
         y0, y1 = y0 ^ t, y1 ^ t
         t = (z0 ^ z1) & mask
         z0, z1 = z0 ^ t, z1 ^ t
-        x1, y1, z1 = add_complete((x0, y0, z0), (x1, y1, z1))
-        x0, y0, z0 = double_complete((x0, y0, z0))
+        # (x1, y1, z1) <- (x0, y0, z0) + (x1, y1, z1): add_complete, inlined
+        t0 = x0 * x1 % p
+        t1 = y0 * y1 % p
+        t2 = z0 * z1 % p
+        t3 = ((x0 + y0) * (x1 + y1) - t0 - t1) % p
+        t4 = ((y0 + z0) * (y1 + z1) - t1 - t2) % p
+        u = B3 * (((x0 + z0) * (x1 + z1) - t0 - t2) % p)
+        t0 = 3 * t0
+        t2 = B3 * t2
+        w = t1 + t2
+        t1 = t1 - t2
+        x1, y1, z1 = (t3 * t1 - t4 * u) % p, (u * t0 + t1 * w) % p, (w * t4 + t0 * t3) % p
+        # (x0, y0, z0) <- 2·(x0, y0, z0): double_complete, inlined
+        s0 = y0 * y0 % p
+        q = 8 * s0
+        s2 = B3 * (z0 * z0) % p
+        xd = s2 * q % p
+        yd = s0 + s2
+        zd = y0 * z0 % p * q % p
+        s0 = s0 - 3 * s2
+        x0, y0, z0 = 2 * s0 * (x0 * y0 % p) % p, (s0 * yd + xd) % p, zd
         previous = bit
     mask = -previous
     t = (x0 ^ x1) & mask

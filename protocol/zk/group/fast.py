@@ -1,4 +1,7 @@
-"""The default backend: BLS12-381 G1 on plain integers, Jacobian coordinates and Pippenger MSM.
+"""The fallback backend: BLS12-381 G1 on plain integers, Jacobian coordinates and Pippenger MSM.
+
+Used where ``py_arkworks_bls12381`` has no wheel (:func:`~protocol.zk.group.default_backend` warns once) or
+when asked for by name; always available.
 
 Field elements are ``gmpy2.mpz`` when gmpy2 is importable (the ``fast`` extra; 2-3 times faster)
 and Python ``int`` otherwise; the results are the same integers either way. Points are Jacobian triples
@@ -56,7 +59,7 @@ STRAUS_LIMIT = 16  # up to this many terms one shared doubling chain beats Pippe
 
 
 class FastBackend:
-    """BLS12-381 G1 on integers (gmpy2 when installed): the default backend.
+    """BLS12-381 G1 on integers (gmpy2 when installed): the fallback backend.
 
     Example:
         >>> group = FastBackend()

@@ -3,7 +3,7 @@
 Points are py-ecc's homogeneous projective triples of ``FQ``. Multiplication is py-ecc's double-and-add, a
 multi-scalar multiplication is one multiplication per term, and decoding checks subgroup membership by
 ``r·P = O`` (py-ecc's own ``pubkey_to_G1`` does not check the subgroup). Use it for tests and known answers;
-the default backend is :mod:`protocol.zk.group.fast`.
+the default backend is :mod:`protocol.zk.group.arkworks`, the fallback :mod:`protocol.zk.group.fast`.
 
 Example:
     >>> group = ReferenceBackend()
