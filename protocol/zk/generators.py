@@ -144,7 +144,7 @@ class Generators:
         return len(self.g_vec)
 
     def commit(self, value: int, blinding: int) -> Point:
-        """The Pedersen commitment ``value·G + blinding·H``.
+        """The Pedersen commitment ``value·G + blinding·H`` (both secret: the constant-time ``msm_secret``).
 
         Example:
             >>> from protocol.zk.group import get_backend
@@ -153,7 +153,7 @@ class Generators:
             >>> group.eq(gens.commit(2, 0), group.mul(gens.g, 2))
             True
         """
-        return self.backend.msm([self.g, self.h], [value, blinding])
+        return self.backend.msm_secret([self.g, self.h], [value, blinding])
 
 
 def generators(size: int = 0, backend: GroupBackend | None = None) -> Generators:

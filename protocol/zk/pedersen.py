@@ -163,7 +163,7 @@ class VectorOpening:
         return cls(tuple(values), random_scalar())
 
     def commit(self, gens: Generators) -> Point:
-        """``Σ vⱼ·Pⱼ + r·H`` with the generators ``Pⱼ = hash_to_g1(b"P/j", DST)``.
+        """``Σ vⱼ·Pⱼ + r·H`` with the generators ``Pⱼ = hash_to_g1(b"P/j", DST)`` (secret scalars: ``msm_secret``).
 
         Example:
             >>> from protocol.zk.generators import generators
@@ -175,7 +175,7 @@ class VectorOpening:
         """
         bases = vector_generators(VECTOR_LABEL, len(self.values), gens.backend)
         scalars = [v % ORDER for v in self.values] + [self.blinding % ORDER]
-        return gens.backend.msm([*bases, gens.h], scalars)
+        return gens.backend.msm_secret([*bases, gens.h], scalars)
 
 
 __all__ = ["VECTOR_LABEL", "Combination", "Opening", "VectorOpening", "random_scalar"]

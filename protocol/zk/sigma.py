@@ -18,6 +18,9 @@
   t₀ + c·t₁ + c²·T; three accepting answers extract x with T = Σ wⱼxⱼ²). One scalar per subgroup, four
   points in all, where per-subgroup square proofs would cost four points and three scalars each.
 
+The prover's nonce commitments multiply by secrets (nonces, and ``t₀``, ``t₁`` made of them and of the
+witness), so they use the backend's constant-time ``msm_secret``; the answers are public.
+
 Verification returns :class:`~protocol.zk.equations.Equation` s; the caller checks them together with the
 range proofs in one multi-scalar multiplication.
 
@@ -90,7 +93,7 @@ def prove_opening(transcript: Transcript, gens: Generators, *, opening: Opening)
     """
     group = gens.backend
     k_v, k_r = random_scalar(), random_scalar()
-    a = group.encode(group.msm([gens.g, gens.h], [k_v, k_r]))
+    a = group.encode(group.msm_secret([gens.g, gens.h], [k_v, k_r]))
     transcript.append_point(b"opening/A", a)
     c = transcript.challenge_scalar(b"opening/c")
     return OpeningProof(a, (k_v + c * opening.value) % ORDER, (k_r + c * opening.blinding) % ORDER)
@@ -139,8 +142,8 @@ def prove_square(
     group = gens.backend
     relation = (square.blinding - x.value * x.blinding) % ORDER
     k_x, k_r, k_rel = random_scalar(), random_scalar(), random_scalar()
-    a1 = group.encode(group.msm([gens.g, gens.h], [k_x, k_r]))
-    a2 = group.encode(group.msm([commitment, gens.h], [k_x, k_rel]))
+    a1 = group.encode(group.msm_secret([gens.g, gens.h], [k_x, k_r]))
+    a2 = group.encode(group.msm_secret([commitment, gens.h], [k_x, k_rel]))
     transcript.append_point(b"square/A1", a1)
     transcript.append_point(b"square/A2", a2)
     c = transcript.challenge_scalar(b"square/c")
@@ -245,10 +248,10 @@ def prove_quadratic(
     t0 = sum(w * kj * kj for w, kj in zip(weights, k, strict=True)) % ORDER
     t1 = 2 * sum(w * kj * xj for w, kj, xj in zip(weights, k, x, strict=True)) % ORDER
     draft = QuadraticProof(
-        a=group.encode(group.msm([*bases, gens.h], [*k, k_r])),
-        a_sum=group.encode(group.msm([gens.g, gens.h], [sum(k), k_s])),
-        t0=group.encode(group.msm([gens.g, gens.h], [t0, tau0])),
-        t1=group.encode(group.msm([gens.g, gens.h], [t1, tau1])),
+        a=group.encode(group.msm_secret([*bases, gens.h], [*k, k_r])),
+        a_sum=group.encode(group.msm_secret([gens.g, gens.h], [sum(k), k_s])),
+        t0=group.encode(group.msm_secret([gens.g, gens.h], [t0, tau0])),
+        t1=group.encode(group.msm_secret([gens.g, gens.h], [t1, tau1])),
         s=(),
         s_r=0,
         s_sum=0,

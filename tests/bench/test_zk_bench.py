@@ -13,6 +13,7 @@ Figures are the best of a few runs (the machine is shared); nothing is asserted 
 
 from __future__ import annotations
 
+import os
 import random
 import time
 from collections.abc import Callable
@@ -141,3 +142,37 @@ def test_batch_of_100_against_100_singles(statement: str, backend: str) -> None:
         f"\n{statement}, {group.name}: batch of 100 {batch * 1e3:.0f} ms, 100 singles {singles * 1e3:.0f} ms, "
         f"ratio {batch / singles:.0%} (target ≤ 40 %), {batch * 10:.1f} ms per proof in the batch"
     )
+
+
+class VariableTime:
+    """A backend whose secret operations are its variable-time ones: how the prover ran before the ladder."""
+
+    def __init__(self, inner: GroupBackend) -> None:
+        self.inner = inner
+        self.name = f"{inner.name} (variable-time)"
+
+    def __getattr__(self, attribute: str) -> object:
+        return getattr(self.inner, attribute)
+
+    def mul_secret(self, p: object, k: int) -> object:
+        return self.inner.mul(p, k)
+
+    def msm_secret(self, points: list[object], scalars: list[int]) -> object:
+        return self.inner.msm(points, scalars)
+
+
+@pytest.mark.bench
+@pytest.mark.parametrize("name", [name for name in available_backends() if name != "reference"])
+def test_prove_with_the_constant_time_ladder_against_variable_time(name: str) -> None:
+    """Prove time before (secrets through ``mul``/``msm``) and after (``mul_secret``/``msm_secret``), same run."""
+    group = get_backend(name)
+    before_group = VariableTime(group)
+    print(f"\nprove, {name}: variable-time before -> constant-time ladder after (best of 3)")
+    for statement in STATEMENTS:
+        prove(statement, group)  # warm the generator caches
+        before = best_of(3, partial(prove, statement, before_group))  # type: ignore[arg-type]
+        after = best_of(3, partial(prove, statement, group))
+        print(
+            f"  {statement:<12} {before * 1e3:7.0f} ms -> {after * 1e3:7.0f} ms ({after / before:.2f}x)"
+            f"   load average {os.getloadavg()[0]:.1f}"
+        )

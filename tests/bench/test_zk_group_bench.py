@@ -12,6 +12,7 @@ time is the steadier of the two); nothing is asserted about time.
 
 from __future__ import annotations
 
+import os
 import random
 import statistics
 import time
@@ -95,3 +96,27 @@ def test_single_operations(name: str) -> None:
         f"\n{name}: mul {mul * 1e3:.3f} ms   decode (with subgroup check) {decode * 1e3:.3f} ms   "
         f"hash_to_g1 {hashing * 1e3:.3f} ms   add {add * 1e6:.1f} us"
     )
+
+
+@pytest.mark.bench
+@pytest.mark.parametrize("name", available_backends())
+def test_secret_against_variable_time_multiplication(name: str) -> None:
+    """The prover's constant-time ladder (``mul_secret``, ``msm_secret``) against ``mul`` / ``msm`` per backend."""
+    group = get_backend(name)
+    terms = 64 if name != "reference" else 4
+    points, scalars = inputs(group, terms)
+    runs = 5 if name != "reference" else 2
+
+    def each(action: Callable[[int], object]) -> float:
+        return statistics.median(best_of(1, partial(action, i)) for i in range(min(runs * 2, terms)))
+
+    mul = each(lambda i: group.mul(points[i], scalars[i]))
+    mul_secret = each(lambda i: group.mul_secret(points[i], scalars[i]))
+    msm = best_of(runs, partial(group.msm, points, scalars)) / terms
+    msm_secret = best_of(runs, partial(group.msm_secret, points, scalars)) / terms
+    print(
+        f"\n{name}: mul {mul * 1e3:.3f} ms, mul_secret {mul_secret * 1e3:.3f} ms ({mul_secret / mul:.1f}x); "
+        f"msm {msm * 1e6:.1f} us/term, msm_secret {msm_secret * 1e6:.1f} us/term ({msm_secret / msm:.1f}x) "
+        f"at {terms} terms; load average {os.getloadavg()[0]:.1f}"
+    )
+    assert group.encode(group.msm_secret(points, scalars)) == group.encode(group.msm(points, scalars))

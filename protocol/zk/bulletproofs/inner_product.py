@@ -6,6 +6,9 @@ sends ``L = <a_lo, G_hi> + <b_hi, H'_lo> + <a_lo, b_hi>·U`` and ``R = <a_hi, G_
 <a_hi, b_lo>·U``, receives ``u`` and folds ``a ← u·a_lo + u⁻¹·a_hi``, ``b ← u⁻¹·b_lo + u·b_hi``,
 ``G ← u⁻¹·G_lo + u·G_hi``, ``H' ← u·H'_lo + u⁻¹·H'_hi``; at the end it sends the scalars a, b.
 
+The vectors are the range proof's ``l(x)``, ``r(x)``, which are safe to reveal (blinded by s_L, s_R, they are
+what the linear-size protocol sends in the clear), so the prover's MSMs here are the variable-time ``msm``.
+
 The verifier never folds points: with ``sᵢ = Πₖ uₖ^(±1)`` (+1 where bit k of i, counted from the top, is set)
 the final generators are ``Σ sᵢ·Gᵢ`` and ``Σ sᵢ⁻¹·fᵢ·Hᵢ``, so the whole check
 ``P + Σ (uₖ²·Lₖ + uₖ⁻²·Rₖ) = a·<s, G> + b·<s⁻¹∘f, H> + a·b·U`` is a list of scalar-point terms that joins the

@@ -13,6 +13,12 @@ and ``S = rho·H + <s_L, G> + <s_R, H>`` [rp/A, rp/S]; challenges y, z; send ``T
 ``T₂ = t₂·G + τ₂·H``; challenge x; send t̂, τₓ = τ₂x² + τ₁x + Σ z^(2+j)·γⱼ, μ = alpha + rho·x; challenge w; the
 inner-product argument on ``l(x)``, ``r(x)`` with ``U' = w·U`` and ``H'ᵢ = y⁻ⁱ·Hᵢ``.
 
+Secret scalars (the bits, alpha, rho, s_L, s_R, t₁, t₂, τ₁, τ₂) go through the backend's constant-time
+``msm_secret``; ``A`` is computed as ``alpha·H + Σ a_Lᵢ·(Gᵢ + Hᵢ) - Σ Hᵢ`` (the same point, one ladder per
+bit instead of two). The inner-product argument runs on ``l(x)`` and ``r(x)``, which the linear-size protocol
+(§4.1) sends in the clear: blinded by s_L and s_R they reveal nothing, so the argument's scalars, like the
+challenges, use the fast variable-time ``msm``.
+
 The verifier returns two equations (the polynomial check ``t̂·G + τₓ·H = Σ z^(2+j)·Vⱼ + δ·G + x·T₁ + x²·T₂``
 and the inner-product check with ``P = A + x·S - z·<1, G> + <z + y⁻ⁱ·wᵢ, H> - μ·H``), each a list of
 scalar-point terms; :mod:`protocol.zk.equations` checks them, with every other equation of the statement and
@@ -164,9 +170,12 @@ def prove_range(
     alpha, rho = random_scalar(), random_scalar()
     s_l = [secrets.randbelow(ORDER) for _ in range(n)]
     s_r = [secrets.randbelow(ORDER) for _ in range(n)]
-    # <a_L, G> needs no multiplications: a_L is 0/1 and a_R = a_L - 1.
-    a_point = group.msm([gens.h, *gens.g_vec, *gens.h_vec], [alpha, *a_l, *a_r])
-    s_point = group.msm([gens.h, *gens.g_vec, *gens.h_vec], [rho, *s_l, *s_r])
+    # A = alpha·H + <a_L, G> + <a_L - 1, H> = alpha·H + Σ a_Lᵢ·(Gᵢ + Hᵢ) - Σ Hᵢ: the bits are secret, the
+    # sums of generators public.
+    pair_sums = [group.add(g_i, h_i) for g_i, h_i in zip(gens.g_vec, gens.h_vec, strict=True)]
+    h_sum = group.msm(list(gens.h_vec), [1] * n)
+    a_point = group.add(group.msm_secret([gens.h, *pair_sums], [alpha, *a_l]), group.neg(h_sum))
+    s_point = group.msm_secret([gens.h, *gens.g_vec, *gens.h_vec], [rho, *s_l, *s_r])
     a_enc, s_enc = group.encode(a_point), group.encode(s_point)
     transcript.append_point(b"rp/A", a_enc)
     transcript.append_point(b"rp/S", s_enc)
@@ -183,8 +192,8 @@ def prove_range(
     ) % ORDER
     t2 = sum(a * b for a, b in zip(s_l, r1, strict=True)) % ORDER
     tau1, tau2 = random_scalar(), random_scalar()
-    t1_enc = group.encode(group.msm([gens.g, gens.h], [t1, tau1]))
-    t2_enc = group.encode(group.msm([gens.g, gens.h], [t2, tau2]))
+    t1_enc = group.encode(group.msm_secret([gens.g, gens.h], [t1, tau1]))
+    t2_enc = group.encode(group.msm_secret([gens.g, gens.h], [t2, tau2]))
     transcript.append_point(b"rp/T1", t1_enc)
     transcript.append_point(b"rp/T2", t2_enc)
     x = transcript.challenge_scalar(b"rp/x")

@@ -1,4 +1,7 @@
-"""The arkworks backend: BLS12-381 G1 in Rust through ``py_arkworks_bls12381`` (the ``arkworks`` extra).
+"""The arkworks backend, the default: BLS12-381 G1 in Rust through ``py_arkworks_bls12381``.
+
+The package is a dependency of qualink wherever it ships a wheel (see ``pyproject.toml``); elsewhere the
+``arkworks`` extra asks for it explicitly (a source build needs Rust).
 
 Points are ``py_arkworks_bls12381.G1Point`` objects; scalars cross as 32 big-endian bytes after reduction
 modulo r (its ``Scalar(int)`` constructor reduces silently and refuses negative numbers, so it is not used).
@@ -6,6 +9,14 @@ Its ``from_compressed_bytes`` checks the curve equation and the subgroup, but ac
 encodings (the infinity flag with a sign flag or a nonzero x); :func:`~protocol.zk.group.base.parse_compressed`
 refuses those first, so this backend refuses exactly what the others refuse. ``hash_to_curve`` is the RFC 9380
 suite (checked against the RFC vectors in the tests); tags over 255 bytes are refused, as elsewhere.
+
+Secret scalars: the wheel (0.5.0) is built on ark-ec 0.4.2 / ark-ff 0.4.2 / ark-bls12-381 0.4.0, whose
+``Projective * Fr`` is ``mul_projective``'s double-and-add over the bits without leading zeros with an ``if``
+per bit, and whose MSM is Pippenger's (bucket index = a window of the scalar): neither is constant-time.
+``mul_secret``/``msm_secret`` therefore run the fixed-length ladder of :mod:`protocol.zk.group.ladder` over
+arkworks' point addition from Python. What remains below that is arkworks' own arithmetic: its Montgomery
+multiplication ends with a data-dependent conditional subtraction, and its addition tests for the identity
+and for equal points (the ladder never feeds it either, so those branches go the same way every iteration).
 
 When the package is not installed, :data:`AVAILABLE` is False and
 :func:`~protocol.zk.group.available_backends` leaves this backend out.
@@ -25,6 +36,7 @@ from typing import Any
 
 from protocol.zk.errors import InvalidPoint
 from protocol.zk.group.base import ORDER, SCALAR_SIZE, parse_compressed
+from protocol.zk.group.ladder import ladder, secret_msm
 
 try:
     _ark: Any = importlib.import_module("py_arkworks_bls12381")
@@ -47,8 +59,20 @@ def _scalar(k: int) -> Any:
     return Scalar.from_be_bytes((k % ORDER).to_bytes(SCALAR_SIZE, "big"))
 
 
+def _add(a: Any, b: Any) -> Any:
+    return a + b
+
+
+def _double(a: Any) -> Any:
+    return a + a
+
+
+def _neg(a: Any) -> Any:
+    return -a
+
+
 class ArkworksBackend:
-    """BLS12-381 G1 on arkworks (Rust); the default when installed.
+    """BLS12-381 G1 on arkworks (Rust); the default (installed wherever a wheel exists).
 
     Example:
         >>> from protocol.zk.group import get_backend
@@ -61,7 +85,9 @@ class ArkworksBackend:
 
     def __init__(self) -> None:
         if not AVAILABLE:
-            raise ImportError("py_arkworks_bls12381 is not installed (pip install 'qualink[arkworks]')")
+            raise ImportError(
+                "py_arkworks_bls12381 is not installed (pip install 'py_arkworks_bls12381>=0.5')"
+            )
         self._generator = G1Point()
         self._identity = G1Point.identity()
 
@@ -135,6 +161,43 @@ class ArkworksBackend:
         if not points:
             return self._identity
         return G1Point.multiexp_unchecked(list(points), [_scalar(k) for k in scalars])
+
+    def mul_secret(self, p: Any, k: int) -> Any:
+        """``k·p`` for a secret ``k``: the fixed-length ladder of :func:`~protocol.zk.group.ladder.ladder` over
+        arkworks' addition (arkworks' own ``p * k`` is double-and-add over the bits without leading zeros, with
+        a branch on each bit: ark-ec 0.4's default ``mul_projective``, which ark-bls12-381 0.4 does not
+        override). Same point as ``mul``.
+
+        Example:
+            >>> from protocol.zk.group import get_backend
+            >>> group = get_backend("arkworks" if AVAILABLE else "fast")
+            >>> group.eq(group.mul_secret(group.generator(), 7), group.mul(group.generator(), 7))
+            True
+        """
+        if p == self._identity:  # the point is public
+            return self._identity
+        return ladder(p, k, _add, _double)
+
+    def msm_secret(self, points: Sequence[Any], scalars: Sequence[int]) -> Any:
+        """``Σ kᵢ·Pᵢ`` for secret scalars: one masked ladder per term (arkworks' MSM is Pippenger's, whose
+        bucket index is a window of the scalar). Same point as ``msm``.
+
+        Example:
+            >>> from protocol.zk.group import get_backend
+            >>> group = get_backend("arkworks" if AVAILABLE else "fast")
+            >>> g = group.generator()
+            >>> group.eq(group.msm_secret([g, g], [2, 0]), group.mul(g, 2))
+            True
+        """
+        return secret_msm(
+            points,
+            scalars,
+            mul_secret=self.mul_secret,
+            add=_add,
+            neg=_neg,
+            msm=self.msm,
+            identity=self._identity,
+        )
 
     def encode(self, p: Any) -> bytes:
         """The 48-byte ZCash compressed encoding.

@@ -5,9 +5,14 @@ elements, a Jacobian triple of integers, a Rust object): only the backend that m
 only portable form of a point is its 48-byte ZCash compressed encoding (:meth:`GroupBackend.encode`). Every
 backend produces byte-identical encodings for the same operations; the tests hold them to it.
 
-Scalars are Python ``int`` s. Arithmetic methods (``mul``, ``msm``) reduce them modulo :data:`ORDER`, so a
-negative scalar means its negation; anything read from the wire must pass :func:`check_scalar` (or
-:func:`scalar_from_bytes`) first, which refuses values outside ``[0, r)``.
+Scalars are Python ``int`` s. Arithmetic methods (``mul``, ``msm``, ``mul_secret``, ``msm_secret``) reduce
+them modulo :data:`ORDER`, so a negative scalar means its negation; anything read from the wire must pass
+:func:`check_scalar` (or :func:`scalar_from_bytes`) first, which refuses values outside ``[0, r)``.
+
+Two kinds of multiplication: ``mul`` and ``msm`` are variable-time and fast, for public scalars (the verifier,
+challenges, the folded generators); ``mul_secret`` and ``msm_secret`` run a fixed sequence of group operations
+whatever the scalar (:mod:`protocol.zk.group.ladder`), for the prover's secrets: blindings, witness values,
+nonces. They give the same points.
 
 Example:
     >>> from protocol.zk.group import get_backend
@@ -82,8 +87,13 @@ class GroupBackend(Protocol):
         generator(): the standard generator G (the one of the ZCash / IETF BLS specifications).
         identity(): the point at infinity.
         add(a, b), neg(a): the group law.
-        mul(p, k): ``k·p``, ``k`` reduced modulo :data:`ORDER` (negative ``k`` allowed).
-        msm(points, scalars): ``Σ kᵢ·Pᵢ`` (multi-scalar multiplication), scalars reduced modulo r.
+        mul(p, k): ``k·p``, ``k`` reduced modulo :data:`ORDER` (negative ``k`` allowed); variable time, for
+            public scalars only.
+        msm(points, scalars): ``Σ kᵢ·Pᵢ`` (multi-scalar multiplication), scalars reduced modulo r; variable
+            time, for public scalars only.
+        mul_secret(p, k), msm_secret(points, scalars): the same results for secret scalars: a Montgomery
+            ladder of fixed length, no branch or table index on the scalar's bits
+            (:mod:`protocol.zk.group.ladder`).
         encode(p): 48-byte ZCash compressed form (the identity is ``0xc0`` followed by zeros).
         decode(data, allow_identity=False): the inverse; raises :class:`~protocol.zk.errors.InvalidPoint` for
             a wrong length, bad flags, x ≥ p, a point off the curve or outside the subgroup, and the identity
@@ -110,6 +120,10 @@ class GroupBackend(Protocol):
     def mul(self, p: Point, k: int) -> Point: ...
 
     def msm(self, points: Sequence[Point], scalars: Sequence[int]) -> Point: ...
+
+    def mul_secret(self, p: Point, k: int) -> Point: ...
+
+    def msm_secret(self, points: Sequence[Point], scalars: Sequence[int]) -> Point: ...
 
     def encode(self, p: Point) -> bytes: ...
 

@@ -1,11 +1,16 @@
-"""The default backend: BLS12-381 G1 on plain integers, Jacobian coordinates and Pippenger MSM.
+"""The fallback backend: BLS12-381 G1 on plain integers, Jacobian coordinates and Pippenger MSM.
+
+Used where ``py_arkworks_bls12381`` has no wheel (:func:`~protocol.zk.group.default_backend` warns once) or
+when asked for by name; always available.
 
 Field elements are ``gmpy2.mpz`` when gmpy2 is importable (the ``fast`` extra; 2-3 times faster)
 and Python ``int`` otherwise; the results are the same integers either way. Points are Jacobian triples
 ``(X, Y, Z)`` representing ``(X/Z², Y/Z³)``; the identity has ``Z = 0``. Points made by :meth:`decode` and
 :meth:`hash_to_g1` are affine (``Z = 1``), which lets the multi-scalar multiplication skip normalizing them.
 
-- ``mul``: GLV split and a joint signed window (:func:`protocol.zk.group.jacobian.mul`).
+- ``mul``: GLV split and a joint signed window (:func:`protocol.zk.group.jacobian.mul`); public scalars only.
+- ``mul_secret``, ``msm_secret``: the fixed-length Montgomery ladder on complete formulas with an XOR-mask swap
+  (:mod:`protocol.zk.group.complete`), and the masked sum of :func:`protocol.zk.group.ladder.secret_msm`.
 - ``msm``: up to 16 terms, Straus (:func:`protocol.zk.group.jacobian.multi_mul`); beyond, Pippenger with the GLV split and signed digits; bucket sums are accumulated in affine coordinates,
   all buckets of all windows at once, in rounds that share one field inversion (Montgomery's trick), then
   combined with running sums in Jacobian coordinates. See :mod:`protocol.zk.group.pippenger`.
@@ -25,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from protocol.zk.errors import InvalidPoint
-from protocol.zk.group import pippenger
+from protocol.zk.group import complete, pippenger
 from protocol.zk.group.base import FIELD_MODULUS, ORDER, POINT_SIZE, parse_compressed
 from protocol.zk.group.jacobian import (
     GENERATOR,
@@ -44,6 +49,7 @@ from protocol.zk.group.jacobian import (
     normalize,
     to_affine,
 )
+from protocol.zk.group.ladder import secret_msm
 from protocol.zk.group.rfc9380 import H_EFF, map_to_curve_sum
 
 HALF_P = (FIELD_MODULUS - 1) // 2
@@ -53,7 +59,7 @@ STRAUS_LIMIT = 16  # up to this many terms one shared doubling chain beats Pippe
 
 
 class FastBackend:
-    """BLS12-381 G1 on integers (gmpy2 when installed): the default backend.
+    """BLS12-381 G1 on integers (gmpy2 when installed): the fallback backend.
 
     Example:
         >>> group = FastBackend()
@@ -125,6 +131,35 @@ class FastBackend:
         if len(points) <= STRAUS_LIMIT:
             return multi_mul(points, scalars)
         return pippenger.msm(points, [k % ORDER for k in scalars])
+
+    def mul_secret(self, p: Jacobian, k: int) -> Jacobian:
+        """``k·p`` for a secret ``k``: the fixed-length ladder on complete formulas (same point as ``mul``).
+
+        Example:
+            >>> group = FastBackend()
+            >>> group.eq(group.mul_secret(group.generator(), 7), group.mul(group.generator(), 7))
+            True
+        """
+        return complete.mul_secret(p, k)
+
+    def msm_secret(self, points: Sequence[Jacobian], scalars: Sequence[int]) -> Jacobian:
+        """``Σ kᵢ·Pᵢ`` for secret scalars: one masked ladder per term (same point as ``msm``).
+
+        Example:
+            >>> group = FastBackend()
+            >>> g = group.generator()
+            >>> group.eq(group.msm_secret([g, g], [2, 0]), group.mul(g, 2))
+            True
+        """
+        return secret_msm(
+            points,
+            scalars,
+            mul_secret=complete.mul_secret,
+            add=add,
+            neg=neg,
+            msm=self.msm,
+            identity=IDENTITY,
+        )
 
     def encode(self, p: Jacobian) -> bytes:
         """The 48-byte ZCash compressed encoding.

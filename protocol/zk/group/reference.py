@@ -3,7 +3,7 @@
 Points are py-ecc's homogeneous projective triples of ``FQ``. Multiplication is py-ecc's double-and-add, a
 multi-scalar multiplication is one multiplication per term, and decoding checks subgroup membership by
 ``r·P = O`` (py-ecc's own ``pubkey_to_G1`` does not check the subgroup). Use it for tests and known answers;
-the default backend is :mod:`protocol.zk.group.fast`.
+the default backend is :mod:`protocol.zk.group.arkworks`, the fallback :mod:`protocol.zk.group.fast`.
 
 Example:
     >>> group = ReferenceBackend()
@@ -20,10 +20,23 @@ from typing import Any
 
 from py_ecc.bls.hash_to_curve import hash_to_G1
 from py_ecc.bls.point_compression import compress_G1, decompress_G1
-from py_ecc.optimized_bls12_381 import G1, Z1, add, b, eq, is_inf, is_on_curve, multiply, neg, normalize
+from py_ecc.optimized_bls12_381 import (
+    G1,
+    Z1,
+    add,
+    b,
+    double,
+    eq,
+    is_inf,
+    is_on_curve,
+    multiply,
+    neg,
+    normalize,
+)
 
 from protocol.zk.errors import InvalidPoint
 from protocol.zk.group.base import ORDER, POINT_SIZE, Point
+from protocol.zk.group.ladder import ladder, secret_msm
 
 
 class ReferenceBackend:
@@ -101,6 +114,32 @@ class ReferenceBackend:
         for point, scalar in zip(points, scalars, strict=True):
             total = add(total, multiply(point, scalar % ORDER))
         return total
+
+    def mul_secret(self, p: Point, k: int) -> Point:
+        """``k·p`` for a secret ``k``: the fixed-length ladder over py-ecc's ``add`` and ``double``
+        (py-ecc's ``multiply`` is recursive double-and-add on the bits). Same point as ``mul``.
+
+        Example:
+            >>> group = ReferenceBackend()
+            >>> group.eq(group.mul_secret(group.generator(), 7), group.mul(group.generator(), 7))
+            True
+        """
+        if is_inf(p):  # the point is public
+            return Z1
+        return ladder(p, k, add, double)
+
+    def msm_secret(self, points: Sequence[Point], scalars: Sequence[int]) -> Point:
+        """``Σ kᵢ·Pᵢ`` for secret scalars: one masked ladder per term. Same point as ``msm``.
+
+        Example:
+            >>> group = ReferenceBackend()
+            >>> g = group.generator()
+            >>> group.eq(group.msm_secret([g, g], [2, 0]), group.mul(g, 2))
+            True
+        """
+        return secret_msm(
+            points, scalars, mul_secret=self.mul_secret, add=add, neg=neg, msm=self.msm, identity=Z1
+        )
 
     def encode(self, p: Point) -> bytes:
         """The 48-byte ZCash compressed encoding.
