@@ -374,8 +374,8 @@ def _find_org(session: Session, ref: str) -> uuid.UUID:
 
 def _read_public_jwk(path: Path) -> dict[str, Any]:
     from protocol.errors import InvalidKey
+    from protocol.jwk import public_jwk
     from protocol.signing import load_private_key
-    from supplier_sdk.auth import public_jwk
 
     text = path.read_text()
     if text.lstrip().startswith("{"):
@@ -384,12 +384,11 @@ def _read_public_jwk(path: Path) -> dict[str, Any]:
     if "PUBLIC KEY" in text:
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
         from cryptography.hazmat.primitives.serialization import load_pem_public_key
-        from joserfc.jwk import OKPKey
 
         key = load_pem_public_key(text.encode())
         if not isinstance(key, Ed25519PublicKey):
             raise _fail("the public key must be Ed25519")
-        return dict(OKPKey.import_key(key).as_dict(private=False))
+        return public_jwk(key)
     try:
         return public_jwk(load_private_key(text))
     except InvalidKey as exc:

@@ -25,11 +25,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hub.db import make_engine, make_session_factory
 from hub.demo.server import LocalHub, free_port
 from hub.orgs import service as orgs
+from protocol.jwk import public_jwk
 from protocol.models.agreements import Agreement
 from protocol.models.common import OrgKind, PeriodKind
 from protocol.models.orgs import OrganizationCreate
 from protocol.periods import period_containing
-from supplier_sdk.auth import public_jwk
 from supplier_sdk.client import Client
 from tests.conftest import _drop_database, _fresh_database_url
 
