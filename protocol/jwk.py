@@ -79,4 +79,4 @@ def thumbprint(jwk: dict[str, str]) -> str:
     return b64url_encode(hashlib.sha256(canonical_bytes(required)).digest())
 
 
-__all__ = ["RAW_KEY_BYTES", "OkpCurve", "OkpKey", "okp_jwk", "public_jwk", "thumbprint"]
+__all__ = ["okp_jwk", "public_jwk", "thumbprint"]
