@@ -23,8 +23,8 @@ from hub import migrate
 from hub.agreements import service as agreements
 from hub.auth.tokens import Caller
 from hub.db import make_engine, make_session_factory
-from hub.demo.server import free_port
 from hub.events import service as events
+from hub.local import free_port
 from hub.models import Organization
 from hub.orgs import service as orgs
 from protocol.encoding import b64url_encode

@@ -31,7 +31,7 @@ from sqlalchemy import create_engine, text
 from hub import migrate
 from hub.config import Settings
 from hub.db import make_engine, make_session_factory
-from hub.demo.server import free_port
+from hub.local import free_port
 from hub.orgs import service as orgs
 from protocol.jwk import public_jwk
 from protocol.models.common import OrgKind
