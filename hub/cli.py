@@ -1,5 +1,5 @@
 """The operator's command line: `hub serve`, `hub worker`, `hub db upgrade`, `hub config check`, `hub org create`,
-`hub client create`, `hub audit verify`, `hub demo`. Every command that writes is one transaction, audited like an
+`hub client create`, `hub audit verify` (and `hub demo`, from qualink_demo). Every command that writes is one transaction, audited like an
 API call. A database that cannot be reached or has no schema is one line on stderr and exit 2."""
 
 from __future__ import annotations
@@ -377,8 +377,8 @@ def _find_org(session: Session, ref: str) -> uuid.UUID:
 
 def _read_public_jwk(path: Path) -> dict[str, Any]:
     from protocol.errors import InvalidKey
+    from protocol.jwk import public_jwk
     from protocol.signing import load_private_key
-    from supplier_sdk.auth import public_jwk
 
     text = path.read_text()
     if text.lstrip().startswith("{"):
@@ -387,12 +387,11 @@ def _read_public_jwk(path: Path) -> dict[str, Any]:
     if "PUBLIC KEY" in text:
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
         from cryptography.hazmat.primitives.serialization import load_pem_public_key
-        from joserfc.jwk import OKPKey
 
         key = load_pem_public_key(text.encode())
         if not isinstance(key, Ed25519PublicKey):
             raise _fail("the public key must be Ed25519")
-        return dict(OKPKey.import_key(key).as_dict(private=False))
+        return public_jwk(key)
     try:
         return public_jwk(load_private_key(text))
     except InvalidKey as exc:
@@ -502,16 +501,35 @@ def notifications_sweep() -> None:
     console.print(f"escalated {total} notification(s)")
 
 
-@app.command()
-def demo(
-    keep_running: Annotated[
-        bool, typer.Option(help="Leave the hub running afterwards to explore /docs")
-    ] = False,
-) -> None:
-    """Start a real hub on a temporary SQLite file and drive it over HTTP the way its users would."""
-    from hub.demo import run_demo
+COMMANDS_GROUP = "qualink.hub_commands"
 
-    raise typer.Exit(run_demo(console, keep_running=keep_running))
+
+def add_installed_commands(app: typer.Typer) -> None:
+    """The commands that installed packages offer the hub, through the entry-point group ``qualink.hub_commands``.
+
+    `hub demo` is one: the demo drives the hub through the SDK, so it lives in its own package (qualink_demo) and
+    the hub never imports it, nor the SDK. A name the hub already has stays the hub's; a command that cannot be
+    loaded is one line on stderr and the others still work."""
+    from importlib.metadata import entry_points
+
+    taken = {group.name for group in app.registered_groups}
+    taken |= {
+        command.name or getattr(command.callback, "__name__", "").replace("_", "-")
+        for command in app.registered_commands
+    }
+    for entry in entry_points(group=COMMANDS_GROUP):
+        if entry.name in taken:
+            continue
+        try:
+            command = entry.load()
+        except Exception as exc:  # a broken plugin must not take the operator's CLI down with it
+            _say_error(f"'hub {entry.name}' ({entry.value}) could not be loaded: {exc}")
+            continue
+        app.command(entry.name)(command)
+        taken.add(entry.name)
+
+
+add_installed_commands(app)
 
 
 def main() -> None:

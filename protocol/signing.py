@@ -24,7 +24,6 @@ Example:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
 from datetime import UTC, datetime
@@ -39,6 +38,8 @@ from pydantic import BaseModel, Field, field_serializer, field_validator
 from protocol import PROTOCOL_ID
 from protocol.encoding import b64url_decode, b64url_encode, canonical_bytes, format_utc
 from protocol.errors import EncodingError, InvalidKey, SignatureInvalid
+from protocol.jwk import RAW_KEY_BYTES as _RAW_KEY_BYTES
+from protocol.jwk import okp_jwk, thumbprint
 from protocol.models.common import WireModel
 
 NONCE_MIN_BYTES = 16
@@ -65,7 +66,6 @@ Example:
     64
 """
 
-_RAW_KEY_BYTES = 32
 PrivateKey = Ed25519PrivateKey | X25519PrivateKey
 PublicKey = Ed25519PublicKey | X25519PublicKey
 
@@ -245,12 +245,7 @@ def key_id_for(public_key_raw: bytes, *, crv: Literal["Ed25519", "X25519"] = "Ed
         >>> key_id_for(b64url_decode("11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"))
         'kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k'
     """
-    if crv not in ("Ed25519", "X25519"):
-        raise InvalidKey(f"unknown OKP curve {crv!r}")
-    if not isinstance(public_key_raw, bytes) or len(public_key_raw) != _RAW_KEY_BYTES:
-        raise InvalidKey(f"a raw {crv} public key is {_RAW_KEY_BYTES} bytes")
-    jwk = {"crv": crv, "kty": "OKP", "x": b64url_encode(public_key_raw)}
-    return b64url_encode(hashlib.sha256(canonical_bytes(jwk)).digest())
+    return thumbprint(okp_jwk(public_key_raw, crv=crv))
 
 
 def generate_signing_key() -> Ed25519PrivateKey:

@@ -4,23 +4,15 @@ from __future__ import annotations
 
 import secrets
 import time
-from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from joserfc import jwt
 from joserfc.jwk import OKPKey
 
+# one JWK builder for hub and SDK alike; importable from here as before
+from protocol.jwk import public_jwk
+
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-
-
-def public_jwk(private_key: Ed25519PrivateKey) -> dict[str, Any]:
-    """The public half of ``private_key`` as a JWK, to register a ``private_key_jwt`` client.
-
-    Example:
-        >>> public_jwk(Ed25519PrivateKey.from_private_bytes(bytes(32)))["crv"]
-        'Ed25519'
-    """
-    return dict(OKPKey.import_key(private_key.public_key()).as_dict(private=False))
 
 
 def client_assertion(

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.demo.server import free_port
+from hub.local import free_port
 
 BOOTSTRAP_ENV = "HUB_TEST_KAFKA_BOOTSTRAP"
 

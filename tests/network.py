@@ -17,13 +17,13 @@ from hub.agreements import service as agreements
 from hub.auth.tokens import Caller
 from hub.orgs import service as orgs
 from protocol.encoding import b64url_encode
+from protocol.jwk import public_jwk
 from protocol.models.agreements import AgreementCreate
 from protocol.models.common import KeyUse, OrgKind, PeriodKind
 from protocol.models.kpi import KPI_REPORT_TYPE, KpiClaim, KpiReportPayload
 from protocol.models.orgs import OrganizationCreate, OrgKeyRegister
 from protocol.periods import period_containing
 from protocol.signing import SignedEnvelope, public_key_raw, sign_envelope
-from supplier_sdk.auth import public_jwk
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 
-from hub.demo.server import free_port
+from hub.local import free_port
 
 # The balancer's name. Loopback, because the OAuth library refuses plain HTTP to any other host (with a 500: see
 # the report of issue #17); production serves HTTPS behind its proxy.

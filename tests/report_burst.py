@@ -23,13 +23,13 @@ from hub.auth.tokens import Caller
 from hub.models import Organization
 from hub.orgs import service as orgs
 from protocol.encoding import b64url_encode
+from protocol.jwk import public_jwk
 from protocol.models.agreements import AgreementCreate
 from protocol.models.common import KeyUse, OrgKind, PeriodKind
 from protocol.models.kpi import KpiClaim, KpiReportPayload
 from protocol.models.orgs import OrganizationCreate, OrgKeyRegister
 from protocol.periods import Period, period_containing
 from protocol.signing import public_key_raw
-from supplier_sdk.auth import public_jwk
 from supplier_sdk.client import Client
 from tests.hub.webhooks.helpers import Receiver, make_webhook, running_receiver
 

@@ -13,6 +13,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet, OKPKey
 
 from hub.errors import Unauthenticated
+from protocol.jwk import public_jwk, thumbprint
 from protocol.models.common import OrgKind
 
 ALGORITHM = "Ed25519"
@@ -46,12 +47,12 @@ class TokenKeys:
         self.private_key = private_key
         self.issuer = issuer
         self.jwk = OKPKey.import_key(private_key)
-        self.key_id = self.jwk.thumbprint()
+        self.key_id = thumbprint(public_jwk(private_key))
         # Verification keys by id: the current one, then those retired by a rotation (still valid for what they
         # signed: tokens until they expire, audit checkpoints for ever).
         self.public_keys: dict[str, Ed25519PublicKey] = {self.key_id: private_key.public_key()}
         for key in previous or []:
-            self.public_keys.setdefault(OKPKey.import_key(key).thumbprint(), key)
+            self.public_keys.setdefault(thumbprint(public_jwk(key)), key)
         self._key_set = KeySet(
             [OKPKey.import_key(key, parameters={"kid": kid}) for kid, key in self.public_keys.items()]
         )
@@ -62,7 +63,7 @@ class TokenKeys:
     def jwks(self) -> dict[str, Any]:
         return {
             "keys": [
-                {**OKPKey.import_key(key).as_dict(private=False), "kid": kid, "use": "sig", "alg": ALGORITHM}
+                {**public_jwk(key), "kid": kid, "use": "sig", "alg": ALGORITHM}
                 for kid, key in self.public_keys.items()
             ]
         }

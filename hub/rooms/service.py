@@ -18,6 +18,7 @@ from hub.pagination import keyset, page_of
 from hub.rooms import access
 from hub.rooms.access import Seat
 from protocol.encoding import b64url_encode
+from protocol.jwk import okp_jwk
 from protocol.models import rooms as wire
 from protocol.models.rooms import EightDStep, RoomRole, RoomStatus
 
@@ -282,7 +283,7 @@ def _key_as_wire(key: OrgKey) -> wire.MemberKey:
         algorithm="X25519" if key.use == "enc" else "Ed25519",
         public_key=raw,
         status=key.status,
-        jwk={"kty": "OKP", "crv": "X25519" if key.use == "enc" else "Ed25519", "x": raw, "kid": key.key_id},
+        jwk={**okp_jwk(key.public_key, crv="X25519" if key.use == "enc" else "Ed25519"), "kid": key.key_id},
     )
 
 

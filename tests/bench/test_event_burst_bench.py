@@ -28,7 +28,7 @@ import pytest
 from hub import migrate
 from hub.config import Settings
 from hub.db import make_engine, make_session_factory
-from hub.demo.server import free_port
+from hub.local import free_port
 from hub.webhooks import signing
 from tests.conftest import _drop_database, create_postgres_database
 from tests.hub.webhooks.helpers import Receiver

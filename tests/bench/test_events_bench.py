@@ -23,18 +23,19 @@ from hub import migrate
 from hub.agreements import service as agreements
 from hub.auth.tokens import Caller
 from hub.db import make_engine, make_session_factory
-from hub.demo.server import free_port
 from hub.events import service as events
+from hub.local import free_port
 from hub.models import Organization
 from hub.orgs import service as orgs
 from protocol.encoding import b64url_encode
+from protocol.jwk import public_jwk
 from protocol.models.agreements import AgreementCreate
 from protocol.models.common import KeyUse, OrgKind, PeriodKind
 from protocol.models.kpi import KPI_REPORT_TYPE, KpiClaim, KpiReportPayload
 from protocol.models.orgs import OrganizationCreate, OrgKeyRegister
 from protocol.periods import period_containing
 from protocol.signing import public_key_raw, sign_envelope
-from supplier_sdk.auth import public_jwk, token_request_form
+from supplier_sdk.auth import token_request_form
 from tests.conftest import create_postgres_database, make_settings
 from tests.hub.webhooks.helpers import make_webhook, running_receiver
 from tests.hub_server import hub_process, wait_until_ready

@@ -36,8 +36,8 @@ from sqlalchemy import create_engine, func, select
 from hub import migrate
 from hub.config import Settings
 from hub.db import make_engine, make_session_factory
-from hub.demo.server import free_port
 from hub.genealogy.synth import write_ndjson
+from hub.local import free_port
 from hub.models import Asset, AssetLink, Organization
 from hub.orgs import service as orgs
 from tests.conftest import _drop_database, create_postgres_database

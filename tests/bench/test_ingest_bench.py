@@ -34,7 +34,7 @@ from sqlalchemy import create_engine, text
 from hub import migrate
 from hub.config import Settings
 from hub.db import make_engine, make_session_factory
-from hub.demo.server import free_port
+from hub.local import free_port
 from protocol.models.common import PeriodKind
 from protocol.periods import period_containing
 from supplier_sdk.auth import token_request_form

@@ -32,7 +32,7 @@ import httpx
 import pytest
 
 from hub.config import Settings
-from hub.demo.server import free_port
+from hub.local import free_port
 from supplier_sdk.auth import token_request_form
 from tests.bench._cpu import Meter
 from tests.bench.test_ingest_bench import WORKERS, _database, _envelopes, _fire, _setup, _stored, _wrk

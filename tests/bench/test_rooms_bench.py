@@ -31,13 +31,13 @@ from sqlalchemy import create_engine, text
 from hub import migrate
 from hub.config import Settings
 from hub.db import make_engine, make_session_factory
-from hub.demo.server import free_port
+from hub.local import free_port
 from hub.orgs import service as orgs
+from protocol.jwk import public_jwk
 from protocol.models.common import OrgKind
 from protocol.models.orgs import OrganizationCreate
 from protocol.models.rooms import MemberInvite
 from protocol.signing import generate_signing_key
-from supplier_sdk.auth import public_jwk
 from supplier_sdk.client import Client
 from supplier_sdk.rooms.keywrap import generate_encryption_key
 from tests.conftest import _drop_database, create_postgres_database

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.demo.server import free_port
+from hub.local import free_port
 from protocol.models.common import OrgKind
 from tests.conformance.world import Credentials, build_world
 from tests.conftest import _drop_database, _fresh_database_url

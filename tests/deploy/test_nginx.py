@@ -35,7 +35,7 @@ from cryptography.x509.oid import NameOID
 
 from hub.auth.tokens import Caller
 from hub.db import make_engine, make_session_factory
-from hub.demo.server import free_port
+from hub.local import free_port
 from hub.orgs import service as orgs
 from protocol.encoding import b64url_encode
 from protocol.models.common import KeyUse, OrgKind

@@ -42,7 +42,7 @@ from sqlalchemy.exc import ProgrammingError
 from hub import migrate
 from hub.config import Settings
 from hub.db import make_engine, make_session_factory, take_turn
-from hub.demo.server import free_port
+from hub.local import free_port
 from hub.events.wakeups import EVENTS_PUBLISHED, Listener, notify
 from hub.orgs import service as orgs
 from protocol.models.common import OrgKind, PeriodKind

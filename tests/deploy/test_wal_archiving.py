@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import make_url
 
-from hub.demo.server import free_port
+from hub.local import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "deploy" / "postgresql" / "wal-archiving.conf"

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from hub import migrate
 from hub.config import get_settings
 from hub.models import ApiClient, AuditEntry, Organization
-from supplier_sdk.auth import public_jwk
+from protocol.jwk import public_jwk
 from tests.hub.conftest import hub, one_line
 
 

@@ -24,7 +24,7 @@ from hub.config import (
     issuer_for_served_address,
     unknown_variables,
 )
-from hub.demo.server import free_port
+from hub.local import free_port
 from tests.conftest import TEST_ISSUER, _drop_database, _fresh_database_url, make_settings
 from tests.hub.conftest import hub
 

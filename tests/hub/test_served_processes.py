@@ -17,12 +17,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from hub.config import DEVELOPMENT_WARNING
 from hub.db import make_engine, make_session_factory
-from hub.demo.server import free_port
+from hub.local import free_port
 from hub.orgs import service as orgs
 from hub.readiness import NO_SCHEMA
+from protocol.jwk import public_jwk
 from protocol.models.common import OrgKind
 from protocol.models.orgs import OrganizationCreate
-from supplier_sdk.auth import public_jwk
 from supplier_sdk.client import Client
 from tests.conftest import _drop_database, _fresh_database_url, make_settings
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from hub.demo.server import free_port
+from hub.local import free_port
 from tests.hub_server import ServedHub, served_hub
 
 HEADER_TIMEOUT, BODY_TIMEOUT, MIN_RATE = 1, 1, 200

@@ -1,6 +1,6 @@
 """A real hub on a local socket, and the organizations the SDK tests drive through it (no tests in here).
 
-``running_network()`` starts ``hub.demo.server.LocalHub`` (uvicorn on a free port, schema by the migrations)
+``running_network()`` starts ``hub.local.LocalHub`` (uvicorn on a free port, schema by the migrations)
 on SQLite, or on a fresh PostgreSQL database when ``HUB_TEST_DATABASE_URL`` is set, and bootstraps an operator
 and an OEM the way ``hub org create`` / ``hub client create`` do: through ``hub.orgs.service`` in a session of
 its own. Everything after that goes over HTTP through ``supplier_sdk.Client``. Each test takes a fresh supplier
@@ -23,13 +23,13 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from hub.db import make_engine, make_session_factory
-from hub.demo.server import LocalHub, free_port
+from hub.local import LocalHub, free_port
 from hub.orgs import service as orgs
+from protocol.jwk import public_jwk
 from protocol.models.agreements import Agreement
 from protocol.models.common import OrgKind, PeriodKind
 from protocol.models.orgs import OrganizationCreate
 from protocol.periods import period_containing
-from supplier_sdk.auth import public_jwk
 from supplier_sdk.client import Client
 from tests.conftest import _drop_database, _fresh_database_url
 

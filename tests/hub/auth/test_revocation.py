@@ -16,9 +16,10 @@ from hub.app import create_app
 from hub.models import ApiClient
 from hub.orgs import service as orgs
 from protocol.encoding import b64url_encode
+from protocol.jwk import public_jwk
 from protocol.models.common import OrgKind
 from protocol.signing import public_key_raw
-from supplier_sdk.auth import public_jwk, token_request_form
+from supplier_sdk.auth import token_request_form
 from tests.conftest import TEST_ISSUER, make_settings
 from tests.hub.asserts import assert_error
 from tests.hub.auth.test_bearer import hub_signed

@@ -20,8 +20,9 @@ from hub.auth.scopes import default_scopes
 from hub.models import ApiClient, UsedClientAssertion
 from hub.models.base import utcnow
 from hub.orgs import service as orgs
+from protocol.jwk import public_jwk
 from protocol.models.common import OrgKind
-from supplier_sdk.auth import ASSERTION_TYPE, public_jwk, token_request_form
+from supplier_sdk.auth import ASSERTION_TYPE, token_request_form
 from tests.conftest import TEST_ISSUER
 from tests.hub.asserts import assert_error
 from tests.hub.conftest import Actor, make_org

@@ -1,4 +1,4 @@
-"""The full story's network, seeded over HTTP as the demo seeds its own (``hub.demo``): named suppliers under
+"""The full story's network, seeded over HTTP as the demo seeds its own (``qualink_demo``): named suppliers under
 agreements, the OEM's standard rule, bad and good CPK weeks, one capacitor lot built into the OEM's vehicles and
 held at its plant by the supplier's alert, and a room whose D4 the OEM owns. No tests in here."""
 

@@ -15,7 +15,7 @@ from collections import defaultdict
 from sqlalchemy import select
 
 from hub.db import make_engine, make_session_factory
-from hub.demo.server import free_port
+from hub.local import free_port
 from hub.models import Event, WebhookDelivery
 from supplier_sdk.webhooks import verify
 from tests.conftest import make_settings

@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import func, select
 
 from hub.db import make_engine, make_session_factory
-from hub.demo.server import free_port
+from hub.local import free_port
 from hub.models import KpiReport, Organization
 from supplier_sdk import Client, Outbox
 from tests.conftest import make_settings

@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 from hub.auth.scopes import default_scopes
 from hub.models import ApiClient, AuditEntry, Organization
 from protocol.encoding import b64url_encode
+from protocol.jwk import public_jwk
 from protocol.models.common import OrgKind
 from protocol.signing import key_id_for, public_key_raw
-from supplier_sdk.auth import public_jwk
 from tests.hub.asserts import assert_error, audit_actions, audit_count, field_locs
 from tests.hub.conftest import Actor
 

@@ -29,7 +29,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from hub.demo.server import free_port
+from hub.local import free_port
 
 
 @dataclass

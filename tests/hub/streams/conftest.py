@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.demo.server import free_port
+from hub.local import free_port
 
 NATS_SERVER = shutil.which("nats-server") or (
     "/usr/sbin/nats-server" if Path("/usr/sbin/nats-server").exists() else None

@@ -227,6 +227,6 @@ def test_no_broker_fails_the_open_not_a_round() -> None:
 
 
 def _closed_port() -> int:
-    from hub.demo.server import free_port
+    from hub.local import free_port
 
     return free_port()

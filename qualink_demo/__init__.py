@@ -1,6 +1,8 @@
 """`hub demo`: a real hub on a temporary SQLite file, driven over HTTP, chapter by chapter.
 
-Each chapter is a module with ``run(story)``; later capabilities add theirs to ``CHAPTERS``.
+Each chapter is a module with ``run(story)``; later capabilities add theirs to ``CHAPTERS``. The demo drives the
+hub the way its users do, through the SDK, so it lives beside the hub, not in it (the hub never imports the SDK):
+`hub demo` finds it through the ``qualink.hub_commands`` entry point (:mod:`qualink_demo.cli`).
 """
 
 from __future__ import annotations
@@ -10,10 +12,10 @@ from collections.abc import Callable
 
 from rich.console import Console
 
-from hub.demo import events, foundation, kpis, labs, rooms, rules, trace, zk
-from hub.demo.actors import Actor, DemoFailure
-from hub.demo.server import LocalHub
-from hub.demo.story import Story
+from hub.local import LocalHub
+from qualink_demo import events, foundation, kpis, labs, rooms, rules, trace, zk
+from qualink_demo.actors import Actor, DemoFailure
+from qualink_demo.story import Story
 
 CHAPTERS: list[Callable[[Story], None]] = [
     foundation.run,
@@ -95,7 +97,7 @@ def run_demo(console: Console, *, keep_running: bool = False) -> int:
             story.close()
         console.rule(f"[bold green]demo finished in {time.perf_counter() - started:.1f} s[/bold green]")
         if keep_running:
-            from hub.demo.people import create_people, print_sign_ins
+            from qualink_demo.people import create_people, print_sign_ins
 
             actors = [story.operator, story.oem, *story.suppliers]
             print_sign_ins(console, hub.base_url, create_people(hub, actors))

@@ -1,4 +1,6 @@
-"""A real hub for the demo: a temporary SQLite file, migrations, uvicorn on a free loopback port."""
+"""A real hub on this machine: a temporary SQLite file, migrations, uvicorn on a free loopback port.
+
+What `hub demo` (the qualink_demo package) and the end-to-end tests run against; the hub's own code, no SDK."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ from typing import Any
 from rich.console import Console
 from rich.panel import Panel
 
-from hub.demo.actors import Actor
+from qualink_demo.actors import Actor
 
 
 @dataclass

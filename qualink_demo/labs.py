@@ -12,15 +12,15 @@ from decimal import Decimal
 import numpy as np
 from rich.table import Table
 
-from hub.demo.actors import Actor, DemoFailure
-from hub.demo.foundation import onboard
-from hub.demo.kpis import story_weeks
-from hub.demo.story import Story
 from protocol.models.kpi import KpiClaim, KpiReportPayload
 from protocol.zk.attestation import prove_from_openings
 from protocol.zk.lab import measurement_digest
 from protocol.zk.pedersen import Opening
 from protocol.zk.statements.cpk import CpkStatement
+from qualink_demo.actors import Actor, DemoFailure
+from qualink_demo.foundation import onboard
+from qualink_demo.kpis import story_weeks
+from qualink_demo.story import Story
 from supplier_sdk import Client
 from supplier_sdk.errors import InvalidRequest
 from supplier_sdk.lab import attach_lab, measure_capability, prove_from_lab

@@ -12,11 +12,11 @@ from pathlib import Path
 import numpy as np
 from rich.table import Table
 
-from hub.demo.actors import Actor, DemoFailure
-from hub.demo.story import Story
 from protocol.models.agreements import Agreement
 from protocol.models.common import PeriodKind
 from protocol.periods import Period, period_containing
+from qualink_demo.actors import Actor, DemoFailure
+from qualink_demo.story import Story
 from supplier_sdk import Client
 from supplier_sdk.errors import ConflictError
 from supplier_sdk.kpi import capability, read_measurements

@@ -9,12 +9,12 @@ import pytest
 from rich.console import Console
 
 from hub.db import make_engine, make_session_factory
-from hub.demo.actors import Actor
-from hub.demo.people import create_people, print_sign_ins
-from hub.demo.server import LocalHub
+from hub.local import LocalHub
 from hub.orgs import service as orgs
 from protocol.models.common import OrgKind
 from protocol.models.orgs import OrganizationCreate
+from qualink_demo.actors import Actor
+from qualink_demo.people import create_people, print_sign_ins
 from tests.hub.console.conftest import sign_in
 
 pytestmark = pytest.mark.e2e

@@ -7,7 +7,7 @@ import io
 import pytest
 from rich.console import Console
 
-from hub.demo import run_demo
+from qualink_demo import run_demo
 
 
 @pytest.mark.e2e

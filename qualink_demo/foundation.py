@@ -8,8 +8,8 @@ from typing import Any
 
 from rich.table import Table
 
-from hub.demo.actors import Actor
-from hub.demo.story import Story
+from qualink_demo.actors import Actor
+from qualink_demo.story import Story
 from supplier_sdk.auth import public_jwk
 
 SUPPLIERS = [

@@ -10,12 +10,12 @@ from datetime import date
 import numpy as np
 from rich.table import Table
 
-from hub.demo.actors import Actor, DemoFailure
-from hub.demo.kpis import client_for, story_weeks
-from hub.demo.story import Story
 from protocol.encoding import canonical_bytes
 from protocol.models.agreements import Agreement
 from protocol.models.kpi import KpiReportPayload
+from qualink_demo.actors import Actor, DemoFailure
+from qualink_demo.kpis import client_for, story_weeks
+from qualink_demo.story import Story
 from supplier_sdk import Client
 from supplier_sdk.attest import attest_report
 from supplier_sdk.errors import InvalidRequest

@@ -13,10 +13,10 @@ from typing import Any
 
 from rich.table import Table
 
-from hub.demo.actors import Actor, DemoFailure
-from hub.demo.foundation import onboard
-from hub.demo.kpis import client_for
-from hub.demo.story import Story
+from qualink_demo.actors import Actor, DemoFailure
+from qualink_demo.foundation import onboard
+from qualink_demo.kpis import client_for
+from qualink_demo.story import Story
 
 LOT = "CP-LOT-0815"
 GOOD_LOT = "CP-LOT-0816"

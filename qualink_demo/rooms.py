@@ -9,10 +9,10 @@ import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from hub.demo.actors import Actor, DemoFailure
-from hub.demo.foundation import onboard
-from hub.demo.story import Story
 from protocol.models.rooms import Anchor, Evidence, MemberInvite, Person
+from qualink_demo.actors import Actor, DemoFailure
+from qualink_demo.foundation import onboard
+from qualink_demo.story import Story
 from supplier_sdk import Client
 from supplier_sdk.rooms.client import DatasetUnavailable
 

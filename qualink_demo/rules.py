@@ -8,9 +8,9 @@ from typing import Any
 
 from rich.table import Table
 
-from hub.demo.actors import DemoFailure
-from hub.demo.kpis import CHAPTER_WEEKS, cpk_table, report_weeks, story_weeks
-from hub.demo.story import Story
+from qualink_demo.actors import DemoFailure
+from qualink_demo.kpis import CHAPTER_WEEKS, cpk_table, report_weeks, story_weeks
+from qualink_demo.story import Story
 
 
 def _standings(story: Story, title: str) -> dict[str, Any]:

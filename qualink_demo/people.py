@@ -14,10 +14,10 @@ from rich.console import Console
 from rich.table import Table
 
 from hub.db import make_engine, make_session_factory
-from hub.demo.actors import Actor
-from hub.demo.server import LocalHub
+from hub.local import LocalHub
 from hub.people import service
 from hub.people.roles import Role
+from qualink_demo.actors import Actor
 
 
 @dataclass(frozen=True)

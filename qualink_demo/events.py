@@ -16,9 +16,9 @@ from typing import Any
 
 from rich.table import Table
 
-from hub.demo.actors import DemoFailure
-from hub.demo.kpis import client_for
-from hub.demo.story import Story
+from qualink_demo.actors import DemoFailure
+from qualink_demo.kpis import client_for
+from qualink_demo.story import Story
 from supplier_sdk.errors import WebhookVerificationError
 from supplier_sdk.webhooks import verify
 
