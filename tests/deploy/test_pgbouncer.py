@@ -42,8 +42,8 @@ from sqlalchemy.exc import ProgrammingError
 from hub import migrate
 from hub.config import Settings
 from hub.db import make_engine, make_session_factory, take_turn
-from hub.local import free_port
 from hub.events.wakeups import EVENTS_PUBLISHED, Listener, notify
+from hub.local import free_port
 from hub.orgs import service as orgs
 from protocol.models.common import OrgKind, PeriodKind
 from protocol.models.kpi import KpiClaim, KpiReportPayload

@@ -101,6 +101,7 @@ def test_the_wheel_carries_supplier_sdk_and_protocol_and_nothing_else(wheel: zip
 
 def test_the_wheel_requires_only_what_the_sdk_needs(wheel: zipfile.ZipFile) -> None:
     required = _metadata(wheel)
+
     def of_extra(requirement: Requirement) -> bool:
         return requirement.marker is not None and "extra ==" in str(requirement.marker)
 
