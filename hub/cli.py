@@ -24,6 +24,7 @@ from hub.config import DEVELOPMENT_WARNING, Settings, UnknownSetting, get_settin
 from hub.genealogy.cli import genealogy_app, synth_app
 from hub.orgs.cli import four_eyes
 from hub.people.cli import user_app
+from hub.retention.cli import retention_app
 from hub.sso.cli import sso_app
 from hub.streams.cli import bridge_app
 
@@ -83,6 +84,7 @@ app.add_typer(synth_app, name="synth")
 app.add_typer(user_app, name="user")
 app.add_typer(sso_app, name="sso")
 app.add_typer(bridge_app, name="bridge")
+app.add_typer(retention_app, name="retention")
 
 console = Console()
 OPERATOR_ACTOR = "cli:operator"
@@ -194,12 +196,14 @@ def worker(
     import gc
     import signal
 
+    from hub.auth.tokens import TokenKeys
     from hub.db import make_engine, make_session_factory
     from hub.events.sequencer import sequence_once
     from hub.events.wakeups import DELIVERIES_DUE, EVENTS_PUBLISHED, listen
     from hub.jobs import PeriodicJob
     from hub.mail.job import mail_sender
     from hub.observability import configure_logging
+    from hub.retention.job import retention_job
     from hub.webhooks.dispatcher import Dispatcher
     from hub.worker_probe import LoopState, serve_probe
 
@@ -207,6 +211,7 @@ def worker(
     configure_logging(level=settings.log_level, as_json=settings.log_json)
     _say_database_problem(settings)
     _warn_if_development(settings)
+    keys = TokenKeys(settings.signing_key(), issuer=settings.issuer, previous=settings.previous_public_keys())
 
     async def run() -> None:
         engine = make_engine(settings)
@@ -232,6 +237,8 @@ def worker(
         dispatcher.start()
         sequencer.start()
         mail_jobs = mail_sender(factory, settings)
+        # Partitions made ahead and data past retention dropped (hub.retention): a worker's job, not a request's.
+        mail_jobs.append(retention_job(factory, keys, settings))
         for job in mail_jobs:
             job.start()
         loops = [
