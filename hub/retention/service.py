@@ -137,8 +137,8 @@ def _drop_partitions(
     for month in expired:
         with factory.begin() as session:
             refusal = guard(session, partitions.in_month(aging, month), cut)
-            if refusal is not None:
-                report.refused[partitions.partition_name(aging, month)] = refusal  # guards refuse before writing
+            if refusal is not None:  # guards refuse before they write
+                report.refused[partitions.partition_name(aging, month)] = refusal
                 return False
             report.dropped.append(partitions.detach_and_drop(session, aging, month))
     return True
@@ -170,7 +170,7 @@ def _delete_rows(
     with factory.begin() as session:
         refusal = guard(session, aging.time_column < cut, cut)
         if refusal is not None:
-            report.refused[aging.table] = refusal  # guards refuse before writing
+            report.refused[aging.table] = refusal  # guards refuse before they write
             return
         deleted += _rowcount(session.execute(statement))
     while deleted % batch == 0:
