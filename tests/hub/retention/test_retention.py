@@ -25,7 +25,7 @@ from hub.models import AuditEntry, Event, Webhook, WebhookDelivery
 from hub.retention import service as retention
 from protocol.models.common import OrgKind
 from tests.conftest import TEST_ISSUER
-from tests.hub.conftest import Actor, make_org
+from tests.hub.conftest import Actor, hub, make_org
 
 KEY = development_signing_key()
 KEYS = TokenKeys(KEY, issuer=TEST_ISSUER)
@@ -369,3 +369,23 @@ def test_status_says_what_each_table_keeps(
     assert found["audit_entries"].boundary is None
     if on_postgres(db):
         assert datetime(2040, 4, 1, tzinfo=UTC) in found["events"].months
+
+
+# --- the command line ------------------------------------------------------------------------------------------------
+
+
+def test_hub_retention_run_and_status(cli_database: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HUB_RETENTION_EVENTS_DAYS", "60")
+    first = hub("retention", "run", "--now", "2040-01-10")
+    assert first.exit_code == 0, first.output
+    if cli_database.startswith("postgresql"):
+        assert "made partition events_y2040m04" in first.output
+    again = hub("retention", "run", "--now", "2040-01-10")
+    assert again.exit_code == 0 and "made partition" not in again.output
+
+    status = hub("retention", "status", "--now", "2040-05-20")
+    assert status.exit_code == 0, status.output
+    lines = {line.split(":")[0]: line for line in status.output.splitlines()}
+    assert "keeps 60 days, drops rows before 2040-03-01" in lines["events"]
+    assert "keeps forever" in lines["audit_entries"]
+    assert "keeps 90 days" in lines["webhook_deliveries"]
