@@ -1,6 +1,6 @@
 """The operator's command line: `hub serve`, `hub worker`, `hub db upgrade`, `hub config check`, `hub org create`,
-`hub client create`, `hub audit verify`, `hub demo`. Every command that writes is one transaction, audited like an
-API call. A database that cannot be reached or has no schema is one line on stderr and exit 2."""
+`hub client create`, `hub audit verify`, `hub retention`, `hub demo`. Every command that writes is one transaction,
+audited like an API call. A database that cannot be reached or has no schema is one line on stderr and exit 2."""
 
 from __future__ import annotations
 
@@ -187,6 +187,8 @@ def worker(
     health_host: Annotated[str, typer.Option(help="Address the probe listens on")] = "0.0.0.0",  # noqa: S104
 ) -> None:
     """Deliver webhooks and number events without serving the API, until SIGTERM or Ctrl-C.
+
+    It also runs the retention job (monthly partitions made ahead, expired data dropped; `hub retention`).
 
     Every `hub serve` does this too; start workers to deliver more per second. On PostgreSQL any number of
     workers and servers share the deliveries (SKIP LOCKED); on SQLite run one, and set
@@ -468,6 +470,11 @@ def audit_verify() -> None:
         console.print(
             f"[green]audit chain intact[/green]: {result.entries} entries ({sealed} sealed now), "
             f"{result.checkpoints} signed checkpoints"
+            + (
+                f", {result.dropped} older entries dropped by retention under signed checkpoints"
+                if result.dropped
+                else ""
+            )
         )
         return
     where = f"entry seq={result.first_broken_seq} id={result.first_broken_id}"

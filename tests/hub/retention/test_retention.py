@@ -389,3 +389,61 @@ def test_hub_retention_run_and_status(cli_database: str, monkeypatch: pytest.Mon
     assert "keeps 60 days, drops rows before 2040-03-01" in lines["events"]
     assert "keeps forever" in lines["audit_entries"]
     assert "keeps 90 days" in lines["webhook_deliveries"]
+
+
+# --- period outcomes ---------------------------------------------------------------------------------------------------
+
+
+def test_period_outcomes_land_by_period_start_keep_first_outcome_rule_and_age_out(
+    db: Session, factory: sessionmaker[Session], settings: Settings
+) -> None:
+    from decimal import Decimal
+
+    from hub.db import insert_or_ignore
+    from hub.models import PeriodOutcome, SupplyAgreement
+    from hub.rules.evaluation import _OUTCOME_CONFLICT
+
+    run(factory, aged(settings), BEFORE)
+    oem, supplier = make_org(db, OrgKind.OEM), make_org(db, OrgKind.SUPPLIER)
+    agreement = SupplyAgreement(
+        oem_id=oem.id,
+        supplier_id=supplier.id,
+        title="t",
+        terms={},
+        period="month",
+        valid_from=JAN.date(),
+        report_due_days=7,
+    )
+    db.add(agreement)
+    db.flush()
+
+    def outcome(period: str, start: datetime, met: bool) -> bool:
+        values = {
+            "id": uuid.uuid4(),
+            "oem_id": oem.id,
+            "supplier_id": supplier.id,
+            "agreement_id": agreement.id,
+            "part_number": "p",
+            "characteristic": "c",
+            "kpi": "cpk",
+            "period": period,
+            "period_start": start,
+            "met": met,
+            "missing": False,
+            "value": None,
+            "threshold": Decimal("1.33"),
+            "report_id": None,
+            "recorded_at": start,
+        }
+        return insert_or_ignore(db, PeriodOutcome, values, conflict=_OUTCOME_CONFLICT)
+
+    jan, apr = datetime(2040, 1, 1, tzinfo=UTC), datetime(2040, 4, 1, tzinfo=UTC)
+    assert outcome("2040-01", jan, True) and outcome("2040-04", apr, True)
+    assert not outcome("2040-01", jan, False)  # the first outcome of a period stands
+    if on_postgres(db):
+        assert partition_of(db, "period_outcomes", "period = '2040-01'") == "period_outcomes_y2040m01"
+    db.commit()
+
+    run(factory, aged(settings, period_outcomes=60), AFTER)
+    db.expire_all()
+    assert db.scalars(select(PeriodOutcome.period)).all() == ["2040-04"]
