@@ -39,6 +39,7 @@ from hub.notifications.router import router as notifications_router
 from hub.observability import Metrics, RequestContext, configure_logging
 from hub.openapi import declare_error_statuses, operation_id
 from hub.orgs.router import router as orgs_router
+from hub.retention.job import retention_job
 from hub.rooms.datasets_router import CONTENT_PATH
 from hub.rooms.datasets_router import router as room_datasets_router
 from hub.rooms.expiry import expire_once
@@ -118,6 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ),
         ]
         jobs += mail_sender(factory, settings)
+        jobs.append(retention_job(factory, app.state.token_keys, settings))
         for job in jobs:
             job.start()
         dispatcher.start()

@@ -1,6 +1,7 @@
 """The operator's command line: `hub serve`, `hub worker`, `hub db upgrade`, `hub config check`, `hub org create`,
-`hub client create`, `hub audit verify` (and `hub demo`, from qualink_demo). Every command that writes is one transaction, audited like an
-API call. A database that cannot be reached or has no schema is one line on stderr and exit 2."""
+`hub client create`, `hub audit verify`, `hub retention` (and `hub demo`, from qualink_demo). Every command that
+writes is one transaction, audited like an API call. A database that cannot be reached or has no schema is one line
+on stderr and exit 2."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from hub.config import DEVELOPMENT_WARNING, Settings, UnknownSetting, get_settin
 from hub.genealogy.cli import genealogy_app, synth_app
 from hub.orgs.cli import four_eyes
 from hub.people.cli import user_app
+from hub.retention.cli import retention_app
 from hub.sso.cli import sso_app
 from hub.streams.cli import bridge_app
 from hub.synth.cli import synth_reports
@@ -85,6 +87,7 @@ synth_app.command("reports")(synth_reports)
 app.add_typer(user_app, name="user")
 app.add_typer(sso_app, name="sso")
 app.add_typer(bridge_app, name="bridge")
+app.add_typer(retention_app, name="retention")
 
 console = Console()
 OPERATOR_ACTOR = "cli:operator"
@@ -188,6 +191,8 @@ def worker(
 ) -> None:
     """Deliver webhooks and number events without serving the API, until SIGTERM or Ctrl-C.
 
+    It also runs the retention job (monthly partitions made ahead, expired data dropped; `hub retention`).
+
     Every `hub serve` does this too; start workers to deliver more per second. On PostgreSQL any number of
     workers and servers share the deliveries (SKIP LOCKED); on SQLite run one, and set
     HUB_WEBHOOK_DISPATCH_INTERVAL_SECONDS=0 on `hub serve` then. With --health-port, /healthz says the loops
@@ -196,12 +201,14 @@ def worker(
     import gc
     import signal
 
+    from hub.auth.tokens import TokenKeys
     from hub.db import make_engine, make_session_factory
     from hub.events.sequencer import sequence_once
     from hub.events.wakeups import DELIVERIES_DUE, EVENTS_PUBLISHED, listen
     from hub.jobs import PeriodicJob
     from hub.mail.job import mail_sender
     from hub.observability import configure_logging
+    from hub.retention.job import retention_job
     from hub.webhooks.dispatcher import Dispatcher
     from hub.worker_probe import LoopState, serve_probe
 
@@ -209,6 +216,7 @@ def worker(
     configure_logging(level=settings.log_level, as_json=settings.log_json)
     _say_database_problem(settings)
     _warn_if_development(settings)
+    keys = TokenKeys(settings.signing_key(), issuer=settings.issuer, previous=settings.previous_public_keys())
 
     async def run() -> None:
         engine = make_engine(settings)
@@ -234,6 +242,8 @@ def worker(
         dispatcher.start()
         sequencer.start()
         mail_jobs = mail_sender(factory, settings)
+        # Partitions made ahead and data past retention dropped (hub.retention): a worker's job, not a request's.
+        mail_jobs.append(retention_job(factory, keys, settings))
         for job in mail_jobs:
             job.start()
         loops = [
@@ -463,6 +473,11 @@ def audit_verify() -> None:
         console.print(
             f"[green]audit chain intact[/green]: {result.entries} entries ({sealed} sealed now), "
             f"{result.checkpoints} signed checkpoints"
+            + (
+                f", {result.dropped} older entries dropped by retention under signed checkpoints"
+                if result.dropped
+                else ""
+            )
         )
         return
     where = f"entry seq={result.first_broken_seq} id={result.first_broken_id}"

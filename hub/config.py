@@ -109,6 +109,29 @@ class Settings(BaseSettings):
     events_sequence_interval_seconds: float = Field(
         default=0.2, ge=0, description="0 turns the event sequencer off (events then never reach readers)"
     )
+    retention_interval_seconds: float = Field(
+        default=3600.0,
+        ge=0,
+        description="0 turns off the retention job (making partitions ahead, dropping expired data)",
+    )
+    retention_events_days: int | None = Field(
+        default=None, ge=1, description="Keep events this many days (whole months); unset keeps them forever"
+    )
+    retention_audit_entries_days: int | None = Field(
+        default=None, ge=1, description="Keep audit entries this many days (whole months); unset: forever"
+    )
+    retention_webhook_deliveries_days: int | None = Field(
+        default=90, ge=1, description="Keep webhook deliveries this many days (whole months); unset: forever"
+    )
+    retention_period_outcomes_days: int | None = Field(
+        default=None, ge=1, description="Keep period outcomes this many days (whole months); unset: forever"
+    )
+    retention_partitions_ahead: int = Field(
+        default=3, ge=1, le=24, description="Months of partitions made ahead of time (PostgreSQL)"
+    )
+    retention_batch: int = Field(
+        default=5000, ge=1, description="Rows per DELETE where retention deletes rows"
+    )
     room_expiry_interval_seconds: float = Field(
         default=60.0, ge=0, description="0 turns the room expiry job off"
     )

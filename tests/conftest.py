@@ -68,6 +68,7 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
     overrides.setdefault("webhook_dispatch_interval_seconds", 0)
     overrides.setdefault("events_sequence_interval_seconds", 0)
     overrides.setdefault("room_expiry_interval_seconds", 0)
+    overrides.setdefault("retention_interval_seconds", 0)
     return Settings(database_url=database_url, issuer=TEST_ISSUER, environment="development", **overrides)
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from hub.auth.tokens import Caller
 from hub.db import insert_rows, take_turn
-from hub.models import AuditCheckpoint, AuditEntry
+from hub.models import AuditCheckpoint, AuditEntry, AuditRetentionCheckpoint
 from hub.models.base import utcnow
 from protocol.encoding import b64url_decode, b64url_encode
 
@@ -134,15 +134,22 @@ def record_for(
 
 
 def _head(session: Session) -> tuple[int, str]:
+    """The chain's last place and hash: the newest sealed entry, or where retention signed it dropped the newest."""
     last = session.execute(
         select(AuditEntry.seq, AuditEntry.chain_hash)
         .where(AuditEntry.seq.is_not(None))
         .order_by(AuditEntry.seq.desc())
         .limit(1)
     ).first()
-    if last is None:
-        return 0, GENESIS
-    return int(last[0] or 0), str(last[1])
+    head = (0, GENESIS) if last is None else (int(last[0] or 0), str(last[1]))
+    dropped = session.execute(
+        select(AuditRetentionCheckpoint.dropped_through, AuditRetentionCheckpoint.anchors)
+        .order_by(AuditRetentionCheckpoint.dropped_through.desc())
+        .limit(1)
+    ).first()
+    if dropped is not None and int(dropped[0]) > head[0]:
+        return int(dropped[0]), str(dropped[1][str(dropped[0])])
+    return head
 
 
 def seal(session: Session, *, signing_key: Ed25519PrivateKey, key_id: str, issuer: str) -> int:
@@ -222,11 +229,101 @@ class VerifyResult:
     first_broken_seq: int | None = None
     first_broken_id: int | None = None
     reason: str = ""
+    dropped: int = 0  # entries retention dropped under signed retention checkpoints
+
+
+def retention_statement(
+    *,
+    boundary: datetime,
+    dropped_entries: int,
+    dropped_through: int,
+    ranges: list[list[int]],
+    anchors: dict[str, str],
+    signed_at: datetime,
+    issuer: str,
+) -> bytes:
+    """What a retention checkpoint signs (see :class:`hub.models.AuditRetentionCheckpoint`)."""
+    return rfc8785.dumps(
+        {
+            "anchors": anchors,
+            "boundary": boundary.isoformat(),
+            "dropped_entries": dropped_entries,
+            "dropped_through": dropped_through,
+            "issuer": issuer,
+            "kind": "retention",
+            "ranges": ranges,
+            "signed_at": signed_at.isoformat(),
+        }
+    )
+
+
+@dataclass(frozen=True)
+class Retired:
+    """What signed retention checkpoints say was dropped: sequence ranges, and the chain hash at each range's end."""
+
+    ranges: list[tuple[int, int]]
+    anchors: dict[int, str]
+    dropped: int
+
+    def covers(self, first: int, last: int) -> bool:
+        """Whether every place from ``first`` to ``last`` (inclusive) lies in a dropped range."""
+        for start, end in self.ranges:
+            if start <= first <= end:
+                first = end + 1
+                if first > last:
+                    return True
+        return first > last
+
+
+def _signature_problem(
+    public_keys: dict[str, Ed25519PublicKey], key_id: str, signature: str, statement: bytes
+) -> str | None:
+    public_key = public_keys.get(key_id)
+    if public_key is None:
+        return f"signed by unknown key {key_id}"
+    try:
+        public_key.verify(b64url_decode(signature), statement)
+    except (InvalidSignature, ValueError):
+        return "signature is invalid"
+    return None
+
+
+def retired(
+    session: Session, *, public_keys: dict[str, Ed25519PublicKey], issuer: str
+) -> Retired | VerifyResult:
+    """Every retention checkpoint, each signature checked; a :class:`VerifyResult` naming the first bad one."""
+    ranges: list[tuple[int, int]] = []
+    anchors: dict[int, str] = {}
+    dropped = 0
+    for cp in session.scalars(select(AuditRetentionCheckpoint).order_by(AuditRetentionCheckpoint.id)):
+        statement = retention_statement(
+            boundary=cp.boundary,
+            dropped_entries=cp.dropped_entries,
+            dropped_through=cp.dropped_through,
+            ranges=cp.ranges,
+            anchors=cp.anchors,
+            signed_at=cp.signed_at,
+            issuer=issuer,
+        )
+        problem = _signature_problem(public_keys, cp.key_id, cp.signature, statement)
+        if problem is not None:
+            return VerifyResult(False, 0, 0, cp.dropped_through, None, f"retention checkpoint {problem}")
+        ranges += [(int(start), int(end)) for start, end in cp.ranges]
+        anchors.update({int(seq): chain for seq, chain in cp.anchors.items()})
+        dropped += cp.dropped_entries
+    return Retired(sorted(ranges), anchors, dropped)
 
 
 def verify(session: Session, *, public_keys: dict[str, Ed25519PublicKey], issuer: str) -> VerifyResult:
-    """Recompute every leaf and link, and check every checkpoint; name the first entry that does not hold."""
-    prev, expected_seq, count = GENESIS, 0, 0
+    """Recompute every leaf and link, and check every checkpoint; name the first entry that does not hold.
+
+    After retention the chain has gaps: a gap is accepted only where a signed retention checkpoint says those
+    places were dropped, and the entry after it must link to the chain hash that checkpoint signed for the place
+    before it. So a kept entry altered, removed or inserted still breaks the chain."""
+    gone = retired(session, public_keys=public_keys, issuer=issuer)
+    if isinstance(gone, VerifyResult):
+        return gone
+    prev, last_seq, count = GENESIS, 0, 0
     rows = session.scalars(
         select(AuditEntry).order_by(AuditEntry.seq.is_(None), AuditEntry.seq, AuditEntry.id)
     )
@@ -237,34 +334,35 @@ def verify(session: Session, *, public_keys: dict[str, Ed25519PublicKey], issuer
             return _broken(entry, count, "content does not match its leaf hash")
         if entry.seq is None:
             continue
-        expected_seq += 1
-        if entry.seq != expected_seq:
-            return _broken(entry, count, f"sequence gap: expected {expected_seq}")
+        if entry.seq <= last_seq:
+            return _broken(entry, count, f"sequence number {entry.seq} used twice")
+        if entry.seq != last_seq + 1:
+            if not gone.covers(last_seq + 1, entry.seq - 1):
+                return _broken(entry, count, f"sequence gap: expected {last_seq + 1}")
+            anchor = gone.anchors.get(entry.seq - 1)
+            if anchor is None:
+                return _broken(entry, count, f"no signed chain hash for dropped entry {entry.seq - 1}")
+            prev = anchor
         if _chain_hash(entry.seq, prev, entry.leaf_hash) != entry.chain_hash:
             return _broken(entry, count, "chain hash does not link to the previous entry")
-        prev = entry.chain_hash
+        prev, last_seq = entry.chain_hash, entry.seq
         chain[entry.seq] = prev
     checkpoints = session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.seq)).all()
     for cp in checkpoints:
         statement = _checkpoint_statement(
             seq=cp.seq, chain_hash=cp.chain_hash, signed_at=cp.signed_at, issuer=issuer
         )
-        public_key = public_keys.get(cp.key_id)
-        if public_key is None:
-            return VerifyResult(
-                False, count, len(checkpoints), cp.seq, None, f"checkpoint signed by unknown key {cp.key_id}"
-            )
-        try:
-            public_key.verify(b64url_decode(cp.signature), statement)
-        except (InvalidSignature, ValueError):
-            return VerifyResult(
-                False, count, len(checkpoints), cp.seq, None, "checkpoint signature is invalid"
-            )
-        if chain.get(cp.seq) != cp.chain_hash:
+        problem = _signature_problem(public_keys, cp.key_id, cp.signature, statement)
+        if problem is not None:
+            return VerifyResult(False, count, len(checkpoints), cp.seq, None, f"checkpoint {problem}")
+        expected = chain.get(cp.seq, gone.anchors.get(cp.seq))
+        if expected is None and gone.covers(cp.seq, cp.seq):
+            continue  # its entry was dropped (and signed for) by retention
+        if expected != cp.chain_hash:
             return VerifyResult(
                 False, count, len(checkpoints), cp.seq, None, "checkpoint does not match the chain"
             )
-    return VerifyResult(True, count, len(checkpoints))
+    return VerifyResult(True, count, len(checkpoints), dropped=gone.dropped)
 
 
 def _broken(entry: AuditEntry, count: int, reason: str) -> VerifyResult:

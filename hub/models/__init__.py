@@ -1,10 +1,10 @@
 """Every database table, imported here so that Alembic sees the whole metadata."""
 
 from hub.models.agreements import SupplyAgreement
-from hub.models.audit import AuditCheckpoint, AuditEntry
+from hub.models.audit import AuditCheckpoint, AuditEntry, AuditRetentionCheckpoint
 from hub.models.base import Base
 from hub.models.certificates import Certificate, CertificateRuleState, CertificateShare
-from hub.models.events import Event, Webhook, WebhookDelivery
+from hub.models.events import Event, EventRetentionMark, Webhook, WebhookDelivery
 from hub.models.genealogy import (
     Asset,
     AssetLink,
@@ -64,6 +64,7 @@ __all__ = [
     "AssetLink",
     "AuditCheckpoint",
     "AuditEntry",
+    "AuditRetentionCheckpoint",
     "Base",
     "BrowserSession",
     "Certificate",
@@ -71,6 +72,7 @@ __all__ = [
     "CertificateShare",
     "ContainmentAction",
     "Event",
+    "EventRetentionMark",
     "Hold",
     "IdempotencyRecord",
     "InboxNotification",

@@ -28,10 +28,16 @@ class AuditEntry(Base):
         ),
         # A room's timeline is read from its audit entries.
         Index("ix_audit_entries_subject", "subject_type", "subject_id", "id"),
+        Index("ix_audit_entries_seq", "seq"),
     )
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
-    at: Mapped[datetime] = mapped_column(default=utcnow)
+    # On PostgreSQL partitioned by month of ``at`` (migration 9c4d2e7a1b65), so ``at`` is in the primary key there;
+    # SQLite keeps ``id`` alone (its rowid). ``seq`` is unique by construction (one sealer under a lock), and
+    # ``hub audit verify`` names a duplicate or a gap.
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    at: Mapped[datetime] = mapped_column(default=utcnow, primary_key=True)
     actor_org_id: Mapped[uuid.UUID | None]
     actor: Mapped[str] = mapped_column(String(200))
     action: Mapped[str] = mapped_column(String(100))
@@ -39,7 +45,7 @@ class AuditEntry(Base):
     subject_id: Mapped[str] = mapped_column(String(100))
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     leaf_hash: Mapped[str] = mapped_column(String(64))
-    seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    seq: Mapped[int | None] = mapped_column(BigInteger)
     chain_hash: Mapped[str | None] = mapped_column(String(64))
 
 
@@ -50,6 +56,26 @@ class AuditCheckpoint(Base):
 
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     chain_hash: Mapped[str] = mapped_column(String(64))
+    signed_at: Mapped[datetime]
+    key_id: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(String(100))
+
+
+class AuditRetentionCheckpoint(Base):
+    """A signed statement by the hub over audit entries retention removed: "the entries with these sequence numbers
+    (``ranges``, inclusive) were verified and dropped; at the end of each range the chain hash was ``anchors``".
+
+    ``hub audit verify`` takes a kept entry whose predecessor was dropped as linked to the anchor, and accepts a gap
+    in the sequence only where a signed range covers it."""
+
+    __tablename__ = "audit_retention_checkpoints"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    boundary: Mapped[datetime]  # entries written before this moment were dropped
+    dropped_entries: Mapped[int]
+    dropped_through: Mapped[int] = mapped_column(BigInteger)
+    ranges: Mapped[list[list[int]]] = mapped_column(JSON)
+    anchors: Mapped[dict[str, str]] = mapped_column(JSON)
     signed_at: Mapped[datetime]
     key_id: Mapped[str] = mapped_column(String(64))
     signature: Mapped[str] = mapped_column(String(100))

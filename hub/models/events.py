@@ -28,16 +28,23 @@ class Event(Base):
             sqlite_where=text("position IS NULL"),
             postgresql_where=text("position IS NULL"),
         ),
+        Index("ix_events_id", "id"),
+        Index("ix_events_position", "position"),
     )
 
-    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
-    id: Mapped[uuid.UUID] = mapped_column(unique=True)
+    # On PostgreSQL the table is partitioned by month of ``occurred_at`` (migration 9c4d2e7a1b65), which must then
+    # be part of the primary key; SQLite keeps ``seq`` alone (its rowid). ``id`` and ``position`` are unique by
+    # construction (a UUIDv7 each; one sequencer under a lock), not by a constraint a partitioned table can't hold.
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    id: Mapped[uuid.UUID]
     organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
     type: Mapped[str] = mapped_column(String(64))
-    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow, primary_key=True)
     subject_id: Mapped[str] = mapped_column(String(100))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    position: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    position: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class Webhook(IdMixin, CreatedMixin, Base):
@@ -58,19 +65,36 @@ class Webhook(IdMixin, CreatedMixin, Base):
 
 
 class WebhookDelivery(IdMixin, CreatedMixin, Base):
-    """One event on its way to one webhook: pending until delivered, retried on a schedule, dead after the last try."""
+    """One event on its way to one webhook: pending until delivered, retried on a schedule, dead after the last try.
+
+    On PostgreSQL partitioned by month of ``id`` (a UUIDv7: its first 48 bits are the creation time in ms).
+    ``event_seq`` names the event without a foreign key (``events`` is partitioned by time, so a key to it would
+    have to carry ``occurred_at``); deliveries are written only by the sequencer's fan-out, from events it has
+    just numbered, and retention deletes an event's deliveries before the event."""
 
     __tablename__ = "webhook_deliveries"
     __table_args__ = (
         Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
         Index("ix_webhook_deliveries_webhook", "webhook_id", "created_at"),
+        Index("ix_webhook_deliveries_event_seq", "event_seq"),
     )
 
     webhook_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("webhooks.id"))
-    event_seq: Mapped[int] = mapped_column(ForeignKey("events.seq"))
+    event_seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"))
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | delivered | dead
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_status_code: Mapped[int | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     delivered_at: Mapped[datetime | None]
+
+
+class EventRetentionMark(Base):
+    """The highest position of an organization's events that retention dropped: a reader resuming below it would
+    miss events, so it is told so (410) instead."""
+
+    __tablename__ = "event_retention_marks"
+
+    organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"), primary_key=True)
+    dropped_through: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

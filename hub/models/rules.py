@@ -55,7 +55,17 @@ class PeriodOutcome(IdMixin, Base):
 
     __tablename__ = "period_outcomes"
     __table_args__ = (
-        UniqueConstraint("agreement_id", "part_number", "characteristic", "kpi", "period"),
+        # period_start follows from period; it is here because PostgreSQL partitions the table by it (migration
+        # 9c4d2e7a1b65) and a partitioned table's unique keys must hold the partition key.
+        UniqueConstraint(
+            "agreement_id",
+            "part_number",
+            "characteristic",
+            "kpi",
+            "period",
+            "period_start",
+            name="uq_period_outcomes_period",
+        ),
         Index(
             "ix_period_outcomes_series",
             "agreement_id",
@@ -74,7 +84,7 @@ class PeriodOutcome(IdMixin, Base):
     characteristic: Mapped[str] = mapped_column(String(64))
     kpi: Mapped[str] = mapped_column(String(8))
     period: Mapped[str] = mapped_column(String(8))
-    period_start: Mapped[datetime]
+    period_start: Mapped[datetime] = mapped_column(primary_key=True)
     met: Mapped[bool]
     missing: Mapped[bool]
     value: Mapped[Decimal | None] = mapped_column(Numeric(20, 4))

@@ -156,7 +156,7 @@ class Outcome:
         )
 
 
-_OUTCOME_CONFLICT = ["agreement_id", "part_number", "characteristic", "kpi", "period"]
+_OUTCOME_CONFLICT = ["agreement_id", "part_number", "characteristic", "kpi", "period", "period_start"]
 
 
 def record_outcome(

@@ -209,7 +209,7 @@ def replay_delivery(
         subject_id=delivery.id,
         data={"webhook_id": str(webhook.id)},
     )
-    event = session.get_one(Event, delivery.event_seq)
+    event = session.scalars(select(Event).where(Event.seq == delivery.event_seq)).one()
     return delivery, event
 
 

@@ -5,7 +5,7 @@ across organizations, also after Kafka's ``.``/``_`` folding) where a NATS prefi
 overlap rules differ, and an organization may publish to both platforms at once, each with its own cursor.
 
 Revision ID: 9c4d2e7a1b58
-Revises: 4e8a1c2b9d30
+Revises: 9c4d2e7a1b65
 Create Date: 2026-12-08 05:00:00
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 from hub.models.base import UTCDateTime
 
 revision: str = "9c4d2e7a1b58"
-down_revision: str | None = "4e8a1c2b9d30"
+down_revision: str | None = "9c4d2e7a1b65"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
