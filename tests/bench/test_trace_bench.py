@@ -39,7 +39,8 @@ LOTS = int(os.environ.get("TRACE_BENCH_LOTS", "1000000"))
 SEED = 7
 RUNS = 25
 FASTEST: dict[str, float] = {}  # the quickest run of each, for a sense of the machine without its load
-CPU: dict[str, float] = {}  # CPU ms per call, this process and the database's backends: what the load cannot inflate
+# CPU ms per call, this process and the database's backends: what the load cannot inflate
+CPU: dict[str, float] = {}
 DATABASE: list[str] = []  # the network database's URL, whose backends are counted
 
 
