@@ -18,11 +18,9 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from hub.audit import service as audit
-from hub.errors import Conflict, InvalidInput, NotFound
-from hub.events import service as events
+from hub.errors import Conflict, InvalidInput
 from hub.models import KafkaStream, NatsStream
-from hub.models.base import utcnow
+from hub.streams import opt_ins
 from protocol.models import streams as schemas
 
 STREAM_PREFIX = "QUALINK_"
@@ -56,60 +54,29 @@ def check_prefix(
         raise Conflict(f"subject_prefix '{prefix}' overlaps another organization's subjects")
 
 
+NATS = opt_ins.Platform(
+    table=NatsStream,
+    column="subject_prefix",
+    audit_as="nats_stream",
+    absent="your organization does not publish to NATS",
+    check=lambda session, org_id, prefix: check_prefix(session, org_id=org_id, prefix=prefix),
+)
+
+
 def put_stream(
     session: Session, *, org_id: uuid.UUID, prefix: str, actor: str, actor_org_id: uuid.UUID | None
 ) -> tuple[NatsStream, bool]:
     """Opt in, or rename the subjects of an existing opt-in (its cursor stays). Returns the row and whether it is new."""
-    check_prefix(session, org_id=org_id, prefix=prefix)
-    stream = session.get(NatsStream, org_id)
-    created = stream is None
-    if stream is None:
-        stream = NatsStream(
-            organization_id=org_id,
-            subject_prefix=prefix,
-            position=events.head_position(session, org_id=org_id),
-        )
-        session.add(stream)
-    elif stream.subject_prefix == prefix:
-        return stream, False
-    else:
-        stream.subject_prefix = prefix
-        stream.updated_at = utcnow()
-    session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        actor_org_id=actor_org_id,
-        action="nats_stream.opted_in" if created else "nats_stream.renamed",
-        subject_type="organization",
-        subject_id=org_id,
-        data={"subject_prefix": prefix},
-    )
-    return stream, created
+    return opt_ins.put(session, NATS, org_id=org_id, name=prefix, actor=actor, actor_org_id=actor_org_id)
 
 
 def get_stream(session: Session, *, org_id: uuid.UUID) -> NatsStream:
-    stream = session.get(NatsStream, org_id)
-    if stream is None:
-        raise NotFound("your organization does not publish to NATS")
-    return stream
+    return opt_ins.get(session, NATS, org_id=org_id)
 
 
 def remove_stream(session: Session, *, org_id: uuid.UUID, actor: str, actor_org_id: uuid.UUID | None) -> None:
     """Opt out: the bridge publishes nothing more for the organization (what JetStream holds stays there)."""
-    stream = get_stream(session, org_id=org_id)
-    prefix = stream.subject_prefix
-    session.delete(stream)
-    session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        actor_org_id=actor_org_id,
-        action="nats_stream.opted_out",
-        subject_type="organization",
-        subject_id=org_id,
-        data={"subject_prefix": prefix},
-    )
+    opt_ins.remove(session, NATS, org_id=org_id, actor=actor, actor_org_id=actor_org_id)
 
 
 def opted_in(session: Session, table: Opt = NatsStream) -> list[Any]:

@@ -14,11 +14,9 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hub.audit import service as audit
-from hub.errors import Conflict, InvalidInput, NotFound
-from hub.events import service as events
+from hub.errors import Conflict, InvalidInput
 from hub.models import KafkaStream
-from hub.models.base import utcnow
+from hub.streams import opt_ins
 from protocol.models import streams as schemas
 
 
@@ -37,58 +35,29 @@ def check_topic(session: Session, *, org_id: uuid.UUID, topic: str, loc: str = "
         raise Conflict(f"topic '{topic}' is another organization's (or differs from it only by '.' and '_')")
 
 
+KAFKA = opt_ins.Platform(
+    table=KafkaStream,
+    column="topic",
+    audit_as="kafka_stream",
+    absent="your organization does not publish to Kafka",
+    check=lambda session, org_id, topic: check_topic(session, org_id=org_id, topic=topic),
+)
+
+
 def put_topic(
     session: Session, *, org_id: uuid.UUID, topic: str, actor: str, actor_org_id: uuid.UUID | None
 ) -> tuple[KafkaStream, bool]:
     """Opt in, or move an existing opt-in to another topic (its cursor stays). Returns the row and whether it is new."""
-    check_topic(session, org_id=org_id, topic=topic)
-    stream = session.get(KafkaStream, org_id)
-    created = stream is None
-    if stream is None:
-        stream = KafkaStream(
-            organization_id=org_id, topic=topic, position=events.head_position(session, org_id=org_id)
-        )
-        session.add(stream)
-    elif stream.topic == topic:
-        return stream, False
-    else:
-        stream.topic = topic
-        stream.updated_at = utcnow()
-    session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        actor_org_id=actor_org_id,
-        action="kafka_stream.opted_in" if created else "kafka_stream.renamed",
-        subject_type="organization",
-        subject_id=org_id,
-        data={"topic": topic},
-    )
-    return stream, created
+    return opt_ins.put(session, KAFKA, org_id=org_id, name=topic, actor=actor, actor_org_id=actor_org_id)
 
 
 def get_topic(session: Session, *, org_id: uuid.UUID) -> KafkaStream:
-    stream = session.get(KafkaStream, org_id)
-    if stream is None:
-        raise NotFound("your organization does not publish to Kafka")
-    return stream
+    return opt_ins.get(session, KAFKA, org_id=org_id)
 
 
 def remove_topic(session: Session, *, org_id: uuid.UUID, actor: str, actor_org_id: uuid.UUID | None) -> None:
     """Opt out: the bridge publishes nothing more for the organization (what the topic holds stays there)."""
-    stream = get_topic(session, org_id=org_id)
-    topic = stream.topic
-    session.delete(stream)
-    session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        actor_org_id=actor_org_id,
-        action="kafka_stream.opted_out",
-        subject_type="organization",
-        subject_id=org_id,
-        data={"topic": topic},
-    )
+    opt_ins.remove(session, KAFKA, org_id=org_id, actor=actor, actor_org_id=actor_org_id)
 
 
 def as_wire(stream: KafkaStream) -> schemas.KafkaStream:
