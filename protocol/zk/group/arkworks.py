@@ -36,7 +36,7 @@ from typing import Any
 
 from protocol.zk.errors import InvalidPoint
 from protocol.zk.group.base import ORDER, SCALAR_SIZE, parse_compressed
-from protocol.zk.group.ladder import ladder, secret_msm
+from protocol.zk.group.ladder import ladder, offset_msm
 
 try:
     _ark: Any = importlib.import_module("py_arkworks_bls12381")
@@ -65,10 +65,6 @@ def _add(a: Any, b: Any) -> Any:
 
 def _double(a: Any) -> Any:
     return a + a
-
-
-def _neg(a: Any) -> Any:
-    return -a
 
 
 class ArkworksBackend:
@@ -179,8 +175,9 @@ class ArkworksBackend:
         return ladder(p, k, _add, _double)
 
     def msm_secret(self, points: Sequence[Any], scalars: Sequence[int]) -> Any:
-        """``Σ kᵢ·Pᵢ`` for secret scalars: one masked ladder per term (arkworks' MSM is Pippenger's, whose
-        bucket index is a window of the scalar). Same point as ``msm``.
+        """``Σ kᵢ·Pᵢ`` for secret scalars: one fixed pass over the bits with shared doublings and random offsets
+        (:func:`~protocol.zk.group.ladder.offset_msm`; arkworks' MSM is Pippenger's, whose bucket index is a window
+        of the scalar). Same point as ``msm``.
 
         Example:
             >>> from protocol.zk.group import get_backend
@@ -189,13 +186,13 @@ class ArkworksBackend:
             >>> group.eq(group.msm_secret([g, g], [2, 0]), group.mul(g, 2))
             True
         """
-        return secret_msm(
+        return offset_msm(
             points,
             scalars,
-            mul_secret=self.mul_secret,
             add=_add,
-            neg=_neg,
-            msm=self.msm,
+            double=_double,
+            mul=self.mul,
+            generator=self.generator(),
             identity=self._identity,
         )
 

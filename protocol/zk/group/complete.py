@@ -22,8 +22,11 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from protocol.zk.group import jacobian
 from protocol.zk.group.jacobian import IDENTITY, ONE, Jacobian, P, to_affine
-from protocol.zk.group.ladder import LADDER_BITS, ladder_scalar
+from protocol.zk.group.ladder import LADDER_BITS, ladder_scalar, offset_msm
 
 Projective = tuple[int, int, int]
 B3 = 12  # 3·b for y² = x³ + 4
@@ -86,6 +89,43 @@ def to_jacobian(pt: Projective) -> Jacobian:
     x, y, z = pt
     p = P
     return x * z % p, y * z * z % p, z
+
+
+def from_jacobian(pt: Jacobian) -> Projective:
+    """The same point in homogeneous coordinates: ``(X·Z, Y, Z³)``; the identity (``Z = 0``) is ``(0 : Y : 0)``.
+
+    Example:
+        >>> from protocol.zk.group.jacobian import GENERATOR, equal
+        >>> equal(to_jacobian(from_jacobian(GENERATOR)), GENERATOR)
+        True
+    """
+    x, y, z = pt
+    p = P
+    return x * z % p, y % p, z * z * z % p
+
+
+def _mul_public(pt: Projective, k: int) -> Projective:
+    return from_jacobian(jacobian.mul(to_jacobian(pt), k))
+
+
+def msm_secret(points: Sequence[Jacobian], scalars: Sequence[int]) -> Jacobian:
+    """``Σ kᵢ·Pᵢ`` for secret scalars: :func:`~protocol.zk.group.ladder.offset_msm` on the complete formulas.
+
+    Example:
+        >>> from protocol.zk.group.jacobian import GENERATOR, equal, mul
+        >>> equal(msm_secret([GENERATOR, GENERATOR], [2, 0]), mul(GENERATOR, 2))
+        True
+    """
+    total = offset_msm(
+        [from_jacobian(pt) for pt in points],
+        scalars,
+        add=add_complete,
+        double=double_complete,
+        mul=_mul_public,
+        generator=from_jacobian(jacobian.GENERATOR),
+        identity=(0, 1, 0),
+    )
+    return to_jacobian(total)
 
 
 def mul_secret(pt: Jacobian, k: int) -> Jacobian:

@@ -10,7 +10,7 @@ and Python ``int`` otherwise; the results are the same integers either way. Poin
 
 - ``mul``: GLV split and a joint signed window (:func:`protocol.zk.group.jacobian.mul`); public scalars only.
 - ``mul_secret``, ``msm_secret``: the fixed-length Montgomery ladder on complete formulas with an XOR-mask swap
-  (:mod:`protocol.zk.group.complete`), and the masked sum of :func:`protocol.zk.group.ladder.secret_msm`.
+  (:mod:`protocol.zk.group.complete`), and the offset sum of :func:`protocol.zk.group.ladder.offset_msm`.
 - ``msm``: up to 16 terms, Straus (:func:`protocol.zk.group.jacobian.multi_mul`); beyond, Pippenger with the GLV split and signed digits; bucket sums are accumulated in affine coordinates,
   all buckets of all windows at once, in rounds that share one field inversion (Montgomery's trick), then
   combined with running sums in Jacobian coordinates. See :mod:`protocol.zk.group.pippenger`.
@@ -49,7 +49,6 @@ from protocol.zk.group.jacobian import (
     normalize,
     to_affine,
 )
-from protocol.zk.group.ladder import secret_msm
 from protocol.zk.group.rfc9380 import H_EFF, map_to_curve_sum
 
 HALF_P = (FIELD_MODULUS - 1) // 2
@@ -143,7 +142,8 @@ class FastBackend:
         return complete.mul_secret(p, k)
 
     def msm_secret(self, points: Sequence[Jacobian], scalars: Sequence[int]) -> Jacobian:
-        """``Σ kᵢ·Pᵢ`` for secret scalars: one masked ladder per term (same point as ``msm``).
+        """``Σ kᵢ·Pᵢ`` for secret scalars: one fixed pass with shared doublings on complete formulas (same point
+        as ``msm``).
 
         Example:
             >>> group = FastBackend()
@@ -151,15 +151,7 @@ class FastBackend:
             >>> group.eq(group.msm_secret([g, g], [2, 0]), group.mul(g, 2))
             True
         """
-        return secret_msm(
-            points,
-            scalars,
-            mul_secret=complete.mul_secret,
-            add=add,
-            neg=neg,
-            msm=self.msm,
-            identity=IDENTITY,
-        )
+        return complete.msm_secret(points, scalars)
 
     def encode(self, p: Jacobian) -> bytes:
         """The 48-byte ZCash compressed encoding.

@@ -36,7 +36,7 @@ from py_ecc.optimized_bls12_381 import (
 
 from protocol.zk.errors import InvalidPoint
 from protocol.zk.group.base import ORDER, POINT_SIZE, Point
-from protocol.zk.group.ladder import ladder, secret_msm
+from protocol.zk.group.ladder import ladder, offset_msm
 
 
 class ReferenceBackend:
@@ -129,7 +129,8 @@ class ReferenceBackend:
         return ladder(p, k, add, double)
 
     def msm_secret(self, points: Sequence[Point], scalars: Sequence[int]) -> Point:
-        """``Σ kᵢ·Pᵢ`` for secret scalars: one masked ladder per term. Same point as ``msm``.
+        """``Σ kᵢ·Pᵢ`` for secret scalars: one fixed pass with shared doublings and random offsets
+        (:func:`~protocol.zk.group.ladder.offset_msm`). Same point as ``msm``.
 
         Example:
             >>> group = ReferenceBackend()
@@ -137,8 +138,8 @@ class ReferenceBackend:
             >>> group.eq(group.msm_secret([g, g], [2, 0]), group.mul(g, 2))
             True
         """
-        return secret_msm(
-            points, scalars, mul_secret=self.mul_secret, add=add, neg=neg, msm=self.msm, identity=Z1
+        return offset_msm(
+            points, scalars, add=add, double=double, mul=self.mul, generator=self.generator(), identity=Z1
         )
 
     def encode(self, p: Point) -> bytes:
