@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hub.auth.deps import require
 from hub.auth.tokens import Caller
+from hub.db import SessionDep
 from hub.errors import ERROR_RESPONSES, InvalidInput
 from hub.events import retention
 from hub.events import service as events
@@ -60,11 +61,6 @@ def _read(
     with factory() as session:
         found = events.positioned_after(session, org_id=org_id, after=after, types=types)
         return [(e.position or 0, e.type, events.as_message(e)) for e in found]
-
-
-def _check_retained(factory: sessionmaker[Session], org_id: uuid.UUID, after: int) -> None:
-    with factory() as session:
-        retention.require_retained(session, org_id=org_id, after=after)
 
 
 def _frame(position: int, type: str, message: dict[str, Any]) -> bytes:
@@ -107,6 +103,7 @@ async def _stream(
 async def stream_events(
     request: Request,
     caller: Annotated[Caller, Depends(require("events:read"))],
+    session: SessionDep,
     after: Annotated[
         str | None,
         Query(
@@ -125,8 +122,10 @@ async def stream_events(
     query, header = _cursor(after, "query.after"), _cursor(last_event_id, "header.last-event-id")
     cursor = header if header is not None else (query or 0)
     if header is not None or query is not None:
-        # A reader resuming below what retention kept is told so (410), never handed a silent gap.
-        await run_in_threadpool(_check_retained, request.app.state.session_factory, caller.org_id, cursor)
+        # A reader resuming below what retention kept is told so (410), never handed a silent gap. On the
+        # request's own session: on SQLite every transaction holds the write turn, so a second one would wait
+        # for this one to end, which it does only when this function returns.
+        await run_in_threadpool(retention.require_retained, session, org_id=caller.org_id, after=cursor)
     wanted = [t.strip() for t in types.split(",") if t.strip()] if types else None
     body = _stream(request, org_id=caller.org_id, after=cursor, types=wanted, once=once)
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}

@@ -70,7 +70,7 @@ def test_the_inbox_updates_live_when_a_rule_acts(network: Network, browser: Any)
     page.goto(f"{network.base_url}/console/inbox")
     assert page.locator("#inbox-rows").inner_text().strip() == "Nothing in the inbox."
     page.wait_for_function(
-        "document.querySelector('[sse-connect]')['htmx-internal-data']?.sseEventSource?.readyState === 1"
+        "() => document.querySelector('[sse-connect]')['htmx-internal-data']?.sseEventSource?.readyState === 1"
     )
 
     reporting = network.reporting()

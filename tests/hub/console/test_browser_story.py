@@ -69,7 +69,7 @@ def test_the_full_story(network: Network, browser: Any, story: Story, tmp_path: 
     page.wait_for_url(f"{network.base_url}/console/inbox")
     assert str(castor.org_id) not in page.locator("#inbox-rows").inner_text()
     page.wait_for_function(
-        "document.querySelector('[sse-connect]')['htmx-internal-data']?.sseEventSource?.readyState === 1"
+        "() => document.querySelector('[sse-connect]')['htmx-internal-data']?.sseEventSource?.readyState === 1"
     )
     page.evaluate("window.stayed = true")  # gone if the page were loaded again
     cpk_week(network, story.castor, 1, spread=0.02, seed=1)
