@@ -28,7 +28,7 @@ def test_an_event_published_after_the_stream_opened_arrives_within_a_second(
     monkeypatch.setattr(router, "KEEPALIVE_SECONDS", 0.5)  # the hub runs in this process: make silence short
     reporting = network.reporting()
     supplier = network.client(reporting.supplier)
-    token = supplier._access_token()
+    token = supplier.requester.access_token()
     lines: list[str] = []
     opened = threading.Event()
 
