@@ -19,17 +19,17 @@ if TYPE_CHECKING:
 def sequence_once(factory: sessionmaker[Session], *, dispatcher: Dispatcher | None = None) -> int:
     """One round in its own transaction; returns how many events it numbered.
 
-    With this process's running ``dispatcher``, the new deliveries are claimed for it in the same transaction and
-    handed to it after commit: one transaction fewer between an event's commit and its first POST."""
+    With this process's running ``dispatcher``, the new deliveries are made already claimed for it (leased) in the
+    same transaction and handed to it after commit: no claiming transaction, no re-reading of rows it has in hand,
+    between an event's commit and its first POST."""
     claims: list[Claim] = []
     with factory.begin() as session:
         numbered = events.sequence(session)
         # In this same transaction, so an event is numbered exactly when its webhook deliveries exist.
-        if webhooks.fan_out(session, events=numbered):
-            if dispatcher is not None and dispatcher.running:
-                claims = dispatcher.claim_in(session)
-            else:
-                wakeups.notify(session, wakeups.DELIVERIES_DUE)  # every process's dispatcher (PostgreSQL)
+        if dispatcher is not None and dispatcher.running:
+            claims = dispatcher.claim_made(session, events=numbered)
+        elif webhooks.fan_out(session, events=numbered):
+            wakeups.notify(session, wakeups.DELIVERIES_DUE)  # every process's dispatcher (PostgreSQL)
         count = len(numbered)
     if dispatcher is not None and claims:
         dispatcher.hand_over(claims)

@@ -14,10 +14,14 @@ Claiming. One short transaction takes up to ``batch`` due deliveries (``pending`
 oldest due first) and pushes their ``next_attempt_at`` forward by a lease of 60 s before the HTTP requests start.
 On PostgreSQL the rows are taken ``FOR UPDATE SKIP LOCKED``, so several dispatchers (every ``hub serve`` and any
 ``hub worker``) share the work and never send one attempt twice; a dispatcher that dies mid-flight loses its
-claims only until the lease ends. The sequencer claims the deliveries it has just made for its own process's
-running dispatcher in its transaction (``claim_in``) and hands them over on commit (``hand_over``), sparing a
-transaction and a wake-up on the way to the first POST. SQLite has a single writer, so run a single dispatcher
-there. All database work runs in a thread, so the event loop only ever waits on the network.
+claims only until the lease ends. The sequencer writes the deliveries it makes for its own process's running
+dispatcher already leased to it, in its transaction (``claim_made``: the rows, webhooks and events are in hand, so
+no statement beyond the INSERT), and hands them over on commit (``hand_over``), sparing a transaction and a
+wake-up on the way to the first POST; while hand-overs keep coming, the dispatcher still claims what is due in the
+database at least once an interval (retries, other processes' deliveries). A round's answers are recorded while
+the next round is sent (the rows stay leased until then, so nothing is sent twice; one recording in flight at a
+time). SQLite has a single writer, so run a single dispatcher there. All database work runs in a thread, so the
+event loop only ever waits on the network.
 
 Concurrency. A round sends its batch concurrently, but never more than ``PER_RECEIVER`` requests at once to one
 receiver (scheme, host and port). A burst of events would otherwise open up to ``batch`` connections to one
@@ -60,6 +64,7 @@ from hub.jobs import Backoff, Wakeup
 from hub.models import Event, Webhook, WebhookDelivery
 from hub.models.base import utcnow
 from hub.webhooks import egress, signing
+from hub.webhooks import service as webhooks_service
 from hub.webhooks.service import signing_secrets
 
 log = logging.getLogger("hub.webhooks")
@@ -161,6 +166,26 @@ def claim_due(session: Session, *, now: datetime, batch: int = 100, lease: timed
     ]
 
 
+def claim_made(
+    session: Session, *, events: list[Event], now: datetime, lease: timedelta = LEASE
+) -> list[Claim]:
+    """Make ``events``' deliveries (the sequencer's fan-out) already leased to the caller, and claim them: the
+    rows, webhooks and events are in hand, so claiming them costs no statement beyond their INSERT. Were the
+    caller to die before sending, they are due when the lease ends, like any claim."""
+    made = webhooks_service.make_deliveries(session, events=events, next_attempt_at=now + lease)
+    return [
+        Claim(
+            delivery_id=m.delivery_id,
+            attempt=1,
+            url=m.webhook.url,
+            secrets=signing_secrets(m.webhook, now=now),
+            msg_id=str(m.event.id),
+            body=event_body(m.event),
+        )
+        for m in made
+    ]
+
+
 def record_outcomes(
     session: Session, *, outcomes: list[Outcome], now: datetime, rand: Callable[[], float] = random.random
 ) -> None:
@@ -215,6 +240,10 @@ class Dispatcher:
         self.backoff = Backoff("webhook-dispatcher", interval_seconds)
         self._handed: list[Claim] = []  # leased by the sequencer for this dispatcher (see hand_over)
         self._handed_lock = threading.Lock()
+        self._recording: asyncio.Task[None] | None = (
+            None  # the last round's answers being recorded (run_once)
+        )
+        self._claimed_at = 0.0  # time.monotonic() of the last claim from the database
 
     def wake(self) -> None:
         """Look for due deliveries now: the sequencer just gave some events their deliveries."""
@@ -234,14 +263,14 @@ class Dispatcher:
             await self._http.aclose()
             self._http = None
 
-    def _claim(self, now: datetime) -> list[Claim]:
+    def _claim(self, now: datetime, batch: int) -> list[Claim]:
         with self.factory.begin() as session:
-            return claim_due(session, now=now, batch=self.batch)
+            return claim_due(session, now=now, batch=batch)
 
-    def claim_in(self, session: Session) -> list[Claim]:
-        """Claim what is due inside ``session``'s transaction (the sequencer's, which just made deliveries);
-        :meth:`hand_over` them once it has committed."""
-        return claim_due(session, now=utcnow(), batch=self.batch)
+    def claim_made(self, session: Session, *, events: list[Event]) -> list[Claim]:
+        """Make ``events``' deliveries inside ``session``'s transaction (the sequencer's, which just numbered
+        them) already claimed for this dispatcher; :meth:`hand_over` them once it has committed."""
+        return claim_made(session, events=events, now=utcnow())
 
     def hand_over(self, claims: list[Claim]) -> None:
         """Send ``claims``, leased in a committed transaction, in the next round (any thread)."""
@@ -324,23 +353,50 @@ class Dispatcher:
 
         return list(await asyncio.gather(*(send(claim) for claim in claims)))
 
-    async def run_once(self, *, now: datetime | None = None) -> int:
+    async def run_once(self, *, now: datetime | None = None, overlap: bool = False) -> int:
         """Claim, send and record one batch; returns how many deliveries it attempted.
 
-        ``now`` stands in for the clock when deciding what is due and when it is due next (tests)."""
-        claims = self._take_handed() or await run_in_threadpool(self._claim, now or utcnow())
+        ``now`` stands in for the clock when deciding what is due and when it is due next (tests). With
+        ``overlap`` (the loop) the answers are recorded while the next round is claimed and sent: the rows stay
+        leased until recorded, so nothing is sent twice, and a round's sends still end before the next round's
+        start (each subscription's deliveries leave in order). At most one recording is in flight."""
+        claims = self._take_handed()
+        # What is due in the database (retries, other processes' deliveries) is claimed when nothing was handed
+        # over, and at least once an interval while hand-overs keep coming, so that a stream of fresh events
+        # never starves them.
+        if not claims or time.monotonic() - self._claimed_at >= self.interval_seconds:
+            self._claimed_at = time.monotonic()
+            due = self.batch - len(claims)
+            if due > 0:
+                claims = await run_in_threadpool(self._claim, now or utcnow(), due) + claims
         if not claims:
             return 0
         outcomes = await self._send_all(claims)
-        await run_in_threadpool(self._record, list(outcomes), now or utcnow())
+        await self._recorded()
+        if overlap:
+            self._recording = asyncio.create_task(self._record_async(outcomes, now))
+        else:
+            await self._record_async(outcomes, now)
         return len(claims)
+
+    async def _record_async(self, outcomes: list[Outcome], now: datetime | None) -> None:
+        await run_in_threadpool(self._record, outcomes, now or utcnow())
+
+    async def _recorded(self) -> None:
+        """Wait for the recording in flight, if any; its failure is the loop's, as an inline one would be."""
+        recording, self._recording = self._recording, None
+        if recording is not None:
+            try:
+                await recording
+            except Exception as exc:
+                self.backoff.failed(exc)
 
     async def run(self) -> None:
         """Until :meth:`stop`: a full batch goes straight on to the next; otherwise wait an interval."""
         async with self:
             while not self._stopping.is_set():
                 try:
-                    done = await self.run_once()
+                    done = await self.run_once(overlap=True)
                 except Exception as exc:
                     self.backoff.failed(exc)
                     done = 0
@@ -348,6 +404,7 @@ class Dispatcher:
                     self.backoff.succeeded()
                 if done < self.batch and not self._stopping.is_set():
                     await self.wakeup.wait(self.backoff.delay)
+            await self._recorded()  # the last round's answers, before the client closes and stop() returns
 
     @property
     def running(self) -> bool:

@@ -30,6 +30,7 @@ from hub.webhooks.dispatcher import (
     Dispatcher,
     Outcome,
     claim_due,
+    claim_made,
     record_outcomes,
     retry_delay,
 )
@@ -283,6 +284,61 @@ def test_the_sequencer_hands_new_deliveries_straight_to_the_running_dispatcher(
         assert {(d.status, d.attempts) for d in session.scalars(select(WebhookDelivery))} == {
             ("delivered", 1)
         }
+
+
+def test_deliveries_made_for_the_dispatcher_are_leased_so_a_crash_before_sending_loses_nothing(
+    factory: sessionmaker[Session], receiver: Receiver
+) -> None:
+    with factory() as session:
+        org = make_org(session, OrgKind.OEM)
+        make_webhook(session, org, url=receiver.url)
+        session.commit()
+        made = make_events(session, org, "report.accepted", "report.accepted")
+        now = utcnow()
+        claims = claim_made(session, events=made, now=now)
+        session.commit()
+    assert [(c.attempt, c.msg_id) for c in claims] == [(1, str(e.id)) for e in made]
+    # Its process died before the POSTs: no other dispatcher takes them while the lease lasts, all do after.
+    with factory.begin() as session:
+        assert claim_due(session, now=now + LEASE - timedelta(seconds=1)) == []
+    with factory.begin() as session:
+        again = claim_due(session, now=now + LEASE)
+    assert sorted(c.delivery_id for c in again) == sorted(c.delivery_id for c in claims)
+    assert {c.body for c in again} == {c.body for c in claims}
+
+
+def test_hand_overs_that_keep_coming_do_not_starve_what_is_due_in_the_database(
+    factory: sessionmaker[Session], receiver: Receiver
+) -> None:
+    with factory() as session:
+        org = make_org(session, OrgKind.OEM)
+        make_webhook(session, org, url=receiver.url)
+        session.commit()
+        org_id = org.id
+
+    def handed_over(dispatcher: Dispatcher) -> None:
+        with factory() as session:
+            made = make_events(session, session.get_one(Organization, org_id), "report.accepted")
+            claims = claim_made(session, events=made, now=utcnow())
+            session.commit()
+        dispatcher.hand_over(claims)
+
+    async def run() -> None:
+        async with Dispatcher(factory, interval_seconds=0.05, allow_internal=True) as dispatcher:
+            handed_over(dispatcher)
+            await dispatcher.run_once()
+            # Now a delivery due in the database (a retry, another process's), while fresh ones keep coming.
+            _subscribe(factory, receiver.url)
+            for _ in range(3):
+                await asyncio.sleep(0.1)
+                handed_over(dispatcher)
+                await dispatcher.run_once()
+
+    asyncio.run(run())
+    with factory() as session:
+        deliveries = list(session.scalars(select(WebhookDelivery)))
+    assert len(deliveries) == 5
+    assert {(d.status, d.attempts) for d in deliveries} == {("delivered", 1)}
 
 
 def test_a_claim_is_leased_so_a_crashed_dispatchers_work_comes_back(
