@@ -25,7 +25,8 @@ The pieces, each in its own module:
   ``client.notifications`` and ``client.containment`` (:mod:`supplier_sdk.notifications`): investigations,
   alerts and the plants' containment actions;
 - :func:`load_config` (:mod:`supplier_sdk.config`): where the ``supplier-sdk`` command line finds its settings;
-- the error tree (:mod:`supplier_sdk.errors`), rooted at :class:`QualinkError`.
+- the error tree (:mod:`supplier_sdk.errors`), rooted at :class:`QualinkError`; the names deprecated for one
+  release raise :class:`SdkDeprecationWarning` (:mod:`supplier_sdk.deprecation`), a ``DeprecationWarning``.
 
 Example::
 
@@ -40,6 +41,7 @@ Example::
 
 from supplier_sdk.client import Client
 from supplier_sdk.config import SdkConfig, load_config
+from supplier_sdk.deprecation import SdkDeprecationWarning
 from supplier_sdk.errors import (
     PERMANENT_CONFLICTS,
     AgreementMismatch,
@@ -98,6 +100,7 @@ __all__ = [
     "RejectedEntry",
     "RetryPolicy",
     "SdkConfig",
+    "SdkDeprecationWarning",
     "ServerError",
     "StreamEvent",
     "WebhookVerificationError",

@@ -17,6 +17,7 @@ import warnings
 
 from protocol.models.agreements import Agreement, AgreementDecision
 from protocol.models.common import AgreementStatus
+from supplier_sdk.deprecation import SdkDeprecationWarning
 from supplier_sdk.requester import Requester
 
 AGREEMENTS_PATH = "/v1/agreements"
@@ -60,7 +61,7 @@ class Agreements:
         warnings.warn(
             "Client.agreements(...) is deprecated and will be removed in the next release;"
             " use client.agreements.list(...)",
-            DeprecationWarning,
+            SdkDeprecationWarning,
             stacklevel=2,
         )
         return self.list(status=status)

@@ -59,6 +59,7 @@ from protocol.signing import SignedEnvelope
 from protocol.zk.attestation import BindingContext
 from supplier_sdk.agreements import Agreements
 from supplier_sdk.certificates import Certificates
+from supplier_sdk.deprecation import SdkDeprecationWarning
 from supplier_sdk.events import Events
 from supplier_sdk.genealogy import Genealogy
 from supplier_sdk.kpi_reports import KpiReports
@@ -87,7 +88,7 @@ if TYPE_CHECKING:
 def _deprecated(old: str, new: str) -> None:
     warnings.warn(
         f"Client.{old} is deprecated and will be removed in the next release; use client.{new}",
-        DeprecationWarning,
+        SdkDeprecationWarning,
         stacklevel=3,  # the caller of the deprecated method
     )
 

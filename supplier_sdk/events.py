@@ -31,6 +31,7 @@ from typing import Any
 import httpx
 
 from protocol.models.events import EventMessage
+from supplier_sdk.deprecation import SdkDeprecationWarning
 from supplier_sdk.errors import HubUnreachable, error_from_response
 from supplier_sdk.requester import Requester
 from supplier_sdk.retry import RetryPolicy
@@ -234,7 +235,7 @@ class Events:
         # client.events(...) was a method before it became this resource: it still answers for one release.
         warnings.warn(
             "client.events(...) is deprecated and will be removed in the next release; use client.events.follow(...)",
-            DeprecationWarning,
+            SdkDeprecationWarning,
             stacklevel=2,
         )
         return self.follow(after=after, types=types, once=once)

@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from protocol.models.trace import AssetKind, TraceDirection, TraceRequest, TraceResult, TraceRoot
+from supplier_sdk.deprecation import SdkDeprecationWarning
 from supplier_sdk.requester import Requester
 
 RootLike = TraceRoot | uuid.UUID | str
@@ -221,7 +222,7 @@ class Trace:
         warnings.warn(
             "Client.trace(...) is deprecated and will be removed in the next release;"
             " use client.trace.run(...), .forward(...) or .backward(...)",
-            DeprecationWarning,
+            SdkDeprecationWarning,
             stacklevel=2,
         )
         return self.run(roots, direction=direction, depth=depth, as_of=as_of)

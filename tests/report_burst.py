@@ -3,7 +3,7 @@
 The setting of issue #18, shared by the in-suite test (``tests/hub/events/test_burst_delivery.py``) and the
 benchmark (``tests/bench/test_event_latency_bench.py``): an OEM and two suppliers, each supplier with an accepted
 agreement, every organization with a webhook subscribed to all event types at a receiver of its own on 127.0.0.1;
-reports are sent one after another with the SDK's ``Client.submit_report`` (supplier A every time, supplier B
+reports are sent one after another with the SDK's ``client.kpi_reports.submit`` (supplier A every time, supplier B
 every tenth report), each for its own week."""
 
 from __future__ import annotations
@@ -153,7 +153,7 @@ def submit_burst(base_url: str, network: BurstNetwork, count: int) -> dict[str, 
     accepted: dict[str, float] = {}
     try:
         for sender, payload in burst_payloads(network, count):
-            report = clients[sender.org_id].submit_report(payload)
+            report = clients[sender.org_id].kpi_reports.submit(payload)
             accepted[str(report.id)] = time.monotonic()
     finally:
         for client in clients.values():

@@ -11,7 +11,7 @@ the token handling, retries, idempotency and errors of :mod:`supplier_sdk.reques
 - :mod:`supplier_sdk.oem.reports`: ``oem.kpi_reports`` (list, get) and ``oem.proofs`` (get, verify_offline);
 - :mod:`supplier_sdk.oem.listing`: :class:`~supplier_sdk.oem.listing.Listing`, every page of a list by cursor;
 - from the supplier side, unchanged: ``oem.trace``, ``oem.notifications``, ``oem.containment``, ``oem.rooms``,
-  ``oem.webhooks``, ``oem.events()``.
+  ``oem.webhooks``, ``oem.events.follow()``.
 
 Example::
 

@@ -27,6 +27,7 @@ from typing import Any
 from protocol.encoding import canonical_bytes, format_utc
 from protocol.models.agreements import Agreement
 from protocol.models.kpi import MAX_BATCH, KpiReportPayload
+from supplier_sdk.deprecation import SdkDeprecationWarning
 from supplier_sdk.outbox.claims import (
     SELECT_PENDING,
     SELECT_REJECTED,
@@ -232,7 +233,7 @@ class Outbox:
             warnings.warn(
                 "Outbox.flush(client) is deprecated and will be removed in the next release;"
                 " use Outbox.flush(client.kpi_reports)",
-                DeprecationWarning,
+                SdkDeprecationWarning,
                 stacklevel=2,
             )
             sender = given.kpi_reports

@@ -5,7 +5,7 @@
 `hub serve` (default settings: every background job on, development mode) on a fresh SQLite file and on a fresh
 PostgreSQL database (HUB_BENCH_DATABASE_URL, default ``postgresql+psycopg://postgres@127.0.0.1:5432/qualink``;
 skipped when none answers). An OEM and two suppliers, each with a webhook for every event type at its own receiver;
-EVENTS_BENCH_REPORTS (default 300) signed CPK reports submitted one after another with ``Client.submit_report``
+EVENTS_BENCH_REPORTS (default 300) signed CPK reports submitted one after another with ``client.kpi_reports.submit``
 (supplier B every tenth). For each report: the hub's 201 → the OEM's receiver holding its ``kpi_report.accepted``.
 The floor is a signed POST of the same kind straight to the same receiver, in the same run. Printed with the
 load average, since the machine is shared: p50/p99/max, how many arrived within 6 s of the last submit, and the

@@ -157,9 +157,9 @@ def test_a_200_mb_dataset_streams_through_the_sdk_in_bounded_memory(
             encryption_key=generate_encryption_key(),
         )  # type: ignore[arg-type]
         for client in (owner, supplier):
-            client.register_signing_key()
+            client.keys.register_signing_key()
             client.rooms.register_encryption_key()
-        supplier_org = supplier.organization().id
+        supplier_org = supplier.organizations.me().id
         room = owner.rooms.open(
             title="Compressor endurance run",
             expires_at=datetime.now(UTC) + timedelta(days=1),

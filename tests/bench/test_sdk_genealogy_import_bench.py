@@ -30,7 +30,7 @@ import json, resource, sys, time
 from supplier_sdk.config import load_config
 url, client_id, key_file, path = sys.argv[1:5]
 client = load_config(hub=url, client_id=client_id, key_file=key_file, environ={}).client()
-client.organization()  # token and connection first
+client.organizations.me()  # token and connection first
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 started = time.perf_counter()
 report = client.genealogy.import_file(path)

@@ -40,7 +40,7 @@ def _proven(network: Network, reporting: Reporting) -> list[KpiReportPayload]:
             agreement=reporting.agreement, characteristic="DIA-01", period=week, kpi="cpk", values=values,
             subgroup_size=5,
         )  # fmt: skip
-        context = hub.attestation_context(
+        context = hub.kpi_reports.attestation_context(
             reporting.agreement.id, kpi="cpk", period=week, characteristic="DIA-01"
         )
         payloads.append(
@@ -71,13 +71,15 @@ def test_proven_ingest_single_vs_batch(tmp_path: Path) -> None:
         hub.request("GET", "/v1/organizations/me")  # token and connection warm
         started = time.perf_counter()
         for payload in one_by_one:
-            assert hub.submit_report(payload).proven
+            assert hub.kpi_reports.submit(payload).proven
         posts = (time.perf_counter() - started) / REPORTS
 
         hub = network.client(batched.supplier)
         hub.request("GET", "/v1/organizations/me")
         started = time.perf_counter()
-        results = hub.submit_batch([(payload, f"bench-{i}") for i, payload in enumerate(together)])
+        results = hub.kpi_reports.submit_batch(
+            [(payload, f"bench-{i}") for i, payload in enumerate(together)]
+        )
         batch = (time.perf_counter() - started) / REPORTS
         assert [r.status for r in results] == [201] * REPORTS
 

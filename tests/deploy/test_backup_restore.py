@@ -100,7 +100,7 @@ def test_a_dump_restored_into_a_new_database_upgrades_checks_and_verifies_like_t
             base_url=ISSUER, client_id=network.client_id, private_key=network.key, transport=pinned(server)
         ) as supplier:
             for n in range(6):
-                supplier.submit_report(network.payload(f"C{n}"))
+                supplier.kpi_reports.submit(network.payload(f"C{n}"))
     finally:
         server.stop()
     original = verified(fresh_database)

@@ -379,8 +379,8 @@ def test_a_hub_and_a_worker_serve_a_whole_flow_through_pgbouncer(
                     "valid_from": date(2020, 1, 1).isoformat(),
                 },
             )
-            seller.accept_agreement(agreement["id"])
-            seller.register_signing_key()
+            seller.agreements.accept(agreement["id"])
+            seller.keys.register_signing_key()
 
             # Single reports from four threads at once (every one a few transactions on changing server
             # connections), then one batch; the last characteristic's CPK is below the threshold.
@@ -390,7 +390,7 @@ def test_a_hub_and_a_worker_serve_a_whole_flow_through_pgbouncer(
             def submit(chunk: list[str]) -> None:
                 try:
                     for code in chunk:
-                        seller.submit_report(payload(oem, supplier, agreement["id"], code, "1.5"))
+                        seller.kpi_reports.submit(payload(oem, supplier, agreement["id"], code, "1.5"))
                 except BaseException as error:  # reported by the main thread
                     failures.append(error)
 
@@ -401,7 +401,7 @@ def test_a_hub_and_a_worker_serve_a_whole_flow_through_pgbouncer(
                 thread.join(timeout=120)
             assert not failures, failures
             values = ["1.5"] * (len(batched) - 1) + ["1.0"]
-            results = seller.submit_batch(
+            results = seller.kpi_reports.submit_batch(
                 [
                     (payload(oem, supplier, agreement["id"], code, value), f"batch-{code}")
                     for code, value in zip(batched, values, strict=True)
@@ -411,7 +411,7 @@ def test_a_hub_and_a_worker_serve_a_whole_flow_through_pgbouncer(
 
             # The event stream: every report accepted, and the standing the rule lowered, numbered by the worker.
             def seen() -> list[str]:
-                return [event.type for event in buyer.events(once=True)]
+                return [event.type for event in buyer.events.follow(once=True)]
 
             wait_until(
                 lambda: seen().count("kpi_report.accepted") == len(codes) and "standing.changed" in seen(),

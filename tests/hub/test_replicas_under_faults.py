@@ -109,12 +109,12 @@ def submit(network_client: tuple[Client, Outbox], payloads: list[object], progre
     sdk, outbox = network_client
     for index, payload in enumerate(payloads):
         if index % 2:
-            sdk.submit_report(payload, outbox=outbox)  # type: ignore[call-overload]
+            sdk.kpi_reports.submit(payload, outbox=outbox)  # type: ignore[call-overload]
         else:
             key = f"direct-{payload.supplier_id}-{index}"  # type: ignore[attr-defined]
             for _attempt in range(10):
                 try:
-                    sdk.submit_report(payload, idempotency_key=key)  # type: ignore[call-overload]
+                    sdk.kpi_reports.submit(payload, idempotency_key=key)  # type: ignore[call-overload]
                     break
                 except HubError as error:
                     if error.error == "DuplicateReport":
@@ -223,7 +223,7 @@ def test_replicas_under_faults_lose_nothing_and_do_nothing_twice(
             thread.join(timeout=120)
             assert not thread.is_alive(), "a supplier's submissions did not finish in 120 s"
         for sdk, outbox in clients:
-            assert outbox.flush(sdk).remaining == 0
+            assert outbox.flush(sdk.kpi_reports).remaining == 0
             sdk.close()
 
         with factory() as session:

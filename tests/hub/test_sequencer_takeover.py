@@ -77,7 +77,7 @@ def head(factory: sessionmaker[Session]) -> int:
 
 def report(sdk: Client, network: Network, codes: list[str]) -> None:
     for code in codes:
-        sdk.submit_report(network.payload(code))
+        sdk.kpi_reports.submit(network.payload(code))
 
 
 def test_a_killed_lock_holder_leaves_no_gap_and_no_duplicate(

@@ -36,6 +36,7 @@ PUBLIC = {
     "RejectedEntry",
     "RetryPolicy",
     "SdkConfig",
+    "SdkDeprecationWarning",
     "ServerError",
     "StreamEvent",
     "WebhookVerificationError",
@@ -50,6 +51,7 @@ PUBLIC = {
 MODULES = [
     "supplier_sdk",
     "supplier_sdk.errors",
+    "supplier_sdk.deprecation",
     "supplier_sdk.client",
     "supplier_sdk.kpi_reports",
     "supplier_sdk.events",

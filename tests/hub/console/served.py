@@ -58,5 +58,5 @@ def downgrade(network: Network, reporting: Reporting) -> None:
             subgroup_size=5,
         )
         assert payload.claim.meets is False
-        supplier.submit_report(payload)
+        supplier.kpi_reports.submit(payload)
         week = week.next()

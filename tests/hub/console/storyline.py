@@ -32,7 +32,7 @@ def named_supplier(network: Network, name: str) -> Reporting:
     supplier = network.register(OrgKind.SUPPLIER, name)
     agreement = network.agree(supplier)
     return Reporting(
-        supplier=supplier, agreement=agreement, key_id=network.client(supplier).register_signing_key()
+        supplier=supplier, agreement=agreement, key_id=network.client(supplier).keys.register_signing_key()
     )
 
 
@@ -54,7 +54,7 @@ def cpk_week(network: Network, reporting: Reporting, weeks_back: int, *, spread:
         values=[rng.gauss(25.0, spread) for _ in range(50)],
         subgroup_size=5,
     )
-    network.client(reporting.supplier).submit_report(payload)
+    network.client(reporting.supplier).kpi_reports.submit(payload)
 
 
 def _genealogy(network: Network, castor: Reporting) -> str:

@@ -45,7 +45,7 @@ def _three_bad_weeks(network: Network) -> None:
             values=[rng.gauss(25.0, 0.02) for _ in range(50)],
             subgroup_size=5,
         )
-        supplier.submit_report(payload)
+        supplier.kpi_reports.submit(payload)
         week = week.next()
 
 

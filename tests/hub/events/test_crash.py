@@ -96,11 +96,11 @@ def test_a_killed_hub_loses_no_report_and_no_event(
                 if index == REPORTS // 2:
                     hub.kill()  # no shutdown, no flush: the process is gone between two reports' worth of work
                 payload = network.payload(code)
-                sdk.submit_report(payload, outbox=outbox)  # while the hub is down, the outbox keeps it
+                sdk.kpi_reports.submit(payload, outbox=outbox)  # while the hub is down, the outbox keeps it
                 if index == REPORTS // 2 + 5:
                     hub.start()
             assert len(outbox.pending()) >= 5  # the reports sent while the hub was dead were queued, not lost
-            flushed = outbox.flush(sdk)
+            flushed = outbox.flush(sdk.kpi_reports)
             assert flushed.remaining == 0, flushed
         with factory() as session:
             stored = session.scalar(select(func.count()).select_from(KpiReport))

@@ -159,7 +159,7 @@ def test_a_jetstream_subject_reports_its_closed_period_and_acknowledges_only_it(
     outcomes = agent.run_pass()
     agent.close()
     assert [(o.mapping, o.outcome, o.rows) for o in outcomes] == [("dia-cpk", "accepted", 25)], outcomes
-    stored = list(network.client(network.oem).reports(agreement_id=reporting.agreement.id))
+    stored = list(network.client(network.oem).kpi_reports.list(agreement_id=reporting.agreement.id))
     assert len(stored) == 1 and stored[0].period == str(last_week().period)
     floor, pending, held = asyncio.run(_nats_consumer(nats_url, subject, durable))
     assert floor == 3 + 25 + 1  # the old, the period's and the unreadable message are acknowledged…
@@ -188,7 +188,7 @@ def test_messages_a_crashed_run_held_fail_the_pass_rather_than_report_a_short_pe
     outcomes = agent_for(load_agent_config(path), network, reporting).run_pass()
     assert [o.outcome for o in outcomes] == ["failed"]
     assert "an earlier run held are not redelivered yet" in (outcomes[0].reason or "")
-    assert list(network.client(network.oem).reports(agreement_id=reporting.agreement.id)) == []
+    assert list(network.client(network.oem).kpi_reports.list(agreement_id=reporting.agreement.id)) == []
 
 
 # -- Kafka ---------------------------------------------------------------------------------------------------------
@@ -262,5 +262,5 @@ wait_seconds = 1.5
     assert restarted.run_pass() == []
     restarted.close()
     assert _committed(kafka_bootstrap, topic, group, 1) == [29]
-    assert len(list(network.client(network.oem).reports(agreement_id=reporting.agreement.id))) == 1
+    assert len(list(network.client(network.oem).kpi_reports.list(agreement_id=reporting.agreement.id))) == 1
     _assert_no_measurement_left(values, transport.bodies(), tmp_path, network)
