@@ -8,14 +8,17 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-from typing import TYPE_CHECKING, Annotated
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from hub.people.cli import ACTOR, OrgOption, cli_session, cli_settings, fail, find_org
-from hub.streams import service, topics
+from hub.streams import opt_ins, service, topics
+from hub.streams.service import Opt
+from protocol.models.common import WireModel
 
 if TYPE_CHECKING:
     from hub.streams.bridge import Bridge
@@ -61,37 +64,20 @@ def nats_list(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (for scripts)")] = False,
 ) -> None:
     """Every opted-in organization with its prefix, stream and cursor."""
-    from rich.table import Table
+    from hub.models import NatsStream
 
-    from hub.models import Organization
-
-    with cli_session() as session:
-        rows = []
-        for stream in service.opted_in(session):
-            wire = service.as_wire(stream).model_dump(mode="json")
-            org = session.get_one(Organization, stream.organization_id)
-            rows.append({"organization": org.name, "organization_id": str(org.id), **wire})
-    if as_json:
-        print(json.dumps(rows, indent=2))
-        return
-    table = Table("organization", "subjects", "stream", "position", "published")
-    for row in rows:
-        table.add_row(
-            row["organization"],
-            f"{row['subject_prefix']}.>",
-            row["stream"],
-            str(row["position"]),
-            (row["published_at"] or "")[:19],
-        )
-    console.print(table)
+    _print_opt_ins(
+        _opt_ins(NatsStream, service.as_wire),
+        as_json=as_json,
+        columns=("subjects", "stream"),
+        cells=lambda row: [f"{row['subject_prefix']}.>", row["stream"]],
+    )
 
 
 @nats_app.command("remove")
 def nats_remove(org: OrgOption) -> None:
     """Opt an organization out: nothing more is published for it (its JetStream stream stays)."""
-    with cli_session() as session:
-        service.remove_stream(session, org_id=find_org(session, org).id, actor=ACTOR, actor_org_id=None)
-    console.print("opted out")
+    _opt_out(service.NATS, org)
 
 
 @nats_app.command("run")
@@ -112,17 +98,80 @@ def nats_run(
     except ImportError:
         raise fail(escape("the NATS bridge needs its client library: pip install 'qualink[nats]'")) from None
 
-    from hub.db import make_engine, make_session_factory
     from hub.streams.bridge import NatsBridge
+
+    _run(
+        lambda factory, issuer: NatsBridge(
+            factory, servers=nats_url, issuer=issuer, user=user, password=password
+        ),
+        nats_url,
+        once=once,
+        interval=interval,
+        refusals=(((OSError, NatsError), f"cannot reach NATS at {nats_url}: "),),
+    )
+
+
+def _opt_ins(table: Opt, as_wire: Callable[[Any], WireModel]) -> list[dict[str, Any]]:
+    """Every organization opted in to the platform of ``table``, as its wire model with the organization's name."""
+    from hub.models import Organization
+
+    with cli_session() as session:
+        rows = []
+        for stream in service.opted_in(session, table):
+            wire = as_wire(stream).model_dump(mode="json")
+            org = session.get_one(Organization, stream.organization_id)
+            rows.append({"organization": org.name, "organization_id": str(org.id), **wire})
+    return rows
+
+
+def _print_opt_ins(
+    rows: list[dict[str, Any]],
+    *,
+    as_json: bool,
+    columns: tuple[str, ...],
+    cells: Callable[[dict[str, Any]], list[str]],
+) -> None:
+    """JSON, or a table: the organization, the platform's ``columns`` (``cells``), the cursor."""
+    from rich.table import Table
+
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return
+    table = Table("organization", *columns, "position", "published")
+    for row in rows:
+        table.add_row(
+            row["organization"], *cells(row), str(row["position"]), (row["published_at"] or "")[:19]
+        )
+    console.print(table)
+
+
+def _opt_out(platform: opt_ins.Platform, org: str) -> None:
+    with cli_session() as session:
+        opt_ins.remove(session, platform, org_id=find_org(session, org).id, actor=ACTOR, actor_org_id=None)
+    console.print("opted out")
+
+
+def _run(
+    make_bridge: Callable[[Any, str], Bridge],
+    where: str,
+    *,
+    once: bool,
+    interval: float,
+    refusals: tuple[tuple[tuple[type[Exception], ...], str], ...],
+) -> None:
+    """Serve one bridge on the hub database; an error of ``refusals`` ends the command with its words first."""
+    from hub.db import make_engine, make_session_factory
 
     settings = cli_settings()
     engine = make_engine(settings)
-    factory = make_session_factory(engine)
-    bridge = NatsBridge(factory, servers=nats_url, issuer=settings.issuer, user=user, password=password)
     try:
-        published = asyncio.run(_serve(bridge, nats_url, once=once, interval=interval))
-    except (OSError, NatsError) as exc:
-        raise fail(f"cannot reach NATS at {nats_url}: {exc}") from exc
+        bridge = make_bridge(make_session_factory(engine), settings.issuer)
+        published = asyncio.run(_serve(bridge, where, once=once, interval=interval))
+    except Exception as exc:
+        words = next((words for kinds, words in refusals if isinstance(exc, kinds)), None)
+        if words is None:
+            raise
+        raise fail(f"{words}{exc}") from exc
     finally:
         engine.dispose()
     if once:
@@ -173,33 +222,20 @@ def kafka_list(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (for scripts)")] = False,
 ) -> None:
     """Every organization opted in to Kafka with its topic and cursor."""
-    from rich.table import Table
+    from hub.models import KafkaStream
 
-    from hub.models import KafkaStream, Organization
-
-    with cli_session() as session:
-        rows = []
-        for stream in service.opted_in(session, KafkaStream):
-            wire = topics.as_wire(stream).model_dump(mode="json")
-            org = session.get_one(Organization, stream.organization_id)
-            rows.append({"organization": org.name, "organization_id": str(org.id), **wire})
-    if as_json:
-        print(json.dumps(rows, indent=2))
-        return
-    table = Table("organization", "topic", "position", "published")
-    for row in rows:
-        table.add_row(
-            row["organization"], row["topic"], str(row["position"]), (row["published_at"] or "")[:19]
-        )
-    console.print(table)
+    _print_opt_ins(
+        _opt_ins(KafkaStream, topics.as_wire),
+        as_json=as_json,
+        columns=("topic",),
+        cells=lambda row: [row["topic"]],
+    )
 
 
 @kafka_app.command("remove")
 def kafka_remove(org: OrgOption) -> None:
     """Opt an organization out: nothing more is published for it (its topic stays)."""
-    with cli_session() as session:
-        topics.remove_topic(session, org_id=find_org(session, org).id, actor=ACTOR, actor_org_id=None)
-    console.print("opted out")
+    _opt_out(topics.KAFKA, org)
 
 
 @kafka_app.command("run")
@@ -223,7 +259,6 @@ def kafka_run(
             escape("the Kafka bridge needs its client library: pip install 'qualink[kafka]'")
         ) from None
 
-    from hub.db import make_engine, make_session_factory
     from hub.streams.bridge import KafkaBridge
 
     extra: dict[str, str] = {}
@@ -232,19 +267,12 @@ def kafka_run(
         if not sep or not key.strip():
             raise fail(f"--config {escape(item)}: expected KEY=VALUE")
         extra[key.strip()] = value.strip()
-    settings = cli_settings()
-    engine = make_engine(settings)
-    factory = make_session_factory(engine)
-    try:
-        bridge = KafkaBridge(
-            factory, bootstrap=bootstrap, issuer=settings.issuer, partitions=partitions, config=extra
-        )
-        published = asyncio.run(_serve(bridge, bootstrap, once=once, interval=interval))
-    except ValueError as exc:
-        raise fail(f"--config: {exc}") from exc
-    except KafkaException as exc:
-        raise fail(f"cannot reach Kafka at {bootstrap}: {exc}") from exc
-    finally:
-        engine.dispose()
-    if once:
-        console.print(f"published {published}")
+    _run(
+        lambda factory, issuer: KafkaBridge(
+            factory, bootstrap=bootstrap, issuer=issuer, partitions=partitions, config=extra
+        ),
+        bootstrap,
+        once=once,
+        interval=interval,
+        refusals=(((ValueError,), "--config: "), ((KafkaException,), f"cannot reach Kafka at {bootstrap}: ")),
+    )

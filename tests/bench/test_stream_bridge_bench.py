@@ -16,15 +16,15 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from hub.db import make_engine, make_session_factory
 from hub.events import service as events
 from hub.models import Event
 from hub.streams import envelope, service, topics
 from hub.streams.bridge import KafkaBridge, NatsBridge
 from protocol.models.common import OrgKind
-from tests.conftest import TEST_ISSUER, make_settings
+from tests.conftest import TEST_ISSUER
 from tests.hub.conftest import make_org
 from tests.hub.streams.conftest import start_nats_server, stop_nats_server
+from tests.hub.streams.helpers import session_factory
 from tests.kafka_broker import broker
 
 EVENTS = 2000
@@ -33,9 +33,7 @@ Factory = sessionmaker[Session]
 
 @pytest.fixture
 def factory(fresh_database: str) -> Iterator[Factory]:
-    engine = make_engine(make_settings(fresh_database))
-    yield make_session_factory(engine)
-    engine.dispose()
+    yield from session_factory(fresh_database)
 
 
 @pytest.fixture(scope="module")

@@ -12,38 +12,26 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy.orm import Session, sessionmaker
 
-from hub.db import make_engine, make_session_factory
 from hub.events import service as events
-from hub.models import Event, KafkaStream, Organization
+from hub.models import KafkaStream, Organization
 from hub.streams import envelope, topics
 from hub.streams.bridge import Bridge, KafkaBridge, Opted
 from protocol.models.common import OrgKind
-from tests.conftest import TEST_ISSUER, make_settings
-from tests.hub.conftest import make_org
-from tests.hub.webhooks.helpers import make_events
+from tests.conftest import TEST_ISSUER
+from tests.hub.streams.helpers import Factory, cursor, session_factory
+from tests.hub.streams.helpers import committed_events as _events
+from tests.hub.streams.helpers import detached_org as _org
 from tests.kafka_broker import read_topic
 
 pytest.importorskip("confluent_kafka")
 
 from hub.streams.kafka_sink import KafkaSink, producer_config
 
-Factory = sessionmaker[Session]
-
 
 @pytest.fixture
 def factory(fresh_database: str) -> Iterator[Factory]:
-    engine = make_engine(make_settings(fresh_database))
-    yield make_session_factory(engine)
-    engine.dispose()
-
-
-def _org(factory: Factory, kind: OrgKind = OrgKind.OEM) -> Organization:
-    with factory() as session:
-        org = make_org(session, kind)
-        session.expunge(org)
-        return org
+    yield from session_factory(fresh_database)
 
 
 def _opt_in(factory: Factory, org: Organization) -> str:
@@ -53,16 +41,8 @@ def _opt_in(factory: Factory, org: Organization) -> str:
     return topic
 
 
-def _events(factory: Factory, org: Organization, *types: str) -> list[Event]:
-    with factory.begin() as session:
-        made = make_events(session, org, *types)
-        session.expunge_all()
-        return made
-
-
 def _cursor(factory: Factory, org: Organization) -> int:
-    with factory() as session:
-        return session.get_one(KafkaStream, org.id).position
+    return cursor(factory, KafkaStream, org)
 
 
 def _bridge(factory: Factory, bootstrap: str, partitions: int = 1) -> Bridge:

@@ -51,12 +51,17 @@ def test_another_organization_sees_nothing_and_cannot_take_overlapping_subjects(
     assert oem.get("/v1/streams/nats").json()["subject_prefix"] == "qualink.aurora"
 
 
-def test_missing_scope_is_403(oem: Actor) -> None:
+@pytest.mark.parametrize(
+    ("platform", "body"), [("nats", {"subject_prefix": "a.b"}), ("kafka", {"topic": "a.b"})]
+)
+def test_missing_scope_is_403(oem: Actor, platform: str, body: dict[str, str]) -> None:
+    """Every platform's routes (NATS, Kafka) want ``webhooks:admin``."""
     token = oem.headers("events:read")
+    path = f"/v1/streams/{platform}"
     for response in (
-        oem.http.put("/v1/streams/nats", json={"subject_prefix": "a.b"}, headers=token),
-        oem.http.get("/v1/streams/nats", headers=token),
-        oem.http.delete("/v1/streams/nats", headers=token),
+        oem.http.put(path, json=body, headers=token),
+        oem.http.get(path, headers=token),
+        oem.http.delete(path, headers=token),
     ):
         assert_error(response, 403, "InsufficientScope", detail="webhooks:admin")
 
